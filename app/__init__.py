@@ -1,0 +1,1 @@
+"""Read side of the IURC programme assistant: retrieval, answering, UI and CLI."""

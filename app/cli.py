@@ -1,0 +1,120 @@
+"""The `iurc` command line. Heavy libraries are imported inside commands to keep start-up fast."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ingest import settings
+
+
+def store_options(func):
+    """--store / --chroma-host / --chroma-port, accepted by every command."""
+    func = click.option("--chroma-port", type=int, default=None, envvar="IURC_CHROMA_PORT",
+                        help="Chroma server port [env IURC_CHROMA_PORT, default 8000].")(func)
+    func = click.option("--chroma-host", default=None, envvar="IURC_CHROMA_HOST",
+                        help="Use a Chroma server instead of the embedded store [env IURC_CHROMA_HOST].")(func)
+    func = click.option("--store", "store_dir", default=None, envvar="IURC_STORE",
+                        help="Embedded store directory [env IURC_STORE, default .iurc/store].")(func)
+    return func
+
+
+def _config(store_dir, chroma_host, chroma_port):
+    from ingest.store import StoreConfig
+
+    return StoreConfig.from_settings(store_dir, chroma_host, chroma_port)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """IURC programme assistant: bilingual (Japanese + English) answers with citations.
+
+    \b
+    Examples:
+      iurc ingest corpus/                 index the corpus (incremental)
+      iurc chunks --json                  inspect what is stored
+      iurc settings                       list every setting and its IURC_* variable
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--rebuild", is_flag=True, help="Drop the store's passages and start over.")
+@click.option("--glossary", default=None, help="Glossary CSV [env IURC_GLOSSARY].")
+@store_options
+def ingest(paths, rebuild, glossary, store_dir, chroma_host, chroma_port):
+    """Index files or folders (.txt .md .pdf .docx .html) into the store.
+
+    \b
+    Unchanged files are skipped without embedding; changed ones are replaced; files gone from
+    an ingested folder are deleted. Problems with single files go to stderr and ingest carries on.
+    Examples:
+      iurc ingest corpus/
+      iurc ingest reports/ minutes.docx --store /data/iurc
+      iurc ingest corpus/ --chroma-host 127.0.0.1 --chroma-port 8000
+    """
+    from ingest.embed import EmbedderError, make_embedder
+    from ingest.glossary import GlossaryError, load_glossary
+    from ingest.pipeline import ingest as run_ingest
+    from ingest.store import Store, StoreError
+
+    paths = list(paths) or ["corpus"]
+    try:
+        gloss = load_glossary(settings.get("glossary", glossary))
+        for problem in gloss.problems:
+            click.echo(f"glossary: {problem}", err=True)
+        store = Store(_config(store_dir, chroma_host, chroma_port), make_embedder())
+        report = run_ingest(paths, store, gloss, rebuild=rebuild)
+    except (StoreError, EmbedderError, GlossaryError, settings.SettingError) as exc:
+        _fail(str(exc))
+    click.echo(report.summary())
+    click.echo(f"ingest work took {report.seconds:.2f} s", err=True)
+    sys.exit(1 if report.failed and not (report.added or report.skipped or report.updated) else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of passages.")
+@click.option("--doc", default=None, help="Only passages of this document.")
+@store_options
+def chunks(as_json, doc, store_dir, chroma_host, chroma_port):
+    """List stored passages (id, document, location, language, text)."""
+    from ingest.store import Store, StoreError
+
+    try:
+        store = Store(_config(store_dir, chroma_host, chroma_port), None, create=False)
+        rows = store.all_chunks()
+    except (StoreError, settings.SettingError) as exc:
+        _fail(str(exc))
+    items = []
+    for row in rows:
+        meta = row["metadata"]
+        if doc and meta["doc"] != doc:
+            continue
+        item = {"id": row["id"], "document": meta["doc"], "location": meta["location"],
+                "section": meta["section"], "language": meta["language"], "kind": meta["kind"],
+                "text": row["text"]}
+        if meta.get("record"):
+            item["record"] = json.loads(meta["record"])
+        items.append(item)
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=1))
+        return
+    for item in items:
+        click.echo(f"{item['id'][:12]}  {item['document']}  [{item['location']}]  {item['language']}")
+        click.echo("    " + item["text"].replace("\n", "\n    "))
+
+
+@main.command(name="settings")
+def show_settings():
+    """List every setting, its default and its IURC_* environment variable."""
+    click.echo(settings.describe())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Write side of the IURC programme assistant: load, clean, structure, chunk, embed, store."""

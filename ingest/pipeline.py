@@ -1,0 +1,161 @@
+"""The ingest run: discover files, skip unchanged ones, chunk and store the rest, delete what
+disappeared, and report added / updated / skipped / deleted / failed."""
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import settings
+from .chunk import chunk
+from .clean import clean
+from .glossary import Glossary
+from .load import LoadError, is_supported, load
+from .models import Chunk
+from .store import Store, acquire, chunk_metadata, writer_lock
+from .structure import structure
+
+# Bump when cleaning, structuring or chunking changes, so stored documents are re-chunked.
+PIPELINE_VERSION = "1"
+
+
+@dataclass
+class IngestReport:
+    """Counts are passages, except `failed`, which counts files."""
+
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    failed: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"added {self.added}, updated {self.updated}, skipped {self.skipped}, "
+                f"deleted {self.deleted}, failed {self.failed}")
+
+
+@dataclass
+class FoundFile:
+    path: Path
+    doc: str  # stable name: "<folder name>/<relative path>" or the file name
+
+
+def discover(paths: list[str], report: IngestReport, warn: Callable[[str], None]) -> tuple[list[FoundFile], list[str]]:
+    """Files to ingest and the name prefixes (folders) whose vanished documents get deleted."""
+    found, prefixes = [], []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            prefix = path.resolve().name + "/"
+            prefixes.append(prefix)
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = file.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if not is_supported(file):
+                    if file.name != "glossary.csv":
+                        warn(f"{file}: not indexed: unsupported file type {file.suffix or '(none)'}")
+                    continue
+                found.append(FoundFile(file, prefix + rel.as_posix()))
+        elif path.is_file():
+            found.append(FoundFile(path, path.name))
+        else:
+            report.failed += 1
+            report.problems.append(f"{path}: no such file or folder")
+            warn(report.problems[-1])
+    return found, prefixes
+
+
+def fingerprint(glossary: Glossary, chunk_size: int, embedder_name: str) -> str:
+    return f"v{PIPELINE_VERSION}|glossary:{glossary.sha256[:16]}|chunk:{chunk_size}|{embedder_name}"
+
+
+def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = False,
+           progress: bool = True, warn: Callable[[str], None] | None = None) -> IngestReport:
+    """Bring the store in line with `paths`. Holds the store's writer lock throughout."""
+    from tqdm import tqdm
+
+    warn = warn or (lambda msg: tqdm.write(msg, file=sys.stderr))
+    started = time.perf_counter()
+    report = IngestReport()
+    lock = writer_lock(store.config)
+    acquire(lock, store.config)
+    try:
+        if rebuild:
+            store.reset()
+        chunk_size = settings.get("chunk_size")
+        max_bytes = settings.get("max_file_bytes")
+        current = fingerprint(glossary, chunk_size, store.embedder_name)
+        manifest = store.manifest_entries()
+        files, prefixes = discover(paths, report, warn)
+        seen_docs = set()
+        bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
+        for found in bar:
+            seen_docs.add(found.doc)
+            try:
+                _ingest_one(found, store, glossary, manifest.get(found.doc), current, chunk_size,
+                            max_bytes, report)
+            except (LoadError, OSError) as exc:
+                report.failed += 1
+                report.problems.append(f"{found.path}: skipped: {exc}")
+                warn(report.problems[-1])
+        # Documents that vanished from an ingested folder: their passages go too.
+        for doc, entry in manifest.items():
+            if doc not in seen_docs and any(doc.startswith(p) for p in prefixes):
+                ids = list(store.doc_chunks(doc))
+                store.delete(ids)
+                store.delete_manifest(doc)
+                report.deleted += len(ids)
+    finally:
+        lock.release()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict | None,
+                current: str, chunk_size: int, max_bytes: int, report: IngestReport) -> None:
+    size = found.path.stat().st_size
+    if size > max_bytes:
+        raise LoadError(f"too large: {size} bytes > limit {max_bytes} (IURC_MAX_FILE_BYTES)")
+    sha = hashlib.sha256(found.path.read_bytes()).hexdigest()
+    if entry and entry.get("status") == "complete" and entry.get("sha256") == sha \
+            and entry.get("fingerprint") == current:
+        report.skipped += int(entry.get("chunk_count", 0))
+        return
+    source = load(found.path, found.doc, max_bytes)
+    chunks = chunk(structure(clean(source, glossary), glossary), chunk_size)
+    if not chunks:
+        raise LoadError("no text to index after cleaning")
+    stored = store.doc_chunks(found.doc)
+    new_ids = {c.chunk_id for c in chunks}
+    to_add = [c for c in chunks if c.chunk_id not in stored]
+    to_update = [c for c in chunks if c.chunk_id in stored
+                 and stored[c.chunk_id] != chunk_metadata(c, source.sha256)]
+    to_delete = [cid for cid in stored if cid not in new_ids]
+    entry = {
+        "doc": found.doc, "path": str(found.path), "sha256": source.sha256, "fingerprint": current,
+        "format": source.format, "encoding": source.encoding, "chunk_count": len(chunks),
+        "language": _document_language(chunks), "status": "pending",
+        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    # Pending first, so a crash mid-write still leaves a record of the document's passages.
+    store.put_manifest(entry)
+    store.add(to_add, source.sha256)
+    store.update_metadata(to_update, source.sha256)
+    store.delete(to_delete)
+    store.put_manifest({**entry, "status": "complete"})
+    report.added += len(to_add)
+    report.updated += len(to_update)
+    report.skipped += len(chunks) - len(to_add) - len(to_update)
+    report.deleted += len(to_delete)
+
+
+def _document_language(chunks: list[Chunk]) -> str:
+    langs = {c.language for c in chunks}
+    return langs.pop() if len(langs) == 1 else "mixed"

@@ -1,0 +1,82 @@
+"""Every tunable limit in one place: name, default, help. `IURC_<NAME>` overrides each."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+    @property
+    def env_var(self) -> str:
+        return "IURC_" + self.name.upper()
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in [
+        Setting("store", ".iurc/store", "Directory of the embedded Chroma store."),
+        Setting("chroma_host", "", "Chroma server host; when set, the server is used instead of --store."),
+        Setting("chroma_port", 8000, "Chroma server port."),
+        Setting("collection", "iurc", "Chroma collection name for passages."),
+        Setting("glossary", "corpus/glossary.csv", "CSV of names and their variants (see README)."),
+        Setting("embedder", "use", "Embedding backend.", ("use", "st")),
+        Setting("st_model", "", "Folder of a local sentence-transformers model (embedder=st)."),
+        Setting("embed_threads", 2, "CPU threads for the USE embedder."),
+        Setting("embed_batch", 64, "Passages embedded per batch."),
+        Setting("max_file_bytes", 20_000_000, "Files larger than this are skipped."),
+        Setting("chunk_size", 500, "Largest passage, in characters, before a paragraph is split."),
+        Setting("top_k", 5, "Passages retrieved per question."),
+        Setting("max_question_chars", 1000, "Longer questions are refused before any embedding."),
+        Setting("llm_base_url", "", "OpenAI-compatible endpoint for the optional generator."),
+        Setting("llm_model", "", "Model name sent to the generator endpoint."),
+        Setting("llm_timeout", 20.0, "Seconds before the generator is abandoned for the extractive answer."),
+        Setting("concurrency", 4, "Chat requests answered at once."),
+        Setting("queue_size", 32, "Chat requests waiting before new ones are refused."),
+        Setting("auth", "", "user:password to require a login for the chat UI."),
+    ]
+}
+
+
+class SettingError(ValueError):
+    """A setting has a value it cannot take."""
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    kind = type(setting.default)
+    try:
+        value = kind(raw) if not isinstance(raw, kind) else raw
+    except (TypeError, ValueError):
+        raise SettingError(
+            f"{setting.env_var}={raw!r}: expected a {kind.__name__} ({setting.help})"
+        ) from None
+    if setting.choices and value not in setting.choices:
+        raise SettingError(
+            f"{setting.env_var}={raw!r}: allowed values are {', '.join(setting.choices)}"
+        )
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        raise SettingError(f"{setting.env_var}={raw!r}: must not be negative")
+    return value
+
+
+def get(name: str, override: Any = None) -> Any:
+    """The value of a setting: an explicit override, else `IURC_<NAME>`, else the default."""
+    setting = SETTINGS[name]
+    if override is not None:
+        return _coerce(setting, override)
+    raw = os.environ.get(setting.env_var)
+    if raw is None or raw == "":
+        return setting.default
+    return _coerce(setting, raw)
+
+
+def describe() -> str:
+    """A table of all settings for `iurc settings` and the README."""
+    rows = [f"{s.env_var:<26} {s.default!r:<24} {s.help}" for s in SETTINGS.values()]
+    return "\n".join(rows)

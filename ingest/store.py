@@ -1,0 +1,193 @@
+"""Store stage: a Chroma collection (embedded or server) through langchain-chroma, content-hash
+ids, a manifest collection written after the vectors, and a single-writer lock."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from langchain_core.embeddings import Embeddings
+
+from . import settings
+from .models import Chunk
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+BATCH = 500  # ids per Chroma call: keeps requests well under the server's size limits
+
+
+class StoreError(RuntimeError):
+    """A store problem with a message for the user."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    store_dir: str
+    chroma_host: str
+    chroma_port: int
+    collection: str
+
+    @classmethod
+    def from_settings(cls, store_dir=None, chroma_host=None, chroma_port=None, collection=None):
+        return cls(settings.get("store", store_dir), settings.get("chroma_host", chroma_host),
+                   settings.get("chroma_port", chroma_port), settings.get("collection", collection))
+
+    @property
+    def is_server(self) -> bool:
+        return bool(self.chroma_host)
+
+    def describe(self) -> str:
+        return f"chroma://{self.chroma_host}:{self.chroma_port}/{self.collection}" if self.is_server \
+            else f"{self.store_dir} (collection {self.collection})"
+
+
+def open_client(config: StoreConfig):
+    import chromadb
+    from chromadb.config import Settings
+
+    chroma_settings = Settings(anonymized_telemetry=False, allow_reset=False)
+    if config.is_server:
+        try:
+            return chromadb.HttpClient(host=config.chroma_host, port=config.chroma_port,
+                                       settings=chroma_settings)
+        except Exception as exc:  # chromadb raises plain exceptions for connection failures
+            raise StoreError(f"cannot reach the Chroma server at {config.chroma_host}:"
+                             f"{config.chroma_port}: {exc}") from None
+    path = Path(config.store_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create store directory {path}: {exc.strerror}") from None
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def chunk_metadata(chunk: Chunk, doc_sha256: str) -> dict:
+    """Chroma metadata: scalar values only (no None, lists or dicts)."""
+    return {
+        "doc": chunk.doc, "location": chunk.location, "section": chunk.section,
+        "language": chunk.language, "kind": chunk.kind, "char_start": chunk.char_start,
+        "char_end": chunk.char_end, "line_start": chunk.line_start, "line_end": chunk.line_end,
+        "page": chunk.page, "doc_sha256": doc_sha256,
+        "record": json.dumps(chunk.record, ensure_ascii=False) if chunk.record else "",
+    }
+
+
+class Store:
+    """Passages and the manifest of ingested documents."""
+
+    def __init__(self, config: StoreConfig, embeddings: Embeddings | None, create: bool = True):
+        self.config = config
+        self.client = open_client(config)
+        self.embeddings = embeddings
+        self._open(create)
+
+    def _open(self, create: bool) -> None:
+        from langchain_chroma import Chroma
+
+        config, embeddings = self.config, self.embeddings
+        name = getattr(embeddings, "name", type(embeddings).__name__) if embeddings else ""
+        existing = {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
+        if config.collection not in existing and not create:
+            raise StoreError(f"no collection {config.collection!r} in {config.describe()}: "
+                             "run `iurc ingest` first")
+        self.vectors = Chroma(
+            client=self.client, collection_name=config.collection, embedding_function=embeddings,
+            collection_metadata={"embedder": name or "unknown"},
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+        self.collection = self.client.get_collection(config.collection)
+        stored = (self.collection.metadata or {}).get("embedder")
+        if embeddings is not None and stored and stored != name:
+            raise StoreError(f"{config.describe()} was built with embedder {stored!r}, not {name!r}: "
+                             "use the same IURC_EMBEDDER, or re-ingest with --rebuild")
+        self.embedder_name = stored or name
+        # The manifest never gets a query, so a 1-d placeholder vector is enough.
+        self.manifest = self.client.get_or_create_collection(
+            config.collection + "__manifest", embedding_function=None)
+
+    # --- passages -----------------------------------------------------------------------
+    def add(self, chunks: list[Chunk], doc_sha256: str) -> None:
+        for i in range(0, len(chunks), BATCH):
+            part = chunks[i:i + BATCH]
+            self.vectors.add_texts(
+                texts=[c.text for c in part],
+                metadatas=[chunk_metadata(c, doc_sha256) for c in part],
+                ids=[c.chunk_id for c in part],
+            )
+
+    def update_metadata(self, chunks: list[Chunk], doc_sha256: str) -> None:
+        for i in range(0, len(chunks), BATCH):
+            part = chunks[i:i + BATCH]
+            self.collection.update(ids=[c.chunk_id for c in part],
+                                   metadatas=[chunk_metadata(c, doc_sha256) for c in part])
+
+    def delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), BATCH):
+            self.collection.delete(ids=ids[i:i + BATCH])
+
+    def doc_chunks(self, doc: str) -> dict[str, dict]:
+        """Stored chunk id -> metadata for one document."""
+        got = self.collection.get(where={"doc": doc}, include=["metadatas"])
+        return dict(zip(got["ids"], got["metadatas"]))
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_chunks(self, include_embeddings: bool = False) -> list[dict]:
+        """Every stored passage as {id, text, metadata}, in document order."""
+        include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        rows, offset, page = [], 0, 5000
+        while True:
+            got = self.collection.get(include=include, limit=page, offset=offset)
+            for i, cid in enumerate(got["ids"]):
+                row = {"id": cid, "text": got["documents"][i], "metadata": got["metadatas"][i]}
+                if include_embeddings:
+                    row["embedding"] = got["embeddings"][i]
+                rows.append(row)
+            if len(got["ids"]) < page:
+                break
+            offset += page
+        rows.sort(key=lambda r: (r["metadata"]["doc"], r["metadata"]["char_start"], r["id"]))
+        return rows
+
+    # --- manifest -----------------------------------------------------------------------
+    def manifest_entries(self) -> dict[str, dict]:
+        got = self.manifest.get(include=["metadatas"])
+        return {m["doc"]: m for m in got["metadatas"]}
+
+    def put_manifest(self, entry: dict) -> None:
+        self.manifest.upsert(ids=[entry["doc"]], embeddings=[[1.0]], metadatas=[entry],
+                             documents=[entry["doc"]])
+
+    def delete_manifest(self, doc: str) -> None:
+        self.manifest.delete(ids=[doc])
+
+    def reset(self) -> None:
+        """Drop passages and manifest (for --rebuild)."""
+        for name in (self.config.collection, self.config.collection + "__manifest"):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+                pass
+        self._open(create=True)
+
+
+def writer_lock(config: StoreConfig) -> FileLock:
+    """One ingest at a time per store: a second one refuses instead of corrupting it."""
+    if config.is_server:
+        name = f"iurc-ingest-{config.chroma_host}-{config.chroma_port}-{config.collection}.lock"
+        path = Path(tempfile.gettempdir()) / name
+    else:
+        Path(config.store_dir).mkdir(parents=True, exist_ok=True)
+        path = Path(config.store_dir) / "ingest.lock"
+    return FileLock(str(path), timeout=0)
+
+
+def acquire(lock: FileLock, config: StoreConfig) -> None:
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreError(f"another `iurc ingest` is writing to {config.describe()}; "
+                         "wait for it to finish (lock: " + lock.lock_file + ")") from None
