@@ -62,15 +62,21 @@ def ingest(paths, rebuild, glossary, store_dir, chroma_host, chroma_port):
     from ingest.embed import EmbedderError, make_embedder
     from ingest.glossary import GlossaryError, load_glossary
     from ingest.pipeline import ingest as run_ingest
-    from ingest.store import Store, StoreError
+    from ingest.store import Store, StoreError, acquire, writer_lock
 
     paths = list(paths) or ["corpus"]
     try:
         gloss = load_glossary(settings.get("glossary", glossary))
         for problem in gloss.problems:
             click.echo(f"glossary: {problem}", err=True)
-        store = Store(_config(store_dir, chroma_host, chroma_port), make_embedder())
-        report = run_ingest(paths, store, gloss, rebuild=rebuild)
+        config = _config(store_dir, chroma_host, chroma_port)
+        lock = writer_lock(config)
+        acquire(lock, config)  # before opening: a running ingest may be creating the store
+        try:
+            store = Store(config, make_embedder())
+            report = run_ingest(paths, store, gloss, rebuild=rebuild)
+        finally:
+            lock.release()
     except (StoreError, EmbedderError, GlossaryError, settings.SettingError) as exc:
         _fail(str(exc))
     click.echo(report.summary())

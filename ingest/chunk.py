@@ -21,8 +21,10 @@ def detect_language(text: str) -> str:
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return "en"
-    cjk = sum(is_cjk(c) for c in letters) / len(letters)
-    if cjk >= 0.6:
+    # One Japanese character carries about as much as a short Latin word: weigh it 3.
+    n_cjk = sum(is_cjk(c) for c in letters)
+    cjk = 3 * n_cjk / (3 * n_cjk + len(letters) - n_cjk)
+    if cjk >= 0.7:
         return "ja"
     if cjk <= 0.1:
         return "en"

@@ -13,7 +13,7 @@ SUPPORTED = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".pd
 # cp932, not shift_jis: shift_jis cannot decode ① or 髙 and maps ～ wrongly.
 # Never latin-1: it decodes anything and would store mojibake.
 TEXT_ENCODINGS = ("utf-8-sig", "cp932", "euc-jp")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0b\x0e-\x1f\x7f]")
 
 
 class LoadError(Exception):
@@ -28,14 +28,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
     """Decode bytes with the first encoding that fits; raise LoadError if none does."""
     if b"\x00" in data:
         raise LoadError("contains NUL bytes (binary file?)")
+    # No text encoding we accept puts control bytes inside characters, so many of them = binary.
+    head = data[:8192]
+    if len(_CONTROL_BYTES.findall(head)) > max(2, len(head) // 100):
+        raise LoadError("binary content (control bytes), not text")
     for encoding in TEXT_ENCODINGS:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        # Binary data sometimes decodes as cp932; real text has almost no control characters.
-        if len(_CONTROL.findall(text)) > max(2, len(text) // 100):
-            raise LoadError("binary content (control characters), not text")
         return text, encoding
     raise LoadError("undecodable: not UTF-8, cp932 or EUC-JP")
 

@@ -174,15 +174,21 @@ class Store:
         self._open(create=True)
 
 
+_LOCKS: dict[str, FileLock] = {}
+
+
 def writer_lock(config: StoreConfig) -> FileLock:
-    """One ingest at a time per store: a second one refuses instead of corrupting it."""
+    """One ingest at a time per store: a second one refuses instead of corrupting it.
+
+    The same object is returned for the same store, so nested acquires in one process count
+    up instead of blocking each other."""
     if config.is_server:
         name = f"iurc-ingest-{config.chroma_host}-{config.chroma_port}-{config.collection}.lock"
         path = Path(tempfile.gettempdir()) / name
     else:
         Path(config.store_dir).mkdir(parents=True, exist_ok=True)
         path = Path(config.store_dir) / "ingest.lock"
-    return FileLock(str(path), timeout=0)
+    return _LOCKS.setdefault(str(path), FileLock(str(path), timeout=0))
 
 
 def acquire(lock: FileLock, config: StoreConfig) -> None:

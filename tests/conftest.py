@@ -1,0 +1,99 @@
+"""Shared fixtures: network blocked, fake embedder, temporary stores."""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+CORPUS = ROOT / "corpus"
+GLOSSARY = CORPUS / "glossary.csv"
+OUTPUT = Path(__file__).resolve().parent / "output"
+
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class NetworkBlocked(RuntimeError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def block_network(monkeypatch):
+    """Only loopback and Unix sockets: anything that tries to reach the internet fails loudly."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded(self, address):
+        if not _is_local(address):
+            raise NetworkBlocked(f"network access blocked in tests: {address!r}")
+        return real_connect(self, address)
+
+    def guarded_ex(self, address):
+        if not _is_local(address):
+            raise NetworkBlocked(f"network access blocked in tests: {address!r}")
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_ex)
+    yield
+
+
+@pytest.fixture
+def glossary():
+    from ingest.glossary import load_glossary
+
+    return load_glossary(GLOSSARY)
+
+
+@pytest.fixture
+def fake_embeddings():
+    from tests.fakes import FakeEmbeddings
+
+    return FakeEmbeddings()
+
+
+@pytest.fixture
+def store_config(tmp_path):
+    from ingest.store import StoreConfig
+
+    return StoreConfig(str(tmp_path / "store"), "", 8000, "iurc")
+
+
+@pytest.fixture
+def fake_store(store_config, fake_embeddings):
+    from ingest.store import Store
+
+    return Store(store_config, fake_embeddings)
+
+
+@pytest.fixture(scope="session")
+def venv_bin() -> Path:
+    return Path(sys.executable).parent
+
+
+def iurc_env(**extra) -> dict:
+    env = dict(os.environ)
+    env.update({"ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False",
+                "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+    env.update({k: str(v) for k, v in extra.items()})
+    return env

@@ -1,0 +1,37 @@
+"""Run one ingest with the deterministic fake embedder (for crash and lock tests).
+
+usage: python fake_ingest.py STORE_DIR DELAY_SECONDS PATH...
+Prints "embedding" before each embedding batch and the report's summary at the end.
+"""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from ingest.glossary import load_glossary  # noqa: E402
+from ingest.pipeline import ingest  # noqa: E402
+from ingest.store import Store, StoreConfig, StoreError  # noqa: E402
+from tests.fakes import FakeEmbeddings  # noqa: E402
+
+
+class LoudFakeEmbeddings(FakeEmbeddings):
+    def embed_documents(self, texts):
+        print("embedding", flush=True)
+        return super().embed_documents(texts)
+
+
+def main() -> int:
+    store_dir, delay, *paths = sys.argv[1:]
+    try:
+        store = Store(StoreConfig(store_dir, "", 8000, "iurc"), LoudFakeEmbeddings(delay=float(delay)))
+        report = ingest(paths, store, load_glossary(ROOT / "corpus/glossary.csv"), progress=False)
+    except StoreError as exc:
+        print(f"error: {exc}", flush=True)
+        return 2
+    print(report.summary(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

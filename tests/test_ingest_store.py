@@ -1,0 +1,197 @@
+"""Ingest into a real embedded Chroma with the fake embedder: incremental runs, failures,
+locking and crash recovery."""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import ingest
+from ingest.store import Store, StoreError, acquire, writer_lock
+from tests.conftest import CORPUS, DATA, ROOT, iurc_env
+from tests.fakes import FakeEmbeddings
+
+HELPER = Path(__file__).parent / "helpers" / "fake_ingest.py"
+
+
+def make_corpus(folder: Path, n_docs: int = 3) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(CORPUS / "iurc_cities_and_topics_deck.txt", folder / "deck.txt")
+    for i in range(n_docs - 1):
+        (folder / f"note_{i:02d}.md").write_text(
+            f"# Meeting {i}\n\nKobe and Marseille met in session {i} about port functions.\n\n\n"
+            f"# 会議 {i}\n\n神戸とマルセイユは第{i}回の会合で港湾機能について話し合いました。"
+            f"両者は観光の経験も交換しました。\n", encoding="utf-8")
+    return folder
+
+
+def stored_ids(store: Store) -> set[str]:
+    return {row["id"] for row in store.all_chunks()}
+
+
+def query_works(store: Store) -> bool:
+    hits = store.vectors.similarity_search("Kobe Marseille port", k=2)
+    return len(hits) == 2
+
+
+def test_second_run_adds_nothing_and_does_no_embedding(tmp_path, fake_store, glossary):
+    corpus = make_corpus(tmp_path / "corpus")
+    first = ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert (first.added, first.failed) == (first.added, 0) and first.added > 18
+    calls = fake_store.embeddings.calls
+    second = ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert second.summary() == f"added 0, updated 0, skipped {first.added}, deleted 0, failed 0"
+    assert fake_store.embeddings.calls == calls
+    assert second.seconds < 1.0
+
+
+def test_changed_document_is_replaced_and_deleted_document_removed(tmp_path, fake_store, glossary):
+    corpus = make_corpus(tmp_path / "corpus")
+    ingest([str(corpus)], fake_store, glossary, progress=False)
+    before = stored_ids(fake_store)
+    note = corpus / "note_00.md"
+    note.write_text(note.read_text("utf-8").replace("port functions", "cruise tourism"), "utf-8")
+    changed = ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert (changed.added, changed.deleted) == (1, 1)
+    texts = [r["text"] for r in fake_store.all_chunks() if r["metadata"]["doc"] == "corpus/note_00.md"]
+    assert any("cruise tourism" in t for t in texts) and not any("port functions" in t for t in texts)
+    (corpus / "note_01.md").unlink()
+    removed = ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert removed.deleted == 2 and removed.added == 0
+    assert not any(r["metadata"]["doc"] == "corpus/note_01.md" for r in fake_store.all_chunks())
+    assert "corpus/note_01.md" not in fake_store.manifest_entries()
+    assert len(stored_ids(fake_store)) == len(before) - 2
+
+
+def test_bad_files_fail_alone_and_stored_passages_survive(tmp_path, fake_store, glossary):
+    corpus = make_corpus(tmp_path / "corpus")
+    ingest([str(corpus)], fake_store, glossary, progress=False)
+    before = stored_ids(fake_store)
+    # A stored document turns into garbage, and bad new files arrive.
+    shutil.copy(DATA / "binary/image.txt", corpus / "note_00.md")
+    for rel in ("nul/nul.txt", "undecodable/bad.txt", "empty/whitespace.txt"):
+        shutil.copy(DATA / rel, corpus / Path(rel).name)
+    messages: list[str] = []
+    report = ingest([str(corpus)], fake_store, glossary, progress=False, warn=messages.append)
+    assert report.failed == 4 and report.added == 0 and report.deleted == 0
+    assert sorted(m.split(": skipped: ")[1] for m in messages) == [
+        "binary content (control bytes), not text", "contains NUL bytes (binary file?)",
+        "empty: no text", "undecodable: not UTF-8, cp932 or EUC-JP"]
+    assert stored_ids(fake_store) == before
+    assert query_works(fake_store)
+
+
+def test_oversized_file_is_skipped(tmp_path, fake_store, glossary, monkeypatch):
+    monkeypatch.setenv("IURC_MAX_FILE_BYTES", "100")
+    (tmp_path / "big.txt").write_text("Kobe " * 100)
+    messages: list[str] = []
+    report = ingest([str(tmp_path / "big.txt")], fake_store, glossary, progress=False, warn=messages.append)
+    assert report.failed == 1 and "too large: 500 bytes > limit 100" in messages[0]
+
+
+def test_missing_path_is_reported(tmp_path, fake_store, glossary):
+    report = ingest([str(tmp_path / "nope")], fake_store, glossary, progress=False, warn=lambda m: None)
+    assert report.failed == 1 and report.problems == [f"{tmp_path / 'nope'}: no such file or folder"]
+
+
+def test_rebuild_starts_over(tmp_path, fake_store, glossary):
+    corpus = make_corpus(tmp_path / "corpus")
+    first = ingest([str(corpus)], fake_store, glossary, progress=False)
+    again = ingest([str(corpus)], fake_store, glossary, rebuild=True, progress=False)
+    assert again.added == first.added and again.skipped == 0
+    assert fake_store.count() == first.added
+
+
+def test_store_built_with_another_embedder_is_refused(store_config, fake_store, glossary, tmp_path):
+    ingest([str(make_corpus(tmp_path / "c", 1))], fake_store, glossary, progress=False)
+
+    class Other(FakeEmbeddings):
+        name = "other"
+
+    with pytest.raises(StoreError, match="was built with embedder 'fake-hash', not 'other'"):
+        Store(store_config, Other())
+
+
+def test_metadata_values_are_scalars(tmp_path, fake_store, glossary):
+    ingest([str(make_corpus(tmp_path / "c", 1))], fake_store, glossary, progress=False)
+    for row in fake_store.all_chunks():
+        assert all(isinstance(v, (str, int, float, bool)) for v in row["metadata"].values())
+
+
+def test_ids_are_stable_across_processes(tmp_path):
+    code = ("import sys; sys.path.insert(0, sys.argv[1]);"
+            "from ingest.glossary import load_glossary; from ingest.load import load;"
+            "from ingest.clean import clean; from ingest.structure import structure;"
+            "from ingest.chunk import chunk; g = load_glossary(sys.argv[1] + '/corpus/glossary.csv');"
+            "d = load(sys.argv[1] + '/corpus/iurc_cities_and_topics_deck.txt', 'corpus/deck.txt', 10**8);"
+            "print('\\n'.join(c.chunk_id for c in chunk(structure(clean(d, g), g))))")
+    runs = [subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True,
+                           check=True, env=iurc_env(PYTHONHASHSEED=str(seed))).stdout
+            for seed in (1, 2)]
+    assert runs[0] == runs[1] and len(runs[0].split()) == 18
+
+
+def test_second_concurrent_ingest_is_refused(tmp_path, venv_bin):
+    corpus = make_corpus(tmp_path / "corpus", 6)
+    store = tmp_path / "store"
+    first = subprocess.Popen([sys.executable, str(HELPER), str(store), "0.4", str(corpus)],
+                             stdout=subprocess.PIPE, text=True, env=iurc_env())
+    assert first.stdout.readline().strip() == "embedding"  # holds the lock now
+    second = subprocess.run([str(venv_bin / "iurc"), "ingest", str(corpus), "--store", str(store)],
+                            capture_output=True, text=True, env=iurc_env(), timeout=60)
+    assert second.returncode == 2
+    assert "another `iurc ingest` is writing to" in second.stderr
+    out, _ = first.communicate(timeout=60)
+    assert first.returncode == 0 and "failed 0" in out
+
+
+def test_lock_is_released_after_a_run(store_config, fake_store, glossary, tmp_path):
+    ingest([str(make_corpus(tmp_path / "c", 1))], fake_store, glossary, progress=False)
+    lock = writer_lock(store_config)
+    acquire(lock, store_config)
+    lock.release()
+
+
+def test_sigkill_mid_ingest_then_rerun_converges(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", 25)
+    reference = tmp_path / "reference"
+    subprocess.run([sys.executable, str(HELPER), str(reference), "0", str(corpus)], check=True,
+                   capture_output=True, env=iurc_env())
+    expected = _ids_in(reference)
+    rng = random.Random(2)
+    for run in range(4):
+        store = tmp_path / f"killed{run}"
+        proc = subprocess.Popen([sys.executable, str(HELPER), str(store), "0.02", str(corpus)],
+                                stdout=subprocess.PIPE, text=True, env=iurc_env())
+        kill_after = rng.randint(1, 20)
+        for _ in range(kill_after):
+            if not proc.stdout.readline():
+                break
+        time.sleep(rng.random() * 0.03)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        # The interrupted store opens and answers queries.
+        partial = _open(store)
+        partial.count()
+        partial.vectors.similarity_search("Kobe", k=1)
+        subprocess.run([sys.executable, str(HELPER), str(store), "0", str(corpus)], check=True,
+                       capture_output=True, env=iurc_env())
+        assert _ids_in(store) == expected, f"run {run} (killed after {kill_after} batches)"
+        assert _open(store).count() == len(expected)
+
+
+def _open(path: Path) -> Store:
+    from ingest.store import StoreConfig
+
+    return Store(StoreConfig(str(path), "", 8000, "iurc"), FakeEmbeddings())
+
+
+def _ids_in(path: Path) -> set[str]:
+    return stored_ids(_open(path))
