@@ -116,6 +116,59 @@ def chunks(as_json, doc, store_dir, chroma_host, chroma_port):
         click.echo("    " + item["text"].replace("\n", "\n    "))
 
 
+@main.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@click.option("-k", "top_k", type=int, default=None, help="Passages retrieved [env IURC_TOP_K, default 5].")
+@click.option("--batch", "batch_file", type=click.Path(exists=True, dir_okay=False),
+              help='JSONL file, one {"id", "question", "history"?} per line; one answer per line.')
+@store_options
+def ask(question, as_json, top_k, batch_file, store_dir, chroma_host, chroma_port):
+    """Answer a question (English or Japanese) with citations to the source passages.
+
+    \b
+    Examples:
+      iurc ask "What did Kamakura and Umeå work on?"
+      iurc ask "トヨタとグルノーブルの協力テーマは?" --json
+      iurc ask --batch questions.jsonl --json > answers.jsonl
+    """
+    from ingest.store import StoreError
+
+    from .service import Assistant
+
+    if not question and not batch_file:
+        _fail("give a QUESTION or --batch FILE")
+    try:
+        assistant = Assistant(_config(store_dir, chroma_host, chroma_port))
+    except (StoreError, settings.SettingError) as exc:
+        _fail(str(exc))
+    if batch_file:
+        with open(batch_file, encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    result = assistant.ask(item["question"], item.get("history") or [], top_k)
+                    result = {"id": item.get("id", line_no), **result}
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    result = {"id": line_no, "error": f"line {line_no}: not a {{\"id\", \"question\"}} "
+                              f"object ({exc})"}
+                click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    result = assistant.ask(question, [], top_k)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    click.echo(result["answer"])
+    for c in result["citations"]:
+        click.echo(f"[{c['n']}] {c['doc']} · {c['location']}")
+    if result["abstained"] and result["related"]:
+        click.echo("related:")
+        for r in result["related"]:
+            click.echo(f"  - {r['doc']} · {r['location']}")
+
+
 @main.command(name="settings")
 def show_settings():
     """List every setting, its default and its IURC_* environment variable."""

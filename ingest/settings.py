@@ -33,6 +33,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("max_file_bytes", 20_000_000, "Files larger than this are skipped."),
         Setting("chunk_size", 500, "Largest passage, in characters, before a paragraph is split."),
         Setting("top_k", 5, "Passages retrieved per question."),
+        Setting("lexical_tokenizer", "sudachi", "Japanese segmentation for lexical search.",
+                ("sudachi", "bigram")),
+        Setting("min_sentence_score", 0.30, "Best sentence score below which the assistant abstains "
+                "(calibrated on eval/)."),
         Setting("max_question_chars", 1000, "Longer questions are refused before any embedding."),
         Setting("llm_base_url", "", "OpenAI-compatible endpoint for the optional generator."),
         Setting("llm_model", "", "Model name sent to the generator endpoint."),

@@ -1,0 +1,110 @@
+"""Hybrid retrieval: dense (Chroma, multilingual embedder) + lexical (BM25 with Japanese
+segmentation), the question expanded with every alias of its names, fused by reciprocal rank;
+passages that mention the question's names (in either language) rank first."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.glossary import Glossary
+from ingest.store import Store
+
+from .lexical import LexicalIndex
+from .question import Question
+
+RRF_K = 60  # the usual reciprocal-rank constant; fusion is by rank, so scales do not matter
+
+
+@dataclass
+class Passage:
+    chunk_id: str
+    doc: str
+    location: str
+    section: str
+    language: str
+    kind: str
+    text: str
+    record: dict | None
+    entities: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    dense: float  # cosine similarity, 0 when not among the dense candidates
+    lexical: float  # BM25 score
+    coverage: float  # share of the question's names the passage mentions
+    fused: float
+
+
+class Retriever:
+    """A snapshot of the store: passages, their names, the lexical index."""
+
+    def __init__(self, store: Store, embeddings, glossary: Glossary, tokenizer: str = "sudachi",
+                 candidates: int = 20):
+        self.store = store
+        self.embeddings = embeddings
+        self.glossary = glossary
+        self.candidates = candidates
+        rows = store.all_chunks()
+        self.passages = [
+            Passage(r["id"], r["metadata"]["doc"], r["metadata"]["location"], r["metadata"]["section"],
+                    r["metadata"]["language"], r["metadata"]["kind"], r["text"],
+                    json.loads(r["metadata"]["record"]) if r["metadata"].get("record") else None,
+                    {m.entity_id for m in glossary.find(r["text"])})
+            for r in rows
+        ]
+        self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
+        self.lexical = LexicalIndex([p.text for p in self.passages], tokenizer)
+        self.present_entities = set().union(*(p.entities for p in self.passages)) if self.passages else set()
+        self.signature = (store.count(), len(self.passages))
+
+    def query_tokens(self, q: Question) -> list[str]:
+        tokens = self.lexical.tokenize(q.retrieval_text)
+        for entity_id in q.entities:
+            for name in self.glossary.entities[entity_id].names:
+                tokens.extend(self.lexical.tokenize(name))
+        return tokens
+
+    def dense(self, vector: list[float], k: int) -> dict[str, float]:
+        if not self.passages:
+            return {}
+        got = self.store.collection.query(query_embeddings=[vector], n_results=min(k, len(self.passages)),
+                                          include=["distances"])
+        return {cid: 1.0 - dist for cid, dist in zip(got["ids"][0], got["distances"][0])}
+
+    def search(self, q: Question, vector: list[float], k: int) -> list[Hit]:
+        dense = self.dense(vector, self.candidates)
+        lexical = self.lexical.scores(self.query_tokens(q))
+        top_lexical = [int(i) for i in np.argsort(-lexical)[: self.candidates] if lexical[i] > 0]
+        candidates = {self.position[c] for c in dense if c in self.position} | set(top_lexical)
+        if q.entities:
+            # Every passage naming the subject is a candidate, whatever its wording.
+            wanted = set(q.entities)
+            candidates |= {i for i, p in enumerate(self.passages) if p.entities & wanted}
+        dense_rank = {self.position[c]: r for r, c in enumerate(dense) if c in self.position}
+        lexical_rank = {i: r for r, i in enumerate(top_lexical)}
+        hits = []
+        for i in candidates:
+            p = self.passages[i]
+            fused = (1 / (RRF_K + dense_rank[i]) if i in dense_rank else 0.0) + \
+                    (1 / (RRF_K + lexical_rank[i]) if i in lexical_rank else 0.0)
+            coverage = len(p.entities & set(q.entities)) / len(q.entities) if q.entities else 0.0
+            hits.append(Hit(p, dense.get(p.chunk_id, 0.0), float(lexical[i]), coverage, fused))
+        hits.sort(key=lambda h: (-h.coverage, -h.fused, h.passage.chunk_id))
+        return hits[:k]
+
+    def unknown_names(self, q: Question, names: list[str]) -> list[str]:
+        """Names in the question that occur nowhere in the documents (e.g. a city not in the
+        programme): the documents cannot be about them."""
+        unknown = []
+        for name in names:
+            tokens = self.lexical.tokenize(name)
+            if tokens and not any(t in self.lexical.vocabulary for t in tokens):
+                unknown.append(name)
+        for entity_id in q.entities:
+            if entity_id not in self.present_entities:
+                unknown.append(self.glossary.entities[entity_id].name_en)
+        return unknown
