@@ -51,7 +51,7 @@ class Answer:
 def body_start(p: Passage) -> int:
     """Where the passage's own text starts (after its heading or table title line)."""
     first = p.text.split("\n", 1)[0]
-    if "\n" in p.text and (p.kind == "table_row" or (p.section and first == p.section)):
+    if "\n" in p.text and p.section and first == p.section:
         return len(first) + 1
     return 0
 

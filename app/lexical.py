@@ -47,7 +47,7 @@ def bigram_tokens(text: str) -> list[str]:
 def _sudachi():
     from sudachipy import dictionary, tokenizer
 
-    return dictionary.Dictionary(dict="core").create(), tokenizer.Tokenizer.SplitMode.A
+    return dictionary.Dictionary(dict="core").tokenizer(), tokenizer.Tokenizer.SplitMode.A
 
 
 def sudachi_tokens(text: str) -> list[str]:

@@ -58,7 +58,12 @@ class Retriever:
         ]
         self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
         self.lexical = LexicalIndex([p.text for p in self.passages], tokenizer)
-        self.present_entities = set().union(*(p.entities for p in self.passages)) if self.passages else set()
+        # entity id -> passages that name it: a lookup, not a scan, at question time.
+        self.by_entity: dict[str, list[int]] = {}
+        for i, p in enumerate(self.passages):
+            for entity_id in p.entities:
+                self.by_entity.setdefault(entity_id, []).append(i)
+        self.present_entities = set(self.by_entity)
         self.signature = (store.count(), len(self.passages))
 
     def query_tokens(self, q: Question) -> list[str]:
@@ -82,8 +87,8 @@ class Retriever:
         candidates = {self.position[c] for c in dense if c in self.position} | set(top_lexical)
         if q.entities:
             # Every passage naming the subject is a candidate, whatever its wording.
-            wanted = set(q.entities)
-            candidates |= {i for i, p in enumerate(self.passages) if p.entities & wanted}
+            for entity_id in q.entities:
+                candidates.update(self.by_entity.get(entity_id, ()))
         dense_rank = {self.position[c]: r for r, c in enumerate(dense) if c in self.position}
         lexical_rank = {i: r for r, i in enumerate(top_lexical)}
         hits = []

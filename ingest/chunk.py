@@ -46,7 +46,8 @@ def row_text(block: Block) -> str:
     row = block.row
     head = row.table + (f" · {row.group}" if row.group else "")
     cells = "; ".join(f"{name}: {value}" for name, value in row.values.items())
-    return f"{head}\n{cells}" if head else cells
+    # One line: a quote of the row then always carries its table, group and year.
+    return f"{head} | {cells}" if head else cells
 
 
 def chunk(doc: StructuredDoc, chunk_size: int = 500) -> list[Chunk]:

@@ -74,7 +74,8 @@ class Glossary:
         parts = []
         if latin:
             # Latin names need word boundaries: "EU" must not match inside "EUDEL" or "Europe".
-            parts.append(r"(?<![\w-])(?:" + "|".join(latin) + r")(?![\w-])")
+            # (Only Latin letters count as word characters: "GAMと" is a mention of GAM.)
+            parts.append(r"(?<![a-z0-9-])(?:" + "|".join(latin) + r")(?![a-z0-9-])")
         if cjk:
             parts.append("(?:" + "|".join(cjk) + ")")
         self._pattern = re.compile("|".join(parts)) if parts else None

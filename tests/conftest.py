@@ -97,3 +97,45 @@ def iurc_env(**extra) -> dict:
                 "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant_fake(tmp_path_factory):
+    """The corpus in a real Chroma store with the fake embedder, and an Assistant over it."""
+    from app.service import Assistant
+    from ingest.glossary import load_glossary
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+    from tests.fakes import FakeEmbeddings
+
+    config = StoreConfig(str(tmp_path_factory.mktemp("fake_store")), "", 8000, "iurc")
+    emb = FakeEmbeddings()
+    ingest([str(CORPUS)], Store(config, emb), load_glossary(GLOSSARY), progress=False)
+    # The abstention threshold is calibrated for the real embedder; hash vectors score lower.
+    return Assistant(config, emb, load_glossary(GLOSSARY), min_sentence=0.05)
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(tmp_path_factory):
+    """The corpus with the real multilingual embedder."""
+    from app.service import Assistant
+    from ingest.embed import USEEmbeddings
+    from ingest.glossary import load_glossary
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+
+    config = StoreConfig(str(tmp_path_factory.mktemp("use_store")), "", 8000, "iurc")
+    emb = USEEmbeddings()
+    ingest([str(CORPUS)], Store(config, emb), load_glossary(GLOSSARY), progress=False)
+    return Assistant(config, emb, load_glossary(GLOSSARY))
+
+
+def check_citations(result: dict) -> None:
+    """Every [n] resolves to a citation and every quote is a verbatim span of its passage."""
+    import re
+
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", result["answer"])}
+    listed = {c["n"] for c in result["citations"]}
+    assert numbers == listed, (numbers, listed)
+    for c in result["citations"]:
+        assert c["quote"] and c["quote"] in c["text"], c

@@ -81,7 +81,7 @@ def test_deck_table_rows_are_one_chunk_each_with_names_whole(deck_chunks):
                      "Ikoma": "2017", "Tokorozawa": "2018", "Toyota": "2018", "Kamakura": "2018",
                      "Kobe": "2019", "Nagano and Obuse": "2019"}
     assert by_city["Kobe"].record["group"] == "3rd batch 2019-"
-    assert by_city["Kobe"].text.startswith("IUC 2017-2020, Cities and Topics · 3rd batch 2019-\n")
+    assert by_city["Kobe"].text.startswith("IUC 2017-2020, Cities and Topics · 3rd batch 2019- | Japanese City: Kobe;")
     assert by_city["Nagano and Obuse"].record["entities"] == ["nagano", "obuse", "turku", "finland"]
     for c in rows:
         assert c.record["columns"] == ["Japanese City", "EU City", "Country",

@@ -1,0 +1,77 @@
+"""Question analysis and the lexical index."""
+from __future__ import annotations
+
+import pytest
+
+from app.lexical import LexicalIndex, bigram_tokens, sudachi_tokens
+from app.question import QuestionError, analyze, capitalised_names
+
+
+@pytest.mark.parametrize("text, language", [
+    ("What did Kamakura and Umeå work on?", "en"), ("所沢とブラティスラバの共通の関心は何ですか", "ja"),
+    ("GAMとトヨタは何を協力していますか", "ja"), ("Was haben Kamakura und Umeå gemacht?", "en")])
+def test_language(glossary, text, language):
+    assert analyze(text, glossary).language == language
+
+
+@pytest.mark.parametrize("spelling", ["Umeå", "Umea", "UMEA", "ウメオ", "ウメア"])
+def test_every_spelling_finds_the_entity(glossary, spelling):
+    assert analyze(f"What did {spelling} do?", glossary).entities == ["umea"]
+
+
+def test_names_in_both_languages(glossary):
+    q = analyze("GAMとトヨタ、そしてDonostia-San Sebastianは?", glossary)
+    assert q.entities == ["grenoble", "toyota", "donostia"]
+
+
+def test_follow_up_without_names_inherits_the_previous_subject(glossary):
+    q = analyze("それはいつですか", glossary, history=["トヨタとグルノーブルの協力テーマは?"])
+    assert q.entities == ["toyota", "grenoble"] and q.inherited and q.wants_when
+    assert "トヨタとグルノーブル" in q.retrieval_text
+
+
+def test_elliptic_follow_up_keeps_the_intent_with_the_new_subject(glossary):
+    q = analyze("And Toyota?", glossary, history=["What did Kamakura and Umeå work on?"])
+    assert q.entities == ["toyota"] and not q.inherited
+    assert "work on" in q.retrieval_text and "Kamakura" not in q.retrieval_text
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "The question is empty."), ("   \n", "The question is empty."),
+    ("?!。…", "The question has no words, only punctuation."),
+    ("x" * 10_000, "The question is too long (10000 characters; the limit is 1000)."),
+])
+def test_bad_questions(glossary, text, message):
+    with pytest.raises(QuestionError) as info:
+        analyze(text, glossary)
+    assert str(info.value).startswith(message)
+
+
+def test_cues(glossary):
+    q = analyze("How many pairs started in the 2nd batch in 2018?", glossary)
+    assert (q.wants_count, q.years, q.batch) == (True, ["2018"], "2nd")
+    assert analyze("2019年に始まったペアはどれですか", glossary).wants_list
+
+
+def test_capitalised_names_skip_glossary_names_and_scaffolding(glossary):
+    assert capitalised_names("Who is the mayor of Paris and Kamakura?", glossary) == ["Paris"]
+    assert capitalised_names("What did Umeå do?", glossary) == []
+
+
+def test_sudachi_segments_japanese_and_bridges_loanwords():
+    assert sudachi_tokens("トヨタとグルノーブルの協力テーマは?") == ["トヨタ", "グルノーブル", "協力", "テーマ"]
+    tokens = sudachi_tokens("When does Turku aim to be carbon neutral?")
+    assert "carbon" in tokens and "カーボンニュートラル" in tokens
+
+
+def test_bigram_fallback():
+    assert bigram_tokens("協力テーマ cities") == ["city", "協力", "力テ", "テー", "ーマ"]
+
+
+@pytest.mark.parametrize("tokenizer", ["sudachi", "bigram"])
+def test_lexical_index_finds_japanese_passages(tokenizer):
+    index = LexicalIndex(["水素ラボのネットワーク化", "若者の交流を促進", "port functions and cruising"], tokenizer)
+    scores = index.scores(index.tokenize("水素の協力"))
+    assert scores.argmax() == 0 and scores[1] == 0
+    assert index.scores(index.tokenize("cruising ports")).argmax() == 2
+    assert not index.scores(["never-seen"]).any()
