@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-test ingest clean
+.PHONY: run test install install-test ingest eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,16 @@ ingest: install
 run: ingest
 	@echo 'ask with: $(BIN)/iurc ask "What did Kamakura and Umeå work on?"'
 
+# The evaluation gate: a fresh store from corpus/, then every metric against eval/thresholds.yaml.
+EVAL_STORE := .iurc/eval-store
+
 test: install-test
 	$(BIN)/python -m pytest -q
+	$(BIN)/iurc ingest corpus --store $(EVAL_STORE) --rebuild
+	$(BIN)/iurc eval --gate --store $(EVAL_STORE) --report tests/output/eval
+
+eval: ingest
+	$(BIN)/iurc eval
 
 clean:
 	rm -rf $(VENV) .iurc

@@ -46,6 +46,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     related: list[Hit] = field(default_factory=list)
     kind: str = "extractive"  # extractive, facts, abstained, generated
+    evidence: float = 0.0  # score of the best quoted sentence; abstention compares it to a threshold
 
 
 def body_start(p: Passage) -> int:
@@ -149,11 +150,12 @@ class Composer:
     """Chooses and quotes sentences. Thresholds come from settings calibrated on eval/."""
 
     def __init__(self, embeddings, glossary: Glossary, tokenize, min_sentence: float,
-                 max_passages: int = 3, per_passage: int = 2):
+                 min_named_sentence: float, max_passages: int = 3, per_passage: int = 2):
         self.embeddings = embeddings
         self.glossary = glossary
         self.tokenize = tokenize
         self.min_sentence = min_sentence
+        self.min_named_sentence = min_named_sentence
         self.max_passages = max_passages
         self.per_passage = per_passage
         self._cache: dict[str, np.ndarray] = {}
@@ -172,13 +174,15 @@ class Composer:
         if not spans:
             return []
         sims = self._vectors([s.text for s in spans]) @ np.asarray(qvec, dtype=np.float32)
-        q_tokens = set(self.tokenize(q.retrieval_text))
         wanted = set(q.entities)
+        # Words of the question other than its names: what is asked about them.
+        name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
+        q_tokens = set(self.tokenize(q.retrieval_text)) - name_tokens
         for span, sim in zip(spans, sims):
             mentioned = {m.entity_id for m in self.glossary.find(span.text)}
             coverage = len(mentioned & wanted) / len(wanted) if wanted else 0.0
             overlap = len(q_tokens & set(self.tokenize(span.text)))
-            span.score = float(sim) + 0.15 * coverage + 0.05 * min(overlap, 3)
+            span.score = float(sim) + 0.05 * coverage + 0.08 * min(overlap, 3)
             if q.wants_when and _YEAR.search(span.text):
                 span.score += 0.15
         return spans
@@ -187,7 +191,9 @@ class Composer:
         """The extractive answer, or None when no sentence is good enough (abstain)."""
         top = [h for h in hits if h.coverage == hits[0].coverage][: self.max_passages + 2] if hits else []
         spans = self.score_spans(q, qvec, top)
-        if not spans or max(s.score for s in spans) < self.min_sentence:
+        # A question anchored on a name the documents contain needs less textual evidence.
+        floor = self.min_named_sentence if q.entities else self.min_sentence
+        if not spans or max(s.score for s in spans) < floor:
             return None
         by_passage: dict[str, list[Span]] = {}
         for s in spans:
@@ -201,9 +207,9 @@ class Composer:
                 break
             if s.passage.language != chosen[0].language and q.entities:
                 # Another language, naming the same subject: an answer in its own right.
-                good = s.score >= self.min_sentence
+                good = s.score >= floor
             else:
-                good = s.score >= max(self.min_sentence, ranked[0].score - 0.05)
+                good = s.score >= max(floor, ranked[0].score - 0.05)
             if good:
                 chosen.append(s.passage)
         lines, citations = [subject_line(q, self.glossary)], []
@@ -211,14 +217,14 @@ class Composer:
             own = by_passage[passage.chunk_id]
             top_score = max(s.score for s in own)
             keep = sorted(own, key=lambda s: -s.score)[: self.per_passage]
-            keep = sorted((s for s in keep if s.score >= max(self.min_sentence, top_score - 0.1)),
+            keep = sorted((s for s in keep if s.score >= max(floor, top_score - 0.1)),
                           key=lambda s: s.start)
             parts = []
             for span in _merge_adjacent(keep):
                 citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
                 parts.append(f"{span.text} [{len(citations)}]")
             lines.append(" ".join(parts))
-        return Answer("\n".join(lines), q.language, False, citations)
+        return Answer("\n".join(lines), q.language, False, citations, evidence=ranked[0].score)
 
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         lines, citations = [facts_line(q, facts, self.glossary)], []
@@ -226,4 +232,4 @@ class Composer:
             quote = row.text[body_start(row):]
             citations.append(Citation(n, row, quote, 1.0))
             lines.append(f"- {quote} [{n}]")
-        return Answer("\n".join(lines), q.language, False, citations, kind="facts")
+        return Answer("\n".join(lines), q.language, False, citations, kind="facts", evidence=1.0)

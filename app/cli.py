@@ -169,6 +169,56 @@ def ask(question, as_json, top_k, batch_file, store_dir, chroma_host, chroma_por
             click.echo(f"  - {r['doc']} · {r['location']}")
 
 
+@main.command(name="eval")
+@click.option("--set", "set_path", default="eval/questions.yaml", show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="The evaluation set.")
+@click.option("--json", "as_json", is_flag=True, help="Print summary, per-kind and per-case scores as JSON.")
+@click.option("--report", "report_dir", default="eval/report", show_default=True,
+              help="Folder for report.md and metrics_by_kind.png.")
+@click.option("--corpus", "corpus", multiple=True, default=["corpus"], show_default=True,
+              help="What the naive baseline indexes (repeatable).")
+@click.option("--no-baseline", is_flag=True, help="Score ours only.")
+@click.option("--gate", is_flag=True, help="Exit 1 when a metric falls below eval/thresholds.yaml.")
+@click.option("--thresholds", default="eval/thresholds.yaml", show_default=True,
+              type=click.Path(dir_okay=False), help="Minimum (and maximum latency) per metric.")
+@store_options
+def evaluate(set_path, as_json, report_dir, corpus, no_baseline, gate, thresholds, store_dir,
+             chroma_host, chroma_port):
+    """Score the assistant and the naive baseline on the evaluation set.
+
+    \b
+    Examples:
+      iurc eval                                   summary, report in eval/report/
+      iurc eval --gate                            also fail when below eval/thresholds.yaml
+      iurc eval --json --no-baseline > scores.json
+    """
+    from eval import runner
+    from ingest.store import StoreError
+
+    from .service import Assistant
+
+    try:
+        cases = runner.load_cases(set_path)
+        assistant = Assistant(_config(store_dir, chroma_host, chroma_port))
+    except (runner.EvalSetError, StoreError, settings.SettingError) as exc:
+        _fail(str(exc))
+    result = runner.evaluate(assistant, cases, None if no_baseline else list(corpus))
+    report = runner.write_report(result, report_dir, set_path)
+    data = runner.as_json(result)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        click.echo(runner.summary_table(data["summary"]["ours"], data["summary"]["baseline"]))
+        click.echo(f"report: {report}  chart: {report.parent / 'metrics_by_kind.png'}")
+    if gate:
+        failures = runner.check_gate(data["summary"]["ours"], runner.load_thresholds(thresholds))
+        for failure in failures:
+            click.echo(f"gate: {failure}", err=True)
+        if failures:
+            sys.exit(1)
+        click.echo("gate: all metrics at or above eval/thresholds.yaml", err=True)
+
+
 @main.command(name="settings")
 def show_settings():
     """List every setting, its default and its IURC_* environment variable."""

@@ -11,10 +11,10 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _WHEN = re.compile(r"\b(when|what year|which year|since when|how long)\b|いつ|何年|何月|時期", re.I)
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b|いくつ|何組|何都市|何ペア|何件|何か所|数は", re.I)
 _LIST = re.compile(r"\b(which|list|what)\b.*\b(pairs?|cities|towns|regions|partners|members|countries)\b"
-                   r"|\ball (the )?(pairs|cities)\b|どの|どれ|一覧|すべて|全て|どこ", re.I)
+                   r"|\ball (the )?(pairs|cities)\b|どの(?!よう)|どれ|一覧|すべて|全て|どこ", re.I)
 _ELLIPTIC = re.compile(r"^\s*(and|what about|how about|also)\b|^\s*(では|じゃあ|それでは|また)|"
                        r"^(それ|その|彼ら|両者)", re.I)
-_ORDINAL = re.compile(r"\b(1st|2nd|3rd|[4-9]th|first|second|third)\s+batch\b|第\s*([0-9１-９一二三])\s*(期|陣|弾|グループ)", re.I)
+_ORDINAL = re.compile(r"\b(1st|2nd|3rd|[4-9]th|first|second|third)\s+batch\b|第\s*([0-9１-９一二三])\s*(陣|弾|グループ)", re.I)
 # Capitalised words that are question scaffolding, not names.
 _NOT_NAMES = {"what", "which", "who", "whom", "when", "where", "why", "how", "is", "are", "do",
               "does", "did", "can", "could", "tell", "list", "show", "give", "the", "a", "and",

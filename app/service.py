@@ -16,12 +16,14 @@ from .retrieve import Retriever
 
 class Assistant:
     def __init__(self, config: StoreConfig | None = None, embeddings=None, glossary: Glossary | None = None,
-                 tokenizer: str | None = None, min_sentence: float | None = None):
+                 tokenizer: str | None = None, min_sentence: float | None = None,
+                 min_named_sentence: float | None = None):
         self.config = config or StoreConfig.from_settings()
         self.embeddings = embeddings or make_embedder()
         self.glossary = glossary or load_glossary(settings.get("glossary"))
         self.tokenizer = tokenizer or settings.get("lexical_tokenizer")
         self.min_sentence = settings.get("min_sentence_score", min_sentence)
+        self.min_named_sentence = settings.get("min_named_sentence_score", min_named_sentence)
         self.store = Store(self.config, self.embeddings, create=False)
         self.load()
 
@@ -30,7 +32,7 @@ class Assistant:
         self.retriever = Retriever(self.store, self.embeddings, self.glossary, self.tokenizer)
         self.facts = Facts(self.retriever.passages, self.glossary)
         self.composer = Composer(self.embeddings, self.glossary, self.retriever.lexical.tokenize,
-                                 self.min_sentence)
+                                 self.min_sentence, self.min_named_sentence)
         self.generator = None
         if settings.get("llm_base_url"):
             from .generate import Generator
@@ -39,15 +41,20 @@ class Assistant:
                                        settings.get("llm_timeout"), self.retriever.lexical.tokenize,
                                        self.glossary)
 
-    def ask(self, question: str, history: list[str] | None = None, k: int | None = None) -> dict:
-        """Answer one question; the result is the `iurc ask --json` object."""
+    def ask(self, question: str, history: list[str] | None = None, k: int | None = None,
+            with_retrieved: bool = False) -> dict:
+        """Answer one question; the result is the `iurc ask --json` object. `with_retrieved`
+        adds the ranked passages that were considered (for the evaluation)."""
         started = time.perf_counter()
         k = k or settings.get("top_k")
         try:
             q = analyze(question, self.glossary, history, settings.get("max_question_chars"))
         except QuestionError as exc:
-            return _result(question, str(exc), _guess_language(question), True, [], [],
-                           started, started, error=True)
+            result = _result(question, str(exc), _guess_language(question), True, [], [],
+                             started, started, error=True)
+            if with_retrieved:
+                result["retrieved"] = []
+            return result
         names = capitalised_names(q.text, self.glossary) if q.language == "en" else \
             self._japanese_names(q.text)
         unknown = self.retriever.unknown_names(q, names)
@@ -70,6 +77,15 @@ class Assistant:
         result = _result(q.text, answer.text, answer.language, answer.abstained, answer.citations,
                          answer.related, started, retrieved)
         result["answer_kind"] = answer.kind
+        result["evidence"] = round(answer.evidence, 4)
+        result["entities"] = q.entities
+        if with_retrieved:
+            ranked = [c.passage for c in answer.citations] + [h.passage for h in hits]
+            seen, result["retrieved"] = set(), []
+            for p in ranked:
+                if p.chunk_id not in seen:
+                    seen.add(p.chunk_id)
+                    result["retrieved"].append({"doc": p.doc, "location": p.location, "text": p.text})
         return result
 
     def _japanese_names(self, text: str) -> list[str]:

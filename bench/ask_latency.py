@@ -48,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from app.service import Assistant
-    from bench.naive import NaivePipeline
+    from eval.baseline import NaivePipeline
     from ingest.embed import USEEmbeddings
     from ingest.glossary import load_glossary
     from ingest.pipeline import ingest

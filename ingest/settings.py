@@ -12,6 +12,7 @@ class Setting:
     default: Any
     help: str
     choices: tuple[str, ...] = ()
+    minimum: float | None = 0  # numbers below this are refused; None: any number
 
     @property
     def env_var(self) -> str:
@@ -35,8 +36,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("top_k", 5, "Passages retrieved per question."),
         Setting("lexical_tokenizer", "sudachi", "Japanese segmentation for lexical search.",
                 ("sudachi", "bigram")),
-        Setting("min_sentence_score", 0.30, "Best sentence score below which the assistant abstains "
-                "(calibrated on eval/)."),
+        Setting("min_sentence_score", 0.33, "Best sentence score below which a question that names "
+                "nothing from the glossary is abstained (calibrated: `python -m eval.calibrate`).",
+                minimum=None),
+        Setting("min_named_sentence_score", 0.06, "The same threshold for questions that name a "
+                "programme city, country or body found in the documents (calibrated likewise).",
+                minimum=None),
         Setting("max_question_chars", 1000, "Longer questions are refused before any embedding."),
         Setting("llm_base_url", "", "OpenAI-compatible endpoint for the optional generator."),
         Setting("llm_model", "", "Model name sent to the generator endpoint."),
@@ -64,8 +69,8 @@ def _coerce(setting: Setting, raw: Any) -> Any:
         raise SettingError(
             f"{setting.env_var}={raw!r}: allowed values are {', '.join(setting.choices)}"
         )
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-        raise SettingError(f"{setting.env_var}={raw!r}: must not be negative")
+    if isinstance(value, (int, float)) and setting.minimum is not None and value < setting.minimum:
+        raise SettingError(f"{setting.env_var}={raw!r}: must be at least {setting.minimum}")
     return value
 
 

@@ -48,6 +48,10 @@ class RandomEmbeddings(FakeEmbeddings):
 
     name = "random"
 
+    def __init__(self, dim: int = 64, seed: int = 0):
+        super().__init__(dim)
+        self._rng = np.random.default_rng(seed)
+
     def _vector(self, text: str) -> list[float]:
-        vec = np.random.default_rng().standard_normal(self.dim)
+        vec = self._rng.standard_normal(self.dim)
         return (vec / np.linalg.norm(vec)).tolist()

@@ -1,15 +1,15 @@
-"""The naive LangChain pipeline every benchmark and the evaluation compare against:
+"""The naive baseline that the evaluation and every benchmark compare against:
 the default RecursiveCharacterTextSplitter (chunk 400), the same embedder, Chroma top-4,
 answer = the top chunk, never abstains."""
 from __future__ import annotations
 
 import hashlib
 import time
-from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.load import LoadError, is_supported, load
+from ingest.load import LoadError, load
+from ingest.pipeline import IngestReport, discover
 
 
 class NaivePipeline:
@@ -24,9 +24,10 @@ class NaivePipeline:
                             collection_configuration={"hnsw": {"space": "cosine"}})
         splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_size)
         texts, metadatas, ids = [], [], []
-        for path in _files(paths):
+        files, _ = discover(paths, IngestReport(), warn=lambda message: None)
+        for found in files:  # the same files and document names as ours
             try:
-                doc = load(path, path.name, 20_000_000)
+                doc = load(found.path, found.doc, 20_000_000)
             except LoadError:
                 continue
             for n, piece in enumerate(splitter.split_text(doc.text)):
@@ -52,10 +53,3 @@ class NaivePipeline:
                 "timings_ms": {"retrieve": (done - started) * 1000, "answer": 0.0,
                                "total": (done - started) * 1000}}
 
-
-def _files(paths: list[str]) -> list[Path]:
-    out = []
-    for raw in paths:
-        p = Path(raw)
-        out.extend(sorted(f for f in p.rglob("*") if f.is_file() and is_supported(f)) if p.is_dir() else [p])
-    return out

@@ -1,0 +1,106 @@
+"""The evaluation: loading cases, the metrics, the report and the gate."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from eval import runner
+from tests.conftest import CORPUS, GLOSSARY, ROOT, iurc_env
+
+SET = ROOT / "eval/questions.yaml"
+THRESHOLDS = ROOT / "eval/thresholds.yaml"
+
+
+def test_the_set_is_valid_and_covers_every_kind():
+    cases = runner.load_cases(SET)
+    kinds = {c.kind for c in cases}
+    assert len(cases) >= 60
+    assert kinds == {"en", "ja", "cross_en_ja", "cross_ja_en", "variant", "facts", "followup", "abstain"}
+    abstain = [c for c in cases if c.abstain]
+    assert len(abstain) >= 8 and {c.language for c in abstain} == {"en", "ja"}
+    assert all(c.history for c in cases if c.kind == "followup")
+
+
+def test_every_expected_snippet_exists_in_the_corpus(corpus_assistant_fake):
+    texts = [p.text for p in corpus_assistant_fake.retriever.passages]
+    for case in runner.load_cases(SET):
+        for source in case.sources:
+            assert any(runner._norm(source.snippet) in runner._norm(t) for t in texts), (case.id, source)
+
+
+@pytest.mark.parametrize("yaml_text, message", [
+    ("cases:\n- {id: a, question: q, language: en}\n", "missing 'kind'"),
+    ("cases:\n- {id: a, question: q, language: fr, kind: en, abstain: true}\n", "language must be en or ja"),
+    ("cases:\n- {id: a, question: q, language: en, kind: en}\n", "needs sources and facts, or abstain: true"),
+    ("cases:\n- {id: a, question: q, language: en, kind: en, abstain: true}\n"
+     "- {id: a, question: q, language: en, kind: en, abstain: true}\n", "duplicate id"),
+])
+def test_bad_sets_are_refused(tmp_path, yaml_text, message):
+    path = tmp_path / "set.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(runner.EvalSetError, match=message):
+        runner.load_cases(path)
+
+
+def test_metrics_on_a_known_result():
+    case = runner.Case("c", "q", "en", "en", sources=[runner.Source("d", "alpha"), runner.Source("d", "beta")],
+                       facts=[["2029"], ["drought", "干ばつ"]])
+    result = {"answer": "Answer line:\nIt floods in 2029 [1]", "abstained": False,
+              "citations": [{"n": 1, "doc": "d", "location": "x", "text": "beta text", "quote": "beta"},
+                            {"n": 2, "doc": "d", "location": "y", "text": "unrelated", "quote": "u"}],
+              "retrieved": [{"doc": "d", "text": "other"}, {"doc": "d", "text": "beta text"},
+                            {"doc": "d", "text": "Alpha!"}],
+              "timings_ms": {"total": 5.0}}
+    s = runner.score(case, result)
+    assert (s.recall_at_1, s.recall_at_5, s.rr) == (0.0, 1.0, 0.5)
+    assert (s.citation_precision, s.citation_recall) == (0.5, 0.5)
+    assert s.fact_recall == 0.5
+    assert s.language_ok and s.verdict == "partial (facts)"
+
+
+def test_abstention_metrics():
+    answer = runner.Case("a", "q", "en", "en", sources=[runner.Source("d", "x")], facts=[["x"]])
+    refuse = runner.Case("b", "q", "en", "abstain", abstain=True)
+    said_no = {"answer": "The documents do not say.", "abstained": True, "citations": [], "retrieved": [],
+               "timings_ms": {"total": 1.0}}
+    summary = runner.summarize([runner.score(answer, said_no), runner.score(refuse, said_no)])
+    assert (summary["abstention_precision"], summary["abstention_recall"]) == (0.5, 1.0)
+    assert runner.check_gate(summary, {"abstention_precision": 0.9, "latency_p95_ms": 80}) == [
+        "abstention_precision = 0.5 < 0.9"]
+
+
+@pytest.mark.slow
+def test_gate_fails_when_retrieval_is_broken(tmp_path):
+    """A random embedder in place of the real one must make the gate fail."""
+    from app.service import Assistant
+    from ingest.glossary import load_glossary
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+    from tests.fakes import RandomEmbeddings
+
+    glossary = load_glossary(GLOSSARY)
+    config = StoreConfig(str(tmp_path / "random"), "", 8000, "iurc")
+    broken = RandomEmbeddings(dim=512)
+    ingest([str(CORPUS)], Store(config, broken), glossary, progress=False)
+    result = runner.evaluate(Assistant(config, broken, glossary), runner.load_cases(SET), None)
+    failures = runner.check_gate(runner.summarize(result["ours"]), runner.load_thresholds(THRESHOLDS))
+    failed_metrics = {f.split(" = ")[0] for f in failures}
+    assert {"fact_recall", "citation_recall", "citation_precision"} <= failed_metrics
+
+
+@pytest.mark.slow
+def test_eval_cli_prints_summary_and_writes_report_and_chart(tmp_path, venv_bin):
+    store = tmp_path / "store"
+    subprocess.run([str(venv_bin / "iurc"), "ingest", str(CORPUS), "--store", str(store)], check=True,
+                   capture_output=True, env=iurc_env(), timeout=300)
+    run = subprocess.run([str(venv_bin / "iurc"), "eval", "--gate", "--store", str(store), "--report",
+                          str(tmp_path / "report"), "--set", str(SET), "--thresholds", str(THRESHOLDS),
+                          "--corpus", str(CORPUS)],
+                         capture_output=True, text=True, env=iurc_env(), timeout=600, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert "| key-fact recall |" in run.stdout and "gate: all metrics" in run.stderr
+    report = (tmp_path / "report/report.md").read_text("utf-8")
+    assert "| metric | ours | naive baseline |" in report and "## Cases" in report
+    png = (tmp_path / "report/metrics_by_kind.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
