@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-test ingest eval clean
+.PHONY: run test install install-test ingest eval browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +30,19 @@ ingest: install
 	$(BIN)/iurc ingest corpus
 
 run: ingest
-	@echo 'ask with: $(BIN)/iurc ask "What did Kamakura and Umeå work on?"'
+	@echo 'chat UI on http://127.0.0.1:7860 (also: $(BIN)/iurc ask "What did Kamakura and Umeå work on?")'
+	$(BIN)/iurc serve --host 127.0.0.1 --port 7860
+
+# Headless Chromium for the end-to-end test, and a Japanese font so screenshots show text.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list | grep -qi ipa || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver fonts-ipafont-gothic >/dev/null; }
 
 # The evaluation gate: a fresh store from corpus/, then every metric against eval/thresholds.yaml.
 EVAL_STORE := .iurc/eval-store
 
-test: install-test
+test: install-test browser
 	$(BIN)/python -m pytest -q
 	$(BIN)/iurc ingest corpus --store $(EVAL_STORE) --rebuild
 	$(BIN)/iurc eval --gate --store $(EVAL_STORE) --report tests/output/eval

@@ -219,6 +219,56 @@ def evaluate(set_path, as_json, report_dir, corpus, no_baseline, gate, threshold
         click.echo("gate: all metrics at or above eval/thresholds.yaml", err=True)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=7860, show_default=True, type=int, help="Port.")
+@store_options
+def serve(host, port, store_dir, chroma_host, chroma_port):
+    """Start the chat UI (and the /ask API for gradio_client).
+
+    \b
+    Examples:
+      iurc serve                                  http://127.0.0.1:7860
+      IURC_AUTH=staff:secret iurc serve --port 8080
+    """
+    from ingest.store import StoreError
+
+    from .service import Assistant
+
+    try:
+        assistant = Assistant(_config(store_dir, chroma_host, chroma_port))
+        from .ui import serve as run_server
+
+        run_server(assistant, host, port)
+    except (StoreError, settings.SettingError) as exc:
+        _fail(str(exc))
+
+
+@main.group()
+def feedback():
+    """Feedback given in the chat UI."""
+
+
+@feedback.command(name="export")
+@click.option("--file", "feedback_file", default=None, help="Feedback JSONL [env IURC_FEEDBACK_FILE].")
+@click.option("--out", default="-", show_default=True, help="Where to write the YAML draft cases.")
+def feedback_export(feedback_file, out):
+    """Turn chat feedback into draft cases for eval/questions.yaml (review before adding)."""
+    from eval.drafts import drafts_from_feedback
+
+    path = settings.get("feedback_file", feedback_file)
+    try:
+        text, count = drafts_from_feedback(path)
+    except FileNotFoundError:
+        _fail(f"no feedback file at {path}")
+    if out == "-":
+        click.echo(text, nl=False)
+    else:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    click.echo(f"{count} draft cases", err=True)
+
+
 @main.command(name="settings")
 def show_settings():
     """List every setting, its default and its IURC_* environment variable."""

@@ -4,6 +4,7 @@ a query touches only the postings of its own tokens, never a Python loop over pa
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -43,11 +44,23 @@ def bigram_tokens(text: str) -> list[str]:
     return tokens
 
 
-@lru_cache(maxsize=1)
-def _sudachi():
-    from sudachipy import dictionary, tokenizer
+_THREAD = threading.local()
 
-    return dictionary.Dictionary(dict="core").tokenizer(), tokenizer.Tokenizer.SplitMode.A
+
+@lru_cache(maxsize=1)
+def _dictionary():
+    from sudachipy import dictionary
+
+    return dictionary.Dictionary(dict="core")
+
+
+def _sudachi():
+    """A tokenizer for this thread: sudachi refuses one tokenizer used by two threads."""
+    from sudachipy import tokenizer
+
+    if getattr(_THREAD, "tokenizer", None) is None:
+        _THREAD.tokenizer = _dictionary().tokenizer()
+    return _THREAD.tokenizer, tokenizer.Tokenizer.SplitMode.A
 
 
 def sudachi_tokens(text: str) -> list[str]:

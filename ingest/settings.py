@@ -49,6 +49,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("concurrency", 4, "Chat requests answered at once."),
         Setting("queue_size", 32, "Chat requests waiting before new ones are refused."),
         Setting("auth", "", "user:password to require a login for the chat UI."),
+        Setting("feedback_file", ".iurc/feedback.jsonl", "Where the chat UI appends thumbs up/down and comments."),
     ]
 }
 

@@ -1,0 +1,306 @@
+"""The Gradio chat UI (`iurc serve`): chat with footnotes that open their sources, a sources
+panel with the quoted span marked, onboarding views (programme, glossary, documents),
+feedback, and the `/ask` API endpoint that returns the `iurc ask --json` object."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from ingest import settings  # noqa: E402
+
+from .service import Assistant  # noqa: E402
+
+EXAMPLES = [
+    "What did Kamakura and Umeå work on?",
+    "Which pairs started in 2018?",
+    "When does Turku aim to be carbon neutral?",
+    "トヨタとグルノーブルの協力テーマは?",
+    "所沢とブラティスラバの共通の関心は何ですか",
+    "2019年に始まったペアはどれですか",
+]
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
+_MARKER = re.compile(r" ?\[(\d+)\]")
+# Footnote clicks open the matching source in the panel instead of following the link.
+FOOTNOTE_JS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a[href*="#src-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const id = link.getAttribute('href').split('#')[1];
+    const target = document.getElementById(id);
+    if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
+                  target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1200); }
+  }, true);
+}
+"""
+CSS = """
+.sources details { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
+.sources details.flash { outline: 3px solid #f5b700; }
+.sources summary { cursor: pointer; font-weight: 600; }
+.sources mark { background: #fff3a3; padding: 0 1px; }
+.sources .passage { white-space: pre-wrap; font-size: 0.92em; }
+.sources .abstained { color: #8a4b00; font-weight: 600; }
+"""
+
+
+def inert_markdown(text: str) -> str:
+    """Text from documents shown as plain text: no HTML, no images, no links."""
+    text = html.escape(text, quote=False)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # Bare URLs would be auto-linked; a zero-width space after the scheme keeps them text.
+    return re.sub(r"(?i)\b(https?|ftp|file|javascript|data):", lambda m: m.group(1) + "\u200b:", text)
+
+
+def answer_markdown(result: dict) -> str:
+    """The answer for the chat: document text inert, each [n] a footnote link to its source."""
+    lines = []
+    for line in result["answer"].split("\n"):
+        parts, pos = [], 0
+        for m in _MARKER.finditer(line):
+            parts.append(inert_markdown(line[pos:m.start()]))
+            n = m.group(1)
+            parts.append(f" [\\[{n}\\]](#src-{n})")
+            pos = m.end()
+        parts.append(inert_markdown(line[pos:]))
+        lines.append("".join(parts))
+    if result.get("abstained"):
+        lines.insert(0, "**No answer in the documents / 資料に記載なし**")
+    return "  \n".join(lines)
+
+
+def sources_html(result: dict) -> str:
+    """The sources panel: each cited passage with the quoted span marked."""
+    if result.get("abstained"):
+        items = [f'<p class="abstained">{html.escape(result["answer"])}</p>']
+        for i, r in enumerate(result.get("related", []), start=1):
+            items.append(
+                f'<details id="rel-{i}"><summary>related: {html.escape(r["doc"])} · '
+                f'{html.escape(r["location"])} · score {r["score"]:.2f}</summary>'
+                f'<div class="passage">{html.escape(r["text"])}</div></details>')
+        return '<div class="sources">' + "".join(items) + "</div>"
+    items = []
+    for c in result["citations"]:
+        text, quote = c["text"], c["quote"]
+        at = text.find(quote)
+        if at >= 0:
+            body = (html.escape(text[:at]) + "<mark>" + html.escape(quote) + "</mark>"
+                    + html.escape(text[at + len(quote):]))
+        else:
+            body = html.escape(text)
+        items.append(
+            f'<details id="src-{c["n"]}" open><summary>[{c["n"]}] {html.escape(c["doc"])} · '
+            f'{html.escape(c["location"])} · score {c["score"]:.2f}</summary>'
+            f'<div class="passage">{body}</div></details>')
+    return '<div class="sources">' + ("".join(items) or "<p>No sources.</p>") + "</div>"
+
+
+class FeedbackLog:
+    """Thumbs up/down and comments, appended as JSON lines."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def append(self, record: dict) -> None:
+        record = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **record}
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def programme_rows(assistant: Assistant, query: str = "", year: str = "all") -> list[list[str]]:
+    """The table facts as rows: every column of the record, its group and start year."""
+    rows = []
+    wanted = {m.entity_id for m in assistant.glossary.find(query)} if query else set()
+    for passage in assistant.facts.rows:
+        record = passage.record
+        if year != "all" and record.get("start_year") != year:
+            continue
+        values = list(record["values"].values())
+        text = " ".join(values + [record.get("group", "")]).casefold()
+        if query and not (wanted & set(record.get("entities", [])) or query.casefold() in text):
+            continue
+        rows.append(values[:4] + [""] * (4 - len(values[:4])) +
+                    [record.get("group", ""), record.get("start_year", ""), passage.doc])
+    return rows
+
+
+def programme_headers(assistant: Assistant) -> list[str]:
+    columns = assistant.facts.rows[0].record["columns"][:4] if assistant.facts.rows else []
+    columns = columns + [f"column {i + 1}" for i in range(len(columns), 4)]
+    return columns + ["group", "start year", "document"]
+
+
+def glossary_rows(assistant: Assistant) -> list[list[str]]:
+    return [[e.entity_id, e.kind, e.country, e.name_en, e.name_ja, " | ".join(e.aliases)]
+            for e in assistant.glossary.entities.values()]
+
+
+def document_rows(assistant: Assistant) -> list[list]:
+    entries = assistant.store.manifest_entries()
+    return [[doc, e.get("chunk_count", 0), e.get("language", ""), e.get("format", ""),
+             e.get("ingested_at", ""), e.get("status", "")] for doc, e in sorted(entries.items())]
+
+
+def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.Blocks:
+    max_chars = settings.get("max_question_chars")
+    feedback = FeedbackLog(feedback_path or settings.get("feedback_file"))
+
+    def ask(question: str, history: list[str] | None = None) -> dict:
+        return assistant.ask(question, history or [])
+
+    def respond(message: str, chat: list[dict], results: list[dict]):
+        chat = list(chat or [])
+        message = (message or "").strip()
+        if len(message) > max_chars:
+            note = (f"Your question has {len(message)} characters; please keep it under {max_chars}. "
+                    f"/ 質問は{max_chars}文字以内でお願いします。")
+            chat += [{"role": "user", "content": inert_markdown(message[:200] + "…")},
+                     {"role": "assistant", "content": note}]
+            yield chat, sources_html({"abstained": True, "answer": note, "related": []}), results, message
+            return
+        if not message:
+            yield chat, gr.skip(), results, ""
+            return
+        history = [r["question"] for r in results if not r.get("error")]
+        result = ask(message, history)
+        results = list(results) + [result]
+        chat.append({"role": "user", "content": inert_markdown(message)})
+        chat.append({"role": "assistant", "content": ""})
+        full = answer_markdown(result)
+        # Stream the answer line by line, so long answers appear as they are read.
+        shown = []
+        for line in full.split("  \n"):
+            shown.append(line)
+            chat[-1] = {"role": "assistant", "content": "  \n".join(shown)}
+            yield chat, gr.skip(), results, ""
+            time.sleep(0.02)
+        yield chat, sources_html(result), results, ""
+
+    def show_sources(results: list[dict], data: gr.SelectData):
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        answer_number = index // 2
+        if 0 <= answer_number < len(results):
+            return sources_html(results[answer_number])
+        return gr.skip()
+
+    def on_like(results: list[dict], data: gr.LikeData):
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        answer_number = index // 2
+        if not 0 <= answer_number < len(results):
+            return "Nothing to rate."
+        liked = data.liked if isinstance(data.liked, bool) else str(data.liked).lower() in ("like", "true")
+        result = results[answer_number]
+        feedback.append({"rating": "up" if liked else "down", "question": result["question"],
+                         "language": result["language"], "answer": result["answer"],
+                         "abstained": result["abstained"],
+                         "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]})
+        return "Thanks, noted. / ありがとうございます。"
+
+    def on_comment(comment: str, results: list[dict]):
+        comment = (comment or "").strip()[:2000]
+        if not comment or not results:
+            return "Ask a question first, then comment on its answer.", comment
+        result = results[-1]
+        feedback.append({"rating": "comment", "comment": comment, "question": result["question"],
+                         "language": result["language"], "answer": result["answer"],
+                         "abstained": result["abstained"],
+                         "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]})
+        return "Comment saved. / コメントを保存しました。", ""
+
+    def reload_views():
+        return (programme_rows(assistant), glossary_rows(assistant), document_rows(assistant))
+
+    with gr.Blocks(title="IURC programme assistant", analytics_enabled=False) as demo:
+        gr.Markdown("## IURC programme assistant · IURC プログラム アシスタント\n"
+                    "Ask in English or Japanese. Every statement is quoted from the programme "
+                    "documents; click a footnote to open its source. / 英語・日本語で質問できます。")
+        results = gr.State([])
+        with gr.Tab("Ask / 質問"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Answers", height=520, sanitize_html=True,
+                                         render_markdown=True, allow_tags=False,
+                                         feedback_options=("Like", "Dislike"), elem_id="chat")
+                    with gr.Row():
+                        question = gr.Textbox(placeholder="Ask about the programme… / プログラムについて質問…",
+                                              show_label=False, scale=5, elem_id="question", lines=1)
+                        send = gr.Button("Ask / 質問", variant="primary", scale=1, elem_id="send")
+                    gr.Examples(EXAMPLES, inputs=question, label="Examples / 質問の例")
+                    with gr.Accordion("Comment on the last answer / 最後の回答へのコメント", open=False):
+                        comment = gr.Textbox(show_label=False, lines=2, max_lines=6)
+                        comment_button = gr.Button("Send comment / 送信")
+                    status = gr.Markdown("")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources / 出典")
+                    sources = gr.HTML("<div class='sources'><p>Sources of the answer appear here.</p></div>",
+                                      elem_id="sources")
+        with gr.Tab("Programme / プログラム"):
+            gr.Markdown("City pairs from the programme tables (every row as ingested). Filter by any "
+                        "name or spelling (Umea, ウメオ, GAM…) or by start year.")
+            years = sorted({p.record.get("start_year", "") for p in assistant.facts.rows} - {""})
+            with gr.Row():
+                name_filter = gr.Textbox(label="Name or topic / 名前・テーマ", scale=3)
+                year_filter = gr.Dropdown(["all"] + years, value="all", label="Start year / 開始年", scale=1)
+            pairs = gr.Dataframe(programme_rows(assistant), headers=programme_headers(assistant),
+                                 interactive=False, wrap=True, elem_id="pairs")
+            gr.Markdown("### Glossary / 用語集")
+            glossary_table = gr.Dataframe(glossary_rows(assistant), interactive=False, wrap=True,
+                                          headers=["id", "kind", "country", "English", "日本語", "variants"])
+        with gr.Tab("Documents / 文書"):
+            documents = gr.Dataframe(document_rows(assistant), interactive=False, wrap=True,
+                                     headers=["document", "passages", "language", "format", "ingested at",
+                                              "status"])
+            refresh = gr.Button("Refresh / 更新")
+
+        outputs = [chatbot, sources, results, question]
+        question.submit(respond, [question, chatbot, results], outputs, api_visibility="private")
+        send.click(respond, [question, chatbot, results], outputs, api_visibility="private")
+        chatbot.select(show_sources, [results], [sources], api_visibility="private")
+        chatbot.like(on_like, [results], [status], api_visibility="private")
+        comment_button.click(on_comment, [comment, results], [status, comment], api_visibility="private")
+        name_filter.change(lambda q, y: programme_rows(assistant, q, y), [name_filter, year_filter], [pairs],
+                           api_visibility="private")
+        year_filter.change(lambda q, y: programme_rows(assistant, q, y), [name_filter, year_filter], [pairs],
+                           api_visibility="private")
+        refresh.click(reload_views, None, [pairs, glossary_table, documents], api_visibility="private")
+
+        def ask_api(question: str) -> dict:
+            """Answer one question; returns the same JSON object as `iurc ask --json`."""
+            return ask(question)
+
+        gr.api(ask_api, api_name="ask", time_limit=60)
+    return demo
+
+
+def auth_from_setting() -> tuple[str, str] | None:
+    raw = settings.get("auth")
+    if not raw:
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise settings.SettingError("IURC_AUTH must be user:password")
+    return user, password
+
+
+def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool = False):
+    demo = build(assistant)
+    demo.queue(default_concurrency_limit=settings.get("concurrency"), max_size=settings.get("queue_size"),
+               api_open=False)
+    return demo.launch(server_name=host, server_port=port, auth=auth_from_setting(), show_error=False,
+                       max_file_size="1kb", prevent_thread_lock=prevent_thread_lock, quiet=False,
+                       footer_links=["api"], js=FOOTNOTE_JS, css=CSS, ssr_mode=False,
+                       allowed_paths=[], blocked_paths=[str(Path.cwd())])

@@ -1,0 +1,257 @@
+"""The chat UI: rendering, the /ask API through gradio_client, limits, login, feedback, and an
+end-to-end run in headless Chromium."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import CORPUS, DATA, OUTPUT, check_citations, iurc_env
+from tests.ui_server import Server
+
+HOSTILE = {"question": "q", "language": "en", "abstained": False, "answer": (
+    "Kobe:\nKobe harbour hosts cruise ships <img src=x onerror=alert(1)> ![t](https://evil.example/p.png) "
+    "see https://evil.example/phish [1]"), "citations": [{
+        "n": 1, "doc": "d.md", "location": "Kobe harbour note · line 3", "score": 0.5,
+        "text": "Kobe harbour note\nKobe harbour hosts cruise ships <img src=x onerror=alert(1)> ![t](https://evil.example/p.png)",
+        "quote": "Kobe harbour hosts cruise ships <img src=x onerror=alert(1)>"}]}
+
+
+def test_answer_markdown_is_inert_and_footnotes_link_to_sources():
+    from app.ui import answer_markdown
+
+    md = answer_markdown(HOSTILE)
+    assert "<img" not in md and "&lt;img src=x onerror=alert\\(1\\)&gt;" in md
+    assert "![" not in md and "](https" not in md and "https://" not in md
+    assert md.endswith(" [\\[1\\]](#src-1)")
+
+
+def test_sources_panel_escapes_and_marks_the_quote():
+    from app.ui import sources_html
+
+    panel = sources_html(HOSTILE)
+    assert "<img" not in panel
+    assert '<details id="src-1" open>' in panel
+    assert "<mark>Kobe harbour hosts cruise ships &lt;img src=x onerror=alert(1)&gt;</mark>" in panel
+
+
+def test_abstention_panel_lists_related_passages():
+    from app.ui import answer_markdown, sources_html
+
+    result = {"abstained": True, "answer": "The documents say nothing about Paris.", "citations": [],
+              "related": [{"doc": "d", "location": "l", "text": "t <b>x</b>", "score": 0.1}]}
+    assert answer_markdown(result).startswith("**No answer in the documents")
+    panel = sources_html(result)
+    assert "related: d · l · score 0.10" in panel and "<b>x</b>" not in panel
+
+
+def test_feedback_export_makes_draft_cases(tmp_path, venv_bin):
+    path = tmp_path / "feedback.jsonl"
+    records = [
+        {"rating": "up", "question": "Which pairs started in 2018?", "language": "en", "answer": "…",
+         "abstained": False, "citations": [{"doc": "corpus/deck.txt", "location": "l",
+                                            "quote": "IUC 2017-2020, Cities and Topics · 2nd batch 2018- | Japanese City: Toyota"}]},
+        {"rating": "down", "question": "パリの市長は誰ですか", "language": "ja", "answer": "…", "abstained": True,
+         "citations": []},
+        {"rating": "comment", "comment": "should say 2029", "question": "Which pairs started in 2018?",
+         "language": "en", "answer": "…", "abstained": False, "citations": []},
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    run = subprocess.run([str(venv_bin / "iurc"), "feedback", "export", "--file", str(path)],
+                         capture_output=True, text=True, env=iurc_env(), timeout=60)
+    assert run.returncode == 0 and run.stderr.strip() == "2 draft cases"
+    cases = yaml.safe_load(run.stdout)
+    assert cases[0]["question"] == "Which pairs started in 2018?"
+    assert cases[0]["sources"] == [{"doc": "corpus/deck.txt", "snippet": "IUC 2017-2020, Cities and Topics · 2nd b"}]
+    assert cases[0]["review"] == "staff rated the answer up; comments: should say 2029"
+    assert cases[1]["kind"] == "abstain" and "abstain" not in cases[1]  # thumbs down: to be reviewed
+
+
+# --- a running server ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ui_store(tmp_path_factory, venv_bin):
+    docs = tmp_path_factory.mktemp("docs")
+    shutil.copytree(CORPUS, docs / "corpus")
+    shutil.copy(DATA / "hostile/kobe_harbour_note.md", docs / "corpus")
+    store = tmp_path_factory.mktemp("ui_store")
+    subprocess.run([str(venv_bin / "iurc"), "ingest", str(docs / "corpus"), "--store", str(store)],
+                   check=True, capture_output=True, env=iurc_env(), timeout=300)
+    return store
+
+
+@pytest.fixture(scope="module")
+def server(ui_store, venv_bin, tmp_path_factory):
+    log_dir = tmp_path_factory.mktemp("serve")
+    s = Server(venv_bin, ui_store, log_dir / "serve.log", IURC_FEEDBACK_FILE=log_dir / "feedback.jsonl")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server.url, verbose=False)
+
+
+@pytest.mark.slow
+def test_api_answers_in_english_and_japanese_with_citations(client):
+    en = client.predict("What did Kamakura and Umeå work on?", api_name="/ask")
+    check_citations(en)
+    assert en["language"] == "en" and any("Kamacon" in c["quote"] for c in en["citations"])
+    ja = client.predict("トヨタとグルノーブルの協力テーマは?", api_name="/ask")
+    check_citations(ja)
+    assert ja["language"] == "ja" and ja["answer"].startswith("豊田市とグルノーブル・アルプ・メトロポール:")
+
+
+@pytest.mark.slow
+def test_eight_questions_at_once_get_eight_answers(client):
+    questions = ["Which pairs started in 2018?", "When does Turku aim to be carbon neutral?",
+                 "所沢とブラティスラバの共通の関心は何ですか", "What do Kobe and Marseille work on?",
+                 "How many pairs started in 2017?", "Who is the mayor of Paris?",
+                 "2019年に始まったペアはどれですか", "What did Ikoma and Ancona work on?"]
+    jobs = [client.submit(q, api_name="/ask") for q in questions]
+    results = [job.result(timeout=120) for job in jobs]
+    assert [r["question"] for r in results] == questions
+    assert all(r["answer"] for r in results)
+
+
+@pytest.mark.slow
+def test_over_long_question_gets_the_message(client):
+    result = client.predict("Kamakura " * 200, api_name="/ask")
+    assert result["abstained"]
+    assert result["answer"].startswith("The question is too long (1800 characters; the limit is 1000).")
+
+
+@pytest.mark.slow
+def test_only_the_ask_endpoint_is_public(client):
+    info = client.view_api(print_info=False, return_format="dict")
+    assert list(info["named_endpoints"]) == ["/ask"]
+
+
+@pytest.mark.slow
+def test_files_outside_the_app_are_refused(server):
+    for path in ["file=corpus/glossary.csv", "file=/etc/passwd", "file=../../etc/passwd",
+                 "gradio_api/file=/etc/passwd", "gradio_api/file=" + str(CORPUS / "glossary.csv")]:
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=10) as response:
+                body = response.read()
+                assert b"root:" not in body and b"entity_id" not in body, path
+        except urllib.error.HTTPError as exc:
+            assert exc.code in (403, 404), (path, exc.code)
+
+
+@pytest.mark.slow
+def test_login_required_when_auth_is_set(ui_store, venv_bin, tmp_path):
+    from gradio_client import Client
+
+    s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_AUTH="staff:s3cret")
+    try:
+        with pytest.raises(Exception):
+            Client(s.url, verbose=False).predict("Which pairs started in 2018?", api_name="/ask")
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(s.url + "config", timeout=10)
+        assert info.value.code == 401
+        ok = Client(s.url, auth=("staff", "s3cret"), verbose=False)
+        assert len(ok.predict("Which pairs started in 2018?", api_name="/ask")["citations"]) == 3
+    finally:
+        s.stop()
+
+
+# --- end to end in headless Chromium ---------------------------------------------------------
+def _browser(tmp_path):
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver are required in CI (make test installs them)")
+        pytest.skip("chromium/chromedriver not installed (make test installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+                f"--user-data-dir={tmp_path / 'chrome'}"):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+def _text(driver, element_id: str) -> str:
+    """Text of an element that streaming may be re-rendering: re-found until it holds still."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    for _ in range(20):
+        try:
+            return driver.find_element(By.ID, element_id).text
+        except StaleElementReferenceException:
+            continue
+    return ""
+
+
+def _ask_in_browser(driver, question: str):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
+    box.clear()
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+
+
+@pytest.mark.slow
+def test_end_to_end_in_chromium(server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _browser(tmp_path)
+    OUTPUT.mkdir(exist_ok=True)
+    try:
+        driver.get(server.url)
+        wait = WebDriverWait(driver, 60)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+        _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
+        # The sources panel is filled by the last streamed update: the answer is complete then.
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1 mark")))
+        assert "Kamakura (Japan) and Umeå (Sweden):" in _text(driver, "chat")
+        driver.execute_script("document.querySelector('#sources details#src-1').open = false")
+        driver.find_element(By.CSS_SELECTOR, '#chat a[href$="#src-1"]').click()
+        source = driver.find_element(By.CSS_SELECTOR, "#sources details#src-1")
+        assert source.get_attribute("open") is not None
+        assert driver.find_element(By.CSS_SELECTOR, "#sources details#src-1 mark").text.strip()
+        driver.save_screenshot(str(OUTPUT / "e2e_answer.png"))
+
+        # A passage with HTML and a markdown image is shown as text.
+        _ask_in_browser(driver, "What does Kobe harbour host every spring?")
+        wait.until(lambda d: "harbour" in _text(d, "sources"))
+        assert "onerror=alert(1)" in _text(driver, "chat")
+        images = driver.find_elements(By.CSS_SELECTOR, "#chat img, #sources img")
+        assert all("evil.example" not in (i.get_attribute("src") or "") and
+                   (i.get_attribute("src") or "").rstrip("/").split("/")[-1] != "x" for i in images)
+        links = driver.find_elements(By.CSS_SELECTOR, "#chat a, #sources a")
+        assert all("evil.example" not in (a.get_attribute("href") or "") for a in links)
+        driver.save_screenshot(str(OUTPUT / "e2e_hostile.png"))
+
+        # An over-long question gets the friendly message.
+        _ask_in_browser(driver, "x" * 1200)
+        wait.until(lambda d: "please keep it under 1000" in _text(d, "chat"))
+
+        # The programme view lists the city pairs from the ingested table.
+        tab = next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']")
+                   if b.text.startswith("Programme"))
+        tab.click()
+        wait.until(lambda d: "Grenoble-Alpes Metropole" in _text(d, "pairs"))
+        assert "Donostia-San Sebastian" in _text(driver, "pairs")
+        driver.save_screenshot(str(OUTPUT / "e2e_programme.png"))
+    finally:
+        driver.quit()
