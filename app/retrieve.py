@@ -15,6 +15,7 @@ from .lexical import LexicalIndex
 from .question import Question
 
 RRF_K = 60  # the usual reciprocal-rank constant; fusion is by rank, so scales do not matter
+ENTITY_CANDIDATES = 200  # passages naming the question's subject that are scored per question
 
 
 @dataclass
@@ -86,9 +87,12 @@ class Retriever:
         top_lexical = [int(i) for i in np.argsort(-lexical)[: self.candidates] if lexical[i] > 0]
         candidates = {self.position[c] for c in dense if c in self.position} | set(top_lexical)
         if q.entities:
-            # Every passage naming the subject is a candidate, whatever its wording.
-            for entity_id in q.entities:
-                candidates.update(self.by_entity.get(entity_id, ()))
+            # Passages naming the subject are candidates whatever their wording; on a large
+            # corpus, the ones with the best lexical score, so the cost stays bounded.
+            named = np.fromiter({i for e in q.entities for i in self.by_entity.get(e, ())}, dtype=np.int64)
+            if len(named) > ENTITY_CANDIDATES:
+                named = named[np.argpartition(-lexical[named], ENTITY_CANDIDATES)[:ENTITY_CANDIDATES]]
+            candidates.update(int(i) for i in named)
         dense_rank = {self.position[c]: r for r, c in enumerate(dense) if c in self.position}
         lexical_rank = {i: r for r, i in enumerate(top_lexical)}
         hits = []

@@ -1,11 +1,13 @@
 """The assistant: one object that answers questions for the CLI, the UI and the evaluation."""
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass
 
 from ingest import settings
 from ingest.embed import make_embedder
-from ingest.glossary import Glossary, load_glossary
+from ingest.glossary import Glossary, load_glossary, parse_glossary
 from ingest.store import Store, StoreConfig
 
 from .answer import Answer, Composer, abstain_text
@@ -14,65 +16,121 @@ from .question import QuestionError, analyze, capitalised_names
 from .retrieve import Retriever
 
 
+@dataclass
+class _State:
+    """Everything built from one generation of the store; replaced whole on reload."""
+
+    store: Store
+    generation: str
+    glossary: Glossary
+    retriever: Retriever
+    facts: Facts
+    composer: Composer
+    generator: object | None
+
+
 class Assistant:
     def __init__(self, config: StoreConfig | None = None, embeddings=None, glossary: Glossary | None = None,
                  tokenizer: str | None = None, min_sentence: float | None = None,
                  min_named_sentence: float | None = None):
         self.config = config or StoreConfig.from_settings()
         self.embeddings = embeddings or make_embedder()
-        self.glossary = glossary or load_glossary(settings.get("glossary"))
+        self._given_glossary = glossary
         self.tokenizer = tokenizer or settings.get("lexical_tokenizer")
         self.min_sentence = settings.get("min_sentence_score", min_sentence)
         self.min_named_sentence = settings.get("min_named_sentence_score", min_named_sentence)
-        self.store = Store(self.config, self.embeddings, create=False)
-        self.load()
+        self.reload_seconds = settings.get("reload_check_seconds")
+        self._reload_lock = threading.Lock()
+        self._checked_at = time.monotonic()
+        self._state = self._build(Store(self.config, self.embeddings, create=False))
 
-    def load(self) -> None:
-        """(Re)build the in-memory indexes from the store."""
-        self.retriever = Retriever(self.store, self.embeddings, self.glossary, self.tokenizer)
-        self.facts = Facts(self.retriever.passages, self.glossary)
-        self.composer = Composer(self.embeddings, self.glossary, self.retriever.lexical.tokenize,
-                                 self.min_sentence, self.min_named_sentence)
-        self.generator = None
+    # The current generation's parts; each question reads them from one _State.
+    store = property(lambda self: self._state.store)
+    glossary = property(lambda self: self._state.glossary)
+    retriever = property(lambda self: self._state.retriever)
+    facts = property(lambda self: self._state.facts)
+    composer = property(lambda self: self._state.composer)
+
+    def _build(self, store: Store) -> _State:
+        generation = store.generation()
+        glossary = self._given_glossary
+        if glossary is None:
+            # The glossary the passages were built with travels with the collection, so every
+            # process, on any machine, matches names the same way; the file is the fallback.
+            stored = store.stored_glossary()
+            glossary = parse_glossary(stored, "glossary stored with the collection") if stored \
+                else load_glossary(settings.get("glossary"))
+        retriever = Retriever(store, self.embeddings, glossary, self.tokenizer)
+        generator = None
         if settings.get("llm_base_url"):
             from .generate import Generator
 
-            self.generator = Generator(settings.get("llm_base_url"), settings.get("llm_model"),
-                                       settings.get("llm_timeout"), self.retriever.lexical.tokenize,
-                                       self.glossary)
+            generator = Generator(settings.get("llm_base_url"), settings.get("llm_model"),
+                                  settings.get("llm_timeout"), retriever.lexical.tokenize, glossary)
+        return _State(store, generation, glossary, retriever, Facts(retriever.passages, glossary),
+                      Composer(self.embeddings, glossary, retriever.lexical.tokenize, self.min_sentence,
+                               self.min_named_sentence), generator)
+
+    def load(self) -> None:
+        """Rebuild the in-memory indexes from the store now."""
+        self._state = self._build(self._state.store)
+
+    def reload_if_changed(self, force: bool = False) -> bool:
+        """Reload when an ingest (from any process) changed the store. Checked at most every
+        IURC_RELOAD_CHECK_SECONDS; questions in flight finish on the state they started with."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.reload_seconds:
+            return False
+        self._checked_at = now
+        if not self._reload_lock.acquire(blocking=False):
+            return False  # another thread is reloading
+        try:
+            if self._state.store.generation() == self._state.generation:
+                return False
+            if not self.config.is_server:
+                # An embedded client keeps serving its old vector index until reopened.
+                from chromadb.api.client import SharedSystemClient
+
+                SharedSystemClient.clear_system_cache()
+            self._state = self._build(Store(self.config, self.embeddings, create=False))
+            return True
+        finally:
+            self._reload_lock.release()
 
     def ask(self, question: str, history: list[str] | None = None, k: int | None = None,
             with_retrieved: bool = False) -> dict:
         """Answer one question; the result is the `iurc ask --json` object. `with_retrieved`
         adds the ranked passages that were considered (for the evaluation)."""
+        self.reload_if_changed()
+        state = self._state
         started = time.perf_counter()
         k = k or settings.get("top_k")
         try:
-            q = analyze(question, self.glossary, history, settings.get("max_question_chars"))
+            q = analyze(question, state.glossary, history, settings.get("max_question_chars"))
         except QuestionError as exc:
             result = _result(question, str(exc), _guess_language(question), True, [], [],
                              started, started, error=True)
             if with_retrieved:
                 result["retrieved"] = []
             return result
-        names = capitalised_names(q.text, self.glossary) if q.language == "en" else \
-            self._japanese_names(q.text)
-        unknown = self.retriever.unknown_names(q, names)
+        names = capitalised_names(q.text, state.glossary) if q.language == "en" else \
+            self._japanese_names(q.text, state.glossary)
+        unknown = state.retriever.unknown_names(q, names)
         vector = self.embeddings.embed_query(q.retrieval_text)
-        hits = self.retriever.search(q, vector, k)
+        hits = state.retriever.search(q, vector, k)
         retrieved = time.perf_counter()
         answer: Answer | None = None
         if not unknown:
-            facts = self.facts.match(q)
+            facts = state.facts.match(q)
             if facts is not None:
-                answer = self.composer.facts(q, facts)
+                answer = state.composer.facts(q, facts)
             elif not q.entities or (hits and hits[0].coverage > 0):
-                answer = self.composer.compose(q, vector, hits)
-                if answer is not None and self.generator is not None:
+                answer = state.composer.compose(q, vector, hits)
+                if answer is not None and state.generator is not None:
                     # The generator only rewrites what the extractive step found answerable.
-                    answer = self.generator.answer(q, hits) or answer
+                    answer = state.generator.answer(q, hits) or answer
         if answer is None:
-            answer = Answer(abstain_text(q, self.glossary, unknown), q.language, True, [], hits,
+            answer = Answer(abstain_text(q, state.glossary, unknown), q.language, True, [], hits,
                             kind="abstained")
         result = _result(q.text, answer.text, answer.language, answer.abstained, answer.citations,
                          answer.related, started, retrieved)
@@ -88,14 +146,14 @@ class Assistant:
                     result["retrieved"].append({"doc": p.doc, "location": p.location, "text": p.text})
         return result
 
-    def _japanese_names(self, text: str) -> list[str]:
+    def _japanese_names(self, text: str, glossary: Glossary) -> list[str]:
         """Proper nouns in a Japanese question (sudachi's 固有名詞) that the glossary lacks."""
         if self.tokenizer != "sudachi":
             return []
         from .lexical import _sudachi
 
         tok, mode = _sudachi()
-        known = [(m.start, m.end) for m in self.glossary.find(text)]
+        known = [(m.start, m.end) for m in glossary.find(text)]
         names = []
         for m in tok.tokenize(text, mode):
             pos = m.part_of_speech()

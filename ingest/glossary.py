@@ -66,6 +66,7 @@ class Glossary:
         self.entities = {e.entity_id: e for e in entities}
         self.problems = problems or []
         self.sha256 = sha256
+        self.text = ""  # the CSV it was read from, stored beside the collection at ingest
         # (folded alias, entity id), longest first so "Grenoble-Alpes Metropole" beats "Grenoble".
         pairs = {(fold(name), e.entity_id) for e in entities for name in e.names}
         self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0]))
@@ -123,17 +124,21 @@ class GlossaryError(ValueError):
 
 
 def load_glossary(path: str | Path) -> Glossary:
-    """Read and validate the glossary; bad rows are skipped and listed in `problems`."""
-    import hashlib
-
+    """Read and validate the glossary file; bad rows are skipped and listed in `problems`."""
     path = Path(path)
     if not path.is_file():
         return Glossary([], [f"{path}: no glossary file; names will not be matched"], "")
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise GlossaryError(f"{path}: the glossary must be UTF-8") from None
+    return parse_glossary(text, str(path))
+
+
+def parse_glossary(text: str, path: str = "glossary") -> Glossary:
+    """Validate glossary CSV text (from a file, or stored beside the collection)."""
+    import hashlib
+
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -159,4 +164,6 @@ def load_glossary(path: str | Path) -> Glossary:
         else:
             aliases = [a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()]
             entities.append(Entity(entity_id, kind, country, name_en, name_ja, aliases))
-    return Glossary(entities, problems, hashlib.sha256(raw).hexdigest())
+    glossary = Glossary(entities, problems, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    glossary.text = text
+    return glossary

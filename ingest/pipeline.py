@@ -34,6 +34,7 @@ class IngestReport:
     failed: int = 0
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    glossary_changed: bool = False
 
     def summary(self) -> str:
         return (f"added {self.added}, updated {self.updated}, skipped {self.skipped}, "
@@ -93,6 +94,10 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
         max_bytes = settings.get("max_file_bytes")
         current = fingerprint(glossary, chunk_size, store.embedder_name)
         manifest = store.manifest_entries()
+        if glossary.text and store.stored_glossary() != glossary.text:
+            # Beside the passages, so every app process answers with the names they were built with.
+            store.put_glossary(glossary.text, glossary.sha256)
+            report.glossary_changed = True
         files, prefixes = discover(paths, report, warn)
         seen_docs = set()
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
@@ -112,6 +117,8 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
                 store.delete(ids)
                 store.delete_manifest(doc)
                 report.deleted += len(ids)
+        if report.added or report.updated or report.deleted or rebuild or report.glossary_changed:
+            store.bump_generation()  # running servers reload on their next question
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started

@@ -153,9 +153,34 @@ class Store:
         return rows
 
     # --- manifest -----------------------------------------------------------------------
+    # Besides one record per document, the manifest holds two special records: the glossary the
+    # passages were built with, and a generation id that changes with every ingest that changed
+    # something, so serving processes (on any machine) know when to reload.
+    GLOSSARY_ID, GENERATION_ID = "__glossary__", "__generation__"
+
     def manifest_entries(self) -> dict[str, dict]:
         got = self.manifest.get(include=["metadatas"])
-        return {m["doc"]: m for m in got["metadatas"]}
+        return {m["doc"]: m for m in got["metadatas"] if not m["doc"].startswith("__")}
+
+    def put_glossary(self, text: str, sha256: str) -> None:
+        self.manifest.upsert(ids=[self.GLOSSARY_ID], embeddings=[[1.0]], documents=[text],
+                             metadatas=[{"doc": self.GLOSSARY_ID, "sha256": sha256}])
+
+    def stored_glossary(self) -> str | None:
+        got = self.manifest.get(ids=[self.GLOSSARY_ID], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def bump_generation(self) -> str:
+        import uuid
+
+        generation = uuid.uuid4().hex
+        self.manifest.upsert(ids=[self.GENERATION_ID], embeddings=[[1.0]], documents=[generation],
+                             metadatas=[{"doc": self.GENERATION_ID, "generation": generation}])
+        return generation
+
+    def generation(self) -> str:
+        got = self.manifest.get(ids=[self.GENERATION_ID], include=["metadatas"])
+        return got["metadatas"][0]["generation"] if got["ids"] else ""
 
     def put_manifest(self, entry: dict) -> None:
         self.manifest.upsert(ids=[entry["doc"]], embeddings=[[1.0]], metadatas=[entry],
