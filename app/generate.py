@@ -18,6 +18,12 @@ _SENTENCE = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|$)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _UNSAFE = re.compile(r"https?://\S+|www\.\S+|<[^>]{0,200}>|!\[[^\]]*\]\([^)]*\)")
 MIN_SUPPORT = 0.6  # share of a sentence's words that must occur in the passages it cites
+# Passages that talk to the model rather than about the programme never reach the generator
+# (the extractive answer may still quote them, verbatim and attributed).
+_INJECTION = re.compile(
+    r"ignore (all |any )?(the )?(previous|prior|above) (instructions|prompts?)|disregard (all |the )?"
+    r"(previous|prior|above)|system prompt|reveal your prompt|you are now|"
+    r"(これまで|以前|上記)の指示を(すべて|全て)?無視|指示を無視|プロンプトを(表示|開示)", re.I)
 
 
 class Generator:
@@ -48,7 +54,7 @@ class Generator:
         return payload["choices"][0]["message"]["content"]
 
     def answer(self, q: Question, hits: list[Hit]) -> Answer | None:
-        hits = hits[:4]
+        hits = [h for h in hits if not _INJECTION.search(h.passage.text)][:4]
         if not hits:
             return None
         try:

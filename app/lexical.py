@@ -96,18 +96,24 @@ def tokenizer_for(name: str):
 
 
 class LexicalIndex:
-    """BM25 over passages."""
+    """BM25 over passages. Tokens become integer ids as they are read, so building the index
+    for 100k passages never holds 100k lists of strings."""
 
-    def __init__(self, texts: list[str], tokenizer_name: str = "sudachi"):
+    def __init__(self, texts, tokenizer_name: str = "sudachi"):
         import bm25s
+        from bm25s.tokenization import Tokenized
 
         self.tokenize = tokenizer_for(tokenizer_name)
-        self.size = len(texts)
+        self.vocabulary: dict[str, int] = {}
+        ids = []
+        for text in texts:
+            tokens = self.tokenize(text) or ["\x00empty"]
+            ids.append(np.fromiter((self.vocabulary.setdefault(t, len(self.vocabulary)) for t in tokens),
+                                   dtype=np.int32))
+        self.size = len(ids)
         self._bm25 = bm25s.BM25()
-        tokenized = [self.tokenize(t) or ["\x00empty"] for t in texts]
-        self.vocabulary = set().union(*map(set, tokenized)) if tokenized else set()
-        if texts:
-            self._bm25.index(tokenized, show_progress=False)
+        if ids:
+            self._bm25.index(Tokenized(ids=ids, vocab=self.vocabulary), show_progress=False)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         known = [t for t in tokens if t in self.vocabulary]

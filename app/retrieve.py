@@ -4,7 +4,8 @@ passages that mention the question's names (in either language) rank first."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from sys import intern
 
 import numpy as np
 
@@ -18,7 +19,7 @@ RRF_K = 60  # the usual reciprocal-rank constant; fusion is by rank, so scales d
 ENTITY_CANDIDATES = 200  # passages naming the question's subject that are scored per question
 
 
-@dataclass
+@dataclass(slots=True)
 class Passage:
     chunk_id: str
     doc: str
@@ -28,7 +29,7 @@ class Passage:
     kind: str
     text: str
     record: dict | None
-    entities: set[str] = field(default_factory=set)
+    entities: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -49,16 +50,17 @@ class Retriever:
         self.embeddings = embeddings
         self.glossary = glossary
         self.candidates = candidates
-        rows = store.all_chunks()
         self.passages = [
-            Passage(r["id"], r["metadata"]["doc"], r["metadata"]["location"], r["metadata"]["section"],
-                    r["metadata"]["language"], r["metadata"]["kind"], r["text"],
+            # Names repeated across passages are interned: one string per document, not per passage.
+            Passage(r["id"], intern(r["metadata"]["doc"]), r["metadata"]["location"],
+                    intern(r["metadata"]["section"]), intern(r["metadata"]["language"]),
+                    intern(r["metadata"]["kind"]), r["text"],
                     json.loads(r["metadata"]["record"]) if r["metadata"].get("record") else None,
-                    {m.entity_id for m in glossary.find(r["text"])})
-            for r in rows
+                    frozenset(m.entity_id for m in glossary.find(r["text"])))
+            for r in store.iter_chunks()
         ]
         self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
-        self.lexical = LexicalIndex([p.text for p in self.passages], tokenizer)
+        self.lexical = LexicalIndex((p.text for p in self.passages), tokenizer)
         # entity id -> passages that name it: a lookup, not a scan, at question time.
         self.by_entity: dict[str, list[int]] = {}
         for i, p in enumerate(self.passages):

@@ -8,6 +8,8 @@ Rules (general, not tied to one document):
   halves form a glossary name.
 - Single blank lines between such fragments are extraction artifacts and are dropped; two or
   more blank lines, an indented line (a new slide's text) or a page break end a block.
+- Invisible characters (zero-width, direction overrides) are removed; HTML, images, links and
+  URLs are neutralised, so no answer can carry markup or a link out of the app.
 """
 from __future__ import annotations
 
@@ -17,7 +19,14 @@ import unicodedata
 from .glossary import Glossary, fold, is_cjk
 from .models import CleanDoc, CleanLine, SourceDoc
 
-_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+# Markup that must never reach an answer: tags, comments, images, links, and URLs (kept as
+# their host name, which says where something is without being a link).
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]{0,500}>")
+_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*[A-Za-z][\w+.-]*:[^)\n]*\)")
+_URL = re.compile(r"\b(?:https?|ftp)://([^\s/?#)<>\"'\]]+)[^\s)<>\"'\]]*", re.I)
 _JA_SENTENCE_END = "。！？!?」』）)"
 _LATIN_END = ".!?:;。"
 _BULLET = re.compile(r"^\s*(?:[・●■◆▪•\-*+]|\d+[.)]|[①-⑳])\s*")
@@ -69,10 +78,20 @@ def _splits_a_name(a: str, b: str, glossary: Glossary) -> bool:
     return False
 
 
+def neutralise_markup(text: str) -> str:
+    """Documents are data: drop HTML, keep image alt text and link text, turn URLs into hosts."""
+    text = _HTML_COMMENT.sub("", text)
+    text = _MD_IMAGE.sub(lambda m: m.group(1), text)
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    text = _URL.sub(lambda m: m.group(1), text)
+    return _HTML_TAG.sub("", text)
+
+
 def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
     """Rejoin broken lines; the result's text is what chunk offsets point into."""
     text = source.text.replace("\r\n", "\n").replace("\r", "\n")
     text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    text = neutralise_markup(text)
     raw_lines: list[CleanLine] = []
     blank, page = 0, 1
     has_pages = "\f" in text

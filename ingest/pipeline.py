@@ -16,11 +16,11 @@ from .clean import clean
 from .glossary import Glossary
 from .load import LoadError, is_supported, load
 from .models import Chunk
-from .store import Store, acquire, chunk_metadata, writer_lock
+from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
 from .structure import structure
 
 # Bump when cleaning, structuring or chunking changes, so stored documents are re-chunked.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 
 @dataclass
@@ -110,6 +110,12 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
                 report.failed += 1
                 report.problems.append(f"{found.path}: skipped: {exc}")
                 warn(report.problems[-1])
+            except StoreWriteError as exc:
+                # Disk full, read-only store, server gone: stop here. Documents done so far are
+                # complete; this one stays marked pending and is redone by the next run.
+                raise StoreError(f"could not write {found.doc} to {store.config.describe()}: {exc.cause}. "
+                                 f"Stopped after {report.summary()}; the index as it was is still "
+                                 "served and a re-run completes it.") from None
         # Documents that vanished from an ingested folder: their passages go too.
         for doc, entry in manifest.items():
             if doc not in seen_docs and any(doc.startswith(p) for p in prefixes):
@@ -145,6 +151,23 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
     to_update = [c for c in chunks if c.chunk_id in stored
                  and stored[c.chunk_id] != chunk_metadata(c, source.sha256)]
     to_delete = [cid for cid in stored if cid not in new_ids]
+    try:
+        _write(found, store, source, chunks, to_add, to_update, to_delete, current)
+    except Exception as exc:  # chromadb's errors for disk full / read-only / HTTP vary in type
+        raise StoreWriteError(exc) from exc
+    report.added += len(to_add)
+    report.updated += len(to_update)
+    report.skipped += len(chunks) - len(to_add) - len(to_update)
+    report.deleted += len(to_delete)
+
+
+class StoreWriteError(Exception):
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = f"{type(cause).__name__}: {cause}"
+
+
+def _write(found: FoundFile, store: Store, source, chunks, to_add, to_update, to_delete, current) -> None:
     entry = {
         "doc": found.doc, "path": str(found.path), "sha256": source.sha256, "fingerprint": current,
         "format": source.format, "encoding": source.encoding, "chunk_count": len(chunks),
@@ -157,10 +180,6 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
     store.update_metadata(to_update, source.sha256)
     store.delete(to_delete)
     store.put_manifest({**entry, "status": "complete"})
-    report.added += len(to_add)
-    report.updated += len(to_update)
-    report.skipped += len(chunks) - len(to_add) - len(to_update)
-    report.deleted += len(to_delete)
 
 
 def _document_language(chunks: list[Chunk]) -> str:

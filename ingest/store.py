@@ -79,9 +79,14 @@ class Store:
 
     def __init__(self, config: StoreConfig, embeddings: Embeddings | None, create: bool = True):
         self.config = config
-        self.client = open_client(config)
         self.embeddings = embeddings
-        self._open(create)
+        try:
+            self.client = open_client(config)
+            self._open(create)
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb raises many types (sqlite, Rust bindings, HTTP)
+            raise StoreError(f"cannot open the store {config.describe()}: {exc}") from None
 
     def _open(self, create: bool) -> None:
         from langchain_chroma import Chroma
@@ -135,20 +140,20 @@ class Store:
     def count(self) -> int:
         return self.collection.count()
 
-    def all_chunks(self, include_embeddings: bool = False) -> list[dict]:
-        """Every stored passage as {id, text, metadata}, in document order."""
-        include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
-        rows, offset, page = [], 0, 5000
+    def iter_chunks(self, page: int = 5000):
+        """Every stored passage as {id, text, metadata}, a page at a time (store order)."""
+        offset = 0
         while True:
-            got = self.collection.get(include=include, limit=page, offset=offset)
-            for i, cid in enumerate(got["ids"]):
-                row = {"id": cid, "text": got["documents"][i], "metadata": got["metadatas"][i]}
-                if include_embeddings:
-                    row["embedding"] = got["embeddings"][i]
-                rows.append(row)
+            got = self.collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                yield {"id": cid, "text": text, "metadata": meta}
             if len(got["ids"]) < page:
-                break
+                return
             offset += page
+
+    def all_chunks(self) -> list[dict]:
+        """Every stored passage as {id, text, metadata}, in document order."""
+        rows = list(self.iter_chunks())
         rows.sort(key=lambda r: (r["metadata"]["doc"], r["metadata"]["char_start"], r["id"]))
         return rows
 
@@ -211,7 +216,10 @@ def writer_lock(config: StoreConfig) -> FileLock:
         name = f"iurc-ingest-{config.chroma_host}-{config.chroma_port}-{config.collection}.lock"
         path = Path(tempfile.gettempdir()) / name
     else:
-        Path(config.store_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            Path(config.store_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create store directory {config.store_dir}: {exc.strerror}") from None
         path = Path(config.store_dir) / "ingest.lock"
     return _LOCKS.setdefault(str(path), FileLock(str(path), timeout=0))
 
@@ -222,3 +230,6 @@ def acquire(lock: FileLock, config: StoreConfig) -> None:
     except Timeout:
         raise StoreError(f"another `iurc ingest` is writing to {config.describe()}; "
                          "wait for it to finish (lock: " + lock.lock_file + ")") from None
+    except OSError as exc:
+        raise StoreError(f"cannot write to {config.describe()}: {exc.strerror or exc} "
+                         f"(lock file {lock.lock_file})") from None

@@ -143,7 +143,8 @@ def test_second_concurrent_ingest_is_refused(tmp_path, venv_bin):
     store = tmp_path / "store"
     first = subprocess.Popen([sys.executable, str(HELPER), str(store), "0.4", str(corpus)],
                              stdout=subprocess.PIPE, text=True, env=iurc_env())
-    assert first.stdout.readline().strip() == "embedding"  # holds the lock now
+    while first.stdout.readline().strip() != "embedding":  # holds the lock from now on
+        pass
     second = subprocess.run([str(venv_bin / "iurc"), "ingest", str(corpus), "--store", str(store)],
                             capture_output=True, text=True, env=iurc_env(), timeout=60)
     assert second.returncode == 2

@@ -157,9 +157,16 @@ def test_login_required_when_auth_is_set(ui_store, venv_bin, tmp_path):
     try:
         with pytest.raises(Exception):
             Client(s.url, verbose=False).predict("Which pairs started in 2018?", api_name="/ask")
-        with pytest.raises(urllib.error.HTTPError) as info:
-            urllib.request.urlopen(s.url + "config", timeout=10)
-        assert info.value.code == 401
+        for path, data in [("config", None), ("gradio_api/info", None), ("gradio_api/info?all_endpoints=true", None),
+                           ("gradio_api/call/ask", b'{"data": ["Which pairs started in 2018?"]}'),
+                           ("gradio_api/queue/join", b'{"data": ["x"], "fn_index": 0, "session_hash": "a"}'),
+                           ("gradio_api/upload", b"x")]:
+            request = urllib.request.Request(s.url + path, data=data, headers={"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError) as info:
+                urllib.request.urlopen(request, timeout=10)
+            assert info.value.code in (401, 403), path
+        page = urllib.request.urlopen(s.url, timeout=10).read().decode()
+        assert "Kamakura" not in page and "IURC programme assistant" not in page
         ok = Client(s.url, auth=("staff", "s3cret"), verbose=False)
         assert len(ok.predict("Which pairs started in 2018?", api_name="/ask")["citations"]) == 3
     finally:
@@ -231,15 +238,20 @@ def test_end_to_end_in_chromium(server, tmp_path):
         assert driver.find_element(By.CSS_SELECTOR, "#sources details#src-1 mark").text.strip()
         driver.save_screenshot(str(OUTPUT / "e2e_answer.png"))
 
-        # A passage with HTML and a markdown image is shown as text.
-        _ask_in_browser(driver, "What does Kobe harbour host every spring?")
+        # Markup never runs or loads: the hostile passage was neutralised at ingest, and a question
+        # carrying HTML and a markdown image is shown as text.
+        driver.execute_script("window.__alerts = []; window.alert = (m) => window.__alerts.push(m);")
+        _ask_in_browser(driver, "What does Kobe harbour host every spring? <img src=x onerror=alert(1)> "
+                                "![t](https://evil.example/p.png)")
         wait.until(lambda d: "harbour" in _text(d, "sources"))
-        assert "onerror=alert(1)" in _text(driver, "chat")
+        chat = _text(driver, "chat")
+        assert "<img src=x onerror=alert(1)>" in chat and "![t](https" in chat
         images = driver.find_elements(By.CSS_SELECTOR, "#chat img, #sources img")
         assert all("evil.example" not in (i.get_attribute("src") or "") and
                    (i.get_attribute("src") or "").rstrip("/").split("/")[-1] != "x" for i in images)
         links = driver.find_elements(By.CSS_SELECTOR, "#chat a, #sources a")
         assert all("evil.example" not in (a.get_attribute("href") or "") for a in links)
+        assert driver.execute_script("return window.__alerts.length") == 0
         driver.save_screenshot(str(OUTPUT / "e2e_hostile.png"))
 
         # An over-long question gets the friendly message.

@@ -1,7 +1,8 @@
 """Run one ingest with the deterministic fake embedder (for crash and lock tests).
 
 usage: python fake_ingest.py STORE_DIR DELAY_SECONDS PATH...
-Prints "embedding" before each embedding batch and the report's summary at the end.
+Prints "embedding" before each embedding batch, markers around every store write
+("add:start", "manifest:complete:end", ...), and the report's summary at the end.
 """
 import sys
 from pathlib import Path
@@ -19,6 +20,21 @@ class LoudFakeEmbeddings(FakeEmbeddings):
     def embed_documents(self, texts):
         print("embedding", flush=True)
         return super().embed_documents(texts)
+
+
+def _announce(name: str, method):
+    """Print a marker before and after a store write, so a test can kill inside a phase."""
+    def wrapper(self, *args, **kwargs):
+        phase = f"{name}:{args[0].get('status')}" if name == "manifest" else name
+        print(f"{phase}:start", flush=True)
+        result = method(self, *args, **kwargs)
+        print(f"{phase}:end", flush=True)
+        return result
+    return wrapper
+
+
+for _name, _attr in (("add", "add"), ("delete", "delete"), ("manifest", "put_manifest")):
+    setattr(Store, _attr, _announce(_name, getattr(Store, _attr)))
 
 
 def main() -> int:

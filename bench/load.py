@@ -1,0 +1,96 @@
+"""Load test: N simulated users (gradio_client, loopback only) ask questions for a fixed time
+against a running `iurc serve`. Every request is counted as answered, refused (queue full) or
+lost; latency p50/p95 and the server's memory over time are reported.
+
+usage: .venv/bin/python -m bench.load [--users 50] [--seconds 120] [--store .iurc/store]
+       (starts its own `iurc serve` on a free loopback port and stops it afterwards)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import threading
+import time
+from pathlib import Path
+
+from bench.ask_latency import QUESTIONS, percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock: threading.Lock) -> None:
+    from gradio_client import Client
+
+    rng = random.Random(seed)
+    client = Client(url, verbose=False)
+    sent = 0
+    while time.time() < stop_at and sent < max_requests:
+        question = rng.choice(QUESTIONS)
+        started = time.perf_counter()
+        sent += 1
+        try:
+            result = client.predict(question, api_name="/ask")
+            outcome = "answered" if result.get("question") == question and result.get("answer") else "lost"
+        except Exception as exc:  # noqa: BLE001 - every failure is classified below
+            text = str(exc).lower()
+            outcome = "refused" if "queue" in text and "full" in text else f"error: {type(exc).__name__}: {exc}"[:200]
+        with lock:
+            out.append((outcome, (time.perf_counter() - started) * 1000))
+        time.sleep(rng.random() * 0.5)  # think time
+
+
+def main() -> None:
+    from tests.ui_server import Server
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=120)
+    parser.add_argument("--max-requests-per-user", type=int, default=1000)
+    parser.add_argument("--store", default=str(ROOT / ".iurc/store"))
+    args = parser.parse_args()
+    server = Server(Path(__import__("sys").executable).parent, Path(args.store), Path("/tmp/iurc-load-serve.log"))
+    results: list = []
+    lock = threading.Lock()
+    memory = [(0.0, rss_mb(server.process.pid))]
+    started = time.time()
+    stop_at = started + args.seconds
+    threads = [threading.Thread(target=user, args=(server.url, stop_at, i, args.max_requests_per_user, results, lock))
+               for i in range(args.users)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        time.sleep(5)
+        memory.append((round(time.time() - started), rss_mb(server.process.pid)))
+    for t in threads:
+        t.join()
+    server.stop()
+    counts: dict[str, int] = {}
+    for outcome, _ in results:
+        key = outcome if outcome in ("answered", "refused", "lost") else "error"
+        counts[key] = counts.get(key, 0) + 1
+    answered = [ms for outcome, ms in results if outcome == "answered"]
+    summary = {
+        "date": time.strftime("%Y-%m-%d"), "users": args.users, "seconds": args.seconds,
+        "requests": len(results), **{k: counts.get(k, 0) for k in ("answered", "refused", "lost", "error")},
+        "answered_p50_ms": round(statistics.median(answered), 1) if answered else None,
+        "answered_p95_ms": round(percentile(answered, 0.95), 1) if answered else None,
+        "throughput_per_s": round(len(answered) / args.seconds, 1),
+        "server_rss_mb_start_max_end": [round(memory[0][1]), round(max(m for _, m in memory)), round(memory[-1][1])],
+        "errors": sorted({o for o, _ in results if o.startswith("error")})[:5],
+    }
+    print(json.dumps(summary, indent=1))
+    with (ROOT / "bench/load_results.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(summary) + "\n")
+
+
+if __name__ == "__main__":
+    main()
