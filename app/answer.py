@@ -14,7 +14,7 @@ from .facts import FactAnswer
 from .question import Question
 from .retrieve import Hit, Passage
 
-_SENTENCE = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|$)")
+SENTENCE_PATTERN = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|$)")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
@@ -62,7 +62,7 @@ def sentences(p: Passage) -> list[Span]:
     if p.kind == "table_row":
         return [Span(p, start, len(p.text))]
     spans = []
-    for m in _SENTENCE.finditer(p.text, start):
+    for m in SENTENCE_PATTERN.finditer(p.text, start):
         s, e = m.start(), m.end()
         while s < e and p.text[s].isspace():
             s += 1

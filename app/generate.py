@@ -9,12 +9,11 @@ import re
 import urllib.error
 import urllib.request
 
-from .answer import Answer, Citation, sentences, subject_line
+from .answer import SENTENCE_PATTERN, Answer, Citation, sentences, subject_line
 from .question import Question
 from .retrieve import Hit
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_SENTENCE = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|$)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _UNSAFE = re.compile(r"https?://\S+|www\.\S+|<[^>]{0,200}>|!\[[^\]]*\]\([^)]*\)")
 MIN_SUPPORT = 0.6  # share of a sentence's words that must occur in the passages it cites
@@ -68,7 +67,7 @@ class Generator:
         text = _UNSAFE.sub("", text)
         lines, citations, used = [subject_line(q, self.glossary)], [], {}
         self.dropped = 0
-        for m in _SENTENCE.finditer(text):
+        for m in SENTENCE_PATTERN.finditer(text):
             sentence = m.group(0).strip()
             markers = [int(n) for n in _MARKER.findall(sentence)]
             claim = _MARKER.sub("", sentence).strip()

@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from eval.runner import percentile  # noqa: E402
+
 QUESTIONS = [
     "What did Kamakura and Umeå work on?", "トヨタとグルノーブルの協力テーマは?",
     "When does Turku aim to be carbon neutral?", "Which pairs started in 2018?",
@@ -23,11 +25,6 @@ QUESTIONS = [
     "What do Essen and Koriyama plan for young people?", "神戸とマルセイユの協力テーマは?",
     "How many pairs started in 2017?", "Where do the cities meet every spring?",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def measure(ask, questions: list[str], rounds: int) -> list[float]:

@@ -15,7 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.ask_latency import QUESTIONS, percentile
+from bench.ask_latency import QUESTIONS
+from eval.runner import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,11 +86,15 @@ def main() -> None:
         "answered_p95_ms": round(percentile(answered, 0.95), 1) if answered else None,
         "throughput_per_s": round(len(answered) / args.seconds, 1),
         "server_rss_mb_start_max_end": [round(memory[0][1]), round(max(m for _, m in memory)), round(memory[-1][1])],
+        "server_rss_mb_every_5s": [round(m) for _, m in memory],
         "errors": sorted({o for o, _ in results if o.startswith("error")})[:5],
     }
     print(json.dumps(summary, indent=1))
     with (ROOT / "bench/load_results.jsonl").open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(summary) + "\n")
+    from bench.report import write_results
+
+    write_results()
 
 
 if __name__ == "__main__":

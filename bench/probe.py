@@ -11,7 +11,8 @@ import resource
 import statistics
 import time
 
-from bench.ask_latency import QUESTIONS, percentile
+from bench.ask_latency import QUESTIONS
+from eval.runner import percentile
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import socket
@@ -22,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench/results.jsonl"
+
+from bench.report import write_results  # noqa: E402
 
 
 def _env(**extra) -> dict:
@@ -104,57 +105,6 @@ def run_size(size: int, work: Path, modes: list[str]) -> None:
         _record({"size": size, "system": "naive", "store": "embedded", "passages": probe["passages"],
                  "ingest_s": probe["ingest_seconds"], "ingest_per_s": probe["ingest_per_s"],
                  **{k: probe[k] for k in ("load_seconds", "ask_p50_ms", "ask_p95_ms", "peak_rss_mb")}})
-
-
-def write_results() -> None:
-    rows = [json.loads(x) for x in RESULTS.read_text("utf-8").splitlines() if x.strip()]
-    latest: dict[tuple, dict] = {}
-    for row in rows:
-        latest[(row["size"], row["system"], row["store"])] = row
-    ordered = sorted(latest.values(), key=lambda r: (r["size"], r["system"] != "ours", r["store"]))
-    lines = ["# Scale benchmark results", "",
-             f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-             f"no GPU. Corpus: synthetic bilingual passages from `bench/synthetic.py` (recombined corpus "
-             "sentences and glossary names, marked synthetic). Produced by `.venv/bin/python -m bench.scale`;"
-             " raw rows in `bench/results.jsonl`.", "",
-             "| date | target size | system | store | passages | ingest s | ingest passages/s | "
-             "re-ingest unchanged s (work / wall) | serving load s | ask p50 ms | ask p95 ms | serving peak RSS MB |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in ordered:
-        reingest = f"{r['reingest_s']} / {r['reingest_wall_s']}" if "reingest_s" in r else "–"
-        lines.append(f"| {r['date']} | {r['size']:,} | {r['system']} | {r['store']} | {r['passages']:,} | "
-                     f"{r['ingest_s']} | {r['ingest_per_s']} | {reingest} | {r['load_seconds']} | "
-                     f"{r['ask_p50_ms']} | {r['ask_p95_ms']} | {r['peak_rss_mb']} |")
-    lines += ["", "Targets: ingest ≥ 150 passages/s; unchanged re-ingest of 10k ≤ 5 s; ask p95 ≤ 150 ms "
-              "at 100k (embedded); serving process ≤ 1.5 GB RSS at 100k. The serving RSS is the `iurc` "
-              "process only (with a Chroma server, the server holds the vectors in its own process).",
-              "", "![ask latency against corpus size](latency_vs_size.png)", ""]
-    (ROOT / "bench/RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
-    _plot(ordered)
-
-
-def _plot(rows: list[dict]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for key in sorted({(r["system"], r["store"]) for r in rows}):
-        series = sorted((r for r in rows if (r["system"], r["store"]) == key), key=lambda r: r["passages"])
-        xs = [r["passages"] for r in series]
-        ax.plot(xs, [r["ask_p95_ms"] for r in series], marker="o", label=f"{key[0]} ({key[1]}) p95")
-        ax.plot(xs, [r["ask_p50_ms"] for r in series], marker=".", linestyle="--", label=f"{key[0]} ({key[1]}) p50")
-    ax.axhline(150, color="red", linewidth=0.8, linestyle=":", label="target p95 at 100k (150 ms)")
-    ax.set_xscale("log")
-    ax.set_xlabel("passages in the store")
-    ax.set_ylabel("ask latency, warm (ms)")
-    ax.set_title("Ask latency against corpus size (2-core CPU)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(ROOT / "bench/latency_vs_size.png", dpi=100)
-    plt.close(fig)
 
 
 def main() -> None:

@@ -235,7 +235,7 @@ def write_report(result: dict, report_dir: str | Path, set_path: str) -> Path:
     summary_o, summary_b = summarize(ours), summarize(baseline) if baseline else None
     chart = report_dir / "metrics_by_kind.png"
     plot(by_kind(ours), by_kind(baseline) if baseline else None, chart)
-    lines = [f"# Evaluation report", "", f"Set: `{set_path}` ({len(ours)} cases). Ours against the naive "
+    lines = ["# Evaluation report", "", f"Set: `{set_path}` ({len(ours)} cases). Ours against the naive "
              "baseline (default splitter, chunk 400, same embedder, Chroma top-4, answer = top chunk, "
              "never abstains).", "", summary_table(summary_o, summary_b), "",
              f"![metrics by question kind]({chart.name})", "", "## By kind", ""]

@@ -20,8 +20,7 @@ from ingest.clean import clean
 from ingest.load import LoadError, load
 from ingest.structure import structure
 from tests.conftest import CORPUS, iurc_env
-from tests.fakes import FakeEmbeddings
-from tests.test_ingest_store import HELPER, make_corpus, stored_ids
+from tests.test_ingest_store import HELPER, _open, make_corpus, stored_ids
 
 # --- SIGKILL during ingest --------------------------------------------------------------------
 PHASES = {
@@ -31,12 +30,6 @@ PHASES = {
     "after the vector write": ("add:end", 0.0),
     "during the manifest write": ("manifest:complete:start", 0.003),
 }
-
-
-def _open(path: Path):
-    from ingest.store import Store, StoreConfig
-
-    return Store(StoreConfig(str(path), "", 8000, "iurc"), FakeEmbeddings())
 
 
 @pytest.mark.slow

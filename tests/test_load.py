@@ -56,13 +56,6 @@ def test_oversized_file(tmp_path):
         load(path, "big.txt", 1000)
 
 
-def test_unsupported_extension(tmp_path):
-    path = tmp_path / "table.xlsx"
-    path.write_bytes(b"PK")
-    with pytest.raises(LoadError, match="unsupported file type .xlsx"):
-        load(path, "table.xlsx", MAX)
-
-
 def test_markdown(tmp_path):
     path = tmp_path / "n.md"
     path.write_text("# Kobe - Marseille\n\nPort functions and cruising.\n", encoding="utf-8")
@@ -119,15 +112,13 @@ def test_pdf_pages(tmp_path):
     assert "Kobe and Marseille" in pages[0] and "Turku aims" in pages[1]
 
 
-def test_broken_pdf(tmp_path):
-    path = tmp_path / "broken.pdf"
-    path.write_bytes(b"%PDF-1.4\nnot really a pdf")
-    with pytest.raises(LoadError, match="unreadable PDF|empty"):
-        load(path, "broken.pdf", MAX)
-
-
-def test_broken_docx(tmp_path):
-    path = tmp_path / "broken.docx"
-    path.write_bytes(b"this is not a zip")
-    with pytest.raises(LoadError, match="unreadable Word file"):
-        load(path, "broken.docx", MAX)
+@pytest.mark.parametrize("name, data, reason", [
+    ("table.xlsx", b"PK", "unsupported file type .xlsx"),
+    ("broken.pdf", b"%PDF-1.4\nnot really a pdf", "unreadable PDF|empty"),
+    ("broken.docx", b"this is not a zip", "unreadable Word file"),
+])
+def test_unsupported_or_broken_files(tmp_path, name, data, reason):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(LoadError, match=reason):
+        load(path, name, MAX)
