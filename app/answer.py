@@ -11,11 +11,10 @@ import numpy as np
 from ingest.glossary import Glossary
 
 from .facts import FactAnswer
-from .question import Question
+from .question import YEAR, Question
 from .retrieve import Hit, Passage
 
 SENTENCE_PATTERN = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|$)")
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
 @dataclass
@@ -183,7 +182,7 @@ class Composer:
             coverage = len(mentioned & wanted) / len(wanted) if wanted else 0.0
             overlap = len(q_tokens & set(self.tokenize(span.text)))
             span.score = float(sim) + 0.05 * coverage + 0.08 * min(overlap, 3)
-            if q.wants_when and _YEAR.search(span.text):
+            if q.wants_when and YEAR.search(span.text):
                 span.score += 0.15
         return spans
 

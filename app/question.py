@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ingest.chunk import detect_language
 from ingest.glossary import Glossary, is_cjk
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _WHEN = re.compile(r"\b(when|what year|which year|since when|how long)\b|いつ|何年|何月|時期", re.I)
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b|いくつ|何組|何都市|何ペア|何件|何か所|数は", re.I)
 _LIST = re.compile(r"\b(which|list|what)\b.*\b(pairs?|cities|towns|regions|partners|members|countries)\b"
@@ -70,7 +70,7 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
     text = " ".join(text.split())
     entities = list(dict.fromkeys(m.entity_id for m in glossary.find(text)))
     q = Question(text=text, language=question_language(text), entities=entities,
-                 retrieval_text=text, years=_YEAR.findall(text), batch=_batch(text),
+                 retrieval_text=text, years=YEAR.findall(text), batch=_batch(text),
                  wants_when=bool(_WHEN.search(text)), wants_count=bool(_COUNT.search(text)),
                  wants_list=bool(_LIST.search(text)))
     previous = [h for h in (history or []) if h and h.strip()]
