@@ -27,10 +27,11 @@ class Facts:
     def __init__(self, passages: list[Passage], glossary: Glossary):
         self.rows = [p for p in passages if p.record and p.record.get("values")]
         self.glossary = glossary
+        self._words = {r.chunk_id: set(latin_tokens(" ".join(r.record["values"].values()))) for r in self.rows}
         # Words present in half the rows or more cannot tell rows apart ("city", "energy"?).
         counts: dict[str, int] = {}
-        for row in self.rows:
-            for token in set(latin_tokens(" ".join(row.record["values"].values()))):
+        for words in self._words.values():
+            for token in words:
                 counts[token] = counts.get(token, 0) + 1
         self._common = {t for t, n in counts.items() if n * 2 >= max(len(self.rows), 2)}
 
@@ -51,11 +52,10 @@ class Facts:
         topic = [t for t in latin_tokens(q.text) if t not in _SCAFFOLD and t not in self._common
                  and not t.isdigit()]
         if topic:
-            with_topic = [r for r in rows if set(topic) & set(latin_tokens(" ".join(r.record["values"].values())))]
+            with_topic = [r for r in rows if set(topic) & self._words[r.chunk_id]]
             if with_topic:
                 rows = with_topic
-                description["topic"] = [t for t in topic if any(
-                    t in latin_tokens(" ".join(r.record["values"].values())) for r in with_topic)]
+                description["topic"] = [t for t in topic if any(t in self._words[r.chunk_id] for r in with_topic)]
         if not description or not rows:
             return None
         return FactAnswer(rows, description)

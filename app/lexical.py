@@ -87,6 +87,13 @@ def sudachi_tokens(text: str) -> list[str]:
     return out
 
 
+def proper_nouns(text: str) -> list[tuple[int, str]]:
+    """(offset, surface) of each proper noun sudachi finds (固有名詞), e.g. a city name."""
+    tok, mode = _sudachi()
+    return [(m.begin(), m.surface()) for m in tok.tokenize(text[:40000], mode)
+            if m.part_of_speech()[1] == "固有名詞"]
+
+
 def tokenizer_for(name: str):
     if name == "sudachi":
         return sudachi_tokens

@@ -12,6 +12,7 @@ from ingest.store import Store, StoreConfig
 
 from .answer import Answer, Composer, abstain_text
 from .facts import Facts
+from .lexical import proper_nouns
 from .question import QuestionError, analyze, capitalised_names
 from .retrieve import Retriever
 
@@ -113,8 +114,12 @@ class Assistant:
             if with_retrieved:
                 result["retrieved"] = []
             return result
-        names = capitalised_names(q.text, state.glossary) if q.language == "en" else \
-            self._japanese_names(q.text, state.glossary)
+        if q.language == "en":
+            names = capitalised_names(q.text, state.glossary)
+        else:
+            known = [(m.start, m.end) for m in state.glossary.find(q.text)]
+            names = [] if self.tokenizer != "sudachi" else [
+                name for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
         unknown = state.retriever.unknown_names(q, names)
         vector = self.embeddings.embed_query(q.retrieval_text)
         hits = state.retriever.search(q, vector, k)
@@ -145,21 +150,6 @@ class Assistant:
                     seen.add(p.chunk_id)
                     result["retrieved"].append({"doc": p.doc, "location": p.location, "text": p.text})
         return result
-
-    def _japanese_names(self, text: str, glossary: Glossary) -> list[str]:
-        """Proper nouns in a Japanese question (sudachi's 固有名詞) that the glossary lacks."""
-        if self.tokenizer != "sudachi":
-            return []
-        from .lexical import _sudachi
-
-        tok, mode = _sudachi()
-        known = [(m.start, m.end) for m in glossary.find(text)]
-        names = []
-        for m in tok.tokenize(text, mode):
-            pos = m.part_of_speech()
-            if pos[1] == "固有名詞" and not any(s <= m.begin() < e for s, e in known):
-                names.append(m.surface())
-        return names
 
 
 def _guess_language(text: str | None) -> str:

@@ -70,6 +70,8 @@ class Glossary:
         # (folded alias, entity id), longest first so "Grenoble-Alpes Metropole" beats "Grenoble".
         pairs = {(fold(name), e.entity_id) for e in entities for name in e.names}
         self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0]))
+        # Names that can be split over two lines; the cleaner asks for them at every line break.
+        self._multiword = [a for a, _ in self._aliases if " " in a or "-" in a]
         latin = [re.escape(a) for a, _ in self._aliases if not any(is_cjk(c) for c in a)]
         cjk = [re.escape(a) for a, _ in self._aliases if any(is_cjk(c) for c in a)]
         parts = []
@@ -102,7 +104,7 @@ class Glossary:
         return None
 
     def multiword_aliases(self) -> list[str]:
-        return [a for a, _ in self._aliases if " " in a or "-" in a]
+        return self._multiword
 
     def display_name(self, entity_id: str, language: str) -> str:
         e = self.entities[entity_id]

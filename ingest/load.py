@@ -41,20 +41,27 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise LoadError("undecodable: not UTF-8, cp932 or EUC-JP")
 
 
-def load(path: str | Path, doc: str, max_bytes: int) -> SourceDoc:
-    """Read one file. `doc` is the stable name it is stored under."""
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, or LoadError when it is too large or unreadable."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LoadError(f"too large: {size} bytes > limit {max_bytes} (IURC_MAX_FILE_BYTES)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def load(path: str | Path, doc: str, max_bytes: int, data: bytes | None = None) -> SourceDoc:
+    """Read one file (or decode `data` already read from it). `doc` is the stable name it is
+    stored under."""
     path = Path(path)
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:
         raise LoadError(f"unsupported file type {path.suffix or '(none)'}; supported: "
                         + " ".join(sorted(SUPPORTED)))
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise LoadError(f"too large: {size} bytes > limit {max_bytes} (IURC_MAX_FILE_BYTES)")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+    if data is None:
+        data = read_file(path, max_bytes)
     sha = hashlib.sha256(data).hexdigest()
     if fmt in ("txt", "md"):
         text, encoding = decode_text(data)

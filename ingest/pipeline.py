@@ -14,7 +14,7 @@ from . import settings
 from .chunk import chunk
 from .clean import clean
 from .glossary import Glossary
-from .load import LoadError, is_supported, load
+from .load import LoadError, is_supported, load, read_file
 from .models import Chunk
 from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
 from .structure import structure
@@ -133,15 +133,13 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
 
 def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict | None,
                 current: str, chunk_size: int, max_bytes: int, report: IngestReport) -> None:
-    size = found.path.stat().st_size
-    if size > max_bytes:
-        raise LoadError(f"too large: {size} bytes > limit {max_bytes} (IURC_MAX_FILE_BYTES)")
-    sha = hashlib.sha256(found.path.read_bytes()).hexdigest()
+    data = read_file(found.path, max_bytes)  # read once: hashed here, decoded by load()
+    sha = hashlib.sha256(data).hexdigest()
     if entry and entry.get("status") == "complete" and entry.get("sha256") == sha \
             and entry.get("fingerprint") == current:
         report.skipped += int(entry.get("chunk_count", 0))
         return
-    source = load(found.path, found.doc, max_bytes)
+    source = load(found.path, found.doc, max_bytes, data)
     chunks = chunk(structure(clean(source, glossary), glossary), chunk_size)
     if not chunks:
         raise LoadError("no text to index after cleaning")

@@ -108,7 +108,6 @@ class Store:
             raise StoreError(f"{config.describe()} was built with embedder {stored!r}, not {name!r}: "
                              "use the same IURC_EMBEDDER, or re-ingest with --rebuild")
         self.embedder_name = stored or name
-        # The manifest never gets a query, so a 1-d placeholder vector is enough.
         self.manifest = self.client.get_or_create_collection(
             config.collection + "__manifest", embedding_function=None)
 
@@ -168,8 +167,7 @@ class Store:
         return {m["doc"]: m for m in got["metadatas"] if not m["doc"].startswith("__")}
 
     def put_glossary(self, text: str, sha256: str) -> None:
-        self.manifest.upsert(ids=[self.GLOSSARY_ID], embeddings=[[1.0]], documents=[text],
-                             metadatas=[{"doc": self.GLOSSARY_ID, "sha256": sha256}])
+        self._put_record(self.GLOSSARY_ID, text, {"doc": self.GLOSSARY_ID, "sha256": sha256})
 
     def stored_glossary(self) -> str | None:
         got = self.manifest.get(ids=[self.GLOSSARY_ID], include=["documents"])
@@ -179,17 +177,20 @@ class Store:
         import uuid
 
         generation = uuid.uuid4().hex
-        self.manifest.upsert(ids=[self.GENERATION_ID], embeddings=[[1.0]], documents=[generation],
-                             metadatas=[{"doc": self.GENERATION_ID, "generation": generation}])
+        self._put_record(self.GENERATION_ID, generation, {"doc": self.GENERATION_ID, "generation": generation})
         return generation
 
     def generation(self) -> str:
         got = self.manifest.get(ids=[self.GENERATION_ID], include=["metadatas"])
         return got["metadatas"][0]["generation"] if got["ids"] else ""
 
+    def _put_record(self, record_id: str, document: str, metadata: dict) -> None:
+        # The manifest is never queried by vector: a 1-d placeholder embedding is enough.
+        self.manifest.upsert(ids=[record_id], embeddings=[[1.0]], documents=[document],
+                             metadatas=[metadata])
+
     def put_manifest(self, entry: dict) -> None:
-        self.manifest.upsert(ids=[entry["doc"]], embeddings=[[1.0]], metadatas=[entry],
-                             documents=[entry["doc"]])
+        self._put_record(entry["doc"], entry["doc"], entry)
 
     def delete_manifest(self, doc: str) -> None:
         self.manifest.delete(ids=[doc])
