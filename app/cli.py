@@ -170,53 +170,84 @@ def ask(question, as_json, top_k, batch_file, store_dir, chroma_host, chroma_por
 
 
 @main.command(name="eval")
-@click.option("--set", "set_path", default="eval/questions.yaml", show_default=True,
-              type=click.Path(exists=True, dir_okay=False), help="The evaluation set.")
-@click.option("--json", "as_json", is_flag=True, help="Print summary, per-kind and per-case scores as JSON.")
+@click.option("--runs", "runs_path", default="eval/runs.yaml", show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="The runs: set, corpus and glossary of each.")
+@click.option("--run", "run_names", multiple=True, help="Only this run (repeatable); default: every run.")
+@click.option("--set", "set_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Instead of the runs: this set against the store given by --store/--chroma-host.")
+@click.option("--json", "as_json", is_flag=True, help="Print summaries, per-kind and per-case scores as JSON.")
 @click.option("--report", "report_dir", default="eval/report", show_default=True,
-              help="Folder for report.md and metrics_by_kind.png.")
+              help="Folder for report.md and metrics_by_run.png.")
 @click.option("--corpus", "corpus", multiple=True, default=["corpus"], show_default=True,
-              help="What the naive baseline indexes (repeatable).")
+              help="With --set: what the naive baseline indexes (repeatable).")
 @click.option("--no-baseline", is_flag=True, help="Score ours only.")
 @click.option("--gate", is_flag=True, help="Exit 1 when a metric falls below eval/thresholds.yaml.")
 @click.option("--thresholds", default="eval/thresholds.yaml", show_default=True,
-              type=click.Path(dir_okay=False), help="Minimum (and maximum latency) per metric.")
+              type=click.Path(dir_okay=False), help="Minimum (and maximum latency) per metric, run and split.")
+@click.option("--eval-stores", default=".iurc/eval", show_default=True,
+              help="Where each run keeps its store (re-runs are incremental).")
 @store_options
-def evaluate(set_path, as_json, report_dir, corpus, no_baseline, gate, thresholds, store_dir,
-             chroma_host, chroma_port):
-    """Score the assistant and the naive baseline on the evaluation set.
+def evaluate(runs_path, run_names, set_path, as_json, report_dir, corpus, no_baseline, gate, thresholds,
+             eval_stores, store_dir, chroma_host, chroma_port):
+    """Score the assistant and the naive baseline: the seed split, the unseen split, and the
+    unseen split with the glossary reduced to its header (eval/runs.yaml).
 
     \b
+    The unseen split needs its documents built first: python -m eval.build_corpus
     Examples:
-      iurc eval                                   summary, report in eval/report/
+      iurc eval                                   every run, report in eval/report/
       iurc eval --gate                            also fail when below eval/thresholds.yaml
-      iurc eval --json --no-baseline > scores.json
+      iurc eval --run unseen --no-baseline --json > scores.json
+      iurc eval --set eval/questions.yaml --store .iurc/store     one set against one store
     """
+    from pathlib import Path
+
     from eval import runner
+    from ingest.embed import EmbedderError, make_embedder
+    from ingest.glossary import GlossaryError
     from ingest.store import StoreError
 
     from .service import Assistant
 
+    def log(message):
+        click.echo(message, err=True)
+
     try:
-        cases = runner.load_cases(set_path)
-        assistant = Assistant(_config(store_dir, chroma_host, chroma_port))
-    except (runner.EvalSetError, StoreError, settings.SettingError) as exc:
+        furniture = runner.load_furniture("eval/corpus/furniture.json")
+        if set_path:
+            name = run_names[0] if run_names else "seed"
+            assistant = Assistant(_config(store_dir, chroma_host, chroma_port))
+            out = runner.evaluate(assistant, runner.load_cases(set_path), None if no_baseline else list(corpus),
+                                  furniture=furniture)
+            results = [runner.RunResult(runner.Run(name, set_path, list(corpus), "(stored with the collection)"),
+                                        out["ours"], out["baseline"])]
+        else:
+            runs = runner.load_runs(runs_path)
+            unknown = set(run_names) - {r.name for r in runs}
+            if unknown:
+                _fail(f"no run named {', '.join(sorted(unknown))} in {runs_path}; runs: "
+                      + ", ".join(r.name for r in runs))
+            embeddings, cache, results = make_embedder(), {}, []
+            for run in runs:
+                if not run_names or run.name in run_names:
+                    log(f"run {run.name}: {run.set_path}")
+                    results.append(runner.execute_run(run, Path(eval_stores), embeddings, furniture,
+                                                      not no_baseline, cache, log))
+    except (runner.EvalSetError, StoreError, EmbedderError, GlossaryError, settings.SettingError) as exc:
         _fail(str(exc))
-    result = runner.evaluate(assistant, cases, None if no_baseline else list(corpus))
-    report = runner.write_report(result, report_dir, set_path)
-    data = runner.as_json(result)
+    report = runner.write_report(results, report_dir)
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        click.echo(json.dumps(runner.as_json(results), ensure_ascii=False, indent=1))
     else:
-        click.echo(runner.summary_table(data["summary"]["ours"], data["summary"]["baseline"]))
-        click.echo(f"report: {report}  chart: {report.parent / 'metrics_by_kind.png'}")
+        click.echo(runner.runs_table(results))
+        click.echo(f"report: {report}  chart: {report.parent / 'metrics_by_run.png'}")
     if gate:
-        failures = runner.check_gate(data["summary"]["ours"], runner.load_thresholds(thresholds))
+        failures = runner.gate_results(results, thresholds)
         for failure in failures:
             click.echo(f"gate: {failure}", err=True)
         if failures:
             sys.exit(1)
-        click.echo("gate: all metrics at or above eval/thresholds.yaml", err=True)
+        click.echo(f"gate: all metrics at or above {thresholds}", err=True)
 
 
 @main.command()

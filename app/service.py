@@ -143,12 +143,10 @@ class Assistant:
         result["evidence"] = round(answer.evidence, 4)
         result["entities"] = q.entities
         if with_retrieved:
-            ranked = [c.passage for c in answer.citations] + [h.passage for h in hits]
-            seen, result["retrieved"] = set(), []
-            for p in ranked:
-                if p.chunk_id not in seen:
-                    seen.add(p.chunk_id)
-                    result["retrieved"].append({"doc": p.doc, "location": p.location, "text": p.text})
+            # The retriever's own ranking, before the answer reorders passages or adds table
+            # rows: the evaluation's recall@k and MRR measure retrieval, not composition.
+            result["retrieved"] = [{"doc": h.passage.doc, "location": h.passage.location,
+                                    "text": h.passage.text} for h in hits]
         return result
 
 

@@ -1,8 +1,11 @@
-"""`iurc eval`: score the assistant and the naive baseline on eval/questions.yaml with the
-same deterministic metrics (no model judge), write a Markdown report with a chart, and gate
-on eval/thresholds.yaml."""
+"""`iurc eval`: score the assistant and the naive baseline with the same deterministic metrics
+(no model judge) on every run of eval/runs.yaml (the seed split, the unseen split, and the
+unseen split with the glossary reduced to its header), write one Markdown report with a chart,
+and gate each run and split on eval/thresholds.yaml."""
 from __future__ import annotations
 
+import json
+import re
 import statistics
 import tempfile
 import unicodedata
@@ -12,14 +15,18 @@ from pathlib import Path
 import yaml
 
 from ingest.chunk import detect_language
+from ingest.glossary import is_cjk
 
-METRICS = ["recall_at_1", "recall_at_5", "mrr", "citation_precision", "citation_recall",
-           "fact_recall", "abstention_precision", "abstention_recall", "language_accuracy"]
+METRICS = ["pass_rate", "recall_at_1", "recall_at_5", "mrr", "citation_precision", "citation_recall",
+           "fact_recall", "abstention_precision", "abstention_recall", "language_accuracy", "readable"]
+# A case passes only when its key facts are in the answer's first this many characters.
+ANSWER_HEAD_CHARS = 400
 LABELS = {"recall_at_1": "retrieval recall@1", "recall_at_5": "retrieval recall@5", "mrr": "MRR",
           "citation_precision": "citation precision", "citation_recall": "citation recall",
           "fact_recall": "key-fact recall", "abstention_precision": "abstention precision",
           "abstention_recall": "abstention recall", "language_accuracy": "answer-language accuracy",
-          "abstention_accuracy": "abstention decision accuracy"}
+          "abstention_accuracy": "abstention decision accuracy", "pass_rate": "cases passed (share)",
+          "readable": "readable in the asker's language", "bare_quotes": "bare heading / furniture quotes"}
 
 
 class EvalSetError(ValueError):
@@ -28,8 +35,12 @@ class EvalSetError(ValueError):
 
 @dataclass
 class Source:
-    doc: str
+    doc: str | tuple[str, ...]  # several: any of them holds the passage (a deck and its PDF export)
     snippet: str
+
+    @property
+    def docs(self) -> tuple[str, ...]:
+        return (self.doc,) if isinstance(self.doc, str) else tuple(self.doc)
 
 
 @dataclass
@@ -42,6 +53,7 @@ class Case:
     sources: list[Source] = field(default_factory=list)
     facts: list[list[str]] = field(default_factory=list)
     abstain: bool = False
+    split: str = "all"  # the unseen split's "dev" or "test" half
 
 
 @dataclass
@@ -57,7 +69,10 @@ class CaseScore:
     citation_precision: float | None = None
     citation_recall: float | None = None
     fact_recall: float | None = None
+    head_fact_recall: float | None = None  # facts within the answer's first ANSWER_HEAD_CHARS
     language_ok: bool = False
+    readable: float = 0.0  # share of the answer's letters in the question's script
+    bare_quotes: int = 0  # quotes that are only a heading or page furniture
 
     @property
     def verdict(self) -> str:
@@ -65,10 +80,12 @@ class CaseScore:
             return "pass" if self.abstained else "FAIL (answered)"
         if self.abstained:
             return "FAIL (abstained)"
-        if (self.fact_recall or 0) < 1:
-            return "partial (facts)"
+        if (self.head_fact_recall or 0) < 1:
+            return "FAIL (facts)" if (self.fact_recall or 0) < 1 else "FAIL (facts after 400 chars)"
+        if self.bare_quotes:
+            return "FAIL (bare heading/furniture quote)"
         if (self.citation_recall or 0) == 0:
-            return "partial (citations)"
+            return "FAIL (source not cited)"
         return "pass"
 
 
@@ -86,16 +103,22 @@ def load_cases(path: str | Path) -> list[Case]:
         ids.add(raw["id"])
         if raw["language"] not in ("en", "ja"):
             raise EvalSetError(f"{where}: language must be en or ja")
+        if raw.get("split", "all") not in ("all", "dev", "test"):
+            raise EvalSetError(f"{where}: split must be dev or test")
         abstain = bool(raw.get("abstain"))
         if not abstain and not (raw.get("sources") and raw.get("facts")):
             raise EvalSetError(f"{where}: needs sources and facts, or abstain: true")
         cases.append(Case(
             id=raw["id"], question=raw["question"], language=raw["language"], kind=raw["kind"],
             history=list(raw.get("history") or []),
-            sources=[Source(s.get("doc", default_doc), s["snippet"]) for s in raw.get("sources") or []],
+            sources=[Source(_doc(s.get("doc", default_doc)), s["snippet"]) for s in raw.get("sources") or []],
             facts=[[str(a) for a in (f if isinstance(f, list) else [f])] for f in raw.get("facts") or []],
-            abstain=abstain))
+            abstain=abstain, split=raw.get("split", "all")))
     return cases
+
+
+def _doc(value) -> str | tuple[str, ...]:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _norm(text: str) -> str:
@@ -103,17 +126,21 @@ def _norm(text: str) -> str:
 
 
 def holds(passage: dict, source: Source) -> bool:
-    return passage["doc"] == source.doc and _norm(source.snippet) in _norm(passage["text"])
+    return passage["doc"] in source.docs and _norm(source.snippet) in _norm(passage["text"])
 
 
-def score(case: Case, result: dict) -> CaseScore:
+def score(case: Case, result: dict, furniture: dict | None = None) -> CaseScore:
+    """One answer against its case. `furniture`: per document, its headings and page-furniture
+    lines (eval/corpus/furniture.json), to tell a bare heading or footer from an answer."""
     retrieved = result.get("retrieved", [])
     cited = result["citations"]
     answer = result["answer"]
     first_line = answer.splitlines()[0] if answer else ""
     s = CaseScore(case, answer, bool(result["abstained"]), [c["location"] for c in cited],
                   result["timings_ms"]["total"],
-                  language_ok=bool(first_line) and _answer_language(first_line) == case.language)
+                  language_ok=bool(first_line) and _answer_language(first_line) == case.language,
+                  readable=readable_share(answer, case.language),
+                  bare_quotes=sum(is_bare_quote(c, furniture or {}) for c in cited))
     if case.abstain:
         return s
     sources = case.sources
@@ -130,7 +157,47 @@ def score(case: Case, result: dict) -> CaseScore:
         s.citation_precision = 0.0
     s.citation_recall = sum(any(holds(c, src) for c in cited) for src in sources) / len(sources)
     s.fact_recall = sum(any(_norm(a) in _norm(answer) for a in f) for f in case.facts) / len(case.facts)
+    head = _norm(answer[:ANSWER_HEAD_CHARS])
+    s.head_fact_recall = sum(any(_norm(a) in head for a in f) for f in case.facts) / len(case.facts)
     return s
+
+
+_CITATION_MARK = re.compile(r"\[\d+\]")
+_PAGE_NUMBER = re.compile(r"^[\W_]*(p\.?|page|slide)?\s*\d+(\s*(/|of)\s*\d+)?[\W_]*$", re.I)
+
+
+def _script_of(ch: str) -> str | None:
+    if is_cjk(ch):
+        return "ja"
+    if "LATIN" in unicodedata.name(ch, ""):
+        return "en"
+    return None
+
+
+def readable_share(answer: str, language: str) -> float:
+    """Share of the answer's letters (citation marks left out) written in the question's script:
+    kana and kanji for a Japanese question, Latin letters for an English one."""
+    scripts = [_script_of(c) for c in _CITATION_MARK.sub("", answer) if c.isalpha()]
+    scripts = [x for x in scripts if x]
+    return round(sum(x == language for x in scripts) / len(scripts), 4) if scripts else 0.0
+
+
+def _section_labels(location: str) -> list[str]:
+    """The heading parts of a location ("p. 2 · Mutual learning · lines 3-9" -> ["Mutual learning"])."""
+    return [part for part in location.split(" · ")
+            if not re.match(r"^(p\.|slide|line|lines|§)\s*[\d-]*$", part.strip())]
+
+
+def is_bare_quote(citation: dict, furniture: dict) -> bool:
+    """True when the quote holds nothing but headings, page furniture or page numbers: the
+    quote's text with those removed leaves fewer than three letters or digits."""
+    known = furniture.get(citation["doc"], {})
+    strings = known.get("headings", []) + known.get("furniture", []) + _section_labels(citation["location"])
+    rest = _norm(citation.get("quote") or "")
+    for text in sorted((_norm(t) for t in strings if t.strip()), key=len, reverse=True):
+        rest = rest.replace(text, " ")
+    rest = " ".join(line for line in rest.split(" ") if not _PAGE_NUMBER.match(line))
+    return sum(c.isalnum() for c in rest) < 3
 
 
 def _answer_language(line: str) -> str:
@@ -152,6 +219,7 @@ def summarize(scores: list[CaseScore]) -> dict:
     expected = [s for s in scores if s.case.abstain]
     return {
         "cases": len(scores),
+        "pass_rate": mean(float(s.verdict == "pass") for s in scores),
         "recall_at_1": mean(s.recall_at_1 for s in answerable),
         "recall_at_5": mean(s.recall_at_5 for s in answerable),
         "mrr": mean(s.rr for s in answerable),
@@ -165,6 +233,8 @@ def summarize(scores: list[CaseScore]) -> dict:
         if expected else None,
         "abstention_accuracy": mean(float(s.abstained == s.case.abstain) for s in scores),
         "language_accuracy": mean(float(s.language_ok) for s in scores),
+        "readable": mean(s.readable for s in scores),
+        "bare_quotes": sum(s.bare_quotes for s in scores),
         "latency_p50_ms": round(statistics.median([s.latency_ms for s in scores]), 2) if scores else None,
         "latency_p95_ms": round(percentile([s.latency_ms for s in scores], 0.95), 2),
         "passed": sum(s.verdict == "pass" for s in scores),
@@ -176,13 +246,14 @@ def by_kind(scores: list[CaseScore]) -> dict[str, dict]:
     return {k: summarize([s for s in scores if s.case.kind == k]) for k in kinds}
 
 
-def run_system(ask, cases: list[Case]) -> list[CaseScore]:
-    return [score(case, ask(case.question, case.history)) for case in cases]
+def run_system(ask, cases: list[Case], furniture: dict | None = None) -> list[CaseScore]:
+    return [score(case, ask(case.question, case.history), furniture) for case in cases]
 
 
-def evaluate(assistant, cases: list[Case], corpus: list[str] | None, embeddings=None) -> dict:
+def evaluate(assistant, cases: list[Case], corpus: list[str] | None, embeddings=None,
+             furniture: dict | None = None) -> dict:
     """Ours and (when a corpus is given) the naive baseline, same cases, same metrics."""
-    ours = run_system(lambda q, h: assistant.ask(q, h, with_retrieved=True), cases)
+    ours = run_system(lambda q, h: assistant.ask(q, h, with_retrieved=True), cases, furniture)
     out = {"ours": ours, "baseline": None}
     if corpus:
         from .baseline import NaivePipeline
@@ -190,9 +261,101 @@ def evaluate(assistant, cases: list[Case], corpus: list[str] | None, embeddings=
         with tempfile.TemporaryDirectory() as tmp:
             naive = NaivePipeline(corpus, embeddings or assistant.embeddings, tmp)
             # The baseline has no conversation memory: it sees the question alone.
-            out["baseline"] = run_system(lambda q, h: naive.ask(q), cases)
+            out["baseline"] = run_system(lambda q, h: naive.ask(q), cases, furniture)
     return out
 
+
+# --- the runs of eval/runs.yaml ---------------------------------------------------------------
+
+@dataclass
+class Run:
+    """One evaluation run: a case set asked of a store built from `corpus` with `glossary`
+    ("" = the glossary reduced to its header row)."""
+    name: str
+    set_path: str
+    corpus: list[str]
+    glossary: str
+    description: str = ""
+
+
+@dataclass
+class RunResult:
+    run: Run
+    ours: list[CaseScore]
+    baseline: list[CaseScore] | None
+    naive_ingest_seconds: float | None = None
+
+    def splits(self) -> dict[str, tuple[list[CaseScore], list[CaseScore] | None]]:
+        """Scores per split ("all" for a set without splits, else "dev" and "test")."""
+        names = sorted({s.case.split for s in self.ours}, key=["all", "dev", "test"].index)
+        return {name: ([s for s in self.ours if s.case.split == name],
+                       [s for s in self.baseline if s.case.split == name] if self.baseline else None)
+                for name in names}
+
+
+def load_runs(path: str | Path) -> list[Run]:
+    data = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    runs = []
+    for raw in data.get("runs") or []:
+        for key in ("name", "set", "corpus"):
+            if not raw.get(key):
+                raise EvalSetError(f"{path}: run {raw.get('name', '?')}: missing {key!r}")
+        runs.append(Run(raw["name"], raw["set"], list(raw["corpus"]), raw.get("glossary", "") or "",
+                        raw.get("description", "")))
+    return runs
+
+
+def load_furniture(path: str | Path) -> dict:
+    path = Path(path)
+    return json.loads(path.read_text("utf-8")) if path.exists() else {}
+
+
+def header_only_glossary(source: str | Path, target: Path) -> Path:
+    """The glossary reduced to its header row: the run that shows what names alone are worth."""
+    header = Path(source).read_text("utf-8-sig").splitlines()[0]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(header + "\n", "utf-8")
+    return target
+
+
+def execute_run(run: Run, store_root: Path, embeddings, furniture: dict, baseline: bool = True,
+                naive_cache: dict | None = None, log=print) -> RunResult:
+    """Ingest the run's corpus into its own store (incremental across calls), ask every case of
+    ours and of the naive baseline. Naive results are shared between runs over the same files."""
+    from app.service import Assistant
+    from ingest.glossary import load_glossary
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+
+    for path in run.corpus:
+        if not Path(path).exists():
+            raise EvalSetError(f"run {run.name}: {path} does not exist"
+                               + (" (build it: python -m eval.build_corpus)" if "eval/corpus" in path else ""))
+    glossary_path = run.glossary or header_only_glossary(
+        "corpus/glossary.csv", store_root / "glossary-header-only.csv")
+    glossary = load_glossary(str(glossary_path))
+    config = StoreConfig(str(store_root / run.name), "", 8000, "iurc")
+    report = ingest(run.corpus, Store(config, embeddings), glossary, progress=False,
+                    warn=lambda message: log(f"  {run.name}: {message}"))
+    log(f"  {run.name}: ingest {report.summary()}")
+    cases = load_cases(run.set_path)
+    assistant = Assistant(config, embeddings, glossary)
+    ours = run_system(lambda q, h: assistant.ask(q, h, with_retrieved=True), cases, furniture)
+    result = RunResult(run, ours, None)
+    if baseline:
+        key = (run.set_path, tuple(run.corpus))
+        cache = naive_cache if naive_cache is not None else {}
+        if key not in cache:
+            from .baseline import NaivePipeline
+
+            with tempfile.TemporaryDirectory() as tmp:
+                naive = NaivePipeline(run.corpus, embeddings, tmp)
+                cache[key] = (run_system(lambda q, h: naive.ask(q), cases, furniture), naive.ingest_seconds)
+        result.baseline, result.naive_ingest_seconds = cache[key]
+    return result
+
+
+# --- gate ---------------------------------------------------------------------------------------
 
 def check_gate(summary: dict, thresholds: dict) -> list[str]:
     """Metrics below their threshold, as messages; empty when the gate passes."""
@@ -207,19 +370,61 @@ def check_gate(summary: dict, thresholds: dict) -> list[str]:
     return failures
 
 
-def load_thresholds(path: str | Path) -> dict:
+def load_thresholds(path: str | Path, run: str = "seed", split: str = "all") -> dict:
+    """The thresholds of one run and split: `runs: {run: {split: {minimum: …, maximum: …}}}`."""
     data = yaml.safe_load(Path(path).read_text("utf-8")) or {}
-    return {k: float(v) for k, v in (data.get("minimum") or {}).items()} | \
-        {k: float(v) for k, v in (data.get("maximum") or {}).items()}
+    block = ((data.get("runs") or {}).get(run) or {}).get(split) or {}
+    return {k: float(v) for k, v in (block.get("minimum") or {}).items()} | \
+        {k: float(v) for k, v in (block.get("maximum") or {}).items()}
 
+
+def gate_results(results: list[RunResult], thresholds_path: str | Path) -> list[str]:
+    failures = []
+    for result in results:
+        for split, (ours, _) in result.splits().items():
+            limits = load_thresholds(thresholds_path, result.run.name, split)
+            if not limits:
+                failures.append(f"{result.run.name}/{split}: no thresholds in {thresholds_path}")
+            failures += [f"{result.run.name}/{split}: {f}" for f in check_gate(summarize(ours), limits)]
+    return failures
+
+
+# --- report -------------------------------------------------------------------------------------
 
 def summary_table(ours: dict, baseline: dict | None) -> str:
     rows = ["| metric | ours | naive baseline |", "|---|---|---|"]
-    for metric in METRICS + ["abstention_accuracy", "latency_p50_ms", "latency_p95_ms", "passed"]:
+    for metric in METRICS + ["abstention_accuracy", "bare_quotes", "latency_p50_ms", "latency_p95_ms", "passed"]:
         label = LABELS.get(metric, metric)
         b = baseline.get(metric) if baseline else None
         rows.append(f"| {label} | {_fmt(ours.get(metric))} | {_fmt(b)} |")
     return "\n".join(rows)
+
+
+def runs_table(results: list[RunResult]) -> str:
+    """Every metric (rows) for every run and split (columns), ours / naive."""
+    columns = [(r, split, o, b) for r in results for split, (o, b) in r.splits().items()]
+    head = "| metric | " + " | ".join(f"{r.run.name} {split} ({len(o)})" for r, split, o, _ in columns) + " |"
+    rows = [head, "|---" * (len(columns) + 1) + "|"]
+    summaries = [(summarize(o), summarize(b) if b else {}) for _, _, o, b in columns]
+    for metric in METRICS + ["abstention_accuracy", "bare_quotes", "latency_p95_ms", "passed"]:
+        cells = [f"{_fmt(so.get(metric))} / {_fmt(sb.get(metric))}" for so, sb in summaries]
+        rows.append(f"| {LABELS.get(metric, metric)} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def kinds_table(ours: list[CaseScore], baseline: list[CaseScore] | None) -> str:
+    kinds_o, kinds_b = by_kind(ours), by_kind(baseline) if baseline else {}
+    lines = ["| kind | cases | passed (ours / naive) | fact recall | citation recall | recall@5 | "
+             "abstention accuracy | readable |", "|---|---|---|---|---|---|---|---|"]
+    for kind, s in kinds_o.items():
+        b = kinds_b.get(kind, {})
+        lines.append(f"| {kind} | {s['cases']} | {s['passed']} / {b.get('passed', '–')} | "
+                     f"{_fmt(s['fact_recall'])} / {_fmt(b.get('fact_recall'))} | "
+                     f"{_fmt(s['citation_recall'])} / {_fmt(b.get('citation_recall'))} | "
+                     f"{_fmt(s['recall_at_5'])} / {_fmt(b.get('recall_at_5'))} | "
+                     f"{_fmt(s['abstention_accuracy'])} / {_fmt(b.get('abstention_accuracy'))} | "
+                     f"{_fmt(s['readable'])} / {_fmt(b.get('readable'))} |")
+    return "\n".join(lines)
 
 
 def _fmt(value) -> str:
@@ -228,34 +433,45 @@ def _fmt(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def write_report(result: dict, report_dir: str | Path, set_path: str) -> Path:
-    report_dir = Path(report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    ours, baseline = result["ours"], result["baseline"]
-    summary_o, summary_b = summarize(ours), summarize(baseline) if baseline else None
-    chart = report_dir / "metrics_by_kind.png"
-    plot(by_kind(ours), by_kind(baseline) if baseline else None, chart)
-    lines = ["# Evaluation report", "", f"Set: `{set_path}` ({len(ours)} cases). Ours against the naive "
-             "baseline (default splitter, chunk 400, same embedder, Chroma top-4, answer = top chunk, "
-             "never abstains).", "", summary_table(summary_o, summary_b), "",
-             f"![metrics by question kind]({chart.name})", "", "## By kind", ""]
-    kinds_o, kinds_b = by_kind(ours), by_kind(baseline) if baseline else {}
-    lines.append("| kind | cases | fact recall (ours / naive) | citation recall | recall@5 | abstention accuracy | passed (ours / naive) |")
-    lines.append("|---|---|---|---|---|---|---|")
-    for kind, s in kinds_o.items():
-        b = kinds_b.get(kind, {})
-        lines.append(f"| {kind} | {s['cases']} | {_fmt(s['fact_recall'])} / {_fmt(b.get('fact_recall'))} | "
-                     f"{_fmt(s['citation_recall'])} / {_fmt(b.get('citation_recall'))} | "
-                     f"{_fmt(s['recall_at_5'])} / {_fmt(b.get('recall_at_5'))} | "
-                     f"{_fmt(s['abstention_accuracy'])} / {_fmt(b.get('abstention_accuracy'))} | "
-                     f"{s['passed']} / {b.get('passed', '–')} |")
-    lines += ["", "## Cases", "", "| id | kind | question | verdict (ours) | cited (ours) | verdict (naive) |",
-              "|---|---|---|---|---|---|"]
+def _cases_table(ours: list[CaseScore], baseline: list[CaseScore] | None) -> list[str]:
+    lines = ["| id | kind | question | verdict (ours) | cited (ours) | verdict (naive) |",
+             "|---|---|---|---|---|---|"]
     for i, s in enumerate(ours):
         b = baseline[i].verdict if baseline else "–"
         cited = "; ".join(s.cited) or ("abstained" if s.abstained else "–")
         lines.append(f"| {s.case.id} | {s.case.kind} | {_cell(s.case.question)} | {s.verdict} | "
                      f"{_cell(cited)} | {b} |")
+    return lines
+
+
+def write_report(results: list[RunResult], report_dir: str | Path) -> Path:
+    """One report for all runs: the side-by-side table, a chart, per-kind tables per run and
+    split, and case rows for every split except the unseen test half (numbers only there)."""
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    chart = report_dir / "metrics_by_run.png"
+    plot(results, chart)
+    lines = ["# Evaluation report", "",
+             "Ours against the naive baseline (default splitter, chunk 400, same embedder, Chroma "
+             "top-4, answer = top chunk, never abstains; it loads PDF page text with pypdf, DOCX "
+             "paragraphs and table cells with python-docx, the whole text of an HTML page with "
+             "BeautifulSoup and every text frame, table and note of a PPTX with python-pptx).",
+             "Cells read ours / naive. A case passes when its key facts are in the answer's first "
+             f"{ANSWER_HEAD_CHARS} characters, no quote is a bare heading or page furniture, and an "
+             "expected source is cited (answerable cases), or when it abstains (unanswerable ones).", ""]
+    for r in results:
+        lines.append(f"- **{r.run.name}**: `{r.run.set_path}` over {', '.join(f'`{c}`' for c in r.run.corpus)}, "
+                     f"glossary {'`' + r.run.glossary + '`' if r.run.glossary else 'reduced to its header'}"
+                     + (f". {r.run.description}" if r.run.description else ""))
+    lines += ["", runs_table(results), "", f"![metrics by run]({chart.name})", ""]
+    for r in results:
+        for split, (ours, baseline) in r.splits().items():
+            lines += [f"## {r.run.name} · {split}: by kind", "", kinds_table(ours, baseline), ""]
+            if split == "test":
+                lines += ["Test half: numbers only; its cases are not listed, so that nobody reads "
+                          "them one by one while changing answering code.", ""]
+            else:
+                lines += [f"### {r.run.name} · {split}: cases", ""] + _cases_table(ours, baseline) + [""]
     path = report_dir / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -265,45 +481,68 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def plot(ours: dict, baseline: dict | None, path: Path) -> None:
+def plot(results: list[RunResult], path: Path) -> None:
+    """One row per run: key metrics per split (left), pass rate per kind (right); ours vs naive."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    metrics = ["recall_at_5", "mrr", "citation_precision", "citation_recall", "fact_recall",
-               "abstention_accuracy", "language_accuracy"]
-    kinds = list(ours)
-    fig, axes = plt.subplots(2, 4, figsize=(18, 8.5))
-    x = np.arange(len(kinds))
-    for ax, metric in zip(axes.flat, metrics):
-        o = [ours[k].get(metric) or 0 for k in kinds]
-        ax.bar(x - 0.2, o, 0.4, label="ours", color="#1f77b4")
-        if baseline:
-            b = [baseline.get(k, {}).get(metric) or 0 for k in kinds]
-            ax.bar(x + 0.2, b, 0.4, label="naive baseline", color="#bbbbbb")
-        ax.set_title(LABELS[metric], fontsize=11)
-        ax.set_xticks(x, kinds, rotation=35, ha="right", fontsize=9)
-        ax.set_ylim(0, 1.05)
-        ax.grid(axis="y", alpha=0.3)
-    axes.flat[-1].axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    axes.flat[-1].legend(handles, labels, loc="center", fontsize=12)
-    fig.suptitle("IURC assistant: metrics by question kind (blank = not applicable or 0)", fontsize=13)
+    metrics = ["pass_rate", "fact_recall", "citation_recall", "recall_at_5", "abstention_accuracy", "readable"]
+    fig, axes = plt.subplots(len(results), 2, figsize=(20, 4.6 * len(results)), squeeze=False,
+                             gridspec_kw={"width_ratios": [1, 1.4]})
+    for row, r in zip(axes, results):
+        left, right = row
+        splits = r.splits()
+        width = 0.8 / (2 * len(splits))
+        x = np.arange(len(metrics))
+        for i, (split, (ours, baseline)) in enumerate(splits.items()):
+            so, sb = summarize(ours), summarize(baseline) if baseline else {}
+            left.bar(x + (2 * i) * width - 0.4 + width / 2, [so.get(m) or 0 for m in metrics], width,
+                     label=f"ours · {split}", color=["#1f77b4", "#2ca02c", "#9467bd"][i])
+            left.bar(x + (2 * i + 1) * width - 0.4 + width / 2, [sb.get(m) or 0 for m in metrics], width,
+                     label=f"naive · {split}", color=["#aaaaaa", "#cccccc", "#dddddd"][i])
+        left.set_xticks(x, [LABELS[m] for m in metrics], rotation=20, ha="right", fontsize=9)
+        left.set_ylim(0, 1.05)
+        left.set_title(f"{r.run.name}: overall", fontsize=11)
+        left.legend(fontsize=8, ncol=2)
+        left.grid(axis="y", alpha=0.3)
+        ours_all = [s for s, _ in splits.values() for s in s]
+        base_all = [b for _, bs in splits.values() for b in (bs or [])]
+        kinds_o, kinds_b = by_kind(ours_all), by_kind(base_all) if base_all else {}
+        kinds = list(kinds_o)
+        xk = np.arange(len(kinds))
+        right.bar(xk - 0.2, [kinds_o[k]["pass_rate"] or 0 for k in kinds], 0.4, label="ours", color="#1f77b4")
+        right.bar(xk + 0.2, [(kinds_b.get(k) or {}).get("pass_rate") or 0 for k in kinds], 0.4,
+                  label="naive baseline", color="#bbbbbb")
+        right.set_xticks(xk, kinds, rotation=35, ha="right", fontsize=9)
+        right.set_ylim(0, 1.05)
+        right.set_title(f"{r.run.name}: cases passed by kind (all splits)", fontsize=11)
+        right.legend(fontsize=8)
+        right.grid(axis="y", alpha=0.3)
+    fig.suptitle("IURC assistant against the naive baseline: seed, unseen, unseen without glossary", fontsize=13)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=80)
     plt.close(fig)
 
 
-def as_json(result: dict) -> dict:
-    ours, baseline = result["ours"], result["baseline"]
-    return {
-        "summary": {"ours": summarize(ours), "baseline": summarize(baseline) if baseline else None},
-        "by_kind": {"ours": by_kind(ours), "baseline": by_kind(baseline) if baseline else None},
-        "cases": [{"id": s.case.id, "kind": s.case.kind, "verdict": s.verdict, "abstained": s.abstained,
-                   "cited": s.cited, **{k: v for k, v in asdict(s).items()
-                                        if k in ("recall_at_1", "recall_at_5", "rr", "citation_precision",
-                                                 "citation_recall", "fact_recall", "language_ok", "latency_ms")}}
-                  for s in ours],
-    }
+def as_json(results: list[RunResult]) -> dict:
+    out = {}
+    for r in results:
+        splits = {}
+        for split, (ours, baseline) in r.splits().items():
+            splits[split] = {
+                "summary": {"ours": summarize(ours), "baseline": summarize(baseline) if baseline else None},
+                "by_kind": {"ours": by_kind(ours), "baseline": by_kind(baseline) if baseline else None},
+            }
+            if split != "test":
+                splits[split]["cases"] = [
+                    {"id": s.case.id, "kind": s.case.kind, "verdict": s.verdict, "abstained": s.abstained,
+                     "cited": s.cited, **{k: v for k, v in asdict(s).items()
+                                          if k in ("recall_at_1", "recall_at_5", "rr", "citation_precision",
+                                                   "citation_recall", "fact_recall", "head_fact_recall",
+                                                   "language_ok", "readable", "bare_quotes", "latency_ms")}}
+                    for s in ours]
+        out[r.run.name] = splits
+    return out
