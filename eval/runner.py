@@ -196,7 +196,9 @@ def is_bare_quote(citation: dict, furniture: dict) -> bool:
     rest = _norm(citation.get("quote") or "")
     for text in sorted((_norm(t) for t in strings if t.strip()), key=len, reverse=True):
         rest = rest.replace(text, " ")
-    rest = " ".join(line for line in rest.split(" ") if not _PAGE_NUMBER.match(line))
+    if _PAGE_NUMBER.match(rest.strip()):
+        return True
+    rest = " ".join(token for token in rest.split(" ") if not _PAGE_NUMBER.match(token))
     return sum(c.isalnum() for c in rest) < 3
 
 

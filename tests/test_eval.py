@@ -56,7 +56,60 @@ def test_metrics_on_a_known_result():
     assert (s.recall_at_1, s.recall_at_5, s.rr) == (0.0, 1.0, 0.5)
     assert (s.citation_precision, s.citation_recall) == (0.5, 0.5)
     assert s.fact_recall == 0.5
-    assert s.language_ok and s.verdict == "partial (facts)"
+    assert s.language_ok and s.verdict == "FAIL (facts)"
+    assert s.readable == 1.0 and s.bare_quotes == 1  # the quote "u" says nothing
+
+
+def _answer(text: str, quote: str = "beta", location: str = "Section · lines 1-3") -> dict:
+    return {"answer": text, "abstained": False, "retrieved": [], "timings_ms": {"total": 1.0},
+            "citations": [{"n": 1, "doc": "d", "location": location, "text": "beta text", "quote": quote}]}
+
+
+def test_a_pass_needs_the_facts_in_the_first_400_characters():
+    case = runner.Case("c", "q", "en", "en", sources=[runner.Source("d", "beta")], facts=[["2029"]])
+    assert runner.score(case, _answer("In 2029 [1]")).verdict == "pass"
+    late = runner.score(case, _answer("x" * 400 + " in 2029 [1]"))
+    assert late.fact_recall == 1.0 and late.head_fact_recall == 0.0
+    assert late.verdict == "FAIL (facts after 400 chars)"
+
+
+def test_a_pass_needs_an_expected_source_cited():
+    case = runner.Case("c", "q", "en", "en", sources=[runner.Source(("d2", "d3"), "beta")], facts=[["2029"]])
+    assert runner.score(case, _answer("In 2029 [1]")).verdict == "FAIL (source not cited)"
+    cited_alternative = _answer("In 2029 [1]")
+    cited_alternative["citations"][0]["doc"] = "d3"
+    assert runner.score(case, cited_alternative).verdict == "pass"
+
+
+@pytest.mark.parametrize("quote, location, furniture, bare", [
+    ("Mutual learning", "p. 2 · Mutual learning · lines 3-4", {}, True),
+    ("- 2 / 3 -", "p. 2 · lines 9-9", {}, True),
+    ("Page 4", "lines 1-2", {}, True),
+    ("Internal report - 1 / 3 -", "p. 1 · lines 1-2", {"d": {"furniture": ["Internal report"]}}, True),
+    ("Home > News", "lines 1-2", {"d": {"furniture": ["Home", "News"]}}, True),
+    ("Mutual learning: both cities share data.", "p. 2 · Mutual learning · lines 3-4", {}, False),
+    ("13 July 2022", "p. 6 · Timeline · line 33", {}, False),
+])
+def test_bare_heading_and_furniture_quotes(quote, location, furniture, bare):
+    assert runner.is_bare_quote({"doc": "d", "location": location, "quote": quote}, furniture) is bare
+
+
+def test_a_bare_heading_quote_fails_the_case():
+    case = runner.Case("c", "q", "en", "en", sources=[runner.Source("d", "beta")], facts=[["2029"]])
+    s = runner.score(case, _answer("2029: Mutual learning [1]", quote="Mutual learning",
+                                   location="p. 2 · Mutual learning · line 3"))
+    assert s.bare_quotes == 1 and s.verdict == "FAIL (bare heading/furniture quote)"
+
+
+@pytest.mark.parametrize("answer, language, share", [
+    ("鎌倉市とウメオ市 [1]", "ja", 1.0),
+    ("鎌倉市とウメオ市 [1]", "en", 0.0),
+    ("Kamakura [1][2]", "en", 1.0),
+    ("Ka 鎌倉", "en", 0.5),
+    ("[1] 2029", "ja", 0.0),
+])
+def test_readable_share_counts_letters_in_the_askers_script(answer, language, share):
+    assert runner.readable_share(answer, language) == share
 
 
 def test_abstention_metrics():
@@ -101,6 +154,6 @@ def test_eval_cli_prints_summary_and_writes_report_and_chart(tmp_path, venv_bin)
     assert run.returncode == 0, run.stderr
     assert "| key-fact recall |" in run.stdout and "gate: all metrics" in run.stderr
     report = (tmp_path / "report/report.md").read_text("utf-8")
-    assert "| metric | ours | naive baseline |" in report and "## Cases" in report
-    png = (tmp_path / "report/metrics_by_kind.png").read_bytes()
+    assert "| metric | seed all (70) |" in report and "### seed · all: cases" in report
+    png = (tmp_path / "report/metrics_by_run.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
