@@ -174,7 +174,8 @@ def ask(question, as_json, top_k, batch_file, store_dir, chroma_host, chroma_por
               type=click.Path(exists=True, dir_okay=False), help="The runs: set, corpus and glossary of each.")
 @click.option("--run", "run_names", multiple=True, help="Only this run (repeatable); default: every run.")
 @click.option("--set", "set_path", default=None, type=click.Path(exists=True, dir_okay=False),
-              help="Instead of the runs: this set against the store given by --store/--chroma-host.")
+              help="Instead of the runs: this set against the store given by --store/--chroma-host "
+                   "(naming a store alone implies --set eval/questions.yaml).")
 @click.option("--json", "as_json", is_flag=True, help="Print summaries, per-kind and per-case scores as JSON.")
 @click.option("--report", "report_dir", default="eval/report", show_default=True,
               help="Folder for report.md and metrics_by_run.png.")
@@ -212,6 +213,8 @@ def evaluate(runs_path, run_names, set_path, as_json, report_dir, corpus, no_bas
     def log(message):
         click.echo(message, err=True)
 
+    if set_path is None and (store_dir or chroma_host):
+        set_path = "eval/questions.yaml"  # a store was named: score the seed set against it
     try:
         furniture = runner.load_furniture("eval/corpus/furniture.json")
         if set_path:
