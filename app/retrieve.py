@@ -105,7 +105,18 @@ class Retriever:
             coverage = len(p.entities & set(q.entities)) / len(q.entities) if q.entities else 0.0
             hits.append(Hit(p, dense.get(p.chunk_id, 0.0), float(lexical[i]), coverage, fused))
         hits.sort(key=lambda h: (-h.coverage, -h.fused, h.passage.chunk_id))
-        return hits[:k]
+        # The same passage stored twice (a deck and its PDF export, a file copied into two
+        # folders) takes one place: a passage whose text lies wholly inside a better-ranked one
+        # (or holds it wholly) adds nothing, and the better-ranked copy stands for both.
+        kept, keys = [], []
+        for hit in hits:
+            key = "".join(hit.passage.text.split()).casefold()
+            if not any(key in other or other in key for other in keys):
+                keys.append(key)
+                kept.append(hit)
+                if len(kept) == k:
+                    break
+        return kept
 
     def unknown_names(self, q: Question, names: list[str]) -> list[str]:
         """Names in the question that occur nowhere in the documents (e.g. a city not in the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from .clean import HEADING_CUE, MAX_CUED_HEADING_CHARS, is_standalone_title
 from .glossary import Glossary, is_cjk
 from .models import Block, CleanDoc, CleanLine, StructuredDoc, TableRow
 
@@ -26,6 +27,14 @@ def _cjk_share(text: str) -> float:
 def _looks_like_heading(line: CleanLine, index: int, lines: list[CleanLine]) -> bool:
     text = line.text
     if text.startswith("#"):
+        return True
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    if following is None or text.startswith("|"):
+        return False
+    if HEADING_CUE.match(text) and len(text) <= MAX_CUED_HEADING_CHARS and text[-1] not in "。.、,:;" \
+            and not HEADING_CUE.match(following.text):
+        return True  # "2. 背景", "第3章 …", "■ お知らせ", "【概要】"; not an item of a numbered list
+    if is_standalone_title(line, following):
         return True
     if len(text) > MAX_HEADING_CHARS or text[-1] in ".。!?！？,、:;" or text.startswith("|"):
         return False
