@@ -11,6 +11,7 @@ import numpy as np
 
 from ingest.glossary import Glossary
 from ingest.store import Store
+from ingest.structure import SECTION_JOINER
 
 from .lexical import LexicalIndex
 from .question import Question
@@ -41,6 +42,14 @@ class Hit:
     fused: float
 
 
+def lexical_text(text: str) -> str:
+    """What BM25 sees: the passage with only the last heading of its path ("Minutes › Session 2"
+    becomes "Session 2"), so a document's title, repeated in all its passages, does not make
+    them tie on its words; the dense search sees the whole path."""
+    first, _, rest = text.partition("\n")
+    return (first.rsplit(SECTION_JOINER, 1)[-1] + "\n" + rest) if SECTION_JOINER in first else text
+
+
 class Retriever:
     """A snapshot of the store: passages, their names, the lexical index."""
 
@@ -60,7 +69,7 @@ class Retriever:
             for r in store.iter_chunks()
         ]
         self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
-        self.lexical = LexicalIndex((p.text for p in self.passages), tokenizer)
+        self.lexical = LexicalIndex((lexical_text(p.text) for p in self.passages), tokenizer)
         # entity id -> passages that name it: a lookup, not a scan, at question time.
         self.by_entity: dict[str, list[int]] = {}
         for i, p in enumerate(self.passages):

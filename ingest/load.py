@@ -109,6 +109,8 @@ def pdf_to_text(data: bytes) -> str:
             if item["kind"] == "line":
                 sizes[item["size"]] = sizes.get(item["size"], 0) + len(item["text"])
     body = max(sizes, key=sizes.get) if sizes else 0
+    # Larger type, higher level: the largest heading size is "#", the next "##", and so on.
+    heading_sizes = sorted({size for size in sizes if body and size >= body * _HEADING_SIZE_RATIO}, reverse=True)
     out = []
     for items in pages:
         lines, previous = [], None
@@ -126,7 +128,8 @@ def pdf_to_text(data: bytes) -> str:
                 gap = previous is not None and item["top"] - previous["bottom"] > 0.9 * item["size"]
                 if heading or gap:
                     lines.append("")
-                lines.append(("# " if heading else "") + item["text"])
+                level = heading_sizes.index(item["size"]) + 1 if heading else 0
+                lines.append(("#" * level + " " if heading else "") + item["text"])
             previous = {**item, "heading": heading}
         out.append("\n".join(lines))
     return "\n\f".join(out)
@@ -222,8 +225,11 @@ def docx_to_text(data: bytes) -> str:
             if not text:
                 continue
             style = (para.style.name or "").lower() if para.style is not None else ""
-            if style.startswith("heading") or style == "title":
+            if style == "title":
                 parts.append("# " + text)
+            elif style.startswith("heading"):
+                level = int(style.split()[-1]) if style.split()[-1].isdigit() else 1
+                parts.append("#" * (level + 1) + " " + text)
             else:
                 parts.append(text)
         elif tag == "tbl":

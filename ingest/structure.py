@@ -111,10 +111,21 @@ def _group_label(line: CleanLine) -> bool:
     return len(words) <= 4 and len(line.text) <= 30 and _cjk_share(line.text) < 0.5
 
 
+SECTION_JOINER = " › "
+
+
+def _heading_level(text: str) -> int:
+    """Markdown-style level of a heading line ("## x" is 2); headings found by cues are 1."""
+    return len(text) - len(text.lstrip("#")) or 1
+
+
 def structure(clean: CleanDoc, glossary: Glossary) -> StructuredDoc:
     lines = clean.lines
     doc = StructuredDoc(clean=clean)
     section = ""
+    # The path of open headings: a passage is labelled with every heading above it
+    # ("Report title › 3. Participants"), so the document's subject travels with each passage.
+    path: list[tuple[int, str]] = []
     i = 0
     pending: list[CleanLine] = []  # text lines of the current run
 
@@ -136,7 +147,11 @@ def structure(clean: CleanDoc, glossary: Glossary) -> StructuredDoc:
                 continue
         if _looks_like_heading(line, i, lines):
             flush_text()
-            section = line.text.lstrip("#").strip()
+            level = _heading_level(line.text)
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, line.text.lstrip("#").strip()))
+            section = SECTION_JOINER.join(text for _, text in path)
             doc.blocks.append(Block("heading", section, [line]))
             i += 1
             continue
