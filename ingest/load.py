@@ -256,8 +256,11 @@ def html_to_text(html: str) -> str:
     main = trafilatura.extract(str(visible), output_format="markdown", include_tables=True,
                                include_formatting=True, include_links=False, include_images=False,
                                include_comments=False, favor_recall=True)
-    if main and main.strip():
+    structured = main and any(line.startswith(("#", "|")) for line in main.splitlines())
+    if main and main.strip() and (structured or not visible.find(["h1", "h2", "h3", "h4", "h5", "h6", "table"])):
         return main.replace("**", "")  # emphasis marks are not content
+    # No main content found, or only trafilatura's plain fallback (a small page): every visible
+    # block, with its headings and tables.
     return _visible_text(visible)
 
 

@@ -20,7 +20,7 @@ from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
 from .structure import structure
 
 # Bump when cleaning, structuring or chunking changes, so stored documents are re-chunked.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 @dataclass
@@ -39,9 +39,9 @@ class IngestReport:
     # "passages", "reason"}; `iurc ingest --json` prints them.
     files: list[dict] = field(default_factory=list)
 
-    def fail(self, path, reason: str, doc: str = "") -> str:
+    def fail(self, path, reason: str, doc: str = "", verb: str = "skipped: ") -> str:
         self.failed += 1
-        self.problems.append(f"{path}: skipped: {reason}")
+        self.problems.append(f"{path}: {verb}{reason}")
         self.files.append({"path": str(path), "doc": doc, "status": "failed", "passages": 0, "reason": reason})
         return self.problems[-1]
 
@@ -77,7 +77,7 @@ def discover(paths: list[str], report: IngestReport, warn: Callable[[str], None]
         elif path.is_file():
             found.append(FoundFile(path, path.name))
         else:
-            warn(report.fail(path, "no such file or folder"))
+            warn(report.fail(path, "no such file or folder", verb=""))
     return found, prefixes
 
 

@@ -32,8 +32,10 @@ def _looks_like_heading(line: CleanLine, index: int, lines: list[CleanLine]) -> 
     if following is None or text.startswith("|"):
         return False
     if HEADING_CUE.match(text) and len(text) <= MAX_CUED_HEADING_CHARS and text[-1] not in "。.、,:;" \
-            and not HEADING_CUE.match(following.text):
-        return True  # "2. 背景", "第3章 …", "■ お知らせ", "【概要】"; not an item of a numbered list
+            and not HEADING_CUE.match(following.text) and len(following.text) > 2 * len(text):
+        # "2. 背景", "第3章 …", "■ お知らせ", "【概要】" above a paragraph; not an item of a list
+        # (the next line is another item) nor a legend entry (the next line is as short)
+        return True
     if is_standalone_title(line, following):
         return True
     if len(text) > MAX_HEADING_CHARS or text[-1] in ".。!?！？,、:;" or text.startswith("|"):
