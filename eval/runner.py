@@ -341,7 +341,7 @@ def execute_run(run: Run, store_root: Path, embeddings, furniture: dict, baselin
                     warn=lambda message: log(f"  {run.name}: {message}"))
     log(f"  {run.name}: ingest {report.summary()}")
     cases = load_cases(run.set_path)
-    assistant = Assistant(config, embeddings, glossary)
+    assistant = Assistant(config, embeddings)  # the name table stored with the collection
     ours = run_system(lambda q, h: assistant.ask(q, h, with_retrieved=True), cases, furniture)
     result = RunResult(run, ours, None)
     if baseline:
