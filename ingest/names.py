@@ -309,6 +309,18 @@ def _romanizer():
 _LONG = [("ou", "o"), ("oo", "o"), ("uu", "u"), ("aa", "a"), ("ii", "i"), ("ee", "e"), ("ei", "e")]
 
 
+def hepburn(katakana: str) -> str:
+    """A reading in the usual English spelling of Japanese names: Hepburn without long-vowel
+    marks (キタキュウシュウ -> Kitakyushu, オオイタ -> Oita)."""
+    words = []
+    for word in romaji(katakana).split():
+        word = word.lower()
+        for long, short in (("ou", "o"), ("oo", "o"), ("uu", "u")):
+            word = word.replace(long, short)
+        words.append(word.capitalize())
+    return " ".join(words)
+
+
 def phonetic_key(text: str) -> str:
     """A spelling-independent key: Latin letters only, l=r, v=b, c=k (not in ch), long vowels
     and doubled letters collapsed: Oosaka, Osaka -> osaka; Ruugo, Lugo -> rugo."""
@@ -399,6 +411,11 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float) -> 
         groups[base]["en"], groups[base]["link"] = en, link
     for base, group in groups.items():
         en = group.get("en", "")
+        if not en and any("\u4e00" <= c <= "\u9fff" for c in base) and group["reading"]:
+            # A kanji name no English text spells: its romanised reading stands in (北九州 ->
+            # Kitakyushu), so an English question can name it and an English answer can say it.
+            en = hepburn(group["reading"])
+            group["link"] = Link(en, group["name"], 0.8, f"romanised reading of {group['name']}")
         forms = [en] + group["forms"] if en else group["forms"]
         rows.append(_row(group["kind"], en, group["name"], [f for f in forms if f not in (en, group["name"])],
                          group["docs"], group.get("link")))
