@@ -147,6 +147,9 @@ def discover_ja(text: str) -> dict[str, dict]:
             m = tokens[i]
             pos = m.part_of_speech()
             surface = m.surface()
+            if not any(is_cjk(c) for c in surface):
+                i += 1  # a Latin word in Japanese text is found by the English side
+                continue
             katakana = _katakana(surface) and len(surface) >= 2
             proper = pos[0] == "名詞" and pos[1] == "固有名詞"
             if not (proper or (katakana and pos[0] == "名詞")):
@@ -182,6 +185,16 @@ def discover_ja(text: str) -> dict[str, dict]:
             if not proper and not suffix:
                 i = j  # a katakana common noun that names no place
                 continue
+            own = next((x for x in sorted(suffixes, key=len, reverse=True)
+                        if proper and name.endswith(x) and len(name) > len(x) + 1), "")
+            if own:  # 大阪市 as one token: its base 大阪 is a form of the same name
+                base_reading = "".join(reading)
+                for r in suffixes[own]["readings"]:
+                    if base_reading.endswith(r):
+                        base_reading = base_reading[:-len(r)]
+                        break
+                _add_ja(found, name[:-len(own)], suffixes[own]["kind"] if kind in ("city", "name") else kind,
+                        base_reading)
             if after in honorifics:
                 kind = "person" if kind == "name" else kind
             elif suffix:
@@ -221,8 +234,9 @@ def _japanese_runs(text: str):
                 yield line[start:start + 4000]
 
 
-_SIDE_JA_EN = re.compile(r"([\u3040-\u30ff\u4e00-\u9fff々ー・]{2,20})\s*[(（]\s*([A-Z][A-Za-z\u00c0-\u024f'’ .-]{1,60}?)\s*[)）]")
-_SIDE_EN_JA = re.compile(r"([A-Z][A-Za-z\u00c0-\u024f'’.-]*(?: [A-Z][A-Za-z\u00c0-\u024f'’.-]*){0,5})\s*[(（]\s*([\u3040-\u30ff\u4e00-\u9fff々ー・]{2,20})\s*[)）]")
+# The Japanese side is katakana and kanji only: a hiragana particle (の, で) ends a name.
+_SIDE_JA_EN = re.compile(r"([\u30a0-\u30ff\u4e00-\u9fff々]{2,20})\s*[(（]\s*([A-Z][A-Za-z\u00c0-\u024f'’ .-]{1,60}?)\s*[)）]")
+_SIDE_EN_JA = re.compile(r"([A-Z][A-Za-z\u00c0-\u024f'’.-]*(?: [A-Z][A-Za-z\u00c0-\u024f'’.-]*){0,5})\s*[(（]\s*([\u30a0-\u30ff\u4e00-\u9fff々]{2,20})\s*[)）]")
 
 
 def side_by_side(text: str) -> list[list[str]]:
@@ -309,11 +323,12 @@ def _romanizer():
 _LONG = [("ou", "o"), ("oo", "o"), ("uu", "u"), ("aa", "a"), ("ii", "i"), ("ee", "e"), ("ei", "e")]
 
 
-def hepburn(katakana: str) -> str:
+def hepburn(katakana: str, person: bool = False) -> str:
     """A reading in the usual English spelling of Japanese names: Hepburn without long-vowel
-    marks (キタキュウシュウ -> Kitakyushu, オオイタ -> Oita)."""
+    marks (キタキュウシュウ -> Kitakyushu, オオイタ -> Oita); one word for a place, a word per
+    part for a person's name."""
     words = []
-    for word in romaji(katakana).split():
+    for word in (romaji(katakana).split() if person else [romaji(katakana).replace(" ", "")]):
         word = word.lower()
         for long, short in (("ou", "o"), ("oo", "o"), ("uu", "u")):
             word = word.replace(long, short)
@@ -390,8 +405,11 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float) -> 
     candidates: list[tuple[float, str, str, str]] = []
     for (en, ja), doc in pairs.items():
         base = next((b for b, g in groups.items() if ja in g["forms"]), None)
-        if base:
-            candidates.append((1.0, en, base, f"written side by side in {doc}"))
+        if base is None:  # a name sudachi does not know as one, written with its translation
+            base = ja
+            groups[ja] = {"forms": [ja], "docs": [doc], "kind": "name", "reading": "", "name": ja, "count": 1}
+        en_names.setdefault(en, {"docs": [doc], "count": 1})
+        candidates.append((1.0, en, base, f"written side by side in {doc}"))
     for base, group in groups.items():
         for en in en_names:
             score, why = link_score(en, group["reading"])
@@ -411,10 +429,11 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float) -> 
         groups[base]["en"], groups[base]["link"] = en, link
     for base, group in groups.items():
         en = group.get("en", "")
-        if not en and any("\u4e00" <= c <= "\u9fff" for c in base) and group["reading"]:
+        if not en and any("\u4e00" <= c <= "\u9fff" for c in base) and group["reading"] \
+                and group["kind"] in ("city", "region", "person"):  # countries take CLDR names
             # A kanji name no English text spells: its romanised reading stands in (北九州 ->
             # Kitakyushu), so an English question can name it and an English answer can say it.
-            en = hepburn(group["reading"])
+            en = hepburn(group["reading"], person=group["kind"] == "person")
             group["link"] = Link(en, group["name"], 0.8, f"romanised reading of {group['name']}")
         forms = [en] + group["forms"] if en else group["forms"]
         rows.append(_row(group["kind"], en, group["name"], [f for f in forms if f not in (en, group["name"])],
@@ -476,9 +495,13 @@ def _ja_groups(ja_names: dict[str, dict]) -> dict[str, dict]:
     """Japanese forms grouped by the name without its suffix (大阪市, 大阪 -> 大阪)."""
     suffixes = vocabulary("ja")["place_suffixes"]
     groups: dict[str, dict] = {}
+    # 北九州 is the base of 北九州市: it is not itself 北九 + 州.
+    bases = {n[:-len(x)] for n in ja_names for x in suffixes if n.endswith(x) and len(n) > len(x) + 1}
     for name, info in sorted(ja_names.items(), key=lambda kv: len(kv[0])):
         base, reading = name, info["reading"]
         for suffix in sorted(suffixes, key=len, reverse=True):
+            if name in bases and name in ja_names:
+                break
             if name.endswith(suffix) and len(name) > len(suffix) + 1:
                 base = name[:-len(suffix)]
                 for r in suffixes[suffix]["readings"]:
