@@ -47,13 +47,15 @@ def main():
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--rebuild", is_flag=True, help="Drop the store's passages and start over.")
 @click.option("--glossary", default=None, help="Glossary CSV [env IURC_GLOSSARY].")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts and every file's outcome as JSON.")
 @store_options
-def ingest(paths, rebuild, glossary, store_dir, chroma_host, chroma_port):
+def ingest(paths, rebuild, glossary, as_json, store_dir, chroma_host, chroma_port):
     """Index files or folders (.txt .md .pdf .docx .html) into the store.
 
     \b
     Unchanged files are skipped without embedding; changed ones are replaced; files gone from
-    an ingested folder are deleted. Problems with single files go to stderr and ingest carries on.
+    an ingested folder are deleted. A file that cannot be indexed (unsupported type, unreadable,
+    empty) counts as failed, with its reason on stderr, and ingest carries on.
     Examples:
       iurc ingest corpus/
       iurc ingest reports/ minutes.docx --store /data/iurc
@@ -79,7 +81,13 @@ def ingest(paths, rebuild, glossary, store_dir, chroma_host, chroma_port):
             lock.release()
     except (StoreError, EmbedderError, GlossaryError, settings.SettingError) as exc:
         _fail(str(exc))
-    click.echo(report.summary())
+    if as_json:
+        click.echo(json.dumps({"added": report.added, "updated": report.updated, "skipped": report.skipped,
+                               "deleted": report.deleted, "failed": report.failed,
+                               "seconds": round(report.seconds, 3), "files": report.files},
+                              ensure_ascii=False, indent=1))
+    else:
+        click.echo(report.summary())
     click.echo(f"ingest work took {report.seconds:.2f} s", err=True)
     sys.exit(1 if report.failed and not (report.added or report.skipped or report.updated) else 0)
 

@@ -1,9 +1,11 @@
 """The assistant: one object that answers questions for the CLI, the UI and the evaluation."""
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from ingest import settings
 from ingest.embed import make_embedder
@@ -75,6 +77,24 @@ class Assistant:
     def load(self) -> None:
         """Rebuild the in-memory indexes from the store now."""
         self._state = self._build(self._state.store)
+
+    def original(self, doc: str) -> tuple[Path, str] | None:
+        """The file a stored document was read from, and its format, when it is still on this
+        machine and unchanged since ingest; None otherwise. Only documents in the manifest are
+        known, so no other path can be asked for."""
+        entry = self._state.store.manifest_entries().get(doc)
+        if not entry or entry.get("status") != "complete" or not entry.get("path"):
+            return None
+        path = Path(entry["path"])
+        try:
+            if path.is_symlink() or not path.is_file():
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+            return None  # changed since it was indexed: what is cited is not in this file any more
+        return path, entry.get("format", "")
 
     def reload_if_changed(self, force: bool = False) -> bool:
         """Reload when an ingest (from any process) changed the store. Checked at most every

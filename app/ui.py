@@ -3,6 +3,7 @@ panel with the quoted span marked, onboarding views (programme, glossary, docume
 feedback, and the `/ask` API endpoint that returns the `iurc ask --json` object."""
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -15,6 +16,8 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
+from fastapi import HTTPException, Request  # noqa: E402  (gradio's own web framework)
+from fastapi.responses import FileResponse  # noqa: E402
 
 from ingest import settings  # noqa: E402
 
@@ -52,6 +55,7 @@ CSS = """
 .sources mark { background: #fff3a3; padding: 0 1px; }
 .sources .passage { white-space: pre-wrap; font-size: 0.92em; }
 .sources .abstained { color: #8a4b00; font-weight: 600; }
+.sources a.original { font-size: 0.85em; }
 """
 
 
@@ -102,8 +106,58 @@ def sources_html(result: dict) -> str:
         items.append(
             f'<details id="src-{c["n"]}" open><summary>[{c["n"]}] {html.escape(c["doc"])} · '
             f'{html.escape(c["location"])} · score {c["score"]:.2f}</summary>'
+            f'{original_link(c["doc"], c["location"])}'
             f'<div class="passage">{body}</div></details>')
     return '<div class="sources">' + ("".join(items) or "<p>No sources.</p>") + "</div>"
+
+
+ORIGINAL_ROUTE = "/original"
+_PAGE = re.compile(r"^(?:p\.|slide) (\d+)")
+
+
+def original_key(doc: str) -> str:
+    """An opaque handle for a stored document in URLs: its name never becomes a path."""
+    return hashlib.sha256(doc.encode("utf-8")).hexdigest()[:24]
+
+
+def original_link(doc: str, location: str) -> str:
+    """A link that opens the cited file, at the page for a PDF ("p. 3" -> #page=3)."""
+    page = _PAGE.match(location)
+    where = f"{page.group(0)}" if page else "the file"
+    anchor = f"#page={page.group(1)}" if page and doc.lower().endswith(".pdf") else ""
+    return (f'<a class="original" href="{ORIGINAL_ROUTE}/{original_key(doc)}{anchor}" target="_blank" '
+            f'rel="noopener noreferrer">open {html.escape(where)} of the original</a>')
+
+
+MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
+               "md": "text/plain; charset=utf-8", "html": "text/plain; charset=utf-8",
+               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+               "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
+
+
+def add_original_route(app, assistant: Assistant) -> None:
+    """GET /original/<key>: the file a cited document was read from, read-only, only for
+    documents in the index, behind the same login as the chat. HTML and text are sent as plain
+    text, so a stored page can never run in the app's origin."""
+    def user_of(request: Request) -> str | None:
+        token = request.cookies.get(f"access-token-{app.cookie_id}") or \
+            request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
+        return app.tokens.get(token)
+
+    @app.get(ORIGINAL_ROUTE + "/{key}")
+    def original(key: str, request: Request):
+        if app.auth is not None and user_of(request) is None:
+            raise HTTPException(status_code=401, detail="log in first")
+        docs = {original_key(doc): doc for doc in assistant.store.manifest_entries()}
+        found = assistant.original(docs[key]) if key in docs else None
+        if found is None:
+            raise HTTPException(status_code=404, detail="no such document in the index, or its file "
+                                "is not on this machine or changed since it was indexed")
+        path, fmt = found
+        return FileResponse(path, media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"),
+                            content_disposition_type="inline", filename=path.name,
+                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+                                     "Content-Security-Policy": "sandbox"})
 
 
 class FeedbackLog:
@@ -300,7 +354,11 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
     demo = build(assistant)
     demo.queue(default_concurrency_limit=settings.get("concurrency"), max_size=settings.get("queue_size"),
                api_open=False)
-    return demo.launch(server_name=host, server_port=port, auth=auth_from_setting(), show_error=False,
-                       max_file_size="1kb", prevent_thread_lock=prevent_thread_lock, quiet=False,
-                       footer_links=["api"], js=FOOTNOTE_JS, css=CSS, ssr_mode=False,
-                       allowed_paths=[], blocked_paths=[str(Path.cwd())])
+    launched = demo.launch(server_name=host, server_port=port, auth=auth_from_setting(), show_error=False,
+                           max_file_size="1kb", prevent_thread_lock=True, quiet=False,
+                           footer_links=["api"], js=FOOTNOTE_JS, css=CSS, ssr_mode=False,
+                           allowed_paths=[], blocked_paths=[str(Path.cwd())])
+    add_original_route(demo.server_app, assistant)
+    if not prevent_thread_lock:
+        demo.block_thread()
+    return launched

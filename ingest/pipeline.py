@@ -14,7 +14,7 @@ from . import settings
 from .chunk import chunk
 from .clean import clean
 from .glossary import Glossary
-from .load import LoadError, is_supported, load, read_file
+from .load import SUPPORTED, LoadError, is_supported, load, read_file
 from .models import Chunk
 from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
 from .structure import structure
@@ -35,6 +35,15 @@ class IngestReport:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     glossary_changed: bool = False
+    # One outcome per file met: {"path", "doc", "status" (new, changed, unchanged, failed),
+    # "passages", "reason"}; `iurc ingest --json` prints them.
+    files: list[dict] = field(default_factory=list)
+
+    def fail(self, path, reason: str, doc: str = "", verb: str = "skipped: ") -> str:
+        self.failed += 1
+        self.problems.append(f"{path}: {verb}{reason}")
+        self.files.append({"path": str(path), "doc": doc, "status": "failed", "passages": 0, "reason": reason})
+        return self.problems[-1]
 
     def summary(self) -> str:
         return (f"added {self.added}, updated {self.updated}, skipped {self.skipped}, "
@@ -60,16 +69,15 @@ def discover(paths: list[str], report: IngestReport, warn: Callable[[str], None]
                 if any(part.startswith(".") for part in rel.parts):
                     continue
                 if not is_supported(file):
-                    if file.name != "glossary.csv":
-                        warn(f"{file}: not indexed: unsupported file type {file.suffix or '(none)'}")
+                    if file.name != "glossary.csv":  # the names file lives beside the documents
+                        warn(report.fail(file, f"unsupported file type {file.suffix or '(none)'}; "
+                                               f"supported: {' '.join(sorted(SUPPORTED))}"))
                     continue
                 found.append(FoundFile(file, prefix + rel.as_posix()))
         elif path.is_file():
             found.append(FoundFile(path, path.name))
         else:
-            report.failed += 1
-            report.problems.append(f"{path}: no such file or folder")
-            warn(report.problems[-1])
+            warn(report.fail(path, "no such file or folder", verb=""))
     return found, prefixes
 
 
@@ -103,19 +111,24 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
         for found in bar:
             seen_docs.add(found.doc)
+            before = (report.added, report.updated, report.skipped)
             try:
                 _ingest_one(found, store, glossary, manifest.get(found.doc), current, chunk_size,
                             max_bytes, report)
             except (LoadError, OSError) as exc:
-                report.failed += 1
-                report.problems.append(f"{found.path}: skipped: {exc}")
-                warn(report.problems[-1])
+                warn(report.fail(found.path, str(exc), found.doc))
+                continue
             except StoreWriteError as exc:
                 # Disk full, read-only store, server gone: stop here. Documents done so far are
                 # complete; this one stays marked pending and is redone by the next run.
                 raise StoreError(f"could not write {found.doc} to {store.config.describe()}: {exc.cause}. "
                                  f"Stopped after {report.summary()}; the index as it was is still "
                                  "served and a re-run completes it.") from None
+            added, updated, skipped = (now - then for now, then in
+                                       zip((report.added, report.updated, report.skipped), before))
+            report.files.append({"path": str(found.path), "doc": found.doc, "passages": added + updated + skipped,
+                                 "status": "new" if found.doc not in manifest else
+                                 "changed" if added or updated else "unchanged", "reason": ""})
         # Documents that vanished from an ingested folder: their passages go too.
         for doc, entry in manifest.items():
             if doc not in seen_docs and any(doc.startswith(p) for p in prefixes):

@@ -148,8 +148,32 @@ def test_files_outside_the_app_are_refused(server):
 
 
 @pytest.mark.slow
+def test_cited_originals_are_served_read_only_and_only_from_the_index(server):
+    from app.ui import original_key, original_link
+
+    deck = "corpus/iurc_cities_and_topics_deck.txt"
+    with urllib.request.urlopen(server.url + "original/" + original_key(deck), timeout=10) as response:
+        assert response.read() == (CORPUS / "iurc_cities_and_topics_deck.txt").read_bytes()
+        assert response.headers["Content-Type"].startswith("text/plain")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    for path in ["original/" + original_key("corpus/glossary.csv"), "original/" + original_key("/etc/passwd"),
+                 "original/../../etc/passwd", "original/%2e%2e%2fetc%2fpasswd", "original/" + "0" * 24]:
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=10) as response:
+                assert b"root:" not in response.read(), path
+                assert not path.startswith("original/"), path  # an unknown key never answers 200
+        except urllib.error.HTTPError as exc:
+            assert exc.code in (403, 404), (path, exc.code)
+    assert 'href="/original/' in original_link("reports/r.pdf", "p. 3 · Background · lines 4-9")
+    assert "#page=3" in original_link("reports/r.pdf", "p. 3 · Background · lines 4-9")
+    assert "#page" not in original_link("decks/d.pptx", "slide 5 · Timeline · line 9")
+
+
+@pytest.mark.slow
 def test_login_required_when_auth_is_set(ui_store, venv_bin, tmp_path):
     from gradio_client import Client
+
+    from app.ui import original_key
 
     s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_AUTH="staff:s3cret")
     try:
@@ -158,7 +182,8 @@ def test_login_required_when_auth_is_set(ui_store, venv_bin, tmp_path):
         for path, data in [("config", None), ("gradio_api/info", None), ("gradio_api/info?all_endpoints=true", None),
                            ("gradio_api/call/ask", b'{"data": ["Which pairs started in 2018?"]}'),
                            ("gradio_api/queue/join", b'{"data": ["x"], "fn_index": 0, "session_hash": "a"}'),
-                           ("gradio_api/upload", b"x")]:
+                           ("gradio_api/upload", b"x"),
+                           ("original/" + original_key("corpus/iurc_cities_and_topics_deck.txt"), None)]:
             request = urllib.request.Request(s.url + path, data=data, headers={"Content-Type": "application/json"})
             with pytest.raises(urllib.error.HTTPError) as info:
                 urllib.request.urlopen(request, timeout=10)
