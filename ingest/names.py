@@ -270,7 +270,7 @@ def _territory_pattern():
     forms = {}
     for code, t in _territories().items():
         for form in [t["en"], t["ja"]]:
-            forms.setdefault(fold(form), code)
+            forms.setdefault(form.casefold(), code)
     latin = [re.escape(f) for f in forms if not any(is_cjk(c) for c in f)]
     cjk = [re.escape(f) for f in forms if any(is_cjk(c) for c in f)]
     # Latin names between non-letters; katakana names not inside a longer katakana word
@@ -282,7 +282,9 @@ def _territory_pattern():
 
 def countries_in(text: str) -> list[str]:
     pattern, forms = _territory_pattern()
-    return sorted({forms[m.group(0)] for m in pattern.finditer(fold(text))})
+    # casefold, not fold: the whole document folded character by character costs more than the
+    # few country names with diacritics (Côte d'Ivoire) are worth.
+    return sorted({forms[m.group(0)] for m in pattern.finditer(text.casefold())})
 
 
 # --- linking and the table -----------------------------------------------------------------------
@@ -373,9 +375,11 @@ def link_score(en: str, ja_reading: str) -> tuple[float, str]:
     return 0.0, ""
 
 
-def build_table(curated: Glossary, found: dict[str, dict], threshold: float) -> tuple[Glossary, NameReport]:
+def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
+                link: bool = True) -> tuple[Glossary, NameReport]:
     """The name table: curated rows, then the discovered names of every document (`found`:
-    document name -> its `discover()` result) linked across scripts."""
+    document name -> its `discover()` result) linked across scripts. `link=False` skips the
+    cross-script linking (a document's own names for its structure need no translation)."""
     report = NameReport()
     curated_forms = {fold(n) for e in curated.entities.values() for n in e.names}
     en_names: dict[str, dict] = {}
@@ -410,7 +414,7 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float) -> 
             groups[ja] = {"forms": [ja], "docs": [doc], "kind": "name", "reading": "", "name": ja, "count": 1}
         en_names.setdefault(en, {"docs": [doc], "count": 1})
         candidates.append((1.0, en, base, f"written side by side in {doc}"))
-    for base, group in groups.items():
+    for base, group in groups.items() if link else ():
         for en in en_names:
             score, why = link_score(en, group["reading"])
             if score:
@@ -429,7 +433,7 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float) -> 
         groups[base]["en"], groups[base]["link"] = en, link
     for base, group in groups.items():
         en = group.get("en", "")
-        if not en and any("\u4e00" <= c <= "\u9fff" for c in base) and group["reading"] \
+        if link and not en and any("\u4e00" <= c <= "\u9fff" for c in base) and group["reading"] \
                 and group["kind"] in ("city", "region", "person"):  # countries take CLDR names
             # A kanji name no English text spells: its romanised reading stands in (北九州 ->
             # Kitakyushu), so an English question can name it and an English answer can say it.
@@ -448,10 +452,13 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float) -> 
     rows = _merge_rows(rows)
     table_rows, aliases_for_curated = [], {}
     used_ids = set(curated.entities)
+    curated_owner = {}
+    for eid, e in curated.entities.items():
+        for n in e.names:
+            curated_owner.setdefault(fold(n), eid)
     for row in rows:
         forms = [f for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f]
-        overlap = next((eid for eid, e in curated.entities.items()
-                        if any(fold(f) in {fold(n) for n in e.names} for f in forms)), None)
+        overlap = next((curated_owner[fold(f)] for f in forms if fold(f) in curated_owner), None)
         if overlap:
             # Curated rows win; forms the curators did not list join their row.
             extra = [f for f in forms if fold(f) not in curated_forms]

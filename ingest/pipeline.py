@@ -155,7 +155,8 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
     # The document's own names (discovered, linked across its scripts) join the curated ones for
     # its structure: a table whose rows start with names nobody listed is still a table.
     found_names = names.discover(cleaned.text)
-    local, _ = names.build_table(glossary, {found.doc: found_names}, settings.get("name_link_threshold"))
+    local, _ = names.build_table(glossary, {found.doc: found_names}, settings.get("name_link_threshold"),
+                                 link=False)
     chunks = chunk(structure(cleaned, local), chunk_size)
     if not chunks:
         raise LoadError("no text to index after cleaning")
