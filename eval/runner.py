@@ -393,15 +393,6 @@ def gate_results(results: list[RunResult], thresholds_path: str | Path) -> list[
 
 # --- report -------------------------------------------------------------------------------------
 
-def summary_table(ours: dict, baseline: dict | None) -> str:
-    rows = ["| metric | ours | naive baseline |", "|---|---|---|"]
-    for metric in METRICS + ["abstention_accuracy", "bare_quotes", "latency_p50_ms", "latency_p95_ms", "passed"]:
-        label = LABELS.get(metric, metric)
-        b = baseline.get(metric) if baseline else None
-        rows.append(f"| {label} | {_fmt(ours.get(metric))} | {_fmt(b)} |")
-    return "\n".join(rows)
-
-
 def runs_table(results: list[RunResult]) -> str:
     """Every metric (rows) for every run and split (columns), ours / naive."""
     columns = [(r, split, o, b) for r in results for split, (o, b) in r.splits().items()]
