@@ -78,11 +78,12 @@ class Assistant:
         """Rebuild the in-memory indexes from the store now."""
         self._state = self._build(self._state.store)
 
-    def original(self, doc: str) -> tuple[Path, str] | None:
-        """The file a stored document was read from, and its format, when it is still on this
-        machine and unchanged since ingest; None otherwise. Only documents in the manifest are
-        known, so no other path can be asked for."""
-        entry = self._state.store.manifest_entries().get(doc)
+    def original(self, key: str) -> tuple[Path, str] | None:
+        """The file the stored document with this `original_key` was read from, and its format,
+        when it is still on this machine and unchanged since ingest; None otherwise. Only
+        documents in the manifest have keys, so no other path can be asked for."""
+        entry = next((e for doc, e in self._state.store.manifest_entries().items()
+                      if original_key(doc) == key), None)
         if not entry or entry.get("status") != "complete" or not entry.get("path"):
             return None
         path = Path(entry["path"])
@@ -168,6 +169,11 @@ class Assistant:
             result["retrieved"] = [{"doc": h.passage.doc, "location": h.passage.location,
                                     "text": h.passage.text} for h in hits]
         return result
+
+
+def original_key(doc: str) -> str:
+    """An opaque handle for a stored document in URLs: its name never becomes a path."""
+    return hashlib.sha256(doc.encode("utf-8")).hexdigest()[:24]
 
 
 def _guess_language(text: str | None) -> str:

@@ -3,7 +3,6 @@ panel with the quoted span marked, onboarding views (programme, glossary, docume
 feedback, and the `/ask` API endpoint that returns the `iurc ask --json` object."""
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -21,7 +20,7 @@ from fastapi.responses import FileResponse  # noqa: E402
 
 from ingest import settings  # noqa: E402
 
-from .service import Assistant  # noqa: E402
+from .service import Assistant, original_key  # noqa: E402
 
 EXAMPLES = [
     "What did Kamakura and Umeå work on?",
@@ -115,11 +114,6 @@ ORIGINAL_ROUTE = "/original"
 _PAGE = re.compile(r"^(?:p\.|slide) (\d+)")
 
 
-def original_key(doc: str) -> str:
-    """An opaque handle for a stored document in URLs: its name never becomes a path."""
-    return hashlib.sha256(doc.encode("utf-8")).hexdigest()[:24]
-
-
 def original_link(doc: str, location: str) -> str:
     """A link that opens the cited file, at the page for a PDF ("p. 3" -> #page=3)."""
     page = _PAGE.match(location)
@@ -148,8 +142,7 @@ def add_original_route(app, assistant: Assistant) -> None:
     def original(key: str, request: Request):
         if app.auth is not None and user_of(request) is None:
             raise HTTPException(status_code=401, detail="log in first")
-        docs = {original_key(doc): doc for doc in assistant.store.manifest_entries()}
-        found = assistant.original(docs[key]) if key in docs else None
+        found = assistant.original(key)
         if found is None:
             raise HTTPException(status_code=404, detail="no such document in the index, or its file "
                                 "is not on this machine or changed since it was indexed")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.load import decode_text, read_file
-from ingest.pipeline import IngestReport
+from ingest.load import SUPPORTED, decode_text, read_file
+from ingest.pipeline import IngestReport, discover
 
 
 def naive_text(path: Path) -> str:
@@ -54,20 +54,14 @@ def naive_text(path: Path) -> str:
     return text
 
 
-def naive_files(paths: list[str]) -> list[tuple[Path, str]]:
-    """Every file under the paths, named as our ingest names them ("<folder>/<relative path>")."""
-    from ingest.pipeline import discover
+# What the naive loaders read: ours, and PPTX, which a first pipeline reads as plain shape text.
+NAIVE_FORMATS = frozenset(SUPPORTED) | {".pptx"}
 
-    files, _ = discover(paths, IngestReport(), warn=lambda message: None)
-    named = [(f.path, f.doc) for f in files]
-    seen = {f.path.resolve() for f in files}
-    for raw in paths:  # formats our ingest may skip, the naive loaders still read
-        root = Path(raw)
-        if root.is_dir():
-            for path in sorted(root.rglob("*.pptx")):
-                if path.resolve() not in seen:
-                    named.append((path, root.resolve().name + "/" + path.relative_to(root).as_posix()))
-    return named
+
+def naive_files(paths: list[str]) -> list[tuple[Path, str]]:
+    """Every file under the paths that the naive loaders read, named as our ingest names them."""
+    files, _ = discover(paths, IngestReport(), warn=lambda message: None, supported=NAIVE_FORMATS)
+    return [(f.path, f.doc) for f in files]
 
 
 class NaivePipeline:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from ingest import settings
 from ingest.chunk import detect_language
 from ingest.glossary import is_cjk
 
@@ -256,15 +257,18 @@ def evaluate(assistant, cases: list[Case], corpus: list[str] | None, embeddings=
              furniture: dict | None = None) -> dict:
     """Ours and (when a corpus is given) the naive baseline, same cases, same metrics."""
     ours = run_system(lambda q, h: assistant.ask(q, h, with_retrieved=True), cases, furniture)
-    out = {"ours": ours, "baseline": None}
-    if corpus:
-        from .baseline import NaivePipeline
+    return {"ours": ours,
+            "baseline": naive_scores(corpus, embeddings or assistant.embeddings, cases, furniture) if corpus else None}
 
-        with tempfile.TemporaryDirectory() as tmp:
-            naive = NaivePipeline(corpus, embeddings or assistant.embeddings, tmp)
-            # The baseline has no conversation memory: it sees the question alone.
-            out["baseline"] = run_system(lambda q, h: naive.ask(q), cases, furniture)
-    return out
+
+def naive_scores(corpus: list[str], embeddings, cases: list[Case], furniture: dict | None) -> list[CaseScore]:
+    """The naive baseline over the same files, in a throwaway store."""
+    from .baseline import NaivePipeline
+
+    with tempfile.TemporaryDirectory() as tmp:
+        naive = NaivePipeline(corpus, embeddings, tmp)
+        # The baseline has no conversation memory: it sees the question alone.
+        return run_system(lambda q, h: naive.ask(q), cases, furniture)
 
 
 # --- the runs of eval/runs.yaml ---------------------------------------------------------------
@@ -285,7 +289,6 @@ class RunResult:
     run: Run
     ours: list[CaseScore]
     baseline: list[CaseScore] | None
-    naive_ingest_seconds: float | None = None
 
     def splits(self) -> dict[str, tuple[list[CaseScore], list[CaseScore] | None]]:
         """Scores per split ("all" for a set without splits, else "dev" and "test")."""
@@ -334,26 +337,21 @@ def execute_run(run: Run, store_root: Path, embeddings, furniture: dict, baselin
             raise EvalSetError(f"run {run.name}: {path} does not exist"
                                + (" (build it: python -m eval.build_corpus)" if "eval/corpus" in path else ""))
     glossary_path = run.glossary or header_only_glossary(
-        "corpus/glossary.csv", store_root / "glossary-header-only.csv")
+        settings.get("glossary"), store_root / "glossary-header-only.csv")
     glossary = load_glossary(str(glossary_path))
     config = StoreConfig(str(store_root / run.name), "", 8000, "iurc")
     report = ingest(run.corpus, Store(config, embeddings), glossary, progress=False,
                     warn=lambda message: log(f"  {run.name}: {message}"))
     log(f"  {run.name}: ingest {report.summary()}")
     cases = load_cases(run.set_path)
-    assistant = Assistant(config, embeddings, glossary)
-    ours = run_system(lambda q, h: assistant.ask(q, h, with_retrieved=True), cases, furniture)
-    result = RunResult(run, ours, None)
+    out = evaluate(Assistant(config, embeddings, glossary), cases, None, furniture=furniture)
+    result = RunResult(run, out["ours"], None)
     if baseline:
         key = (run.set_path, tuple(run.corpus))
         cache = naive_cache if naive_cache is not None else {}
         if key not in cache:
-            from .baseline import NaivePipeline
-
-            with tempfile.TemporaryDirectory() as tmp:
-                naive = NaivePipeline(run.corpus, embeddings, tmp)
-                cache[key] = (run_system(lambda q, h: naive.ask(q), cases, furniture), naive.ingest_seconds)
-        result.baseline, result.naive_ingest_seconds = cache[key]
+            cache[key] = naive_scores(run.corpus, embeddings, cases, furniture)
+        result.baseline = cache[key]
     return result
 
 
@@ -501,8 +499,8 @@ def plot(results: list[RunResult], path: Path) -> None:
         left.set_title(f"{r.run.name}: overall", fontsize=11)
         left.legend(fontsize=8, ncol=2)
         left.grid(axis="y", alpha=0.3)
-        ours_all = [s for s, _ in splits.values() for s in s]
-        base_all = [b for _, bs in splits.values() for b in (bs or [])]
+        ours_all = [score for scores, _ in splits.values() for score in scores]
+        base_all = [score for _, scores in splits.values() for score in (scores or [])]
         kinds_o, kinds_b = by_kind(ours_all), by_kind(base_all) if base_all else {}
         kinds = list(kinds_o)
         xk = np.arange(len(kinds))

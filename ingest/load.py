@@ -20,10 +20,6 @@ class LoadError(Exception):
     """A file that cannot be indexed; the message is the reason, for stderr."""
 
 
-def is_supported(path: Path) -> bool:
-    return path.suffix.lower() in SUPPORTED
-
-
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode bytes with the first encoding that fits; raise LoadError if none does."""
     if b"\x00" in data:

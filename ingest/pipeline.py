@@ -14,7 +14,7 @@ from . import settings
 from .chunk import chunk
 from .clean import clean
 from .glossary import Glossary
-from .load import SUPPORTED, LoadError, is_supported, load, read_file
+from .load import SUPPORTED, LoadError, load, read_file
 from .models import Chunk
 from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
 from .structure import structure
@@ -56,8 +56,10 @@ class FoundFile:
     doc: str  # stable name: "<folder name>/<relative path>" or the file name
 
 
-def discover(paths: list[str], report: IngestReport, warn: Callable[[str], None]) -> tuple[list[FoundFile], list[str]]:
-    """Files to ingest and the name prefixes (folders) whose vanished documents get deleted."""
+def discover(paths: list[str], report: IngestReport, warn: Callable[[str], None],
+             supported: frozenset[str] = frozenset(SUPPORTED)) -> tuple[list[FoundFile], list[str]]:
+    """Files to ingest and the name prefixes (folders) whose vanished documents get deleted.
+    `supported`: the file endings accepted (ours by default; the naive baseline has its own)."""
     found, prefixes = [], []
     for raw in paths:
         path = Path(raw)
@@ -68,10 +70,10 @@ def discover(paths: list[str], report: IngestReport, warn: Callable[[str], None]
                 rel = file.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):
                     continue
-                if not is_supported(file):
+                if file.suffix.lower() not in supported:
                     if file.name != "glossary.csv":  # the names file lives beside the documents
                         warn(report.fail(file, f"unsupported file type {file.suffix or '(none)'}; "
-                                               f"supported: {' '.join(sorted(SUPPORTED))}"))
+                                               f"supported: {' '.join(sorted(supported))}"))
                     continue
                 found.append(FoundFile(file, prefix + rel.as_posix()))
         elif path.is_file():
