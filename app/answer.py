@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.glossary import Glossary
+from ingest.glossary import Glossary, is_cjk
 
 from .facts import FactAnswer
 from .question import YEAR, Question
@@ -78,6 +78,11 @@ def _join_names(names: list[str], language: str) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+# Said before a quote in the other language, so the reader knows why it reads differently.
+SOURCE_LANGUAGE = {"en": {"ja": "(quoted from a Japanese source)", "en": ""},
+                   "ja": {"en": "(英語の資料からの引用)", "ja": ""}}
+
+
 def subject_line(q: Question, glossary: Glossary) -> str:
     """'Kamakura (Japan) and Umeå (Sweden):' / '鎌倉市とウメオ市:'."""
     if not q.entities:
@@ -90,7 +95,10 @@ def subject_line(q: Question, glossary: Glossary) -> str:
         else:
             country = glossary.entities.get(e.country)
             names.append(f"{e.name_en} ({country.name_en})" if e.kind == "city" and country else e.name_en)
-    return _join_names(names, q.language) + ":"
+    line = _join_names(names, q.language)
+    if q.language == "ja" and not any(is_cjk(c) for c in line):
+        line += "について"  # a name written in Latin letters only: the line still reads as Japanese
+    return line + ":"
 
 
 def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
@@ -199,6 +207,13 @@ class Composer:
             by_passage.setdefault(s.passage.chunk_id, []).append(s)
         best = {cid: max(ss, key=lambda s: s.score) for cid, ss in by_passage.items()}
         ranked = sorted(best.values(), key=lambda s: -s.score)
+        # Readable first: a passage in the asker's language that answers about as well as the best
+        # one (within the margin that admits a second passage) leads the answer.
+        own_language = [s for s in ranked if s.passage.language == q.language
+                        and s.score >= max(floor, ranked[0].score - 0.05)]
+        if own_language and own_language[0] is not ranked[0]:
+            ranked.remove(own_language[0])
+            ranked.insert(0, own_language[0])
         chosen = [ranked[0].passage]
         # When passages in both languages answer, quote both.
         for s in ranked[1:]:
@@ -218,7 +233,7 @@ class Composer:
             keep = sorted(own, key=lambda s: -s.score)[: self.per_passage]
             keep = sorted((s for s in keep if s.score >= max(floor, top_score - 0.1)),
                           key=lambda s: s.start)
-            parts = []
+            parts = [] if passage.language in (q.language, "mixed") else [SOURCE_LANGUAGE[q.language][passage.language]]
             for span in _merge_adjacent(keep):
                 citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
                 parts.append(f"{span.text} [{len(citations)}]")

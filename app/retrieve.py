@@ -11,6 +11,7 @@ import numpy as np
 
 from ingest.glossary import Glossary
 from ingest.store import Store
+from ingest.structure import SECTION_JOINER
 
 from .lexical import LexicalIndex
 from .question import Question
@@ -41,6 +42,14 @@ class Hit:
     fused: float
 
 
+def lexical_text(text: str) -> str:
+    """What BM25 sees: the passage with only the last heading of its path ("Minutes › Session 2"
+    becomes "Session 2"), so a document's title, repeated in all its passages, does not make
+    them tie on its words; the dense search sees the whole path."""
+    first, _, rest = text.partition("\n")
+    return (first.rsplit(SECTION_JOINER, 1)[-1] + "\n" + rest) if SECTION_JOINER in first else text
+
+
 class Retriever:
     """A snapshot of the store: passages, their names, the lexical index."""
 
@@ -60,7 +69,7 @@ class Retriever:
             for r in store.iter_chunks()
         ]
         self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
-        self.lexical = LexicalIndex((p.text for p in self.passages), tokenizer)
+        self.lexical = LexicalIndex((lexical_text(p.text) for p in self.passages), tokenizer)
         # entity id -> passages that name it: a lookup, not a scan, at question time.
         self.by_entity: dict[str, list[int]] = {}
         for i, p in enumerate(self.passages):
@@ -105,7 +114,18 @@ class Retriever:
             coverage = len(p.entities & set(q.entities)) / len(q.entities) if q.entities else 0.0
             hits.append(Hit(p, dense.get(p.chunk_id, 0.0), float(lexical[i]), coverage, fused))
         hits.sort(key=lambda h: (-h.coverage, -h.fused, h.passage.chunk_id))
-        return hits[:k]
+        # The same passage stored twice (a deck and its PDF export, a file copied into two
+        # folders) takes one place: a passage whose text lies wholly inside a better-ranked one
+        # (or holds it wholly) adds nothing, and the better-ranked copy stands for both.
+        kept, keys = [], []
+        for hit in hits:
+            key = "".join(hit.passage.text.split()).casefold()
+            if not any(key in other or other in key for other in keys):
+                keys.append(key)
+                kept.append(hit)
+                if len(kept) == k:
+                    break
+        return kept
 
     def unknown_names(self, q: Question, names: list[str]) -> list[str]:
         """Names in the question that occur nowhere in the documents (e.g. a city not in the

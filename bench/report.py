@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench/results.jsonl"
 LOAD_RESULTS = ROOT / "bench/load_results.jsonl"
+FORMAT_RESULTS = ROOT / "bench/format_results.jsonl"
 
 
 def _rows(path: Path) -> list[dict]:
@@ -53,6 +54,23 @@ def write_results() -> None:
                          f"{r['refused']} | {r['lost']} | {r['error']} | {r['answered_p50_ms']} | "
                          f"{r['answered_p95_ms']} | {r['throughput_per_s']} | "
                          f"{' / '.join(map(str, r['server_rss_mb_start_max_end']))} |")
+        lines.append("")
+    formats = _rows(FORMAT_RESULTS)
+    if formats:
+        latest_date = formats[-1]["date"]
+        lines += ["## Ingest by format (`.venv/bin/python -m bench.formats`)", "",
+                  "Copies of the evaluation corpus's documents per format. Parse = load, clean, structure "
+                  "and chunk (no embedding), ours against the naive baseline's loaders (pypdf, python-docx, "
+                  "BeautifulSoup, python-pptx); ingest = the whole `iurc ingest` into a fresh embedded store "
+                  "with the real embedder. Pages are PDF pages or PPTX slides.", "",
+                  "| date | format | files | pages | KB | passages | parse s (ours / naive) | parse pages/s | "
+                  "ingest s | ingest pages/s | ingest passages/s | failed |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in (r for r in formats if r["date"] == latest_date):
+            lines.append(f"| {r['date']} | {r['format']} | {r['files']} | {r['pages'] or '–'} | {r['kb']} | "
+                         f"{r['passages']} | {r['parse_s']} / {r['naive_parse_s']} | "
+                         f"{r['parse_pages_per_s'] or '–'} | {r['ingest_s']} | {r['ingest_pages_per_s'] or '–'} | "
+                         f"{r['ingest_passages_per_s']} | {r['failed']} |")
         lines.append("")
     (ROOT / "bench/RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
     if rows:

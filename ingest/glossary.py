@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-KINDS = ("city", "region", "country", "programme", "organisation")
+KINDS = ("city", "region", "country", "programme", "organisation", "person", "name")
 COLUMNS = ("entity_id", "kind", "country", "name_en", "name_ja", "aliases")
 
 
