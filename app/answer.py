@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from functools import lru_cache
+
 from ingest.glossary import Glossary, is_cjk
+from ingest.names import vocabulary
 
 from .facts import FactAnswer
-from .question import YEAR, Question
+from .question import YEAR, Question, names_attribute, ordinals
 from .retrieve import Hit, Passage
 
 SENTENCE_PATTERN = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|$)")
@@ -59,7 +62,10 @@ def body_start(p: Passage) -> int:
 def sentences(p: Passage) -> list[Span]:
     start = body_start(p)
     if p.kind == "table_row":
-        return [Span(p, start, len(p.text))]
+        # A row quotes from its table's own title on: the heading path above it is in the location.
+        head_end = p.text.find(" | ", start)
+        path_end = p.text.rfind(" › ", start, head_end) if head_end > 0 else -1
+        return [Span(p, path_end + 3 if path_end >= 0 else start, len(p.text))]
     spans = []
     for m in SENTENCE_PATTERN.finditer(p.text, start):
         s, e = m.start(), m.end()
@@ -78,67 +84,133 @@ def _join_names(names: list[str], language: str) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-# Said before a quote in the other language, so the reader knows why it reads differently.
-SOURCE_LANGUAGE = {"en": {"ja": "(quoted from a Japanese source)", "en": ""},
-                   "ja": {"en": "(英語の資料からの引用)", "ja": ""}}
+def wording(language: str) -> dict:
+    """The answer's fixed wording in one language (ingest/lang/<language>.yaml, `answers`)."""
+    return vocabulary(language)["answers"]
+
+
+def source_label(asker: str, source: str) -> str:
+    """Said before a quote in the other language, so the reader knows why it reads differently."""
+    return wording(asker)["other_language_source"].get(source, "")
+
+
+# --- what a sentence carries ---------------------------------------------------------------------
+
+_DIGIT = re.compile(r"[0-9０-９]")
+_JA_DATE = re.compile(r"[0-9０-９]{1,4}\s*[年月日]|[0-9０-９]{1,2}/[0-9０-９]{1,2}")
+_TWO_CAPITALS = re.compile(r"\b[A-Z][a-zà-ÿ'’-]+\s+[A-Z][a-zà-ÿ'’-]+")
+
+
+@lru_cache(maxsize=None)
+def _carry_patterns() -> dict:
+    from babel import Locale
+
+    en = Locale("en")
+    months = {v for ctx in ("format", "stand-alone") for w in ("wide", "abbreviated")
+              for v in en.months[ctx][w].values()}
+    month = re.compile(r"\b(" + "|".join(sorted(months, key=len, reverse=True)) + r")\b")
+    v_en, v_ja = vocabulary("en"), vocabulary("ja")
+    numbers = re.compile(r"\b(" + "|".join(v_en.get("number_words", [])) + r")\b", re.I)
+    titles_en = re.compile(r"\b(" + "|".join(v_en.get("person_titles", [])) + r")\b\.?\s+[A-Z]|"
+                           r"[A-Z][\w'’-]+,?\s+(" + "|".join(v_en.get("person_titles", [])) + r")\b", re.I)
+    titles_ja = re.compile("(" + "|".join(map(re.escape, v_ja.get("person_titles", []))) + ")")
+    return {"month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja}
+
+
+def carries(kind: str, text: str, glossary: Glossary) -> bool:
+    """Whether a sentence holds a value of this kind: date, number, person, place, email."""
+    c = _carry_patterns()
+    if kind == "date":
+        return bool(YEAR.search(text) or c["month"].search(text) or _JA_DATE.search(text))
+    if kind == "number":
+        return bool(_DIGIT.search(text) or c["numbers"].search(text))
+    if kind == "email":
+        return "@" in text
+    kinds = {m_kind for m_kind in (glossary.entities[m.entity_id].kind for m in glossary.find(text))}
+    if kind == "person":
+        return "person" in kinds or bool(c["titles_ja"].search(text) or c["titles_en"].search(text)
+                                         or _TWO_CAPITALS.search(text))
+    if kind == "place":
+        return bool(kinds & {"city", "region", "country", "name"})
+    return True
+
+
+# What each intent needs a sentence to carry.
+INTENT_VALUES = {"when": "date", "how_many": "number", "who": "person", "where": "place"}
+
 
 
 def subject_line(q: Question, glossary: Glossary) -> str:
     """'Kamakura (Japan) and Umeå (Sweden):' / '鎌倉市とウメオ市:'."""
     if not q.entities:
-        return "資料によると:" if q.language == "ja" else "From the documents:"
+        return wording(q.language)["from_the_documents"]
     names = []
+    asked = {m.entity_id: m.surface for m in glossary.find(q.text)}
     for entity_id in q.entities:
         e = glossary.entities[entity_id]
         if q.language == "ja":
-            names.append(e.name_ja or e.name_en)
+            # The name as the asker wrote it, when written in Japanese (大阪市, not 大阪府).
+            surface = asked.get(entity_id, "")
+            names.append(surface if any(is_cjk(ch) for ch in surface) else (e.name_ja or e.name_en))
         else:
             country = glossary.entities.get(e.country)
             names.append(f"{e.name_en} ({country.name_en})" if e.kind == "city" and country else e.name_en)
     line = _join_names(names, q.language)
     if q.language == "ja" and not any(is_cjk(c) for c in line):
-        line += "について"  # a name written in Latin letters only: the line still reads as Japanese
+        line += wording("ja")["about"]  # a name in Latin letters only: the line still reads as Japanese
     return line + ":"
 
 
 def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
+    """'Pairs in the 3rd batch (2):' / '2019年に開始したペア: 2件': the asker's own noun, or a
+    neutral one (ingest/lang/<language>.yaml, answers.row_noun)."""
     d, n = facts.description, len(facts.rows)
     names = [glossary.display_name(e, q.language) for e in d.get("entities", [])]
+    nouns = wording(q.language)["row_noun"]
+    noun = d.get("noun") or (nouns["one"] if n == 1 else nouns["many"])
     if q.language == "ja":
         parts = []
         if d.get("years"):
             parts.append("・".join(d["years"]) + "年に開始した")
-        if d.get("batch"):
-            parts.append(f"{d['batch']} batchの")
+        if d.get("group"):
+            parts.append(f"{d['group']}の")
         if names:
             parts.append(_join_names(names, "ja") + "が参加する")
         if d.get("topic"):
             parts.append("「" + "・".join(d["topic"]) + "」に関する")
-        return "".join(parts) + f"ペア: {n}組"
-    what = "pair" if n == 1 else "pairs"
+        return "".join(parts) + f"{noun}: {n}件"
+    if n == 1 and noun.endswith("s") and d.get("noun"):
+        noun = noun[:-1]
     parts = []
     if names:
         parts.append("with " + _join_names(names, "en"))
     if d.get("topic"):
         parts.append("on " + ", ".join(f"“{t}”" for t in d["topic"]))
-    if d.get("batch"):
-        parts.append(f"in the {d['batch']} batch")
+    if d.get("group"):
+        parts.append(f"in the {d['group']}")
     if d.get("years"):
         parts.append("started in " + " or ".join(d["years"]))
     if q.wants_count:
-        return f"{n} {what} " + " ".join(parts) + ":" if parts else f"{n} {what}:"
+        return f"{n} {noun} " + " ".join(parts) + ":" if parts else f"{n} {noun}:"
     parts = [("that " + p) if p.startswith("started") else p for p in parts]
-    return f"{what.capitalize()} " + " ".join(parts) + f" ({n}):"
+    return f"{noun.capitalize()} " + " ".join(parts) + f" ({n}):"
 
 
 def abstain_text(q: Question, glossary: Glossary, unknown: list[str]) -> str:
-    if q.language == "ja":
-        about = "「" + "・".join(unknown) + "」について" if unknown else "この質問について"
-        return f"資料には{about}の記載がありません。関連する可能性のある箇所を下に示します。"
+    w = wording(q.language)
     if unknown:
-        return (f"The documents say nothing about {', '.join(unknown)}. "
-                "The closest passages are listed as related.")
-    return "The documents do not say. The closest passages are listed as related."
+        return w["not_found"].format(names=("・" if q.language == "ja" else ", ").join(unknown))
+    return w["no_answer"]
+
+
+def not_stated_text(q: Question, glossary: Glossary) -> str:
+    """'The documents do not state the budget of Nagoya and Turin.' / 資料には…の予算の記載がありません。"""
+    w = wording(q.language)
+    subject = subject_line(q, glossary).rstrip(":") if q.entities else ""
+    if q.language == "ja" and subject.endswith(w.get("about", "\0")):
+        subject = subject[: -len(w["about"])]
+    of = w["of_subject"].format(subject=subject) if subject else ""
+    return w["not_stated"].format(attribute=q.attribute_word, of_subject=of, subject_of=of)
 
 
 def _merge_adjacent(spans: list[Span]) -> list[Span]:
@@ -151,6 +223,28 @@ def _merge_adjacent(spans: list[Span]) -> list[Span]:
         else:
             merged.append(Span(span.passage, span.start, span.end, span.score))
     return merged
+
+
+# Score added to a sentence that carries what is asked, matches (or, negative, contradicts) the
+# question's ordinal, or states the asked attribute. Measured on the unseen split's dev half.
+INTENT_BONUS = 0.15
+ORDINAL_BONUS = 0.15
+ATTRIBUTE_BONUS = 0.3
+_LEAD_IN_END = re.compile(r"[:：–—-]\s*$")
+
+
+def _complete_lead_ins(keep: list[Span], own: list[Span]) -> list[Span]:
+    """A quoted heading or lead-in ("Mutual learning", "The aims were:") comes with the sentence
+    that completes it."""
+    out = list(keep)
+    for span in keep:
+        section = span.passage.section.split(" › ")[-1].strip()
+        lead_in = _LEAD_IN_END.search(span.text) or (section and span.text.strip() == section)
+        if lead_in:
+            after = [s for s in own if s.start >= span.end and s not in out]
+            if after:
+                out.append(min(after, key=lambda s: s.start))
+    return sorted(out, key=lambda s: s.start)
 
 
 class Composer:
@@ -185,19 +279,44 @@ class Composer:
         # Words of the question other than its names: what is asked about them.
         name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
         q_tokens = set(self.tokenize(q.retrieval_text)) - name_tokens
+        values = [INTENT_VALUES[i] for i in sorted(q.intents) if i in INTENT_VALUES]
         for span, sim in zip(spans, sims):
             mentioned = {m.entity_id for m in self.glossary.find(span.text)}
             coverage = len(mentioned & wanted) / len(wanted) if wanted else 0.0
             overlap = len(q_tokens & set(self.tokenize(span.text)))
             span.score = float(sim) + 0.05 * coverage + 0.08 * min(overlap, 3)
-            if q.wants_when and YEAR.search(span.text):
-                span.score += 0.15
+            # The sentence carries what is asked: a date for when, a number for how many ...
+            span.score += sum(INTENT_BONUS for v in values if carries(v, span.text, self.glossary))
+            if q.ordinals:
+                # "the 4th meeting": a sentence (or its section) about another ordinal answers
+                # another question.
+                own = ordinals(span.text) or ordinals(span.passage.section.split(" › ")[-1])
+                if own:
+                    span.score += ORDINAL_BONUS if set(own) & set(q.ordinals) else -ORDINAL_BONUS
+            if q.attribute and self.states_attribute(q, span):
+                span.score += ATTRIBUTE_BONUS
         return spans
 
+    def states_attribute(self, q: Question, span: Span) -> bool:
+        """The sentence names the asked attribute (in either language), carries a value of its
+        kind, and is about the question's subject (named in it or in its section)."""
+        if not names_attribute(q.attribute, span.text):
+            return False
+        if q.attribute_value and not carries(q.attribute_value, span.text, self.glossary):
+            return False
+        if q.entities:
+            about = {m.entity_id for m in self.glossary.find(span.text + " " + span.passage.section)}
+            return bool(about & set(q.entities))
+        return True
+
     def compose(self, q: Question, qvec: list[float], hits: list[Hit]) -> Answer | None:
-        """The extractive answer, or None when no sentence is good enough (abstain)."""
+        """The extractive answer; an answer saying the asked attribute is not stated; or None when
+        no sentence is good enough (abstain)."""
         top = [h for h in hits if h.coverage == hits[0].coverage][: self.max_passages + 2] if hits else []
         spans = self.score_spans(q, qvec, top)
+        if q.attribute and spans and not any(self.states_attribute(q, s) for s in spans):
+            # "What is the budget of X?": passages about X are not evidence of its budget.
+            return Answer(not_stated_text(q, self.glossary), q.language, True, [], hits, kind="abstained")
         # A question anchored on a name the documents contain needs less textual evidence.
         floor = self.min_named_sentence if q.entities else self.min_sentence
         if not spans or max(s.score for s in spans) < floor:
@@ -233,7 +352,9 @@ class Composer:
             keep = sorted(own, key=lambda s: -s.score)[: self.per_passage]
             keep = sorted((s for s in keep if s.score >= max(floor, top_score - 0.1)),
                           key=lambda s: s.start)
-            parts = [] if passage.language in (q.language, "mixed") else [SOURCE_LANGUAGE[q.language][passage.language]]
+            keep = _complete_lead_ins(keep, own)
+            label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
+            parts = [label] if label else []
             for span in _merge_adjacent(keep):
                 citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
                 parts.append(f"{span.text} [{len(citations)}]")

@@ -1,34 +1,48 @@
 """Table facts: list, filter and count questions answered exactly from the table rows that
-ingest recovered, citing every row used."""
+ingest recovered, citing every row used. Which words filter rows comes from the tables
+themselves (their column names and group labels) and the question vocabulary
+(ingest/lang/<language>.yaml), never from one table's words."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ingest.glossary import Glossary
+from ingest.names import vocabulary
 
 from .lexical import latin_tokens
-from .question import Question
-from .retrieve import Passage
-
-# Words that say what kind of question it is, not what it is about.
-_SCAFFOLD = {"pair", "city", "citi", "town", "region", "partner", "member", "countri", "country",
-             "start", "began", "begin", "join", "batch", "work", "cooperat", "cooperate", "topic",
-             "year", "japanese", "eu", "european", "number", "how", "many", "which", "list", "all",
-             "programme", "program", "iuc", "iurc", "1st", "2nd", "3rd", "first", "second", "third"}
+from .question import YEAR, Question, names_attribute, ordinals
 
 
 @dataclass
 class FactAnswer:
-    rows: list[Passage]
+    rows: list
     description: dict  # which filters were applied, for the answer's first line
 
 
+def _scaffold() -> set[str]:
+    """Words that say what kind of question it is, not what it is about (both languages)."""
+    words: set[str] = set()
+    for language in ("en", "ja"):
+        v = vocabulary(language)
+        for key in ("list_nouns", "question_words", "place_words", "number_words"):
+            words |= set(latin_tokens(" ".join(str(w) for w in v.get(key, []))))
+        words |= set(latin_tokens(" ".join(v.get("intents", {}).values())))
+        words |= set(latin_tokens(" ".join(v.get("ordinal_words", {}) or {})))
+    return words
+
+
 class Facts:
-    def __init__(self, passages: list[Passage], glossary: Glossary):
+    def __init__(self, passages: list, glossary: Glossary):
         self.rows = [p for p in passages if p.record and p.record.get("values")]
         self.glossary = glossary
         self._words = {r.chunk_id: set(latin_tokens(" ".join(r.record["values"].values()))) for r in self.rows}
-        # Words present in half the rows or more cannot tell rows apart ("city", "energy"?).
+        # The tables' own structure words (column names, group labels, titles) say which table
+        # and which column a question is about, not which rows it wants.
+        structure = " ".join(" ".join(r.record.get("columns", [])) + " " + r.record.get("group", "")
+                             + " " + r.record.get("table", "") for r in self.rows)
+        self._scaffold = _scaffold() | set(latin_tokens(structure))
+        # Words present in half the rows or more cannot tell rows apart.
         counts: dict[str, int] = {}
         for words in self._words.values():
             for token in words:
@@ -39,17 +53,26 @@ class Facts:
         if not self.rows or not (q.wants_list or q.wants_count):
             return None
         rows, description = list(self.rows), {}
+        if q.attribute:
+            # "How much is the budget of X?": only a table with that column answers it.
+            rows = [r for r in rows if names_attribute(q.attribute, " ".join(r.record.get("columns", [])))]
         if q.years:
             rows = [r for r in rows if r.record.get("start_year") in q.years]
             description["years"] = q.years
-        if q.batch:
-            rows = [r for r in rows if r.record.get("group", "").lower().startswith(q.batch.lower())]
-            description["batch"] = q.batch
+        grouped = [r for r in rows if ordinals(r.record.get("group", ""))]
+        if q.ordinals and grouped:
+            # "the 3rd batch", 第2陣: rows whose group label carries the same ordinal.
+            rows = [r for r in grouped if ordinals(r.record["group"])[0] in q.ordinals]
+            if rows:
+                description["group"] = YEAR.sub("", rows[0].record["group"]).strip(" -–")
         if q.entities and not q.inherited:
             wanted = set(q.entities)
             rows = [r for r in rows if wanted & set(r.record.get("entities", []))]
             description["entities"] = q.entities
-        topic = [t for t in latin_tokens(q.text) if t not in _SCAFFOLD and t not in self._common
+        text = q.text
+        for m in reversed(self.glossary.find(text)):
+            text = text[:m.start] + " " + text[m.end:]
+        topic = [t for t in latin_tokens(text) if t not in self._scaffold and t not in self._common
                  and not t.isdigit()]
         if topic:
             with_topic = [r for r in rows if set(topic) & self._words[r.chunk_id]]
@@ -58,4 +81,13 @@ class Facts:
                 description["topic"] = [t for t in topic if any(t in self._words[r.chunk_id] for r in with_topic)]
         if not description or not rows:
             return None
+        description["noun"] = asked_noun(q)
         return FactAnswer(rows, description)
+
+
+def asked_noun(q: Question) -> str:
+    """The plural noun the question lists or counts ("pairs", "speakers", ペア), or ""."""
+    for noun in sorted(vocabulary(q.language).get("list_nouns", []), key=len, reverse=True):
+        if re.search(rf"(?<![a-z]){re.escape(noun)}(?![a-z])", q.text, re.I):
+            return noun
+    return ""

@@ -152,14 +152,14 @@ class Assistant:
                 # Table rows in another language than the asker's: a passage in the asker's own
                 # language that names every subject and answers well enough is the readable answer.
                 prose = state.composer.compose(q, vector, hits)
-                if prose is not None and prose.citations[0].passage.language == q.language and \
+                if prose is not None and prose.citations and prose.citations[0].passage.language == q.language and \
                         hits and hits[0].coverage == 1.0:
                     facts, answer = None, prose
             if facts is not None:
                 answer = state.composer.facts(q, facts)
             elif answer is None and (not q.entities or (hits and hits[0].coverage > 0)):
                 answer = state.composer.compose(q, vector, hits)
-            if answer is not None and answer.kind != "facts" and state.generator is not None:
+            if answer is not None and answer.kind == "extractive" and state.generator is not None:
                 # The generator only rewrites what the extractive step found answerable.
                 answer = state.generator.answer(q, hits) or answer
         if answer is None:

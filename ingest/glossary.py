@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Entity ids of names discovered in the documents (ingest/names.py), not typed in by staff.
+DISCOVERED_PREFIX = "found:"
 KINDS = ("city", "region", "country", "programme", "organisation", "person", "name")
 COLUMNS = ("entity_id", "kind", "country", "name_en", "name_ja", "aliases")
 
@@ -83,6 +85,10 @@ class Glossary:
             parts.append("(?:" + "|".join(cjk) + ")")
         self._pattern = re.compile("|".join(parts)) if parts else None
         self._by_alias = {a: eid for a, eid in reversed(self._aliases)}
+        # A discovered Latin name was found capitalised; written in lower case ("the delegation",
+        # "EU regions") it is an ordinary word, not that name.
+        self._cased = {fold(name): name for e in entities if e.entity_id.startswith(DISCOVERED_PREFIX)
+                       for name in e.names if name[:1].isupper() and not any(is_cjk(c) for c in name)}
 
     def find(self, text: str) -> list[Mention]:
         """Every non-overlapping mention, left to right. Offsets are into `text`."""
@@ -92,6 +98,10 @@ class Glossary:
         mentions = []
         for m in self._pattern.finditer(folded):
             start, end = index[m.start()], index[m.end() - 1] + 1
+            cased = self._cased.get(m.group(0))
+            if cased and any(a[:1].isupper() and s[:1].islower()
+                             for a, s in zip(cased.split(), text[start:end].split())):
+                continue
             mentions.append(Mention(self._by_alias[m.group(0)], start, end, text[start:end]))
         return mentions
 

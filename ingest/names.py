@@ -29,10 +29,9 @@ from pathlib import Path
 
 import yaml
 
-from .glossary import COLUMNS, Glossary, fold, is_cjk, parse_glossary
+from .glossary import COLUMNS, DISCOVERED_PREFIX, Glossary, fold, is_cjk, parse_glossary
 
 LANG_DIR = Path(__file__).parent / "lang"
-DISCOVERED_PREFIX = "found:"
 
 
 @lru_cache(maxsize=None)

@@ -36,10 +36,10 @@ def hostile_assistant(tmp_path_factory):
 
 def only_quotes(result: dict) -> None:
     """After the first line, an extractive answer is nothing but its quotes and markers."""
-    from app.answer import SOURCE_LANGUAGE
+    from app.answer import wording
 
     quotes = {c["n"]: c["quote"] for c in result["citations"]}
-    labels = {label for by_source in SOURCE_LANGUAGE.values() for label in by_source.values() if label}
+    labels = {label for lang in ("en", "ja") for label in wording(lang)["other_language_source"].values() if label}
     for line in result["answer"].splitlines()[1:]:
         rest = line
         for n, quote in quotes.items():
