@@ -94,6 +94,62 @@ def source_label(asker: str, source: str) -> str:
     return wording(asker)["other_language_source"].get(source, "")
 
 
+# --- what can be said in the asker's language without translating ---------------------------
+
+@lru_cache(maxsize=None)
+def _month_numbers() -> dict[str, int]:
+    from babel import Locale
+
+    en = Locale("en")
+    return {name.casefold(): number for ctx in ("format", "stand-alone") for w in ("wide", "abbreviated")
+            for number, name in en.months[ctx][w].items()}
+
+
+@lru_cache(maxsize=None)
+def _date_patterns() -> tuple[re.Pattern, re.Pattern]:
+    months = "|".join(sorted(map(re.escape, _month_numbers()), key=len, reverse=True))
+    en = re.compile(rf"\b(\d{{1,2}})(?:\s*(?:to|and|–|-)\s*(\d{{1,2}}))?\s+({months})\s+((?:19|20)\d\d)\b", re.I)
+    ja = re.compile(r"((?:19|20)\d\d)年(\d{1,2})月(?:(\d{1,2})日)?(?:\s*[〜~～-]\s*(\d{1,2})日)?")
+    return en, ja
+
+
+def _format_date(year: int, month: int, day: int | None, last: int | None, language: str) -> str:
+    from babel.dates import format_date
+    import datetime
+
+    if day is None:
+        return format_date(datetime.date(year, month, 1), "MMMM y" if language == "en" else "y年M月", locale=language)
+    text = format_date(datetime.date(year, month, day), "d MMMM y" if language == "en" else "y年M月d日", locale=language)
+    if last and language == "en":
+        return f"{day}–{last} " + format_date(datetime.date(year, month, day), "MMMM y", locale="en")
+    return f"{text}〜{last}日" if last else text
+
+
+def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str]) -> list[str]:
+    """What a quote in the other language says that needs no translation, written for the asker:
+    names in the asker's script (from the name table), dates and years."""
+    values = []
+    for m in glossary.find(quote):
+        if m.entity_id in skip:
+            continue
+        name = glossary.display_name(m.entity_id, language)
+        if name and (any(is_cjk(c) for c in name) == (language == "ja")):
+            values.append(name)
+    en, ja = _date_patterns()
+    found_dates = False
+    for m in en.finditer(quote):
+        found_dates = True
+        values.append(_format_date(int(m.group(4)), _month_numbers()[m.group(3).casefold()],
+                                   int(m.group(1)), int(m.group(2)) if m.group(2) else None, language))
+    for m in ja.finditer(quote):
+        found_dates = True
+        values.append(_format_date(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None,
+                                   int(m.group(4)) if m.group(4) else None, language))
+    if not found_dates:
+        values += YEAR.findall(quote)
+    return list(dict.fromkeys(values))
+
+
 # --- what a sentence carries ---------------------------------------------------------------------
 
 _DIGIT = re.compile(r"[0-9０-９]")
@@ -228,9 +284,15 @@ def _merge_adjacent(spans: list[Span]) -> list[Span]:
 # Score added to a sentence that carries what is asked, matches (or, negative, contradicts) the
 # question's ordinal, or states the asked attribute. Measured on the unseen split's dev half.
 INTENT_BONUS = 0.15
+MAX_STATED = 6  # values stated on the first line from other-language quotes
 ORDINAL_BONUS = 0.15
 ATTRIBUTE_BONUS = 0.3
 _LEAD_IN_END = re.compile(r"[:：–—-]\s*$")
+
+
+def _content(span: Span) -> str:
+    """What a sentence says: a table row without its table's title and group label."""
+    return span.text.split(" | ", 1)[-1] if span.passage.kind == "table_row" else span.text
 
 
 def _complete_lead_ins(keep: list[Span], own: list[Span]) -> list[Span]:
@@ -286,7 +348,7 @@ class Composer:
             overlap = len(q_tokens & set(self.tokenize(span.text)))
             span.score = float(sim) + 0.05 * coverage + 0.08 * min(overlap, 3)
             # The sentence carries what is asked: a date for when, a number for how many ...
-            span.score += sum(INTENT_BONUS for v in values if carries(v, span.text, self.glossary))
+            span.score += sum(INTENT_BONUS for v in values if carries(v, _content(span), self.glossary))
             if q.ordinals:
                 # "the 4th meeting": a sentence (or its section) about another ordinal answers
                 # another question.
@@ -296,6 +358,18 @@ class Composer:
             if q.attribute and self.states_attribute(q, span):
                 span.score += ATTRIBUTE_BONUS
         return spans
+
+    def _adds_to(self, q: Question, passage: Passage, chosen: list[list[Span]]) -> bool:
+        """Whether a passage in the other language adds to the quotes chosen so far: it names a
+        subject of the question they do not, or carries a value asked for that they lack."""
+        said = " ".join(s.text for spans in chosen for s in spans)
+        said_names = {m.entity_id for m in self.glossary.find(said)}
+        own = {m.entity_id for m in self.glossary.find(passage.text)}
+        if (own - said_names) & set(q.entities):
+            return True
+        values = [INTENT_VALUES[i] for i in q.intents if i in INTENT_VALUES]
+        return any(carries(v, passage.text, self.glossary) and not carries(v, said, self.glossary)
+                   for v in values)
 
     def states_attribute(self, q: Question, span: Span) -> bool:
         """The sentence names the asked attribute (in either language), carries a value of its
@@ -313,10 +387,14 @@ class Composer:
         """The extractive answer; an answer saying the asked attribute is not stated; or None when
         no sentence is good enough (abstain)."""
         top = [h for h in hits if h.coverage == hits[0].coverage][: self.max_passages + 2] if hits else []
+        if q.attribute and hits:
+            # "What is the budget of X?": passages about X are not evidence of its budget; only a
+            # sentence stating it is, wherever it ranked.
+            stating = [h for h in hits if any(self.states_attribute(q, s) for s in sentences(h.passage))]
+            if not stating:
+                return Answer(not_stated_text(q, self.glossary), q.language, True, [], hits, kind="abstained")
+            top = stating + [h for h in top if h not in stating]
         spans = self.score_spans(q, qvec, top)
-        if q.attribute and spans and not any(self.states_attribute(q, s) for s in spans):
-            # "What is the budget of X?": passages about X are not evidence of its budget.
-            return Answer(not_stated_text(q, self.glossary), q.language, True, [], hits, kind="abstained")
         # A question anchored on a name the documents contain needs less textual evidence.
         floor = self.min_named_sentence if q.entities else self.min_sentence
         if not spans or max(s.score for s in spans) < floor:
@@ -334,13 +412,17 @@ class Composer:
             ranked.remove(own_language[0])
             ranked.insert(0, own_language[0])
         chosen = [ranked[0].passage]
-        # When passages in both languages answer, quote both.
         for s in ranked[1:]:
             if len(chosen) >= self.max_passages:
                 break
-            if s.passage.language != chosen[0].language and q.entities:
-                # Another language, naming the same subject: an answer in its own right.
+            values = [INTENT_VALUES[i] for i in q.intents if i in INTENT_VALUES]
+            answered = values and chosen[0].language in (q.language, "mixed") and all(
+                carries(v, _content(ranked[0]), self.glossary) for v in values)
+            if s.passage.language != chosen[0].language and q.entities and not answered:
+                # Another language, naming the same subject: an answer in its own right (unless
+                # the asker's language already carries the date, number, place or person asked).
                 good = s.score >= floor
+
             else:
                 good = s.score >= max(floor, ranked[0].score - 0.05)
             if good:
@@ -359,12 +441,38 @@ class Composer:
                 citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
                 parts.append(f"{span.text} [{len(citations)}]")
             lines.append(" ".join(parts))
+        said = self._said_for_the_asker(q, citations)
+        if said:
+            lines[0] += " " + said
         return Answer("\n".join(lines), q.language, False, citations, evidence=ranked[0].score)
 
+    def _said_for_the_asker(self, q: Question, citations: list[Citation]) -> str:
+        """'Turku (Finland): 2029 [1]': names and dates of the other-language quotes, in the
+        asker's script, on the first line, each with the citation it comes from."""
+        out, seen = [], set()
+        for c in citations:
+            if c.passage.language in (q.language, "mixed"):
+                continue
+            skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
+            quote = c.quote.split(" | ", 1)[-1] if c.passage.kind == "table_row" else c.quote
+            values = [v for v in stated_values(quote, q.language, self.glossary, skip) if v not in seen]
+            seen.update(values)
+            if values:
+                out.append(("、" if q.language == "ja" else ", ").join(values[:MAX_STATED]) + f" [{c.n}]")
+        return ("; " if q.language == "en" else "。").join(out[:MAX_STATED])
+
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
-        lines, citations = [facts_line(q, facts, self.glossary)], []
+        keys = []
         for n, row in enumerate(facts.rows, start=1):
-            quote = row.text[body_start(row):]
+            names = [self.glossary.display_name(e, q.language) for e in row.record.get("entities", [])
+                     if e in self.glossary.entities]
+            key = " – ".join(dict.fromkeys(names)) or next(iter(row.record["values"].values()), "")
+            keys.append(f"{key} [{n}]")
+        # The rows' names on the first line, in the asker's script: the list is read there.
+        first = facts_line(q, facts, self.glossary) + " " + ("、" if q.language == "ja" else "; ").join(keys)
+        lines, citations = [first], []
+        for n, row in enumerate(facts.rows, start=1):
+            quote = sentences(row)[0].text
             citations.append(Citation(n, row, quote, 1.0))
             lines.append(f"- {quote} [{n}]")
         return Answer("\n".join(lines), q.language, False, citations, kind="facts", evidence=1.0)
