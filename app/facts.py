@@ -60,9 +60,11 @@ class Facts:
             rows = [r for r in rows if r.record.get("start_year") in q.years]
             description["years"] = q.years
         grouped = [r for r in rows if ordinals(r.record.get("group", ""))]
-        if q.ordinals and grouped:
-            # "the 3rd batch", 第2陣: rows whose group label carries the same ordinal.
-            rows = [r for r in grouped if ordinals(r.record["group"])[0] in q.ordinals]
+        asked = _group_ordinals(q.text, grouped)
+        if asked:
+            # "the 3rd batch": rows whose group label carries the same ordinal and the word the
+            # question counts with ("batch"); "the second phase" does not filter by batch.
+            rows = [r for r in grouped if ordinals(r.record["group"])[0] in asked]
             if rows:
                 description["group"] = YEAR.sub("", rows[0].record["group"]).strip(" -–")
         if q.entities and not q.inherited:
@@ -91,3 +93,14 @@ def asked_noun(q: Question) -> str:
         if re.search(rf"(?<![a-z]){re.escape(noun)}(?![a-z])", q.text, re.I):
             return noun
     return ""
+
+
+def _group_ordinals(text: str, grouped: list) -> list[int]:
+    """Ordinals of the question that are followed by a word of the tables' group labels."""
+    labels = " ".join(r.record["group"] for r in grouped).casefold()
+    asked = []
+    for m in re.finditer(r"(\S+)\s*(?=(\w+))", text):
+        n = ordinals(m.group(1))
+        if n and m.group(2).casefold() in labels.split():
+            asked += n
+    return asked

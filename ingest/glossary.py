@@ -70,8 +70,11 @@ class Glossary:
         self.sha256 = sha256
         self.text = ""  # the CSV it was read from, stored beside the collection at ingest
         # (folded alias, entity id), longest first so "Grenoble-Alpes Metropole" beats "Grenoble".
+        # An alias two entities share goes to the one listed first (curated rows come first),
+        # whatever the process's hash seed.
+        order = {e.entity_id: i for i, e in enumerate(entities)}
         pairs = {(fold(name), e.entity_id) for e in entities for name in e.names}
-        self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0]))
+        self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0], order[p[1]]))
         # Names that can be split over two lines; the cleaner asks for them at every line break.
         self._multiword = [a for a, _ in self._aliases if " " in a or "-" in a]
         latin = [re.escape(a) for a, _ in self._aliases if not any(is_cjk(c) for c in a)]
@@ -85,10 +88,6 @@ class Glossary:
             parts.append("(?:" + "|".join(cjk) + ")")
         self._pattern = re.compile("|".join(parts)) if parts else None
         self._by_alias = {a: eid for a, eid in reversed(self._aliases)}
-        # A discovered Latin name was found capitalised; written in lower case ("the delegation",
-        # "EU regions") it is an ordinary word, not that name.
-        self._cased = {fold(name): name for e in entities if e.entity_id.startswith(DISCOVERED_PREFIX)
-                       for name in e.names if name[:1].isupper() and not any(is_cjk(c) for c in name)}
 
     def find(self, text: str) -> list[Mention]:
         """Every non-overlapping mention, left to right. Offsets are into `text`."""
@@ -98,10 +97,6 @@ class Glossary:
         mentions = []
         for m in self._pattern.finditer(folded):
             start, end = index[m.start()], index[m.end() - 1] + 1
-            cased = self._cased.get(m.group(0))
-            if cased and any(a[:1].isupper() and s[:1].islower()
-                             for a, s in zip(cased.split(), text[start:end].split())):
-                continue
             mentions.append(Mention(self._by_alias[m.group(0)], start, end, text[start:end]))
         return mentions
 
