@@ -99,8 +99,8 @@ def _group_ordinals(text: str, grouped: list) -> list[int]:
     """Ordinals of the question that are followed by a word of the tables' group labels."""
     labels = " ".join(r.record["group"] for r in grouped).casefold()
     asked = []
-    for m in re.finditer(r"(\S+)\s*(?=(\w+))", text):
-        n = ordinals(m.group(1))
-        if n and m.group(2).casefold() in labels.split():
-            asked += n
+    words = re.findall(r"[^\W_]+", text.casefold(), re.ASCII) or []
+    for word, following in zip(words, words[1:]):
+        if following in labels.split():
+            asked += ordinals(word)
     return asked
