@@ -475,26 +475,42 @@ def _holds_a_name(name: str, curated: Glossary) -> bool:
 
 
 def _merge_rows(rows: list[dict]) -> list[dict]:
-    """Rows that share a written form are one name (a phonetic link and a CLDR country)."""
-    merged: list[dict] = []
-    owner: dict[str, dict] = {}
-    for row in rows:
-        forms = {fold(f) for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f}
-        first = next((owner[f] for f in forms if f in owner), None)
-        if first is None:
-            merged.append(row)
-            first = row
-        else:
-            for key in ("name_en", "name_ja"):
-                if not first[key] and row[key]:
-                    first[key] = row[key]
-            extra = [f for f in [row["name_en"], row["name_ja"], *row["aliases"]]
-                     if f and f not in (first["name_en"], first["name_ja"])]
-            first["aliases"] = sorted(set(first["aliases"]) | set(extra))
-            first["docs"] = sorted(set(first["docs"]) | set(row["docs"]))[:20]
-        for f in forms:
-            owner.setdefault(f, first)
-    return merged
+    """Rows that share a written form are one name (a phonetic link, a CLDR country, the same
+    name seen alone in English): joined transitively, the earliest row giving the names."""
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        for f in (fold(f) for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f):
+            if f in owner:
+                a, b = root(owner[f]), root(i)
+                parent[max(a, b)] = min(a, b)
+            else:
+                owner[f] = i
+    merged: dict[int, dict] = {}
+    for i, row in enumerate(rows):
+        r = root(i)
+        if r not in merged:
+            merged[r] = row
+            continue
+        first = merged[r]
+        for key in ("name_en", "name_ja"):
+            if not first[key] and row[key]:
+                first[key] = row[key]
+        if first["kind"] == "name" and row["kind"] != "name":
+            first["kind"] = row["kind"]  # "country" from CLDR says more than "name"
+        if not first.get("link") and row.get("link"):
+            first["link"] = row["link"]
+        extra = [f for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f]
+        first["aliases"] = sorted((set(first["aliases"]) | set(extra)) - {first["name_en"], first["name_ja"]})
+        first["docs"] = sorted(set(first["docs"]) | set(row["docs"]))[:20]
+    return list(merged.values())
 
 
 def _ja_groups(ja_names: dict[str, dict]) -> dict[str, dict]:
