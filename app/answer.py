@@ -464,15 +464,20 @@ class Composer:
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         keys = []
         for n, row in enumerate(facts.rows, start=1):
-            names = [self.glossary.display_name(e, q.language) for e in row.record.get("entities", [])
-                     if e in self.glossary.entities]
+            held = dict.fromkeys(m.entity_id for m in self.glossary.find(" | ".join(row.record["values"].values())))
+            names = [self.glossary.display_name(e, q.language) for e in held
+                     if self.glossary.entities[e].kind != "country"]
             key = " – ".join(dict.fromkeys(names)) or next(iter(row.record["values"].values()), "")
             keys.append(f"{key} [{n}]")
         # The rows' names on the first line, in the asker's script: the list is read there.
         first = facts_line(q, facts, self.glossary) + " " + ("、" if q.language == "ja" else "; ").join(keys)
         lines, citations = [first], []
         for n, row in enumerate(facts.rows, start=1):
-            quote = sentences(row)[0].text
+            # A listed row quotes its group label too (what it was filtered by); the table's
+            # title is in the location.
+            group = row.record.get("group", "")
+            start = row.text.find(group, body_start(row)) if group else -1
+            quote = row.text[start:] if start >= 0 else sentences(row)[0].text
             citations.append(Citation(n, row, quote, 1.0))
             lines.append(f"- {quote} [{n}]")
         return Answer("\n".join(lines), q.language, False, citations, kind="facts", evidence=1.0)

@@ -37,6 +37,9 @@ class Facts:
         self.rows = [p for p in passages if p.record and p.record.get("values")]
         self.glossary = glossary
         self._words = {r.chunk_id: set(latin_tokens(" ".join(r.record["values"].values()))) for r in self.rows}
+        # The names each row holds, found with the current name table (discovered names too).
+        self._names = {r.chunk_id: {m.entity_id for m in glossary.find(" | ".join(r.record["values"].values()))}
+                       for r in self.rows}
         # The tables' own structure words (column names, group labels, titles) say which table
         # and which column a question is about, not which rows it wants.
         structure = " ".join(" ".join(r.record.get("columns", [])) + " " + r.record.get("group", "")
@@ -56,7 +59,7 @@ class Facts:
         if q.attribute:
             # "How much is the budget of X?": only a table with that column answers it.
             rows = [r for r in rows if names_attribute(q.attribute, " ".join(r.record.get("columns", [])))]
-        if q.years:
+        if q.years and any(r.record.get("start_year") for r in rows):
             rows = [r for r in rows if r.record.get("start_year") in q.years]
             description["years"] = q.years
         grouped = [r for r in rows if ordinals(r.record.get("group", ""))]
@@ -68,9 +71,14 @@ class Facts:
             if rows:
                 description["group"] = YEAR.sub("", rows[0].record["group"]).strip(" -–")
         if q.entities and not q.inherited:
-            wanted = set(q.entities)
-            rows = [r for r in rows if wanted & set(r.record.get("entities", []))]
-            description["entities"] = q.entities
+            # Rows holding every name of the question that any row holds ("EU" in a column
+            # title filters nothing; "Oita" in a cell does).
+            in_rows = set(q.entities) & set().union(*self._names.values())
+            if in_rows:
+                rows = [r for r in rows if in_rows <= self._names[r.chunk_id]]
+                description["entities"] = [e for e in q.entities if e in in_rows]
+            else:
+                rows = []
         text = q.text
         for m in reversed(self.glossary.find(text)):
             text = text[:m.start] + " " + text[m.end:]
@@ -85,6 +93,20 @@ class Facts:
             return None
         description["noun"] = asked_noun(q)
         return FactAnswer(rows, description)
+
+
+    def whole_table(self, q: Question, hits: list) -> FactAnswer | None:
+        """"List all the speakers", 登壇者を全員: every row of the table the best-ranked row belongs
+        to, when the question asks for a list or a count and names nothing to filter by."""
+        if not (q.wants_list or q.wants_count) or (q.entities and not q.inherited) or q.attribute \
+                or q.intents & {"when", "where", "who"}:
+            return None
+        best = next((h.passage for h in hits[:3] if h.passage.chunk_id in self._names), None)
+        if best is None:
+            return None
+        table = (best.doc, best.record.get("table"))
+        rows = [r for r in self.rows if (r.doc, r.record.get("table")) == table]
+        return FactAnswer(rows, {"table": best.record.get("table", ""), "noun": asked_noun(q)})
 
 
 def asked_noun(q: Question) -> str:

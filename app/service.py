@@ -147,7 +147,7 @@ class Assistant:
         retrieved = time.perf_counter()
         answer: Answer | None = None
         if not unknown:
-            facts = state.facts.match(q)
+            facts = state.facts.match(q) or state.facts.whole_table(q, hits)
             if facts is not None and q.entities and all(r.language != q.language for r in facts.rows):
                 # Table rows in another language than the asker's: a passage in the asker's own
                 # language that names every subject and answers well enough is the readable answer.
