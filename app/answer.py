@@ -17,7 +17,8 @@ from .facts import FactAnswer
 from .question import YEAR, Question, names_attribute, ordinals
 from .retrieve import Hit, Passage
 
-SENTENCE_PATTERN = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|$)")
+# A sentence ends at its punctuation or at the end of its line (list items, lines of a table).
+SENTENCE_PATTERN = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|(?=\n)|$)")
 
 
 @dataclass
@@ -154,7 +155,6 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str])
 
 _DIGIT = re.compile(r"[0-9０-９]")
 _JA_DATE = re.compile(r"[0-9０-９]{1,4}\s*[年月日]|[0-9０-９]{1,2}/[0-9０-９]{1,2}")
-_TWO_CAPITALS = re.compile(r"\b[A-Z][a-zà-ÿ'’-]+\s+[A-Z][a-zà-ÿ'’-]+")
 
 
 @lru_cache(maxsize=None)
@@ -167,10 +167,14 @@ def _carry_patterns() -> dict:
     month = re.compile(r"\b(" + "|".join(sorted(months, key=len, reverse=True)) + r")\b")
     v_en, v_ja = vocabulary("en"), vocabulary("ja")
     numbers = re.compile(r"\b(" + "|".join(v_en.get("number_words", [])) + r")\b", re.I)
-    titles_en = re.compile(r"\b(" + "|".join(v_en.get("person_titles", [])) + r")\b\.?\s+[A-Z]|"
-                           r"[A-Z][\w'’-]+,?\s+(" + "|".join(v_en.get("person_titles", [])) + r")\b", re.I)
+    # "The Mayor" is not a name: a capitalised function word does not start one.
+    not_name = r"(?!(?:" + "|".join(w.capitalize() for w in v_en.get("question_words", [])) + r")\b)"
+    titles = "|".join(v_en.get("person_titles", []))
+    titles_en = re.compile(rf"\b(?i:{titles})\b\.?\s+{not_name}[A-Z]|\b{not_name}[A-Z][\w'’-]+,?\s+(?i:{titles})\b")
+    two_capitals = re.compile(rf"\b{not_name}[A-Z][a-zà-ÿ'’-]+\s+{not_name}[A-Z][a-zà-ÿ'’-]+")
     titles_ja = re.compile("(" + "|".join(map(re.escape, v_ja.get("person_titles", []))) + ")")
-    return {"month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja}
+    return {"month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja,
+            "two_capitals": two_capitals}
 
 
 def carries(kind: str, text: str, glossary: Glossary) -> bool:
@@ -185,7 +189,7 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
     kinds = {m_kind for m_kind in (glossary.entities[m.entity_id].kind for m in glossary.find(text))}
     if kind == "person":
         return "person" in kinds or bool(c["titles_ja"].search(text) or c["titles_en"].search(text)
-                                         or _TWO_CAPITALS.search(text))
+                                         or c["two_capitals"].search(text))
     if kind == "place":
         return bool(kinds & {"city", "region", "country", "name"})
     return True
@@ -383,14 +387,16 @@ class Composer:
             return bool(about & set(q.entities))
         return True
 
-    def compose(self, q: Question, qvec: list[float], hits: list[Hit]) -> Answer | None:
+    def compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit] = ()) -> Answer | None:
         """The extractive answer; an answer saying the asked attribute is not stated; or None when
         no sentence is good enough (abstain)."""
         top = [h for h in hits if h.coverage == hits[0].coverage][: self.max_passages + 2] if hits else []
         if q.attribute and hits:
             # "What is the budget of X?": passages about X are not evidence of its budget; only a
-            # sentence stating it is, wherever it ranked.
-            stating = [h for h in hits if any(self.states_attribute(q, s) for s in sentences(h.passage))]
+            # sentence stating it is, wherever it ranked (`extra`: the subject's passages that
+            # name the attribute, from the retriever).
+            pool = hits + [h for h in extra if all(h.passage.chunk_id != k.passage.chunk_id for k in hits)]
+            stating = [h for h in pool if any(self.states_attribute(q, s) for s in sentences(h.passage))]
             if not stating:
                 return Answer(not_stated_text(q, self.glossary), q.language, True, [], hits, kind="abstained")
             top = stating + [h for h in top if h not in stating]

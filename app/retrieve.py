@@ -14,7 +14,7 @@ from ingest.store import Store
 from ingest.structure import SECTION_JOINER
 
 from .lexical import LexicalIndex
-from .question import Question
+from .question import Question, names_attribute
 
 RRF_K = 60  # the usual reciprocal-rank constant; fusion is by rank, so scales do not matter
 ENTITY_CANDIDATES = 200  # passages naming the question's subject that are scored per question
@@ -126,6 +126,22 @@ class Retriever:
                 if len(kept) == k:
                     break
         return kept
+
+    def attribute_passages(self, q: Question, limit: int = 50) -> list[Hit]:
+        """Passages naming the question's subject and the attribute it asks for ("Mayor",
+        市長), wherever they rank: whether the documents state it is decided on all of them."""
+        if not q.attribute or not q.entities:
+            return []
+        named = sorted({i for e in q.entities for i in self.by_entity.get(e, ())})
+        out = []
+        for i in named:
+            p = self.passages[i]
+            if names_attribute(q.attribute, p.text):
+                coverage = len(p.entities & set(q.entities)) / len(q.entities)
+                out.append(Hit(p, 0.0, 0.0, coverage, 0.0))
+                if len(out) == limit:
+                    break
+        return out
 
     def unknown_names(self, q: Question, names: list[str]) -> list[str]:
         """Names in the question that occur nowhere in the documents (e.g. a city not in the
