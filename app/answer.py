@@ -474,9 +474,10 @@ class Composer:
             names = [self.glossary.display_name(e, q.language) for e in held
                      if self.glossary.entities[e].kind != "country"]
             key = " – ".join(dict.fromkeys(names)) or next(iter(row.record["values"].values()), "")
-            keys.append(f"{key} [{n}]")
+            if key and any(is_cjk(c) for c in key) == (q.language == "ja"):
+                keys.append(f"{key} [{n}]")  # only what reads in the asker's script
         # The rows' names on the first line, in the asker's script: the list is read there.
-        first = facts_line(q, facts, self.glossary) + " " + ("、" if q.language == "ja" else "; ").join(keys)
+        first = " ".join([facts_line(q, facts, self.glossary)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
         lines, citations = [first], []
         for n, row in enumerate(facts.rows, start=1):
             # A listed row quotes its group label too (what it was filtered by); the table's

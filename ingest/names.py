@@ -45,7 +45,26 @@ def discover(text: str) -> dict:
     """The names one document contains, JSON-ready (stored in its manifest record, so an
     unchanged document is never read again to rebuild the table)."""
     return {"en": discover_en(text), "ja": discover_ja(text), "pairs": side_by_side(text),
-            "countries": countries_in(text)}
+            "countries": countries_in(text), "acronyms": acronyms_in(text)}
+
+
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+
+
+def acronyms_in(text: str) -> list[list[str]]:
+    """[long form, acronym] where a document spells an acronym out: capitalised words, with
+    the short function words a name may hold (vocabulary: name_connectors), whose initials
+    make an acronym the document also uses ("International Urban and Regional Cooperation" /
+    "IURC")."""
+    connectors = "|".join(vocabulary("en").get("name_connectors", []))
+    out = []
+    for short in sorted(set(_ACRONYM.findall(text))):
+        parts = [rf"{c}[\w'’-]*" for c in short]
+        pattern = r"\b" + rf"(?:\s+(?:{connectors}))*\s+".join(parts) + r"\b"
+        m = re.search(pattern, text)
+        if m and " " in m.group(0):
+            out.append([" ".join(m.group(0).split()), short])
+    return out
 
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
@@ -385,6 +404,7 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
     ja_names: dict[str, dict] = {}
     pairs: dict[tuple[str, str], str] = {}
     codes: set[str] = set()
+    acronyms: dict[str, str] = {}
     for doc, result in sorted(found.items()):
         for name, info in result.get("en", {}).items():
             if info["inside"] == 0 and (" " not in name or info["count"] < 2):
@@ -402,6 +422,8 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
         for en, ja in result.get("pairs", []):
             pairs.setdefault((en, ja), doc)
         codes.update(result.get("countries", []))
+        for long, short in result.get("acronyms", []):
+            acronyms.setdefault(long, short)
     rows: list[dict] = []
     linked_en: dict[str, str] = {}  # English name -> the Japanese group it joined
     groups = _ja_groups(ja_names)
@@ -443,7 +465,15 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
                          group["docs"], group.get("link")))
     for en, info in en_names.items():
         if en not in linked_en:
-            rows.append(_row("name", en, "", [], info["docs"], None))
+            # "International Urban and Regional Cooperation" and "IURC" are one name when both
+            # occur: the long form joins its acronym's row.
+            short = acronyms.get(en) or acronym(en)
+            aliases = [short] if short != en and short in en_names else []
+            rows.append(_row("name", en, "", aliases, info["docs"],
+                             Link(en, "", 0.9, f"acronym {short}") if aliases else None))
+    for long, short in sorted(acronyms.items()):
+        if long not in en_names:  # spelled out with "and", "of": not a capitalised run
+            rows.append(_row("name", short, "", [long], [], Link(long, "", 0.9, f"acronym {short}")))
     for code in sorted(codes):
         t = _territories()[code]
         rows.append(_row("country", t["en"], t["ja"], t["adjectives_en"] + t["languages_ja"], ["CLDR"],
@@ -468,6 +498,14 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
             table_rows.append(row)
         report.names.append(row)
     return _glossary(curated, table_rows, aliases_for_curated), report
+
+
+def acronym(name: str) -> str:
+    """Initials of a multi-word name's capitalised words: "European Union" -> "EU"."""
+    words = name.replace("-", " ").split()
+    if len(words) < 2:
+        return name
+    return "".join(w[0] for w in words if w[:1].isupper())
 
 
 def _holds_a_name(name: str, curated: Glossary) -> bool:
