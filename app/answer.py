@@ -363,18 +363,6 @@ class Composer:
                 span.score += ATTRIBUTE_BONUS
         return spans
 
-    def _adds_to(self, q: Question, passage: Passage, chosen: list[list[Span]]) -> bool:
-        """Whether a passage in the other language adds to the quotes chosen so far: it names a
-        subject of the question they do not, or carries a value asked for that they lack."""
-        said = " ".join(s.text for spans in chosen for s in spans)
-        said_names = {m.entity_id for m in self.glossary.find(said)}
-        own = {m.entity_id for m in self.glossary.find(passage.text)}
-        if (own - said_names) & set(q.entities):
-            return True
-        values = [INTENT_VALUES[i] for i in q.intents if i in INTENT_VALUES]
-        return any(carries(v, passage.text, self.glossary) and not carries(v, said, self.glossary)
-                   for v in values)
-
     def states_attribute(self, q: Question, span: Span) -> bool:
         """The sentence names the asked attribute (in either language), carries a value of its
         kind, and is about the question's subject (named in it or in its section)."""
@@ -417,11 +405,11 @@ class Composer:
         if own_language and own_language[0] is not ranked[0]:
             ranked.remove(own_language[0])
             ranked.insert(0, own_language[0])
+        values = [INTENT_VALUES[i] for i in sorted(q.intents) if i in INTENT_VALUES]
         chosen = [ranked[0].passage]
         for s in ranked[1:]:
             if len(chosen) >= self.max_passages:
                 break
-            values = [INTENT_VALUES[i] for i in q.intents if i in INTENT_VALUES]
             answered = values and chosen[0].language in (q.language, "mixed") and all(
                 carries(v, _content(ranked[0]), self.glossary) for v in values)
             if s.passage.language != chosen[0].language and q.entities and not answered:
@@ -440,6 +428,12 @@ class Composer:
             keep = sorted(own, key=lambda s: -s.score)[: self.per_passage]
             keep = sorted((s for s in keep if s.score >= max(floor, top_score - 0.1)),
                           key=lambda s: s.start)
+            if values and not any(all(carries(v, _content(k), self.glossary) for v in values) for k in keep):
+                # The passage's best sentence does not carry the date (number, place, person)
+                # asked for: its best sentence that does is quoted too.
+                carrying = [s for s in own if all(carries(v, _content(s), self.glossary) for v in values)]
+                if carrying:
+                    keep = sorted(keep + [max(carrying, key=lambda s: s.score)], key=lambda s: s.start)
             keep = _complete_lead_ins(keep, own)
             label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
             parts = [label] if label else []
