@@ -10,7 +10,7 @@ import numpy as np
 
 from functools import lru_cache
 
-from ingest.glossary import Glossary, is_cjk
+from ingest.glossary import DISCOVERED_PREFIX, Glossary, is_cjk
 from ingest.names import vocabulary
 
 from .facts import FactAnswer
@@ -210,7 +210,9 @@ def subject_line(q: Question, glossary: Glossary) -> str:
         e = glossary.entities[entity_id]
         if q.language == "ja":
             # The name as the asker wrote it, when written in Japanese (大阪市, not 大阪府).
-            surface = asked.get(entity_id, "")
+            # A discovered name as the asker wrote it (大阪市, not the 大阪府 it was grouped with);
+            # a curated one as the curators wrote it.
+            surface = asked.get(entity_id, "") if entity_id.startswith(DISCOVERED_PREFIX) else ""
             names.append(surface if any(is_cjk(ch) for ch in surface) else (e.name_ja or e.name_en))
         else:
             country = glossary.entities.get(e.country)
@@ -266,7 +268,8 @@ def abstain_text(q: Question, glossary: Glossary, unknown: list[str]) -> str:
 def not_stated_text(q: Question, glossary: Glossary) -> str:
     """'The documents do not state the budget of Nagoya and Turin.' / 資料には…の予算の記載がありません。"""
     w = wording(q.language)
-    subject = subject_line(q, glossary).rstrip(":") if q.entities else ""
+    subject = subject_line(q, glossary).rstrip(":") if q.entities else \
+        ("・" if q.language == "ja" else ", ").join(q.other_names)
     if q.language == "ja" and subject.endswith(w.get("about", "\0")):
         subject = subject[: -len(w["about"])]
     of = w["of_subject"].format(subject=subject) if subject else ""
@@ -370,9 +373,12 @@ class Composer:
             return False
         if q.attribute_value and not carries(q.attribute_value, span.text, self.glossary):
             return False
+        where = span.text + " " + span.passage.section
         if q.entities:
-            about = {m.entity_id for m in self.glossary.find(span.text + " " + span.passage.section)}
+            about = {m.entity_id for m in self.glossary.find(where)}
             return bool(about & set(q.entities))
+        if q.other_names:  # "the mayor of X", X in the documents but not in the name table
+            return any(name.casefold() in where.casefold() for name in q.other_names)
         return True
 
     def compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit] = ()) -> Answer | None:
@@ -454,8 +460,10 @@ class Composer:
             if c.passage.language in (q.language, "mixed"):
                 continue
             skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
-            quote = c.quote.split(" | ", 1)[-1] if c.passage.kind == "table_row" else c.quote
-            values = [v for v in stated_values(quote, q.language, self.glossary, skip) if v not in seen]
+            # A row's column titles ("EU city") are not what it says: its cells are.
+            said = "; ".join(c.passage.record["values"].values()) \
+                if c.passage.kind == "table_row" and c.passage.record else c.quote
+            values = [v for v in stated_values(said, q.language, self.glossary, skip) if v not in seen]
             seen.update(values)
             if values:
                 out.append(("、" if q.language == "ja" else ", ").join(values[:MAX_STATED]) + f" [{c.n}]")

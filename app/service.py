@@ -142,6 +142,7 @@ class Assistant:
             names = [] if self.tokenizer != "sudachi" else [
                 name for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
         unknown = state.retriever.unknown_names(q, names)
+        q.other_names = [n for n in names if n not in unknown]
         vector = self.embeddings.embed_query(q.retrieval_text)
         hits = state.retriever.search(q, vector, k)
         retrieved = time.perf_counter()
