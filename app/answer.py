@@ -291,6 +291,7 @@ def _merge_adjacent(spans: list[Span]) -> list[Span]:
 # Score added to a sentence that carries what is asked, matches (or, negative, contradicts) the
 # question's ordinal, or states the asked attribute. Measured on the unseen split's dev half.
 INTENT_BONUS = 0.15
+COVERAGE_BONUS = 0.05  # times the share of the question's names a sentence names
 MAX_STATED = 6  # values stated on the first line from other-language quotes
 ORDINAL_BONUS = 0.15
 ATTRIBUTE_BONUS = 0.3
@@ -353,7 +354,7 @@ class Composer:
             mentioned = {m.entity_id for m in self.glossary.find(span.text)}
             coverage = len(mentioned & wanted) / len(wanted) if wanted else 0.0
             overlap = len(q_tokens & set(self.tokenize(span.text)))
-            span.score = float(sim) + 0.05 * coverage + 0.08 * min(overlap, 3)
+            span.score = float(sim) + COVERAGE_BONUS * coverage + 0.08 * min(overlap, 3)
             # The sentence carries what is asked: a date for when, a number for how many ...
             span.score += sum(INTENT_BONUS for v in values if carries(v, _content(span), self.glossary))
             if q.ordinals:
@@ -362,6 +363,11 @@ class Composer:
                 own = ordinals(span.text) or ordinals(span.passage.section.split(" › ")[-1])
                 if own:
                     span.score += ORDINAL_BONUS if set(own) & set(q.ordinals) else -ORDINAL_BONUS
+            if q.years:
+                # "in June 2023": a sentence dated another year is about something else.
+                own_years = YEAR.findall(_content(span))
+                if own_years and not set(own_years) & set(q.years):
+                    span.score -= ORDINAL_BONUS
             if q.attribute and self.states_attribute(q, span):
                 span.score += ATTRIBUTE_BONUS
         return spans

@@ -59,8 +59,10 @@ class Facts:
         if q.attribute:
             # "How much is the budget of X?": only a table with that column answers it.
             rows = [r for r in rows if names_attribute(q.attribute, " ".join(r.record.get("columns", [])))]
-        if q.years and any(r.record.get("start_year") for r in rows):
-            rows = [r for r in rows if r.record.get("start_year") in q.years]
+        rows = self._tables_asked(q, rows)
+        started = [r for r in rows if r.record.get("start_year") in q.years] if q.years else []
+        if started:  # rows that start in the year asked; a year no row starts in filters nothing
+            rows = started
             description["years"] = q.years
         grouped = [r for r in rows if ordinals(r.record.get("group", ""))]
         asked = _group_ordinals(q.text, grouped)
@@ -71,14 +73,16 @@ class Facts:
             if rows:
                 description["group"] = YEAR.sub("", rows[0].record["group"]).strip(" -–")
         if q.entities and not q.inherited:
-            # Rows holding every name of the question that any row holds ("EU" in a column
-            # title filters nothing; "Oita" in a cell does).
-            in_rows = set(q.entities) & set().union(*self._names.values())
-            if in_rows:
-                rows = [r for r in rows if in_rows <= self._names[r.chunk_id]]
-                description["entities"] = [e for e in q.entities if e in in_rows]
-            else:
-                rows = []
+            # Rows holding every name of the question that these rows hold ("EU" in a column
+            # title filters nothing; "Oita" in a cell does); failing that, the rows holding its
+            # most specific name.
+            in_rows = set(q.entities) & set().union(set(), *(self._names[r.chunk_id] for r in rows))
+            every = [r for r in rows if in_rows and in_rows <= self._names[r.chunk_id]]
+            if not every and in_rows:
+                rarest = min(in_rows, key=lambda e: sum(e in self._names[r.chunk_id] for r in rows))
+                every, in_rows = [r for r in rows if rarest in self._names[r.chunk_id]], {rarest}
+            rows = every
+            description["entities"] = [e for e in q.entities if e in in_rows]
         text = q.text
         for m in reversed(self.glossary.find(text)):
             text = text[:m.start] + " " + text[m.end:]
@@ -94,6 +98,23 @@ class Facts:
         description["noun"] = asked_noun(q)
         return FactAnswer(rows, description)
 
+
+    def _tables_asked(self, q: Question, rows: list) -> list:
+        """When rows come from several tables, those of the tables whose own words (title,
+        column names) the question uses most ("regions" for a table with an "EU region" column)."""
+        tables: dict[tuple, list] = {}
+        for r in rows:
+            tables.setdefault((r.doc, r.record.get("table", "")), []).append(r)
+        if len(tables) < 2:
+            return rows
+        asked = set(latin_tokens(q.text))
+        overlap = {key: len(asked & set(latin_tokens(" ".join(members[0].record.get("columns", []))
+                                                     + " " + key[1].split(" › ")[-1])))
+                   for key, members in tables.items()}
+        best = max(overlap.values())
+        if best == 0:
+            return rows
+        return [r for key, members in tables.items() if overlap[key] == best for r in members]
 
     def whole_table(self, q: Question, hits: list) -> FactAnswer | None:
         """"List all the speakers", 登壇者を全員: every row of the table the best-ranked row belongs

@@ -154,7 +154,8 @@ class Assistant:
                 # language that names every subject and answers well enough is the readable answer.
                 prose = state.composer.compose(q, vector, hits)
                 if prose is not None and prose.citations and prose.citations[0].passage.language == q.language and \
-                        hits and hits[0].coverage == 1.0:
+                        hits and hits[0].coverage == 1.0 and \
+                        all(y in prose.citations[0].quote for y in q.years):  # about the year asked
                     facts, answer = None, prose
             if facts is not None:
                 answer = state.composer.facts(q, facts)
