@@ -77,7 +77,7 @@ MAX_NAME_WORDS = 5
 def discover_en(text: str) -> dict[str, dict]:
     """Runs of capitalised Latin words that name something: {name: {"kind", "count"}}."""
     words = vocabulary("en")
-    prefixes, not_names = set(words["name_prefixes"]), set(words["not_names"]) | _calendar_words()
+    prefixes, not_names = set(words["name_prefixes"]), set(words["not_names"]) | calendar_words()
     lowered = _lowercase_words(text)
     found: dict[str, dict] = {}
     for line in text.splitlines():
@@ -137,7 +137,7 @@ def _lowercase_words(text: str) -> set[str]:
 
 
 @lru_cache(maxsize=1)
-def _calendar_words() -> frozenset[str]:
+def calendar_words() -> frozenset[str]:
     from babel import Locale
 
     en = Locale("en")
