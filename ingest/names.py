@@ -264,6 +264,10 @@ def side_by_side(text: str) -> list[list[str]]:
     return [p for i, p in enumerate(pairs) if p not in pairs[:i]]
 
 
+# UN M.49 codes of the continents CLDR names (Africa, Oceania, Americas, Asia, Europe).
+CONTINENTS = ("002", "009", "019", "142", "150")
+
+
 @lru_cache(maxsize=1)
 def _territories() -> dict[str, dict]:
     """CLDR country names in English and Japanese, with their official languages' names (an
@@ -274,13 +278,22 @@ def _territories() -> dict[str, dict]:
     en, ja = Locale("en"), Locale("ja")
     out = {}
     for code, name in en.territories.items():
-        if not (len(code) == 2 and code.isalpha()) or code not in ja.territories:
+        if not (len(code) == 2 and code.isalpha() or code in CONTINENTS) or code not in ja.territories:
             continue
         languages = list(get_official_languages(code, de_facto=True))[:1]
         out[code] = {"en": name, "ja": ja.territories[code],
                      "adjectives_en": [en.languages[lang] for lang in languages if lang in en.languages],
                      "languages_ja": [ja.languages[lang] for lang in languages if lang in ja.languages]}
     return out
+
+
+@lru_cache(maxsize=1)
+def _cldr_cities() -> dict[str, str]:
+    """English -> Japanese names of the cities CLDR names time zones after (Prague -> プラハ)."""
+    from babel import Locale
+
+    return {zone.rsplit("/", 1)[-1].replace("_", " "): data["city"]
+            for zone, data in Locale("ja").time_zones.items() if data.get("city")}
 
 
 @lru_cache(maxsize=1)
@@ -425,6 +438,7 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
         for long, short in result.get("acronyms", []):
             acronyms.setdefault(long, short)
     rows: list[dict] = []
+    suffixes = vocabulary("ja")["place_suffixes"]
     linked_en: dict[str, str] = {}  # English name -> the Japanese group it joined
     groups = _ja_groups(ja_names)
     candidates: list[tuple[float, str, str, str]] = []
@@ -435,8 +449,13 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
             groups[ja] = {"forms": [ja], "docs": [doc], "kind": "name", "reading": "", "name": ja, "count": 1}
         en_names.setdefault(en, {"docs": [doc], "count": 1})
         candidates.append((1.0, en, base, f"written side by side in {doc}"))
+    cities = _cldr_cities() if link else {}
     for base, group in groups.items() if link else ():
         for en in en_names:
+            ja = cities.get(en)
+            if ja and any(f == ja or f.startswith(ja) and f[len(ja):] in suffixes for f in group["forms"]):
+                candidates.append((1.0, en, base, f"CLDR city names: {en} = {ja}"))
+                continue
             score, why = link_score(en, group["reading"])
             if score:
                 candidates.append((score, en, base, why))
@@ -476,7 +495,8 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
             rows.append(_row("name", short, "", [long], [], Link(long, "", 0.9, f"acronym {short}")))
     for code in sorted(codes):
         t = _territories()[code]
-        rows.append(_row("country", t["en"], t["ja"], t["adjectives_en"] + t["languages_ja"], ["CLDR"],
+        rows.append(_row("region" if code in CONTINENTS else "country", t["en"], t["ja"],
+                         t["adjectives_en"] + t["languages_ja"], ["CLDR"],
                          Link(t["en"], t["ja"], 1.0, "CLDR territory names")))
     rows = _merge_rows(rows)
     table_rows, aliases_for_curated = [], {}
