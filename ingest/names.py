@@ -110,7 +110,19 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
     single = len(run) == 1
     key = name.casefold()
     if not single and _holds_a_country(run):
-        return  # "Turku Finland Urban-rural": names side by side (a flattened table), not one name
+        # "Yokohama Frankfurt Germany Carbon ...": cells of a flattened table row, not one name;
+        # the words before the country are names of their own (a cell is not a sentence opener).
+        words, countries = [m.group(0) for m in run], _country_names_en()
+        country = next(i for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+                       if fold(" ".join(words[i:j])) in countries)
+        for m in run[:country]:
+            word = m.group(0).strip(".'’-")
+            if len(word) > 1 and word.casefold() not in not_names and word.casefold() not in lowered \
+                    and word.casefold() not in prefixes:
+                entry = found.setdefault(word, {"kind": "name", "count": 0, "inside": 0})
+                entry["count"] += 1
+                entry["inside"] += 1
+        return
     if single and (key in not_names or key in lowered or (name.isupper() and len(name) <= 2)):
         return
     before = line[:run[0].start()].rstrip()
