@@ -34,9 +34,9 @@ def write_results() -> None:
     for r in ordered:
         reingest = f"{r['reingest_s']} / {r['reingest_wall_s']}" if "reingest_s" in r else "–"
         lines.append(f"| {r['date']} | {r['size']:,} | {r['system']} | {r['store']} | {r['passages']:,} | "
-                     f"{r['ingest_s']} | {r['ingest_per_s']} | {reingest} | {r['load_seconds']}"
+                     f"{r['ingest_s']} | {r['ingest_per_s']} | {reingest} | {r.get('load_seconds', '–')}"
                      f"{' (incl. its ingest)' if r['system'] == 'naive' else ''} | "
-                     f"{r['ask_p50_ms']} | {r['ask_p95_ms']} | {r['peak_rss_mb']} |")
+                     f"{r.get('ask_p50_ms', '–')} | {r.get('ask_p95_ms', '–')} | {r.get('peak_rss_mb', '–')} |")
     lines += ["", "Targets: ingest ≥ 150 passages/s; unchanged re-ingest of 10k ≤ 5 s; ask p95 ≤ 150 ms "
               "at 100k (embedded); serving process ≤ 1.5 GB RSS at 100k. The serving RSS is the `iurc` "
               "process only (with a Chroma server, the server holds the vectors in its own process).",
@@ -84,7 +84,7 @@ def _plot(rows: list[dict]) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    for key in sorted({(r["system"], r["store"]) for r in rows}):
+    for key in sorted({(r["system"], r["store"]) for r in rows if "ask_p95_ms" in r}):
         series = sorted((r for r in rows if (r["system"], r["store"]) == key), key=lambda r: r["passages"])
         xs = [r["passages"] for r in series]
         ax.plot(xs, [r["ask_p95_ms"] for r in series], marker="o", label=f"{key[0]} ({key[1]}) p95")

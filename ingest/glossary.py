@@ -5,6 +5,7 @@ import csv
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 # Entity ids of names discovered in the documents (ingest/names.py), not typed in by staff.
@@ -118,12 +119,19 @@ class Glossary:
 
 def _fold_with_index(text: str) -> tuple[str, list[int]]:
     """Fold character by character, keeping for each folded char its source index."""
+    if text.isascii():  # the common case: folding is lower-casing, one char for one
+        return text.lower(), list(range(len(text)))
     out, index = [], []
     for i, ch in enumerate(text):
-        for f in fold(ch):
+        for f in _fold_char(ch):
             out.append(f)
             index.append(i)
     return "".join(out), index
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    return fold(ch)
 
 
 class GlossaryError(ValueError):

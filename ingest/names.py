@@ -177,7 +177,7 @@ def discover_ja(text: str) -> dict[str, dict]:
             m = tokens[i]
             pos = m.part_of_speech()
             surface = m.surface()
-            if not any(is_cjk(c) for c in surface):
+            if not _CJK.search(surface):
                 i += 1  # a Latin word in Japanese text is found by the English side
                 continue
             katakana = _katakana(surface) and len(surface) >= 2
@@ -256,10 +256,14 @@ def _add_ja(found: dict, name: str, kind: str, reading: str) -> None:
     entry["count"] += 1
 
 
+# The characters is_cjk accepts, as one class: a regex search beats a per-character loop.
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u31f0-\u31ff々〆ヵヶー]")
+
+
 def _japanese_runs(text: str):
     """The document's Japanese text in pieces sudachi accepts (it refuses very long input)."""
     for line in text.splitlines():
-        if any(is_cjk(c) for c in line):
+        if _CJK.search(line):
             for start in range(0, len(line), 4000):
                 yield line[start:start + 4000]
 
@@ -309,25 +313,34 @@ def _cldr_cities() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _territory_pattern():
-    forms = {}
+def _territory_forms() -> tuple[dict[str, str], dict[str, str], int]:
+    """Country names by form: Latin forms (casefolded), Japanese forms, most words in a Latin one."""
+    latin, cjk = {}, {}
     for code, t in _territories().items():
         for form in [t["en"], t["ja"]]:
-            forms.setdefault(form.casefold(), code)
-    latin = [re.escape(f) for f in forms if not any(is_cjk(c) for c in f)]
-    cjk = [re.escape(f) for f in forms if any(is_cjk(c) for c in f)]
-    # Latin names between non-letters; katakana names not inside a longer katakana word
-    # ("マリ" is not in "マリーナ").
-    pattern = r"(?<![a-z])(?:" + "|".join(sorted(latin, key=len, reverse=True)) + r")(?![a-z])|" + \
-        r"(?<![\u30a0-\u30ff])(?:" + "|".join(sorted(cjk, key=len, reverse=True)) + r")(?![\u30a0-\u30ff])"
-    return re.compile(pattern), forms
+            (cjk if _CJK.search(form) else latin).setdefault(form.casefold(), code)
+    return latin, cjk, max(len(f.split()) for f in latin)
+
+
+_LATIN_WORD = re.compile(r"[a-zà-ÿ][a-zà-ÿ'’.-]*")
+_KATAKANA_RUN = re.compile("[\u30a0-\u30ff]+")
 
 
 def countries_in(text: str) -> list[str]:
-    pattern, forms = _territory_pattern()
+    """CLDR countries a text names. Latin names are looked up as runs of up to a few words and
+    must stand alone; a katakana name must be a whole katakana word ("マリ" is not in "マリーナ");
+    a name with kanji (日本) is found anywhere."""
+    latin, cjk, most = _territory_forms()
     # casefold, not fold: the whole document folded character by character costs more than the
     # few country names with diacritics (Côte d'Ivoire) are worth.
-    return sorted({forms[m.group(0)] for m in pattern.finditer(text.casefold())})
+    folded = text.casefold()
+    words = [m.group(0).strip(".'’-") for m in _LATIN_WORD.finditer(folded)]
+    codes = {latin[" ".join(words[i:i + n])] for i in range(len(words)) for n in range(1, most + 1)
+             if " ".join(words[i:i + n]) in latin}
+    runs = set(_KATAKANA_RUN.findall(text))
+    codes |= {code for form, code in cjk.items()
+              if (form in runs if _katakana(form) else form in text)}
+    return sorted(codes)
 
 
 # --- linking and the table -----------------------------------------------------------------------

@@ -156,7 +156,7 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
     cleaned = clean(source, glossary)
     # The document's own names (discovered, linked across its scripts) join the curated ones for
     # its structure: a table whose rows start with names nobody listed is still a table.
-    found_names = names.discover(cleaned.text)
+    found_names = names.discover(cleaned.text) if settings.get("name_discovery") == "on" else {}
     local, _ = names.build_table(glossary, {found.doc: found_names}, settings.get("name_link_threshold"),
                                  link=False)
     chunks = chunk(structure(cleaned, local), chunk_size)

@@ -42,6 +42,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("min_named_sentence_score", 0.06, "The same threshold for questions that name a "
                 "programme city, country or body found in the documents (calibrated likewise).",
                 minimum=None),
+        Setting("name_discovery", "on", "Discover names in every document at ingest (off: only "
+                "the curated glossary names things; for measuring what discovery costs).", ("on", "off")),
         Setting("name_link_threshold", 0.7, "Confidence at or above which a discovered English name "
                 "and a Japanese name are linked as one (below it the link is only a suggestion, "
                 "`iurc names --suggest`).", minimum=0),
