@@ -69,10 +69,18 @@ def _join_mode(prev: CleanLine, nxt: CleanLine, glossary: Glossary | None) -> st
         return None
     if glossary is not None and _splits_a_name(a, b, glossary):
         return " "
+    if _HYPHENATED_NAME_END.search(a) and _LONE_CAPITALISED.match(b):
+        # "Grenoble-Alpes" / "Metropole": a hyphenated name wrapped by the layout of a slide or
+        # table cell continues with the one capitalised word on the next line.
+        return " "
     last_word = a.split()[-1].casefold() if a.split() else ""
     if first.islower() or last == "," or last_word in _CONNECTORS:
         return " "
     return None
+
+
+_HYPHENATED_NAME_END = re.compile(r"(?:^|\s)[A-Z][^\W\d_]+-[A-Z][^\W\d_]*$")
+_LONE_CAPITALISED = re.compile(r"^[A-Z][^\W\d_]{1,24}$")
 
 
 def _cjk_share(text: str) -> float:
