@@ -76,6 +76,7 @@ class Retriever:
             for entity_id in p.entities:
                 self.by_entity.setdefault(entity_id, []).append(i)
         self.present_entities = set(self.by_entity)
+        self._reading_index: dict[str, set[str]] | None = None  # built on first use
         self.signature = (store.count(), len(self.passages))
 
     def query_tokens(self, q: Question) -> list[str]:
@@ -126,6 +127,23 @@ class Retriever:
                 if len(kept) == k:
                     break
         return kept
+
+    def by_reading(self, ja_name: str) -> str | None:
+        """The entity whose English name sounds like this Japanese name's reading, if exactly one
+        named in the documents does."""
+        from ingest.names import phonetic_key, reading_key
+
+        if self._reading_index is None:
+            index: dict[str, set[str]] = {}
+            for eid in self.present_entities:
+                e = self.glossary.entities[eid]
+                for name in [e.name_en, *e.aliases]:
+                    if name and name.isascii():
+                        index.setdefault(phonetic_key(name), set()).add(eid)
+            self._reading_index = index
+        key = reading_key(ja_name)
+        found = self._reading_index.get(key, set()) if len(key) >= 3 else set()
+        return next(iter(found)) if len(found) == 1 else None
 
     def attribute_passages(self, q: Question, limit: int = 50) -> list[Hit]:
         """Passages naming the question's subject and the attribute it asks for ("Mayor",

@@ -141,6 +141,13 @@ class Assistant:
             known = [(m.start, m.end) for m in state.glossary.find(q.text)]
             names = [] if self.tokenizer != "sudachi" else [
                 name for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
+            # A Japanese name the table lacks, whose reading is an English name it has (生駒 ->
+            # Ikoma): that name, as if the question had spelled it.
+            for name in list(names):
+                entity = state.retriever.by_reading(name)
+                if entity and entity not in q.entities:
+                    q.entities.append(entity)
+                    names.remove(name)
         unknown = state.retriever.unknown_names(q, names)
         q.other_names = [n for n in names if n not in unknown]
         vector = self.embeddings.embed_query(q.retrieval_text)

@@ -394,6 +394,20 @@ def hepburn(katakana: str, person: bool = False) -> str:
     return " ".join(words)
 
 
+def reading_key(ja_name: str) -> str:
+    """The phonetic key of a Japanese name's reading, its place suffix left out (生駒市 -> ikoma):
+    what an English spelling of the name is compared with."""
+    reading = "".join(m.reading_form() for m in _tokenizer().tokenize(ja_name))
+    for suffix, info in sorted(vocabulary("ja")["place_suffixes"].items(), key=lambda kv: -len(kv[0])):
+        if ja_name.endswith(suffix) and len(ja_name) > len(suffix):
+            for r in info["readings"]:
+                if reading.endswith(r):
+                    reading = reading[: -len(r)]
+                    break
+            break
+    return phonetic_key(romaji(reading)) if _katakana(reading) else ""
+
+
 def phonetic_key(text: str) -> str:
     """A spelling-independent key: Latin letters only, l=r, v=b, c=k (not in ch), long vowels
     and doubled letters collapsed: Oosaka, Osaka -> osaka; Ruugo, Lugo -> rugo."""

@@ -105,3 +105,8 @@ def test_rows_sharing_a_form_are_merged_transitively():
     merged = names._merge_rows(rows)
     assert len(merged) == 1
     assert (merged[0]["name_en"], merged[0]["name_ja"], merged[0]["kind"]) == ("Japan", "日本", "country")
+
+
+def test_a_japanese_name_is_found_by_its_reading():
+    assert names.reading_key("生駒市") == names.reading_key("生駒") == names.phonetic_key("Ikoma")
+    assert names.reading_key("アンコーナ") == names.phonetic_key("Ancona")
