@@ -67,8 +67,8 @@ class Facts:
         grouped = [r for r in rows if ordinals(r.record.get("group", ""))]
         asked = _group_ordinals(q.text, grouped)
         if asked:
-            # "the 3rd batch": rows whose group label carries the same ordinal and the word the
-            # question counts with ("batch"); "the second phase" does not filter by batch.
+            # "the 3rd wave": rows whose group label carries the same ordinal and the word the
+            # question counts with ("wave"); an ordinal before another word does not filter.
             rows = [r for r in grouped if ordinals(r.record["group"])[0] in asked]
             if rows:
                 description["group"] = YEAR.sub("", rows[0].record["group"]).strip(" -–")

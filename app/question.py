@@ -158,7 +158,7 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
                     break
             q.retrieval_text = f"{text} {last}"
         elif c["elliptic"].search(text) or len(text.split()) <= 3 and q.language == "en":
-            # "And Toyota?": keep the last question's intent, with the new subject.
+            # "And the other city?": keep the last question's intent, with the new subject.
             q.retrieval_text = f"{text} {_strip_entities(last, glossary)}"
     return q
 
