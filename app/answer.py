@@ -8,13 +8,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.glossary import Glossary
+from functools import lru_cache
+
+from ingest.glossary import DISCOVERED_PREFIX, Glossary, is_cjk
+from ingest.names import vocabulary
 
 from .facts import FactAnswer
-from .question import YEAR, Question
+from .question import YEAR, Question, names_attribute, ordinals
 from .retrieve import Hit, Passage
 
-SENTENCE_PATTERN = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|$)")
+# A sentence ends at its punctuation or at the end of its line (list items, lines of a table).
+SENTENCE_PATTERN = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|(?=\n)|$)")
 
 
 @dataclass
@@ -59,7 +63,10 @@ def body_start(p: Passage) -> int:
 def sentences(p: Passage) -> list[Span]:
     start = body_start(p)
     if p.kind == "table_row":
-        return [Span(p, start, len(p.text))]
+        # A row quotes from its table's own title on: the heading path above it is in the location.
+        head_end = p.text.find(" | ", start)
+        path_end = p.text.rfind(" › ", start, head_end) if head_end > 0 else -1
+        return [Span(p, path_end + 3 if path_end >= 0 else start, len(p.text))]
     spans = []
     for m in SENTENCE_PATTERN.finditer(p.text, start):
         s, e = m.start(), m.end()
@@ -78,59 +85,195 @@ def _join_names(names: list[str], language: str) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def wording(language: str) -> dict:
+    """The answer's fixed wording in one language (ingest/lang/<language>.yaml, `answers`)."""
+    return vocabulary(language)["answers"]
+
+
+def source_label(asker: str, source: str) -> str:
+    """Said before a quote in the other language, so the reader knows why it reads differently."""
+    return wording(asker)["other_language_source"].get(source, "")
+
+
+# --- what can be said in the asker's language without translating ---------------------------
+
+@lru_cache(maxsize=None)
+def _month_numbers() -> dict[str, int]:
+    from babel import Locale
+
+    en = Locale("en")
+    return {name.casefold(): number for ctx in ("format", "stand-alone") for w in ("wide", "abbreviated")
+            for number, name in en.months[ctx][w].items()}
+
+
+@lru_cache(maxsize=None)
+def _date_patterns() -> tuple[re.Pattern, re.Pattern]:
+    months = "|".join(sorted(map(re.escape, _month_numbers()), key=len, reverse=True))
+    en = re.compile(rf"\b(\d{{1,2}})(?:\s*(?:to|and|–|-)\s*(\d{{1,2}}))?\s+({months})\s+((?:19|20)\d\d)\b", re.I)
+    ja = re.compile(r"((?:19|20)\d\d)年(\d{1,2})月(?:(\d{1,2})日)?(?:\s*[〜~～-]\s*(\d{1,2})日)?")
+    return en, ja
+
+
+def _format_date(year: int, month: int, day: int | None, last: int | None, language: str) -> str:
+    from babel.dates import format_date
+    import datetime
+
+    if day is None:
+        return format_date(datetime.date(year, month, 1), "MMMM y" if language == "en" else "y年M月", locale=language)
+    text = format_date(datetime.date(year, month, day), "d MMMM y" if language == "en" else "y年M月d日", locale=language)
+    if last and language == "en":
+        return f"{day}–{last} " + format_date(datetime.date(year, month, day), "MMMM y", locale="en")
+    return f"{text}〜{last}日" if last else text
+
+
+def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str]) -> list[str]:
+    """What a quote in the other language says that needs no translation, written for the asker:
+    names in the asker's script (from the name table), dates and years."""
+    values = []
+    for m in glossary.find(quote):
+        if m.entity_id in skip:
+            continue
+        name = glossary.display_name(m.entity_id, language)
+        if name and (any(is_cjk(c) for c in name) == (language == "ja")):
+            values.append(name)
+    en, ja = _date_patterns()
+    found_dates = False
+    for m in en.finditer(quote):
+        found_dates = True
+        values.append(_format_date(int(m.group(4)), _month_numbers()[m.group(3).casefold()],
+                                   int(m.group(1)), int(m.group(2)) if m.group(2) else None, language))
+    for m in ja.finditer(quote):
+        found_dates = True
+        values.append(_format_date(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None,
+                                   int(m.group(4)) if m.group(4) else None, language))
+    if not found_dates:
+        values += YEAR.findall(quote)
+    return list(dict.fromkeys(values))
+
+
+# --- what a sentence carries ---------------------------------------------------------------------
+
+_DIGIT = re.compile(r"[0-9０-９]")
+_JA_DATE = re.compile(r"[0-9０-９]{1,4}\s*[年月日]|[0-9０-９]{1,2}/[0-9０-９]{1,2}")
+
+
+@lru_cache(maxsize=None)
+def _carry_patterns() -> dict:
+    from babel import Locale
+
+    en = Locale("en")
+    months = {v for ctx in ("format", "stand-alone") for w in ("wide", "abbreviated")
+              for v in en.months[ctx][w].values()}
+    month = re.compile(r"\b(" + "|".join(sorted(months, key=len, reverse=True)) + r")\b")
+    v_en, v_ja = vocabulary("en"), vocabulary("ja")
+    numbers = re.compile(r"\b(" + "|".join(v_en.get("number_words", [])) + r")\b", re.I)
+    # "The Mayor" is not a name: a capitalised function word does not start one.
+    not_name = r"(?!(?:" + "|".join(w.capitalize() for w in v_en.get("question_words", [])) + r")\b)"
+    titles = "|".join(v_en.get("person_titles", []))
+    titles_en = re.compile(rf"\b(?i:{titles})\b\.?\s+{not_name}[A-Z]|\b{not_name}[A-Z][\w'’-]+,?\s+(?i:{titles})\b")
+    two_capitals = re.compile(rf"\b{not_name}[A-Z][a-zà-ÿ'’-]+\s+{not_name}[A-Z][a-zà-ÿ'’-]+")
+    titles_ja = re.compile("(" + "|".join(map(re.escape, v_ja.get("person_titles", []))) + ")")
+    return {"month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja,
+            "two_capitals": two_capitals}
+
+
+def carries(kind: str, text: str, glossary: Glossary) -> bool:
+    """Whether a sentence holds a value of this kind: date, number, person, place, email."""
+    c = _carry_patterns()
+    if kind == "date":
+        return bool(YEAR.search(text) or c["month"].search(text) or _JA_DATE.search(text))
+    if kind == "number":
+        return bool(_DIGIT.search(text) or c["numbers"].search(text))
+    if kind == "email":
+        return "@" in text
+    kinds = {m_kind for m_kind in (glossary.entities[m.entity_id].kind for m in glossary.find(text))}
+    if kind == "person":
+        return "person" in kinds or bool(c["titles_ja"].search(text) or c["titles_en"].search(text)
+                                         or c["two_capitals"].search(text))
+    if kind == "place":
+        return bool(kinds & {"city", "region", "country", "name"})
+    return True
+
+
+# What each intent needs a sentence to carry.
+INTENT_VALUES = {"when": "date", "how_many": "number", "who": "person", "where": "place"}
+
+
+
 def subject_line(q: Question, glossary: Glossary) -> str:
     """'Kamakura (Japan) and Umeå (Sweden):' / '鎌倉市とウメオ市:'."""
     if not q.entities:
-        return "資料によると:" if q.language == "ja" else "From the documents:"
+        return wording(q.language)["from_the_documents"]
     names = []
+    asked = {m.entity_id: m.surface for m in glossary.find(q.text)}
     for entity_id in q.entities:
         e = glossary.entities[entity_id]
         if q.language == "ja":
-            names.append(e.name_ja or e.name_en)
+            # The name as the asker wrote it, when written in Japanese (大阪市, not 大阪府).
+            # A discovered name as the asker wrote it (大阪市, not the 大阪府 it was grouped with);
+            # a curated one as the curators wrote it.
+            surface = asked.get(entity_id, "") if entity_id.startswith(DISCOVERED_PREFIX) else ""
+            names.append(surface if any(is_cjk(ch) for ch in surface) else (e.name_ja or e.name_en))
         else:
             country = glossary.entities.get(e.country)
             names.append(f"{e.name_en} ({country.name_en})" if e.kind == "city" and country else e.name_en)
-    return _join_names(names, q.language) + ":"
+    line = _join_names(names, q.language)
+    if q.language == "ja" and not any(is_cjk(c) for c in line):
+        line += wording("ja")["about"]  # a name in Latin letters only: the line still reads as Japanese
+    return line + ":"
 
 
 def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
+    """'Pairs in the 3rd batch (2):' / '2019年に開始したペア: 2件': the asker's own noun, or a
+    neutral one (ingest/lang/<language>.yaml, answers.row_noun)."""
     d, n = facts.description, len(facts.rows)
     names = [glossary.display_name(e, q.language) for e in d.get("entities", [])]
+    nouns = wording(q.language)["row_noun"]
+    noun = d.get("noun") or (nouns["one"] if n == 1 else nouns["many"])
     if q.language == "ja":
         parts = []
         if d.get("years"):
             parts.append("・".join(d["years"]) + "年に開始した")
-        if d.get("batch"):
-            parts.append(f"{d['batch']} batchの")
+        if d.get("group"):
+            parts.append(f"{d['group']}の")
         if names:
             parts.append(_join_names(names, "ja") + "が参加する")
         if d.get("topic"):
             parts.append("「" + "・".join(d["topic"]) + "」に関する")
-        return "".join(parts) + f"ペア: {n}組"
-    what = "pair" if n == 1 else "pairs"
+        return "".join(parts) + f"{noun}: {n}件"
+    if n == 1 and noun.endswith("s") and d.get("noun"):
+        noun = noun[:-1]
     parts = []
     if names:
         parts.append("with " + _join_names(names, "en"))
     if d.get("topic"):
         parts.append("on " + ", ".join(f"“{t}”" for t in d["topic"]))
-    if d.get("batch"):
-        parts.append(f"in the {d['batch']} batch")
+    if d.get("group"):
+        parts.append(f"in the {d['group']}")
     if d.get("years"):
         parts.append("started in " + " or ".join(d["years"]))
     if q.wants_count:
-        return f"{n} {what} " + " ".join(parts) + ":" if parts else f"{n} {what}:"
+        return f"{n} {noun} " + " ".join(parts) + ":" if parts else f"{n} {noun}:"
     parts = [("that " + p) if p.startswith("started") else p for p in parts]
-    return f"{what.capitalize()} " + " ".join(parts) + f" ({n}):"
+    return f"{noun.capitalize()} " + " ".join(parts) + f" ({n}):"
 
 
 def abstain_text(q: Question, glossary: Glossary, unknown: list[str]) -> str:
-    if q.language == "ja":
-        about = "「" + "・".join(unknown) + "」について" if unknown else "この質問について"
-        return f"資料には{about}の記載がありません。関連する可能性のある箇所を下に示します。"
+    w = wording(q.language)
     if unknown:
-        return (f"The documents say nothing about {', '.join(unknown)}. "
-                "The closest passages are listed as related.")
-    return "The documents do not say. The closest passages are listed as related."
+        return w["not_found"].format(names=("・" if q.language == "ja" else ", ").join(unknown))
+    return w["no_answer"]
+
+
+def not_stated_text(q: Question, glossary: Glossary) -> str:
+    """'The documents do not state the budget of Nagoya and Turin.' / 資料には…の予算の記載がありません。"""
+    w = wording(q.language)
+    subject = subject_line(q, glossary).rstrip(":") if q.entities else \
+        ("・" if q.language == "ja" else ", ").join(q.other_names)
+    if q.language == "ja" and subject.endswith(w.get("about", "\0")):
+        subject = subject[: -len(w["about"])]
+    of = w["of_subject"].format(subject=subject) if subject else ""
+    return w["not_stated"].format(attribute=q.attribute_word, of_subject=of, subject_of=of)
 
 
 def _merge_adjacent(spans: list[Span]) -> list[Span]:
@@ -143,6 +286,35 @@ def _merge_adjacent(spans: list[Span]) -> list[Span]:
         else:
             merged.append(Span(span.passage, span.start, span.end, span.score))
     return merged
+
+
+# Score added to a sentence that carries what is asked, matches (or, negative, contradicts) the
+# question's ordinal, or states the asked attribute. Measured on the unseen split's dev half.
+INTENT_BONUS = 0.15
+COVERAGE_BONUS = 0.05  # times the share of the question's names a sentence names
+MAX_STATED = 6  # values stated on the first line from other-language quotes
+ORDINAL_BONUS = 0.15
+ATTRIBUTE_BONUS = 0.3
+_LEAD_IN_END = re.compile(r"[:：–—-]\s*$")
+
+
+def _content(span: Span) -> str:
+    """What a sentence says: a table row without its table's title and group label."""
+    return span.text.split(" | ", 1)[-1] if span.passage.kind == "table_row" else span.text
+
+
+def _complete_lead_ins(keep: list[Span], own: list[Span]) -> list[Span]:
+    """A quoted heading or lead-in ("Mutual learning", "The aims were:") comes with the sentence
+    that completes it."""
+    out = list(keep)
+    for span in keep:
+        section = span.passage.section.split(" › ")[-1].strip()
+        lead_in = _LEAD_IN_END.search(span.text) or (section and span.text.strip() == section)
+        if lead_in:
+            after = [s for s in own if s.start >= span.end and s not in out]
+            if after:
+                out.append(min(after, key=lambda s: s.start))
+    return sorted(out, key=lambda s: s.start)
 
 
 class Composer:
@@ -177,18 +349,57 @@ class Composer:
         # Words of the question other than its names: what is asked about them.
         name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
         q_tokens = set(self.tokenize(q.retrieval_text)) - name_tokens
+        values = [INTENT_VALUES[i] for i in sorted(q.intents) if i in INTENT_VALUES]
         for span, sim in zip(spans, sims):
             mentioned = {m.entity_id for m in self.glossary.find(span.text)}
             coverage = len(mentioned & wanted) / len(wanted) if wanted else 0.0
             overlap = len(q_tokens & set(self.tokenize(span.text)))
-            span.score = float(sim) + 0.05 * coverage + 0.08 * min(overlap, 3)
-            if q.wants_when and YEAR.search(span.text):
-                span.score += 0.15
+            span.score = float(sim) + COVERAGE_BONUS * coverage + 0.08 * min(overlap, 3)
+            # The sentence carries what is asked: a date for when, a number for how many ...
+            span.score += sum(INTENT_BONUS for v in values if carries(v, _content(span), self.glossary))
+            if q.ordinals:
+                # "the 4th meeting": a sentence (or its section) about another ordinal answers
+                # another question.
+                own = ordinals(span.text) or ordinals(span.passage.section.split(" › ")[-1])
+                if own:
+                    span.score += ORDINAL_BONUS if set(own) & set(q.ordinals) else -ORDINAL_BONUS
+            if q.years:
+                # "in June 2023": a sentence dated another year is about something else.
+                own_years = YEAR.findall(_content(span))
+                if own_years and not set(own_years) & set(q.years):
+                    span.score -= ORDINAL_BONUS
+            if q.attribute and self.states_attribute(q, span):
+                span.score += ATTRIBUTE_BONUS
         return spans
 
-    def compose(self, q: Question, qvec: list[float], hits: list[Hit]) -> Answer | None:
-        """The extractive answer, or None when no sentence is good enough (abstain)."""
+    def states_attribute(self, q: Question, span: Span) -> bool:
+        """The sentence names the asked attribute (in either language), carries a value of its
+        kind, and is about the question's subject (named in it or in its section)."""
+        if not names_attribute(q.attribute, span.text):
+            return False
+        if q.attribute_value and not carries(q.attribute_value, span.text, self.glossary):
+            return False
+        where = span.text + " " + span.passage.section
+        if q.entities:
+            about = {m.entity_id for m in self.glossary.find(where)}
+            return bool(about & set(q.entities))
+        if q.other_names:  # "the mayor of X", X in the documents but not in the name table
+            return any(name.casefold() in where.casefold() for name in q.other_names)
+        return True
+
+    def compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit] = ()) -> Answer | None:
+        """The extractive answer; an answer saying the asked attribute is not stated; or None when
+        no sentence is good enough (abstain)."""
         top = [h for h in hits if h.coverage == hits[0].coverage][: self.max_passages + 2] if hits else []
+        if q.attribute and hits:
+            # "What is the budget of X?": passages about X are not evidence of its budget; only a
+            # sentence stating it is, wherever it ranked (`extra`: the subject's passages that
+            # name the attribute, from the retriever).
+            pool = hits + [h for h in extra if all(h.passage.chunk_id != k.passage.chunk_id for k in hits)]
+            stating = [h for h in pool if any(self.states_attribute(q, s) for s in sentences(h.passage))]
+            if not stating:
+                return Answer(not_stated_text(q, self.glossary), q.language, True, [], hits, kind="abstained")
+            top = stating + [h for h in top if h not in stating]
         spans = self.score_spans(q, qvec, top)
         # A question anchored on a name the documents contain needs less textual evidence.
         floor = self.min_named_sentence if q.entities else self.min_sentence
@@ -199,14 +410,25 @@ class Composer:
             by_passage.setdefault(s.passage.chunk_id, []).append(s)
         best = {cid: max(ss, key=lambda s: s.score) for cid, ss in by_passage.items()}
         ranked = sorted(best.values(), key=lambda s: -s.score)
+        # Readable first: a passage in the asker's language that answers about as well as the best
+        # one (within the margin that admits a second passage) leads the answer.
+        own_language = [s for s in ranked if s.passage.language == q.language
+                        and s.score >= max(floor, ranked[0].score - 0.05)]
+        if own_language and own_language[0] is not ranked[0]:
+            ranked.remove(own_language[0])
+            ranked.insert(0, own_language[0])
+        values = [INTENT_VALUES[i] for i in sorted(q.intents) if i in INTENT_VALUES]
         chosen = [ranked[0].passage]
-        # When passages in both languages answer, quote both.
         for s in ranked[1:]:
             if len(chosen) >= self.max_passages:
                 break
-            if s.passage.language != chosen[0].language and q.entities:
-                # Another language, naming the same subject: an answer in its own right.
+            answered = values and chosen[0].language in (q.language, "mixed") and all(
+                carries(v, _content(ranked[0]), self.glossary) for v in values)
+            if s.passage.language != chosen[0].language and q.entities and not answered:
+                # Another language, naming the same subject: an answer in its own right (unless
+                # the asker's language already carries the date, number, place or person asked).
                 good = s.score >= floor
+
             else:
                 good = s.score >= max(floor, ranked[0].score - 0.05)
             if good:
@@ -218,17 +440,59 @@ class Composer:
             keep = sorted(own, key=lambda s: -s.score)[: self.per_passage]
             keep = sorted((s for s in keep if s.score >= max(floor, top_score - 0.1)),
                           key=lambda s: s.start)
-            parts = []
+            if values and not any(all(carries(v, _content(k), self.glossary) for v in values) for k in keep):
+                # The passage's best sentence does not carry the date (number, place, person)
+                # asked for: its best sentence that does is quoted too.
+                carrying = [s for s in own if all(carries(v, _content(s), self.glossary) for v in values)]
+                if carrying:
+                    keep = sorted(keep + [max(carrying, key=lambda s: s.score)], key=lambda s: s.start)
+            keep = _complete_lead_ins(keep, own)
+            label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
+            parts = [label] if label else []
             for span in _merge_adjacent(keep):
                 citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
                 parts.append(f"{span.text} [{len(citations)}]")
             lines.append(" ".join(parts))
+        said = self._said_for_the_asker(q, citations)
+        if said:
+            lines[0] += " " + said
         return Answer("\n".join(lines), q.language, False, citations, evidence=ranked[0].score)
 
+    def _said_for_the_asker(self, q: Question, citations: list[Citation]) -> str:
+        """'Turku (Finland): 2029 [1]': names and dates of the other-language quotes, in the
+        asker's script, on the first line, each with the citation it comes from."""
+        out, seen = [], set()
+        for c in citations:
+            if c.passage.language in (q.language, "mixed"):
+                continue
+            skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
+            # A row's column titles ("EU city") are not what it says: its cells are.
+            said = "; ".join(c.passage.record["values"].values()) \
+                if c.passage.kind == "table_row" and c.passage.record else c.quote
+            values = [v for v in stated_values(said, q.language, self.glossary, skip) if v not in seen]
+            seen.update(values)
+            if values:
+                out.append(("、" if q.language == "ja" else ", ").join(values[:MAX_STATED]) + f" [{c.n}]")
+        return ("; " if q.language == "en" else "。").join(out[:MAX_STATED])
+
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
-        lines, citations = [facts_line(q, facts, self.glossary)], []
+        keys = []
         for n, row in enumerate(facts.rows, start=1):
-            quote = row.text[body_start(row):]
+            held = dict.fromkeys(m.entity_id for m in self.glossary.find(" | ".join(row.record["values"].values())))
+            names = [self.glossary.display_name(e, q.language) for e in held
+                     if self.glossary.entities[e].kind != "country"]
+            key = " – ".join(dict.fromkeys(names)) or next(iter(row.record["values"].values()), "")
+            if key and any(is_cjk(c) for c in key) == (q.language == "ja"):
+                keys.append(f"{key} [{n}]")  # only what reads in the asker's script
+        # The rows' names on the first line, in the asker's script: the list is read there.
+        first = " ".join([facts_line(q, facts, self.glossary)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
+        lines, citations = [first], []
+        for n, row in enumerate(facts.rows, start=1):
+            # A listed row quotes its group label too (what it was filtered by); the table's
+            # title is in the location.
+            group = row.record.get("group", "")
+            start = row.text.find(group, body_start(row)) if group else -1
+            quote = row.text[start:] if start >= 0 else sentences(row)[0].text
             citations.append(Citation(n, row, quote, 1.0))
             lines.append(f"- {quote} [{n}]")
         return Answer("\n".join(lines), q.language, False, citations, kind="facts", evidence=1.0)

@@ -50,7 +50,7 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print the counts and every file's outcome as JSON.")
 @store_options
 def ingest(paths, rebuild, glossary, as_json, store_dir, chroma_host, chroma_port):
-    """Index files or folders (.txt .md .pdf .docx .html) into the store.
+    """Index files or folders (.txt .md .pdf .docx .html .pptx) into the store.
 
     \b
     Unchanged files are skipped without embedding; changed ones are replaced; files gone from
@@ -309,6 +309,52 @@ def feedback_export(feedback_file, out):
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(text)
     click.echo(f"{count} draft cases", err=True)
+
+
+@main.command()
+@click.option("--unknown", is_flag=True, help="Only names the curated glossary does not list.")
+@click.option("--json", "as_json", is_flag=True, help="Every name as JSON: forms, kind, documents, link.")
+@click.option("--suggest", is_flag=True, help="CSV rows (glossary columns) to review and paste into corpus/glossary.csv.")
+@store_options
+def names(unknown, as_json, suggest, store_dir, chroma_host, chroma_port):
+    """The names found in the documents: their forms in both scripts, where they occur and how
+    they were linked (the name table stored with the collection at ingest).
+
+    \b
+    Examples:
+      iurc names                 every name, one line each
+      iurc names --unknown       names nobody has put in corpus/glossary.csv
+      iurc names --suggest > suggested.csv
+    """
+    from ingest.names import NameReport, suggest_rows
+    from ingest.store import Store, StoreError
+
+    try:
+        store = Store(_config(store_dir, chroma_host, chroma_port), None, create=False)
+        stored = store.stored_names()
+    except (StoreError, settings.SettingError) as exc:
+        _fail(str(exc))
+    if not stored:
+        _fail("no name table in this store yet: run iurc ingest first")
+    data = json.loads(stored)
+    rows = [r for r in data["names"] if not (unknown and r.get("merged_into"))]
+    if suggest:
+        from ingest.names import Link
+
+        report = NameReport(rows, [Link(**s) for s in data["suggestions"]])
+        click.echo(suggest_rows(report), nl=False)
+    elif as_json:
+        click.echo(json.dumps({"names": rows, "suggestions": data["suggestions"]}, ensure_ascii=False, indent=1))
+    else:
+        for r in rows:
+            link = r.get("link") or {}
+            where = f"curated row {r['merged_into']}" if r.get("merged_into") else r.get("entity_id", "")
+            click.echo(f"{r['name_en'] or '–'} | {r['name_ja'] or '–'} | {r['kind']} | {where} | "
+                       f"{link.get('evidence', 'not linked')}"
+                       + (f" ({link['confidence']})" if link.get("confidence") else "")
+                       + f" | {', '.join(r['docs'][:3])}")
+        for s in data["suggestions"]:
+            click.echo(f"suggestion: {s['en']} = {s['ja']} ({s['confidence']}: {s['evidence']})")
 
 
 @main.command(name="settings")

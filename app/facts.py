@@ -1,34 +1,51 @@
 """Table facts: list, filter and count questions answered exactly from the table rows that
-ingest recovered, citing every row used."""
+ingest recovered, citing every row used. Which words filter rows comes from the tables
+themselves (their column names and group labels) and the question vocabulary
+(ingest/lang/<language>.yaml), never from one table's words."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ingest.glossary import Glossary
+from ingest.names import vocabulary
 
 from .lexical import latin_tokens
-from .question import Question
-from .retrieve import Passage
-
-# Words that say what kind of question it is, not what it is about.
-_SCAFFOLD = {"pair", "city", "citi", "town", "region", "partner", "member", "countri", "country",
-             "start", "began", "begin", "join", "batch", "work", "cooperat", "cooperate", "topic",
-             "year", "japanese", "eu", "european", "number", "how", "many", "which", "list", "all",
-             "programme", "program", "iuc", "iurc", "1st", "2nd", "3rd", "first", "second", "third"}
+from .question import YEAR, Question, names_attribute, ordinals
 
 
 @dataclass
 class FactAnswer:
-    rows: list[Passage]
+    rows: list
     description: dict  # which filters were applied, for the answer's first line
 
 
+def _scaffold() -> set[str]:
+    """Words that say what kind of question it is, not what it is about (both languages)."""
+    words: set[str] = set()
+    for language in ("en", "ja"):
+        v = vocabulary(language)
+        for key in ("list_nouns", "question_words", "place_words", "number_words"):
+            words |= set(latin_tokens(" ".join(str(w) for w in v.get(key, []))))
+        words |= set(latin_tokens(" ".join(v.get("intents", {}).values())))
+        words |= set(latin_tokens(" ".join(v.get("ordinal_words", {}) or {})))
+    return words
+
+
 class Facts:
-    def __init__(self, passages: list[Passage], glossary: Glossary):
+    def __init__(self, passages: list, glossary: Glossary):
         self.rows = [p for p in passages if p.record and p.record.get("values")]
         self.glossary = glossary
         self._words = {r.chunk_id: set(latin_tokens(" ".join(r.record["values"].values()))) for r in self.rows}
-        # Words present in half the rows or more cannot tell rows apart ("city", "energy"?).
+        # The names each row holds, found with the current name table (discovered names too).
+        self._names = {r.chunk_id: {m.entity_id for m in glossary.find(" | ".join(r.record["values"].values()))}
+                       for r in self.rows}
+        # The tables' own structure words (column names, group labels, titles) say which table
+        # and which column a question is about, not which rows it wants.
+        structure = " ".join(" ".join(r.record.get("columns", [])) + " " + r.record.get("group", "")
+                             + " " + r.record.get("table", "") for r in self.rows)
+        self._scaffold = _scaffold() | set(latin_tokens(structure))
+        # Words present in half the rows or more cannot tell rows apart.
         counts: dict[str, int] = {}
         for words in self._words.values():
             for token in words:
@@ -39,17 +56,37 @@ class Facts:
         if not self.rows or not (q.wants_list or q.wants_count):
             return None
         rows, description = list(self.rows), {}
-        if q.years:
-            rows = [r for r in rows if r.record.get("start_year") in q.years]
+        if q.attribute:
+            # "How much is the budget of X?": only a table with that column answers it.
+            rows = [r for r in rows if names_attribute(q.attribute, " ".join(r.record.get("columns", [])))]
+        rows = self._tables_asked(q, rows)
+        started = [r for r in rows if r.record.get("start_year") in q.years] if q.years else []
+        if started:  # rows that start in the year asked; a year no row starts in filters nothing
+            rows = started
             description["years"] = q.years
-        if q.batch:
-            rows = [r for r in rows if r.record.get("group", "").lower().startswith(q.batch.lower())]
-            description["batch"] = q.batch
+        grouped = [r for r in rows if ordinals(r.record.get("group", ""))]
+        asked = _group_ordinals(q.text, grouped)
+        if asked:
+            # "the 3rd wave": rows whose group label carries the same ordinal and the word the
+            # question counts with ("wave"); an ordinal before another word does not filter.
+            rows = [r for r in grouped if ordinals(r.record["group"])[0] in asked]
+            if rows:
+                description["group"] = YEAR.sub("", rows[0].record["group"]).strip(" -–")
         if q.entities and not q.inherited:
-            wanted = set(q.entities)
-            rows = [r for r in rows if wanted & set(r.record.get("entities", []))]
-            description["entities"] = q.entities
-        topic = [t for t in latin_tokens(q.text) if t not in _SCAFFOLD and t not in self._common
+            # Rows holding every name of the question that these rows hold ("EU" in a column
+            # title filters nothing; "Oita" in a cell does); failing that, the rows holding its
+            # most specific name.
+            in_rows = set(q.entities) & set().union(set(), *(self._names[r.chunk_id] for r in rows))
+            every = [r for r in rows if in_rows and in_rows <= self._names[r.chunk_id]]
+            if not every and in_rows:
+                rarest = min(in_rows, key=lambda e: sum(e in self._names[r.chunk_id] for r in rows))
+                every, in_rows = [r for r in rows if rarest in self._names[r.chunk_id]], {rarest}
+            rows = every
+            description["entities"] = [e for e in q.entities if e in in_rows]
+        text = q.text
+        for m in reversed(self.glossary.find(text)):
+            text = text[:m.start] + " " + text[m.end:]
+        topic = [t for t in latin_tokens(text) if t not in self._scaffold and t not in self._common
                  and not t.isdigit()]
         if topic:
             with_topic = [r for r in rows if set(topic) & self._words[r.chunk_id]]
@@ -58,4 +95,55 @@ class Facts:
                 description["topic"] = [t for t in topic if any(t in self._words[r.chunk_id] for r in with_topic)]
         if not description or not rows:
             return None
+        description["noun"] = asked_noun(q)
         return FactAnswer(rows, description)
+
+
+    def _tables_asked(self, q: Question, rows: list) -> list:
+        """When rows come from several tables, those of the tables whose own words (title,
+        column names) the question uses most ("regions" for a table with an "EU region" column)."""
+        tables: dict[tuple, list] = {}
+        for r in rows:
+            tables.setdefault((r.doc, r.record.get("table", "")), []).append(r)
+        if len(tables) < 2:
+            return rows
+        asked = set(latin_tokens(q.text))
+        overlap = {key: len(asked & set(latin_tokens(" ".join(members[0].record.get("columns", []))
+                                                     + " " + key[1].split(" › ")[-1])))
+                   for key, members in tables.items()}
+        best = max(overlap.values())
+        if best == 0:
+            return rows
+        return [r for key, members in tables.items() if overlap[key] == best for r in members]
+
+    def whole_table(self, q: Question, hits: list) -> FactAnswer | None:
+        """"List all the speakers", 登壇者を全員: every row of the table the best-ranked row belongs
+        to, when the question asks for a list or a count and names nothing to filter by."""
+        if not (q.wants_list or q.wants_count) or (q.entities and not q.inherited) or q.attribute \
+                or q.intents & {"when", "where", "who"}:
+            return None
+        best = next((h.passage for h in hits[:3] if h.passage.chunk_id in self._names), None)
+        if best is None:
+            return None
+        table = (best.doc, best.record.get("table"))
+        rows = [r for r in self.rows if (r.doc, r.record.get("table")) == table]
+        return FactAnswer(rows, {"table": best.record.get("table", ""), "noun": asked_noun(q)})
+
+
+def asked_noun(q: Question) -> str:
+    """The plural noun the question lists or counts ("pairs", "speakers", ペア), or ""."""
+    for noun in sorted(vocabulary(q.language).get("list_nouns", []), key=len, reverse=True):
+        if re.search(rf"(?<![a-z]){re.escape(noun)}(?![a-z])", q.text, re.I):
+            return noun
+    return ""
+
+
+def _group_ordinals(text: str, grouped: list) -> list[int]:
+    """Ordinals of the question that are followed by a word of the tables' group labels."""
+    labels = " ".join(r.record["group"] for r in grouped).casefold()
+    asked = []
+    words = re.findall(r"[^\W_]+", text.casefold(), re.ASCII) or []
+    for word, following in zip(words, words[1:]):
+        if following in labels.split():
+            asked += ordinals(word)
+    return asked

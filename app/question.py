@@ -1,24 +1,90 @@
-"""Question analysis: language, glossary entities, cues (when / how many / list), follow-ups."""
+"""Question analysis: language, names, what is asked (intents, an attribute, ordinals), follow-ups.
+The cue words are data: ingest/lang/<language>.yaml."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
+from functools import lru_cache
+
 from ingest.chunk import detect_language
 from ingest.glossary import Glossary, is_cjk
+from ingest.names import calendar_words, vocabulary
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_WHEN = re.compile(r"\b(when|what year|which year|since when|how long)\b|いつ|何年|何月|時期", re.I)
-_COUNT = re.compile(r"\bhow many\b|\bnumber of\b|いくつ|何組|何都市|何ペア|何件|何か所|数は", re.I)
-_LIST = re.compile(r"\b(which|list|what)\b.*\b(pairs?|cities|towns|regions|partners|members|countries)\b"
-                   r"|\ball (the )?(pairs|cities)\b|どの(?!よう)|どれ|一覧|すべて|全て|どこ", re.I)
-_ELLIPTIC = re.compile(r"^\s*(and|what about|how about|also)\b|^\s*(では|じゃあ|それでは|また)|"
-                       r"^(それ|その|彼ら|両者)", re.I)
-_ORDINAL = re.compile(r"\b(1st|2nd|3rd|[4-9]th|first|second|third)\s+batch\b|第\s*([0-9１-９一二三])\s*(陣|弾|グループ)", re.I)
-# Capitalised words that are question scaffolding, not names.
-_NOT_NAMES = {"what", "which", "who", "whom", "when", "where", "why", "how", "is", "are", "do",
-              "does", "did", "can", "could", "tell", "list", "show", "give", "the", "a", "and",
-              "in", "of", "eu", "japan", "i", "please", "was", "were", "has", "have"}
+_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+@lru_cache(maxsize=None)
+def cues(language: str) -> dict:
+    """The question vocabulary of one language (ingest/lang/<language>.yaml), compiled."""
+    v = vocabulary(language)
+    nouns = "|".join(re.escape(n) for n in v.get("list_nouns", []))
+    intents = {name: re.compile(pattern.replace("{nouns}", nouns), re.I)
+               for name, pattern in (v.get("intents") or {}).items()}
+    attributes = {key: (tuple(sorted(a["words"], key=len, reverse=True)), a.get("value", ""))
+                  for key, a in (v.get("attributes") or {}).items()}
+    return {"intents": intents, "attributes": attributes,
+            "elliptic": re.compile(v.get("elliptic", "$^"), re.I),
+            "ordinal": re.compile(v.get("ordinal_pattern", "$^"), re.I),
+            "ordinal_words": {w.lower(): n for w, n in (v.get("ordinal_words") or {}).items()},
+            "ordinal_digits": v.get("ordinal_digits") or {},
+            "question_words": {w.lower() for w in v.get("question_words", [])},
+            "place_words": {w.lower() for w in v.get("place_words", [])}}
+
+
+def ordinals(text: str) -> list[int]:
+    """Ordinal numbers a text names, in both languages: "4th", "fourth", 第4回, 三回目."""
+    found = []
+    for language in ("en", "ja"):
+        c = cues(language)
+        for m in c["ordinal"].finditer(text):
+            raw = next(g for g in m.groups() if g and (g[0].isdigit() or g[0] in c["ordinal_digits"]))
+            raw = raw.translate(_WIDE_DIGITS)
+            found.append(int(raw) if raw.isdigit() else _kanji_number(raw, c["ordinal_digits"]))
+        if c["ordinal_words"]:
+            words = "|".join(c["ordinal_words"])
+            found += [c["ordinal_words"][m.group(1).lower()]
+                      for m in re.finditer(rf"\b({words})\b", text, re.I)]
+    return [n for n in found if n]
+
+
+def _kanji_number(text: str, digits: dict) -> int:
+    if text in digits:
+        return digits[text]
+    if len(text) == 2 and text[0] == "十":
+        return 10 + digits.get(text[1], 0)
+    if len(text) == 2 and text[1] == "十":
+        return 10 * digits.get(text[0], 0)
+    return 0
+
+
+@lru_cache(maxsize=None)
+def attribute_words(key: str) -> tuple[str, ...]:
+    """An attribute's words in every language (the same key in each vocabulary file)."""
+    words = []
+    for language in ("en", "ja"):
+        words += cues(language)["attributes"].get(key, ((), ""))[0]
+    return tuple(w.casefold() for w in words)
+
+
+def names_attribute(key: str, text: str) -> bool:
+    folded = text.casefold()
+    return any((re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", folded) if w.isascii() else w in folded)
+               for w in attribute_words(key))
+
+
+def asked_attribute(text: str) -> tuple[str, str, str]:
+    """(key, word as asked, kind of value) of an attribute the question asks for, or empties."""
+    folded = text.casefold()
+    for language in ("en", "ja"):
+        for key, (words, value) in cues(language)["attributes"].items():
+            for word in words:
+                w = word.casefold()
+                hit = re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", folded) if w.isascii() else w in folded
+                if hit:
+                    return key, word, value
+    return "", "", ""
 
 
 @dataclass
@@ -29,11 +95,25 @@ class Question:
     inherited: bool = False  # entities came from an earlier turn
     retrieval_text: str = ""  # text used for search (may include the previous turn)
     years: list[str] = field(default_factory=list)
-    batch: str = ""  # "1st", "2nd", ... when the question names a batch
-    wants_when: bool = False
-    wants_count: bool = False
-    wants_list: bool = False
+    ordinals: list[int] = field(default_factory=list)  # "4th meeting", 第2陣: 4, 2
+    intents: set[str] = field(default_factory=set)  # when, where, who, how_many, list, yes_no
+    attribute: str = ""  # an asked attribute (budget, mayor ...): its key in the vocabulary
+    attribute_word: str = ""  # ... and the word the question used for it
+    attribute_value: str = ""  # ... and the kind of value that answers it (number, person, date)
     unknown_names: list[str] = field(default_factory=list)  # filled by the retriever
+    other_names: list[str] = field(default_factory=list)  # names the name table lacks (filled by the service)
+
+    @property
+    def wants_when(self) -> bool:
+        return "when" in self.intents
+
+    @property
+    def wants_count(self) -> bool:
+        return "how_many" in self.intents
+
+    @property
+    def wants_list(self) -> bool:
+        return "list" in self.intents
 
 
 class QuestionError(ValueError):
@@ -45,16 +125,6 @@ def question_language(text: str) -> str:
     if any(is_cjk(c) for c in letters) and detect_language(text) != "en":
         return "ja"
     return "en"
-
-
-def _batch(text: str) -> str:
-    m = _ORDINAL.search(text)
-    if not m:
-        return ""
-    word = (m.group(1) or m.group(2) or "").lower()
-    table = {"first": "1st", "second": "2nd", "third": "3rd", "一": "1st", "二": "2nd", "三": "3rd",
-             "1": "1st", "2": "2nd", "3": "3rd", "１": "1st", "２": "2nd", "３": "3rd"}
-    return table.get(word, word)
 
 
 def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
@@ -69,10 +139,13 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
         raise QuestionError("The question has no words, only punctuation. / 質問に語句がありません。")
     text = " ".join(text.split())
     entities = list(dict.fromkeys(m.entity_id for m in glossary.find(text)))
-    q = Question(text=text, language=question_language(text), entities=entities,
-                 retrieval_text=text, years=YEAR.findall(text), batch=_batch(text),
-                 wants_when=bool(_WHEN.search(text)), wants_count=bool(_COUNT.search(text)),
-                 wants_list=bool(_LIST.search(text)))
+    language = question_language(text)
+    c = cues(language)
+    attribute, attribute_word, attribute_value = asked_attribute(text)
+    q = Question(text=text, language=language, entities=entities, retrieval_text=text,
+                 years=YEAR.findall(text), ordinals=ordinals(text),
+                 intents={name for name, pattern in c["intents"].items() if pattern.search(text)},
+                 attribute=attribute, attribute_word=attribute_word, attribute_value=attribute_value)
     previous = [h for h in (history or []) if h and h.strip()]
     if previous:
         last = previous[-1]
@@ -84,8 +157,8 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
                     q.entities, q.inherited = found, True
                     break
             q.retrieval_text = f"{text} {last}"
-        elif _ELLIPTIC.search(text) or len(text.split()) <= 3 and q.language == "en":
-            # "And Toyota?": keep the last question's intent, with the new subject.
+        elif c["elliptic"].search(text) or len(text.split()) <= 3 and q.language == "en":
+            # "And the other city?": keep the last question's intent, with the new subject.
             q.retrieval_text = f"{text} {_strip_entities(last, glossary)}"
     return q
 
@@ -102,12 +175,15 @@ def _strip_entities(text: str, glossary: Glossary) -> str:
 def capitalised_names(text: str, glossary: Glossary) -> list[str]:
     """Words that look like proper names in an English question and are not glossary names."""
     known = {(m.start, m.end) for m in glossary.find(text)}
+    c = cues("en")
+    # "Osaka Prefecture": the name is Osaka; "in June", "on Monday": calendar words (CLDR).
+    skip = c["question_words"] | c["place_words"] | calendar_words()
     names = []
     for m in re.finditer(r"(?<![\w'])([A-Z][\w'-]+)", text):
         if any(s <= m.start() < e for s, e in known):
             continue
         word = m.group(1)
-        if word.lower() in _NOT_NAMES or m.start() == 0:
+        if word.lower() in skip or m.start() == 0:
             continue
         names.append(word)
     return names

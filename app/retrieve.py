@@ -11,9 +11,10 @@ import numpy as np
 
 from ingest.glossary import Glossary
 from ingest.store import Store
+from ingest.structure import SECTION_JOINER
 
 from .lexical import LexicalIndex
-from .question import Question
+from .question import Question, names_attribute
 
 RRF_K = 60  # the usual reciprocal-rank constant; fusion is by rank, so scales do not matter
 ENTITY_CANDIDATES = 200  # passages naming the question's subject that are scored per question
@@ -41,6 +42,14 @@ class Hit:
     fused: float
 
 
+def lexical_text(text: str) -> str:
+    """What BM25 sees: the passage with only the last heading of its path ("Minutes › Session 2"
+    becomes "Session 2"), so a document's title, repeated in all its passages, does not make
+    them tie on its words; the dense search sees the whole path."""
+    first, _, rest = text.partition("\n")
+    return (first.rsplit(SECTION_JOINER, 1)[-1] + "\n" + rest) if SECTION_JOINER in first else text
+
+
 class Retriever:
     """A snapshot of the store: passages, their names, the lexical index."""
 
@@ -60,13 +69,14 @@ class Retriever:
             for r in store.iter_chunks()
         ]
         self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
-        self.lexical = LexicalIndex((p.text for p in self.passages), tokenizer)
+        self.lexical = LexicalIndex((lexical_text(p.text) for p in self.passages), tokenizer)
         # entity id -> passages that name it: a lookup, not a scan, at question time.
         self.by_entity: dict[str, list[int]] = {}
         for i, p in enumerate(self.passages):
             for entity_id in p.entities:
                 self.by_entity.setdefault(entity_id, []).append(i)
         self.present_entities = set(self.by_entity)
+        self._reading_index: dict[str, set[str]] | None = None  # built on first use
         self.signature = (store.count(), len(self.passages))
 
     def query_tokens(self, q: Question) -> list[str]:
@@ -105,7 +115,51 @@ class Retriever:
             coverage = len(p.entities & set(q.entities)) / len(q.entities) if q.entities else 0.0
             hits.append(Hit(p, dense.get(p.chunk_id, 0.0), float(lexical[i]), coverage, fused))
         hits.sort(key=lambda h: (-h.coverage, -h.fused, h.passage.chunk_id))
-        return hits[:k]
+        # The same passage stored twice (a deck and its PDF export, a file copied into two
+        # folders) takes one place: a passage whose text lies wholly inside a better-ranked one
+        # (or holds it wholly) adds nothing, and the better-ranked copy stands for both.
+        kept, keys = [], []
+        for hit in hits:
+            key = "".join(hit.passage.text.split()).casefold()
+            if not any(key in other or other in key for other in keys):
+                keys.append(key)
+                kept.append(hit)
+                if len(kept) == k:
+                    break
+        return kept
+
+    def by_reading(self, ja_name: str) -> str | None:
+        """The entity whose English name sounds like this Japanese name's reading, if exactly one
+        named in the documents does."""
+        from ingest.names import phonetic_key, reading_key
+
+        if self._reading_index is None:
+            index: dict[str, set[str]] = {}
+            for eid in self.present_entities:
+                e = self.glossary.entities[eid]
+                for name in [e.name_en, *e.aliases]:
+                    if name and name.isascii():
+                        index.setdefault(phonetic_key(name), set()).add(eid)
+            self._reading_index = index
+        key = reading_key(ja_name)
+        found = self._reading_index.get(key, set()) if len(key) >= 3 else set()
+        return next(iter(found)) if len(found) == 1 else None
+
+    def attribute_passages(self, q: Question, limit: int = 50) -> list[Hit]:
+        """Passages naming the question's subject and the attribute it asks for ("Mayor",
+        市長), wherever they rank: whether the documents state it is decided on all of them."""
+        if not q.attribute or not q.entities:
+            return []
+        named = sorted({i for e in q.entities for i in self.by_entity.get(e, ())})
+        out = []
+        for i in named:
+            p = self.passages[i]
+            if names_attribute(q.attribute, p.text):
+                coverage = len(p.entities & set(q.entities)) / len(q.entities)
+                out.append(Hit(p, 0.0, 0.0, coverage, 0.0))
+                if len(out) == limit:
+                    break
+        return out
 
     def unknown_names(self, q: Question, names: list[str]) -> list[str]:
         """Names in the question that occur nowhere in the documents (e.g. a city not in the

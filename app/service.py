@@ -141,20 +141,36 @@ class Assistant:
             known = [(m.start, m.end) for m in state.glossary.find(q.text)]
             names = [] if self.tokenizer != "sudachi" else [
                 name for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
+            # A Japanese name the table lacks, whose reading is an English name it has (生駒 ->
+            # Ikoma): that name, as if the question had spelled it.
+            for name in list(names):
+                entity = state.retriever.by_reading(name)
+                if entity and entity not in q.entities:
+                    q.entities.append(entity)
+                    names.remove(name)
         unknown = state.retriever.unknown_names(q, names)
+        q.other_names = [n for n in names if n not in unknown]
         vector = self.embeddings.embed_query(q.retrieval_text)
         hits = state.retriever.search(q, vector, k)
         retrieved = time.perf_counter()
         answer: Answer | None = None
         if not unknown:
-            facts = state.facts.match(q)
+            facts = state.facts.match(q) or state.facts.whole_table(q, hits)
+            if facts is not None and q.entities and all(r.language != q.language for r in facts.rows):
+                # Table rows in another language than the asker's: a passage in the asker's own
+                # language that names every subject and answers well enough is the readable answer.
+                prose = state.composer.compose(q, vector, hits)
+                if prose is not None and prose.citations and prose.citations[0].passage.language == q.language and \
+                        hits and hits[0].coverage == 1.0 and \
+                        all(y in prose.citations[0].quote for y in q.years):  # about the year asked
+                    facts, answer = None, prose
             if facts is not None:
                 answer = state.composer.facts(q, facts)
-            elif not q.entities or (hits and hits[0].coverage > 0):
-                answer = state.composer.compose(q, vector, hits)
-                if answer is not None and state.generator is not None:
-                    # The generator only rewrites what the extractive step found answerable.
-                    answer = state.generator.answer(q, hits) or answer
+            elif answer is None and (not q.entities or (hits and hits[0].coverage > 0)):
+                answer = state.composer.compose(q, vector, hits, state.retriever.attribute_passages(q))
+            if answer is not None and answer.kind == "extractive" and state.generator is not None:
+                # The generator only rewrites what the extractive step found answerable.
+                answer = state.generator.answer(q, hits) or answer
         if answer is None:
             answer = Answer(abstain_text(q, state.glossary, unknown), q.language, True, [], hits,
                             kind="abstained")

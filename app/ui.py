@@ -20,16 +20,10 @@ from fastapi.responses import FileResponse  # noqa: E402
 
 from ingest import settings  # noqa: E402
 
+from ingest.names import vocabulary  # noqa: E402
+
 from .service import Assistant, original_key  # noqa: E402
 
-EXAMPLES = [
-    "What did Kamakura and Umeå work on?",
-    "Which pairs started in 2018?",
-    "When does Turku aim to be carbon neutral?",
-    "トヨタとグルノーブルの協力テーマは?",
-    "所沢とブラティスラバの共通の関心は何ですか",
-    "2019年に始まったペアはどれですか",
-]
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
 _MARKER = re.compile(r" ?\[(\d+)\]")
 # Footnote clicks open the matching source in the panel instead of following the link.
@@ -168,6 +162,27 @@ class FeedbackLog:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def example_questions(assistant: Assistant) -> list[str]:
+    """Example questions in both languages, filled from what is ingested: the templates are in
+    ingest/lang/<language>.yaml (ui_examples), the names and years come from the table rows."""
+    glossary, rows = assistant.glossary, assistant.facts.rows
+    pair = next((names for names in (
+        [e for e in dict.fromkeys(m.entity_id for m in glossary.find(" | ".join(r.record["values"].values())))
+         if glossary.entities[e].kind in ("city", "region")] for r in rows) if len(names) >= 2), None)
+    year = next((r.record.get("start_year") for r in rows if r.record.get("start_year")), "")
+    out = []
+    for language in ("en", "ja"):
+        templates = vocabulary(language).get("ui_examples", {})
+        if pair:
+            a, b = (glossary.display_name(e, language) for e in pair[:2])
+            out += [t.format(a=a, b=b) for t in templates.get("named", [])[:1]]
+        if year:
+            out += [t.format(year=year) for t in templates.get("year", [])]
+        if not pair:
+            out += templates.get("generic", [])
+    return out
+
+
 def programme_rows(assistant: Assistant, query: str = "", year: str = "all") -> list[list[str]]:
     """The table facts as rows: every column of the record, its group and start year."""
     rows = []
@@ -286,7 +301,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                         question = gr.Textbox(placeholder="Ask about the programme… / プログラムについて質問…",
                                               show_label=False, scale=5, elem_id="question", lines=1)
                         send = gr.Button("Ask / 質問", variant="primary", scale=1, elem_id="send")
-                    gr.Examples(EXAMPLES, inputs=question, label="Examples / 質問の例")
+                    gr.Examples(example_questions(assistant), inputs=question, label="Examples / 質問の例")
                     with gr.Accordion("Comment on the last answer / 最後の回答へのコメント", open=False):
                         comment = gr.Textbox(show_label=False, lines=2, max_lines=6)
                         comment_button = gr.Button("Send comment / 送信")
@@ -296,8 +311,8 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                     sources = gr.HTML("<div class='sources'><p>Sources of the answer appear here.</p></div>",
                                       elem_id="sources")
         with gr.Tab("Programme / プログラム"):
-            gr.Markdown("City pairs from the programme tables (every row as ingested). Filter by any "
-                        "name or spelling (Umea, ウメオ, GAM…) or by start year.")
+            gr.Markdown("Rows of the programme tables, every row as ingested. Filter by any name, "
+                        "in either script or spelling, or by start year. / 表の全行。名前(どの表記でも)や開始年で絞り込めます。")
             years = sorted({p.record.get("start_year", "") for p in assistant.facts.rows} - {""})
             with gr.Row():
                 name_filter = gr.Textbox(label="Name or topic / 名前・テーマ", scale=3)

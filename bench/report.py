@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench/results.jsonl"
 LOAD_RESULTS = ROOT / "bench/load_results.jsonl"
+FORMAT_RESULTS = ROOT / "bench/format_results.jsonl"
 
 
 def _rows(path: Path) -> list[dict]:
@@ -33,9 +34,9 @@ def write_results() -> None:
     for r in ordered:
         reingest = f"{r['reingest_s']} / {r['reingest_wall_s']}" if "reingest_s" in r else "–"
         lines.append(f"| {r['date']} | {r['size']:,} | {r['system']} | {r['store']} | {r['passages']:,} | "
-                     f"{r['ingest_s']} | {r['ingest_per_s']} | {reingest} | {r['load_seconds']}"
+                     f"{r['ingest_s']} | {r['ingest_per_s']} | {reingest} | {r.get('load_seconds', '–')}"
                      f"{' (incl. its ingest)' if r['system'] == 'naive' else ''} | "
-                     f"{r['ask_p50_ms']} | {r['ask_p95_ms']} | {r['peak_rss_mb']} |")
+                     f"{r.get('ask_p50_ms', '–')} | {r.get('ask_p95_ms', '–')} | {r.get('peak_rss_mb', '–')} |")
     lines += ["", "Targets: ingest ≥ 150 passages/s; unchanged re-ingest of 10k ≤ 5 s; ask p95 ≤ 150 ms "
               "at 100k (embedded); serving process ≤ 1.5 GB RSS at 100k. The serving RSS is the `iurc` "
               "process only (with a Chroma server, the server holds the vectors in its own process).",
@@ -54,6 +55,23 @@ def write_results() -> None:
                          f"{r['answered_p95_ms']} | {r['throughput_per_s']} | "
                          f"{' / '.join(map(str, r['server_rss_mb_start_max_end']))} |")
         lines.append("")
+    formats = _rows(FORMAT_RESULTS)
+    if formats:
+        latest_date = formats[-1]["date"]
+        lines += ["## Ingest by format (`.venv/bin/python -m bench.formats`)", "",
+                  "Copies of the evaluation corpus's documents per format. Parse = load, clean, structure "
+                  "and chunk (no embedding), ours against the naive baseline's loaders (pypdf, python-docx, "
+                  "BeautifulSoup, python-pptx); ingest = the whole `iurc ingest` into a fresh embedded store "
+                  "with the real embedder. Pages are PDF pages or PPTX slides.", "",
+                  "| date | format | files | pages | KB | passages | parse s (ours / naive) | parse pages/s | "
+                  "ingest s | ingest pages/s | ingest passages/s | failed |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in (r for r in formats if r["date"] == latest_date):
+            lines.append(f"| {r['date']} | {r['format']} | {r['files']} | {r['pages'] or '–'} | {r['kb']} | "
+                         f"{r['passages']} | {r['parse_s']} / {r['naive_parse_s']} | "
+                         f"{r['parse_pages_per_s'] or '–'} | {r['ingest_s']} | {r['ingest_pages_per_s'] or '–'} | "
+                         f"{r['ingest_passages_per_s']} | {r['failed']} |")
+        lines.append("")
     (ROOT / "bench/RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
     if rows:
         _plot(ordered)
@@ -66,7 +84,7 @@ def _plot(rows: list[dict]) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    for key in sorted({(r["system"], r["store"]) for r in rows}):
+    for key in sorted({(r["system"], r["store"]) for r in rows if "ask_p95_ms" in r}):
         series = sorted((r for r in rows if (r["system"], r["store"]) == key), key=lambda r: r["passages"])
         xs = [r["passages"] for r in series]
         ax.plot(xs, [r["ask_p95_ms"] for r in series], marker="o", label=f"{key[0]} ({key[1]}) p95")

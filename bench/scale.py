@@ -3,6 +3,7 @@ through a Chroma server) next to the naive pipeline. Appends JSON lines to bench
 and rewrites bench/RESULTS.md and bench/latency_vs_size.png.
 
 usage: .venv/bin/python -m bench.scale [--sizes 1000 10000 100000] [--work /tmp/iurc-bench]
+       [--modes embedded no_discovery server naive]
 """
 from __future__ import annotations
 
@@ -31,11 +32,11 @@ def _env(**extra) -> dict:
     return env
 
 
-def _ingest(corpus: Path, store_args: list[str]) -> tuple[int, float, float]:
+def _ingest(corpus: Path, store_args: list[str], **env) -> tuple[int, float, float]:
     """(passages added or skipped, work seconds, wall seconds) of one `iurc ingest`."""
     started = time.perf_counter()
     run = subprocess.run([str(BIN / "iurc"), "ingest", str(corpus), *store_args], capture_output=True,
-                         text=True, env=_env(), check=True)
+                         text=True, env=_env(**env), check=True)
     wall = time.perf_counter() - started
     counts = {k: int(v) for k, v in re.findall(r"(added|updated|skipped|deleted|failed) (\d+)", run.stdout)}
     work = float(re.search(r"took ([\d.]+) s", run.stderr).group(1))
@@ -75,6 +76,13 @@ def run_size(size: int, work: Path, modes: list[str]) -> None:
                  "ingest_s": secs, "ingest_per_s": round(n / secs, 1), "reingest_s": re_secs,
                  "reingest_wall_s": round(re_wall, 2), **{k: probe[k] for k in
                  ("load_seconds", "ask_p50_ms", "ask_p95_ms", "peak_rss_mb")}})
+    if "no_discovery" in modes:
+        # The same ingest without name discovery: what discovery adds (issue 12: at most 20%).
+        store = work / f"store_nodisc_{size}"
+        shutil.rmtree(store, ignore_errors=True)
+        n, secs, wall = _ingest(corpus, ["--store", str(store)], IURC_NAME_DISCOVERY="off")
+        _record({"size": size, "system": "ours, no name discovery", "store": "embedded", "passages": n,
+                 "ingest_s": secs, "ingest_per_s": round(n / secs, 1)})
     if "server" in modes:
         port, data = _free_port(), work / f"chroma_{size}"
         shutil.rmtree(data, ignore_errors=True)

@@ -1,6 +1,6 @@
 """Calibrate the abstention threshold (IURC_MIN_SENTENCE_SCORE) on the evaluation set.
 
-usage: .venv/bin/python -m eval.calibrate [--set eval/questions.yaml] [--store .iurc/store]
+usage: .venv/bin/python -m eval.calibrate [--set eval/questions.yaml] [--store .iurc/store] [--split dev]
 Answers every case with abstention on weak evidence switched off, then prints the evidence
 score of each case and the threshold that best separates answerable from unanswerable ones.
 """
@@ -18,8 +18,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--set", default="eval/questions.yaml")
     parser.add_argument("--store", default=None)
+    parser.add_argument("--split", default=None, help="only this split (dev: never calibrate on test)")
     args = parser.parse_args()
-    cases = load_cases(args.set)
+    cases = [c for c in load_cases(args.set) if args.split in (None, c.split)]
     assistant = Assistant(StoreConfig.from_settings(args.store), min_sentence=-10.0,
                           min_named_sentence=-10.0)
     groups: dict[str, list] = {"unnamed (IURC_MIN_SENTENCE_SCORE)": [],

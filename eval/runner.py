@@ -344,7 +344,8 @@ def execute_run(run: Run, store_root: Path, embeddings, furniture: dict, baselin
                     warn=lambda message: log(f"  {run.name}: {message}"))
     log(f"  {run.name}: ingest {report.summary()}")
     cases = load_cases(run.set_path)
-    out = evaluate(Assistant(config, embeddings, glossary), cases, None, furniture=furniture)
+    # the Assistant reads the name table stored with the collection, not the CSV
+    out = evaluate(Assistant(config, embeddings), cases, None, furniture=furniture)
     result = RunResult(run, out["ours"], None)
     if baseline:
         key = (run.set_path, tuple(run.corpus))

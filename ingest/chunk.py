@@ -31,10 +31,14 @@ def detect_language(text: str) -> str:
     return "mixed"
 
 
-def _location(section: str, page: int, first: int, last: int) -> str:
+# How a reader names the unit a format is cut into.
+PAGE_UNITS = {"pptx": "slide"}
+
+
+def _location(section: str, page: int, first: int, last: int, unit: str = "p.") -> str:
     parts = []
     if page:
-        parts.append(f"p. {page}")
+        parts.append(f"{unit} {page}")
     if section:
         parts.append(section)
     parts.append(f"line {first}" if first == last else f"lines {first}-{last}")
@@ -69,7 +73,8 @@ def chunk(doc: StructuredDoc, chunk_size: int = 500) -> list[Chunk]:
         covered = [ln for ln in block.lines if ln.end > start and ln.start < end] or block.lines
         chunks.append(Chunk(
             chunk_id=cid, doc=name,
-            location=_location(block.section, covered[0].page, covered[0].first_line, covered[-1].last_line),
+            location=_location(block.section, covered[0].page, covered[0].first_line, covered[-1].last_line,
+                               PAGE_UNITS.get(doc.clean.source.format, "p.")),
             section=block.section, language=detect_language(body or text), kind=kind, text=text,
             char_start=start, char_end=end, line_start=covered[0].first_line,
             line_end=covered[-1].last_line, page=covered[0].page, record=record,

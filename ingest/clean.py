@@ -30,6 +30,10 @@ _URL = re.compile(r"\b(?:https?|ftp)://([^\s/?#)<>\"'\]]+)[^\s)<>\"'\]]*", re.I)
 _JA_SENTENCE_END = "。！？!?」』）)"
 _LATIN_END = ".!?:;。"
 _BULLET = re.compile(r"^\s*(?:[・●■◆▪•\-*+]|\d+[.)]|[①-⑳])\s*")
+# A line that opens like a heading: numbered ("2.", "2.1", "第2章"), or marked (■ ● ◆ 【…】).
+HEADING_CUE = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?\s+\S|\d+(?:\.\d+)+\S|第[0-9０-９一二三四五六七八九十百]+[章節部条項]"
+                         r"|[■□●○◆◇▼▶]\s*\S|【[^】]{1,40}】)")
+MAX_CUED_HEADING_CHARS = 40
 _CONNECTORS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or",
                "the", "to", "with", "such", "about", "between", "into"}
 
@@ -46,7 +50,15 @@ def _join_mode(prev: CleanLine, nxt: CleanLine, glossary: Glossary | None) -> st
     a, b = prev.text, nxt.text
     if not a or not b or b.startswith("#") or a.startswith("#") or b.startswith("|") or _BULLET.match(b):
         return None
+    if HEADING_CUE.match(a) and len(a) <= MAX_CUED_HEADING_CHARS and a[-1] not in "。.、,":
+        return None  # "2. プロジェクトの背景" stays apart from the sentence after it
     last, first = a[-1], b[0]
+    if nxt.blank_before == 0 and _cjk_share(a) >= 0.3:
+        # A Japanese paragraph wrapped by layout at a digit or a Latin word ("2023" / "年").
+        if (is_cjk(first) or is_cjk(last)) and last not in "。！？":
+            return ""
+        if last.isalnum() and first.isalnum():
+            return " "
     if is_cjk(last) or last in "、，「『（」』）・":
         # A Japanese sentence broken mid-word or mid-clause.
         return "" if nxt.blank_before == 0 or not first.isascii() else None
@@ -57,10 +69,33 @@ def _join_mode(prev: CleanLine, nxt: CleanLine, glossary: Glossary | None) -> st
         return None
     if glossary is not None and _splits_a_name(a, b, glossary):
         return " "
+    if _HYPHENATED_NAME_END.search(a) and _LONE_CAPITALISED.match(b):
+        # "Grenoble-Alpes" / "Metropole": a hyphenated name wrapped by the layout of a slide or
+        # table cell continues with the one capitalised word on the next line.
+        return " "
     last_word = a.split()[-1].casefold() if a.split() else ""
     if first.islower() or last == "," or last_word in _CONNECTORS:
         return " "
     return None
+
+
+_HYPHENATED_NAME_END = re.compile(r"(?:^|\s)[A-Z][^\W\d_]+-[A-Z][^\W\d_]*$")
+_LONE_CAPITALISED = re.compile(r"^[A-Z][^\W\d_]{1,24}$")
+
+
+def _cjk_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum(is_cjk(c) for c in letters) / len(letters) if letters else 0.0
+
+
+def is_standalone_title(line: CleanLine, following: CleanLine | None) -> bool:
+    """A short line set off by a blank line above and run straight into a longer paragraph: a
+    heading (one blank line is enough), e.g. the title of a short article in a newsletter."""
+    text = line.text
+    return (following is not None and line.blank_before >= 1 and following.blank_before == 0
+            and len(text) <= MAX_CUED_HEADING_CHARS and text[-1] not in ".。!?！？,、:;"
+            and len(following.text) > 2 * len(text) and any(c.isalpha() for c in text)
+            and not text.startswith("|"))
 
 
 def _splits_a_name(a: str, b: str, glossary: Glossary) -> bool:
@@ -90,6 +125,7 @@ def neutralise_markup(text: str) -> str:
 def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
     """Rejoin broken lines; the result's text is what chunk offsets point into."""
     text = source.text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"(?<!\n)\f", "\n\f", text)  # a page break always ends the line: no glued words
     text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = neutralise_markup(text)
     raw_lines: list[CleanLine] = []
@@ -106,9 +142,12 @@ def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
                                    indented=line[:1].isspace()))
         blank = 0
 
+    titles = {id(line) for line, following in zip(raw_lines, raw_lines[1:] + [None])
+              if is_standalone_title(line, following)}
     lines: list[CleanLine] = []
+    title_open = False  # lines[-1] is a standalone title that nothing has joined yet
     for line in raw_lines:
-        if lines:
+        if lines and id(line) not in titles and not title_open:
             mode = _join_mode(lines[-1], line, glossary)
             if mode is not None:
                 prev = lines[-1]
@@ -116,6 +155,7 @@ def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
                 prev.last_line = line.last_line
                 continue
         lines.append(line)
+        title_open = id(line) in titles
 
     parts, offset = [], 0
     for i, line in enumerate(lines):

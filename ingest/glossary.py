@@ -5,9 +5,12 @@ import csv
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-KINDS = ("city", "region", "country", "programme", "organisation")
+# Entity ids of names discovered in the documents (ingest/names.py), not typed in by staff.
+DISCOVERED_PREFIX = "found:"
+KINDS = ("city", "region", "country", "programme", "organisation", "person", "name")
 COLUMNS = ("entity_id", "kind", "country", "name_en", "name_ja", "aliases")
 
 
@@ -68,8 +71,11 @@ class Glossary:
         self.sha256 = sha256
         self.text = ""  # the CSV it was read from, stored beside the collection at ingest
         # (folded alias, entity id), longest first so "Grenoble-Alpes Metropole" beats "Grenoble".
+        # An alias two entities share goes to the one listed first (curated rows come first),
+        # whatever the process's hash seed.
+        order = {e.entity_id: i for i, e in enumerate(entities)}
         pairs = {(fold(name), e.entity_id) for e in entities for name in e.names}
-        self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0]))
+        self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0], order[p[1]]))
         # Names that can be split over two lines; the cleaner asks for them at every line break.
         self._multiword = [a for a, _ in self._aliases if " " in a or "-" in a]
         latin = [re.escape(a) for a, _ in self._aliases if not any(is_cjk(c) for c in a)]
@@ -113,12 +119,19 @@ class Glossary:
 
 def _fold_with_index(text: str) -> tuple[str, list[int]]:
     """Fold character by character, keeping for each folded char its source index."""
+    if text.isascii():  # the common case: folding is lower-casing, one char for one
+        return text.lower(), list(range(len(text)))
     out, index = [], []
     for i, ch in enumerate(text):
-        for f in fold(ch):
+        for f in _fold_char(ch):
             out.append(f)
             index.append(i)
     return "".join(out), index
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    return fold(ch)
 
 
 class GlossaryError(ValueError):

@@ -9,7 +9,7 @@ from pathlib import Path
 from .models import SourceDoc
 
 SUPPORTED = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".pdf": "pdf",
-             ".docx": "docx", ".html": "html", ".htm": "html"}
+             ".docx": "docx", ".html": "html", ".htm": "html", ".pptx": "pptx"}
 # cp932, not shift_jis: shift_jis cannot decode ① or 髙 and maps ～ wrongly.
 # Never latin-1: it decodes anything and would store mojibake.
 TEXT_ENCODINGS = ("utf-8-sig", "cp932", "euc-jp")
@@ -66,6 +66,8 @@ def load(path: str | Path, doc: str, max_bytes: int, data: bytes | None = None) 
         text = html_to_text(raw)
     elif fmt == "pdf":
         text, encoding = pdf_to_text(data), "pdf"
+    elif fmt == "pptx":
+        text, encoding = pptx_to_text(data), "pptx"
     else:
         text, encoding = docx_to_text(data), "docx"
     if not text.strip():
@@ -73,19 +75,131 @@ def load(path: str | Path, doc: str, max_bytes: int, data: bytes | None = None) 
     return SourceDoc(path=str(path), doc=doc, text=text, sha256=sha, encoding=encoding, format=fmt)
 
 
+# A line in the top or bottom margin (this share of the page height) that recurs on other pages,
+# digits aside, is a running header or footer.
+_MARGIN_SHARE = 0.12
+_PAGE_NUMBER = re.compile(r"^[\s\-–—]*(?:p\.?|page|ページ)?\s*\d+\s*(?:(?:/|of)\s*\d+)?[\s\-–—]*$", re.I)
+# A line this much larger than the body text is a heading (a slide title, a numbered section).
+_HEADING_SIZE_RATIO = 1.12
+
+
 def pdf_to_text(data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    """Page-aware PDF text with pdfplumber: pages separated by form feeds, running headers,
+    footers and page numbers removed, headings (larger type) marked "# ", layout tables as
+    pipe rows (header row first), a blank line where the vertical gap shows a new paragraph."""
+    import pdfplumber
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfplumber.utils.exceptions import PdfminerException
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise LoadError("encrypted PDF")
-        return "\f".join((page.extract_text() or "") for page in reader.pages)
-    except LoadError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            pages = [_pdf_page_items(page) for page in pdf.pages]
+    except (PdfminerException, PDFSyntaxError, ValueError, KeyError, TypeError, OSError) as exc:
+        if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+            raise LoadError("encrypted PDF") from None
         raise LoadError(f"unreadable PDF: {exc}") from None
+    furniture = _running_lines(pages)
+    sizes: dict[float, int] = {}
+    for items in pages:
+        for item in items:
+            if item["kind"] == "line":
+                sizes[item["size"]] = sizes.get(item["size"], 0) + len(item["text"])
+    body = max(sizes, key=sizes.get) if sizes else 0
+    # Larger type, higher level: the largest heading size is "#", the next "##", and so on.
+    heading_sizes = sorted({size for size in sizes if body and size >= body * _HEADING_SIZE_RATIO}, reverse=True)
+    out = []
+    for items in pages:
+        lines, previous = [], None
+        for item in items:
+            if item["kind"] == "table":
+                lines += [""] + [_pipe_row(row) for row in item["rows"]] + [""]
+                previous = None
+                continue
+            if item["margin"] and (_furniture_key(item["text"]) in furniture or _PAGE_NUMBER.match(item["text"])):
+                continue
+            heading = body and item["size"] >= body * _HEADING_SIZE_RATIO and len(item["text"]) <= 120
+            if heading and previous is not None and previous["heading"] and previous["size"] == item["size"]:
+                lines[-1] += (" " if item["text"][:1].isascii() else "") + item["text"]  # a wrapped title
+            else:
+                gap = previous is not None and item["top"] - previous["bottom"] > 0.9 * item["size"]
+                if heading or gap:
+                    lines.append("")
+                level = heading_sizes.index(item["size"]) + 1 if heading else 0
+                lines.append(("#" * level + " " if heading else "") + item["text"])
+            previous = {**item, "heading": heading}
+        out.append("\n".join(lines))
+    return "\n\f".join(out)
+
+
+def _pdf_page_items(page) -> list[dict]:
+    tables = page.find_tables()
+    boxes = [t.bbox for t in tables]
+    margin = page.height * _MARGIN_SHARE
+
+    def inside(line) -> bool:
+        return any(x0 - 1 <= line["x0"] and line["x1"] <= x1 + 1 and top - 1 <= line["top"]
+                   and line["bottom"] <= bottom + 1 for x0, top, x1, bottom in boxes)
+
+    items = [{"kind": "table", "top": t.bbox[1], "rows": [[" ".join((c or "").split()) for c in row]
+                                                         for row in t.extract()]} for t in tables]
+    for line in page.extract_text_lines(return_chars=True):
+        text = " ".join(line["text"].split())
+        if not text or inside(line):
+            continue
+        items.append({"kind": "line", "top": line["top"], "bottom": line["bottom"], "text": text,
+                      "size": round(max(c["size"] for c in line["chars"]), 1),
+                      "margin": line["top"] < margin or line["bottom"] > page.height - margin})
+    return sorted(items, key=lambda item: item["top"])
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.split()))
+
+
+def _running_lines(pages: list[list[dict]]) -> set[str]:
+    """Margin lines that recur (digits aside) on more than one page."""
+    seen: dict[str, int] = {}
+    for items in pages:
+        for key in {_furniture_key(i["text"]) for i in items if i["kind"] == "line" and i["margin"]}:
+            seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count >= 2}
+
+
+def pptx_to_text(data: bytes) -> str:
+    """One page per slide (form feeds): its title as "# ", text frames in reading order, tables
+    as pipe rows with the header row first, speaker notes as a paragraph marked as notes."""
+    import zipfile
+
+    from pptx import Presentation
+    from pptx.exc import PackageNotFoundError
+
+    try:
+        deck = Presentation(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
+        raise LoadError(f"unreadable PowerPoint file: {exc}") from None
+    slides = []
+    for number, slide in enumerate(deck.slides, start=1):
+        title_shape = slide.shapes.title
+        title = " ".join(title_shape.text_frame.text.split()) if title_shape is not None and \
+            title_shape.has_text_frame else ""
+        parts = [f"# {title or f'Slide {number}'}"]
+        title_id = title_shape.shape_id if title_shape is not None else None
+        shapes = sorted((s for s in slide.shapes if s.shape_id != title_id),
+                        key=lambda s: ((s.top or 0), (s.left or 0)))
+        for shape in shapes:
+            if getattr(shape, "has_table", False) and shape.has_table:
+                parts.append("\n".join(_pipe_row([cell.text for cell in row.cells]) for row in shape.table.rows))
+            elif shape.has_text_frame:
+                paragraphs = [" ".join(p.text.split()) for p in shape.text_frame.paragraphs]
+                text = "\n".join(p for p in paragraphs if p)
+                if text:
+                    parts.append(text)
+        if slide.has_notes_slide:
+            notes = " ".join(slide.notes_slide.notes_text_frame.text.split())
+            if notes:
+                parts.append(f"Speaker notes: {notes}")
+        slides.append("\n\n".join(parts))
+    return "\n\f".join(slides)
 
 
 def docx_to_text(data: bytes) -> str:
@@ -107,8 +221,11 @@ def docx_to_text(data: bytes) -> str:
             if not text:
                 continue
             style = (para.style.name or "").lower() if para.style is not None else ""
-            if style.startswith("heading") or style == "title":
+            if style == "title":
                 parts.append("# " + text)
+            elif style.startswith("heading"):
+                level = int(style.split()[-1]) if style.split()[-1].isdigit() else 1
+                parts.append("#" * (level + 1) + " " + text)
             else:
                 parts.append(text)
         elif tag == "tbl":
@@ -125,7 +242,25 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML page: headings as '# ', tables as pipe rows, hidden text dropped."""
+    """The main content of an HTML page (trafilatura: no cookie banner, navigation,
+    breadcrumbs, sidebar or footer) as Markdown: headings '# ', lists, tables as pipe rows.
+    Hidden elements are removed before extraction; a page trafilatura finds no main content in
+    falls back to all visible text."""
+    import trafilatura
+
+    visible = _visible_html(html)
+    main = trafilatura.extract(str(visible), output_format="markdown", include_tables=True,
+                               include_formatting=True, include_links=False, include_images=False,
+                               include_comments=False, favor_recall=True)
+    structured = main and any(line.startswith(("#", "|")) for line in main.splitlines())
+    if main and main.strip() and (structured or not visible.find(["h1", "h2", "h3", "h4", "h5", "h6", "table"])):
+        return main.replace("**", "")  # emphasis marks are not content
+    # No main content found, or only trafilatura's plain fallback (a small page): every visible
+    # block, with its headings and tables.
+    return _visible_text(visible)
+
+
+def _visible_html(html: str):
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
@@ -137,6 +272,11 @@ def html_to_text(html: str) -> str:
         attrs = tag.attrs or {}
         if "hidden" in attrs or attrs.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(attrs.get("style", "")):
             tag.decompose()
+    return soup
+
+
+def _visible_text(soup) -> str:
+    """All visible text: headings as '# ', tables as pipe rows."""
     parts: list[str] = []
     for table in soup.find_all("table"):
         rows = [_pipe_row([c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])])

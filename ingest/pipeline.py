@@ -3,6 +3,7 @@ disappeared, and report added / updated / skipped / deleted / failed."""
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import settings
+from . import names, settings
 from .chunk import chunk
 from .clean import clean
 from .glossary import Glossary
@@ -20,7 +21,7 @@ from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
 from .structure import structure
 
 # Bump when cleaning, structuring or chunking changes, so stored documents are re-chunked.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "11"
 
 
 @dataclass
@@ -104,10 +105,6 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
         max_bytes = settings.get("max_file_bytes")
         current = fingerprint(glossary, chunk_size, store.embedder_name)
         manifest = store.manifest_entries()
-        if glossary.text and store.stored_glossary() != glossary.text:
-            # Beside the passages, so every app process answers with the names they were built with.
-            store.put_glossary(glossary.text, glossary.sha256)
-            report.glossary_changed = True
         files, prefixes = discover(paths, report, warn)
         seen_docs = set()
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
@@ -138,6 +135,7 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
                 store.delete(ids)
                 store.delete_manifest(doc)
                 report.deleted += len(ids)
+        report.glossary_changed = _store_name_table(store, glossary)
         if report.added or report.updated or report.deleted or rebuild or report.glossary_changed:
             store.bump_generation()  # running servers reload on their next question
     finally:
@@ -155,7 +153,13 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
         report.skipped += int(entry.get("chunk_count", 0))
         return
     source = load(found.path, found.doc, max_bytes, data)
-    chunks = chunk(structure(clean(source, glossary), glossary), chunk_size)
+    cleaned = clean(source, glossary)
+    # The document's own names (discovered, linked across its scripts) join the curated ones for
+    # its structure: a table whose rows start with names nobody listed is still a table.
+    found_names = names.discover(cleaned.text) if settings.get("name_discovery") == "on" else {}
+    local, _ = names.build_table(glossary, {found.doc: found_names}, settings.get("name_link_threshold"),
+                                 link=False)
+    chunks = chunk(structure(cleaned, local), chunk_size)
     if not chunks:
         raise LoadError("no text to index after cleaning")
     stored = store.doc_chunks(found.doc)
@@ -165,7 +169,7 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
                  and stored[c.chunk_id] != chunk_metadata(c, source.sha256)]
     to_delete = [cid for cid in stored if cid not in new_ids]
     try:
-        _write(found, store, source, chunks, to_add, to_update, to_delete, current)
+        _write(found, store, source, chunks, to_add, to_update, to_delete, current, found_names)
     except Exception as exc:  # chromadb's errors for disk full / read-only / HTTP vary in type
         raise StoreWriteError(exc) from exc
     report.added += len(to_add)
@@ -174,14 +178,30 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
     report.deleted += len(to_delete)
 
 
+def _store_name_table(store: Store, glossary: Glossary) -> bool:
+    """The name table (curated rows, then every document's discovered names linked across
+    scripts) stored beside the passages, so every process matches the same names. True when
+    it changed."""
+    found = {doc: json.loads(entry["names"]) for doc, entry in store.manifest_entries().items()
+             if entry.get("names") and entry.get("status") == "complete"}
+    table, report = names.build_table(glossary, found, settings.get("name_link_threshold"))
+    if store.stored_glossary() == table.text:
+        return False
+    store.put_glossary(table.text, table.sha256)
+    store.put_names(report.to_json())
+    return True
+
+
 class StoreWriteError(Exception):
     def __init__(self, cause: Exception):
         super().__init__(str(cause))
         self.cause = f"{type(cause).__name__}: {cause}"
 
 
-def _write(found: FoundFile, store: Store, source, chunks, to_add, to_update, to_delete, current) -> None:
+def _write(found: FoundFile, store: Store, source, chunks, to_add, to_update, to_delete, current,
+           found_names: dict) -> None:
     entry = {
+        "names": json.dumps(found_names, ensure_ascii=False, sort_keys=True),
         "doc": found.doc, "path": str(found.path), "sha256": source.sha256, "fingerprint": current,
         "format": source.format, "encoding": source.encoding, "chunk_count": len(chunks),
         "language": _document_language(chunks), "status": "pending",

@@ -42,6 +42,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("min_named_sentence_score", 0.06, "The same threshold for questions that name a "
                 "programme city, country or body found in the documents (calibrated likewise).",
                 minimum=None),
+        Setting("name_discovery", "on", "Discover names in every document at ingest (off: only "
+                "the curated glossary names things; for measuring what discovery costs).", ("on", "off")),
+        Setting("name_link_threshold", 0.7, "Confidence at or above which a discovered English name "
+                "and a Japanese name are linked as one (below it the link is only a suggestion, "
+                "`iurc names --suggest`).", minimum=0),
         Setting("max_question_chars", 1000, "Longer questions are refused before any embedding."),
         Setting("llm_base_url", "", "OpenAI-compatible endpoint for the optional generator."),
         Setting("llm_model", "", "Model name sent to the generator endpoint."),

@@ -160,7 +160,7 @@ class Store:
     # Besides one record per document, the manifest holds two special records: the glossary the
     # passages were built with, and a generation id that changes with every ingest that changed
     # something, so serving processes (on any machine) know when to reload.
-    GLOSSARY_ID, GENERATION_ID = "__glossary__", "__generation__"
+    GLOSSARY_ID, GENERATION_ID, NAMES_ID = "__glossary__", "__generation__", "__names__"
 
     def manifest_entries(self) -> dict[str, dict]:
         got = self.manifest.get(include=["metadatas"])
@@ -171,6 +171,14 @@ class Store:
 
     def stored_glossary(self) -> str | None:
         got = self.manifest.get(ids=[self.GLOSSARY_ID], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def put_names(self, report_json: str) -> None:
+        """How the name table was built (discovered names, links, evidence): `iurc names`."""
+        self._put_record(self.NAMES_ID, report_json, {"doc": self.NAMES_ID})
+
+    def stored_names(self) -> str | None:
+        got = self.manifest.get(ids=[self.NAMES_ID], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
     def bump_generation(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from .clean import HEADING_CUE, MAX_CUED_HEADING_CHARS, is_standalone_title
 from .glossary import Glossary, is_cjk
 from .models import Block, CleanDoc, CleanLine, StructuredDoc, TableRow
 
@@ -26,6 +27,16 @@ def _cjk_share(text: str) -> float:
 def _looks_like_heading(line: CleanLine, index: int, lines: list[CleanLine]) -> bool:
     text = line.text
     if text.startswith("#"):
+        return True
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    if following is None or text.startswith("|"):
+        return False
+    if HEADING_CUE.match(text) and len(text) <= MAX_CUED_HEADING_CHARS and text[-1] not in "。.、,:;" \
+            and not HEADING_CUE.match(following.text) and len(following.text) > 2 * len(text):
+        # "2. 背景", "第3章 …", "■ お知らせ", "【概要】" above a paragraph; not an item of a list
+        # (the next line is another item) nor a legend entry (the next line is as short)
+        return True
+    if is_standalone_title(line, following):
         return True
     if len(text) > MAX_HEADING_CHARS or text[-1] in ".。!?！？,、:;" or text.startswith("|"):
         return False
@@ -102,10 +113,21 @@ def _group_label(line: CleanLine) -> bool:
     return len(words) <= 4 and len(line.text) <= 30 and _cjk_share(line.text) < 0.5
 
 
+SECTION_JOINER = " › "
+
+
+def _heading_level(text: str) -> int:
+    """Markdown-style level of a heading line ("## x" is 2); headings found by cues are 1."""
+    return len(text) - len(text.lstrip("#")) or 1
+
+
 def structure(clean: CleanDoc, glossary: Glossary) -> StructuredDoc:
     lines = clean.lines
     doc = StructuredDoc(clean=clean)
     section = ""
+    # The path of open headings: a passage is labelled with every heading above it
+    # ("Report title › 3. Participants"), so the document's subject travels with each passage.
+    path: list[tuple[int, str]] = []
     i = 0
     pending: list[CleanLine] = []  # text lines of the current run
 
@@ -127,7 +149,11 @@ def structure(clean: CleanDoc, glossary: Glossary) -> StructuredDoc:
                 continue
         if _looks_like_heading(line, i, lines):
             flush_text()
-            section = line.text.lstrip("#").strip()
+            level = _heading_level(line.text)
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, line.text.lstrip("#").strip()))
+            section = SECTION_JOINER.join(text for _, text in path)
             doc.blocks.append(Block("heading", section, [line]))
             i += 1
             continue

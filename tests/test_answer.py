@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 import time
@@ -23,15 +24,18 @@ def cities(result) -> list[str]:
     ("Which pairs started in 2018?", ["Tokorozawa", "Toyota", "Kamakura"], "Pairs that started in 2018 (3):"),
     ("How many pairs started in 2017?", ["Yokohama", "Koriyama", "Hirosaki", "Ichinomiya", "Ikoma"],
      "5 pairs started in 2017:"),
-    ("2019年に始まったペアはどれですか", ["Kobe", "Nagano and Obuse"], "2019年に開始したペア: 2組"),
-    ("Which French cities are in the programme?", ["Toyota", "Kobe"], "Pairs with France (2):"),
+    ("2019年に始まったペアはどれですか", ["Kobe", "Nagano and Obuse"], "2019年に開始したペア: 2件"),
+    ("Which French cities are in the programme?", ["Toyota", "Kobe"], "Cities with France (2):"),
     ("List the pairs of the 3rd batch", ["Kobe", "Nagano and Obuse"], "Pairs in the 3rd batch (2):"),
     ("Which pairs work on hydrogen?", ["Toyota"], "Pair on “hydrogen” (1):"),
 ])
 def test_table_facts(corpus_assistant_fake, question, expected, first_line):
     result = corpus_assistant_fake.ask(question)
     assert not result["abstained"]
-    assert result["answer"].splitlines()[0] == first_line
+    # The first line: what was asked in the asker's own noun, then each row's names with its [n].
+    first = result["answer"].splitlines()[0]
+    assert first.startswith(first_line)
+    assert [int(n) for n in re.findall(r"\[(\d+)\]", first)] == list(range(1, len(expected) + 1))
     assert cities(result) == expected
     check_citations(result)
 

@@ -106,11 +106,13 @@ def test_header_only_glossary_has_no_names(tmp_path):
     assert load_glossary(str(path)).find("Kamakura and Umeå") == []
 
 
-def test_runs_file_names_three_runs_and_thresholds_cover_every_split():
+def test_runs_file_names_four_runs_and_thresholds_cover_every_split():
     runs = {r.name: r for r in runner.load_runs(ROOT / "eval/runs.yaml")}
-    assert set(runs) == {"seed", "unseen", "unseen_no_glossary"}
+    assert set(runs) == {"seed", "unseen", "unseen_no_glossary", "seed_no_glossary"}
     assert runs["unseen_no_glossary"].glossary == "" and runs["unseen"].glossary
-    for name, splits in (("seed", ["all"]), ("unseen", ["dev", "test"]), ("unseen_no_glossary", ["dev", "test"])):
+    assert runs["seed_no_glossary"].glossary == "" and runs["seed"].glossary
+    for name, splits in (("seed", ["all"]), ("unseen", ["dev", "test"]), ("unseen_no_glossary", ["dev", "test"]),
+                         ("seed_no_glossary", ["all"])):
         for split in splits:
             limits = runner.load_thresholds(ROOT / "eval/thresholds.yaml", name, split)
             assert {"pass_rate", "fact_recall", "abstention_recall", "readable"} <= set(limits)

@@ -36,11 +36,16 @@ def hostile_assistant(tmp_path_factory):
 
 def only_quotes(result: dict) -> None:
     """After the first line, an extractive answer is nothing but its quotes and markers."""
+    from app.answer import wording
+
     quotes = {c["n"]: c["quote"] for c in result["citations"]}
+    labels = {label for lang in ("en", "ja") for label in wording(lang)["other_language_source"].values() if label}
     for line in result["answer"].splitlines()[1:]:
         rest = line
         for n, quote in quotes.items():
             rest = rest.replace(f"{quote} [{n}]", "")
+        for label in labels:  # the app's own words saying a quote is in the other language
+            rest = rest.replace(label, "")
         assert not rest.strip(" -"), f"unquoted text in answer: {rest!r}"
 
 

@@ -101,37 +101,6 @@ def test_missing_path_is_reported(tmp_path, fake_store, glossary):
     assert report.failed == 1 and report.problems == [f"{tmp_path / 'nope'}: no such file or folder"]
 
 
-def test_every_file_gets_an_outcome_and_unsupported_ones_count_as_failed(tmp_path, fake_store, glossary):
-    corpus = make_corpus(tmp_path / "corpus")
-    (corpus / "slides.key").write_bytes(b"not a supported format")
-    (corpus / "glossary.csv").write_text("entity_id,kind,country,name_en,name_ja,aliases\n", "utf-8")
-    messages = []
-    first = ingest([str(corpus)], fake_store, glossary, progress=False, warn=messages.append)
-    assert first.failed == 1 and len(messages) == 1
-    assert messages[0].startswith(f"{corpus / 'slides.key'}: skipped: unsupported file type .key; supported: ")
-    outcomes = {Path(f["path"]).name: f for f in first.files}
-    assert outcomes["slides.key"]["status"] == "failed" and outcomes["slides.key"]["passages"] == 0
-    assert "glossary.csv" not in outcomes  # the names file beside the documents is not a document
-    indexed = [f for f in first.files if f["status"] != "failed"]
-    assert {f["status"] for f in indexed} == {"new"} and sum(f["passages"] for f in indexed) == first.added
-    again = ingest([str(corpus)], fake_store, glossary, progress=False, warn=lambda m: None)
-    assert {f["status"] for f in again.files if f["status"] != "failed"} == {"unchanged"}
-
-
-def test_ingest_json_prints_each_files_outcome(tmp_path, venv_bin):
-    import json
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.md").write_text("# Title\n\nOne paragraph about the harbour towns and their parks.\n", "utf-8")
-    (docs / "b.xyz").write_text("?", "utf-8")
-    run = subprocess.run([str(venv_bin / "iurc"), "ingest", str(docs), "--store", str(tmp_path / "s"), "--json"],
-                         capture_output=True, text=True, env=iurc_env(IURC_EMBEDDER="use"), timeout=300)
-    out = json.loads(run.stdout)
-    assert run.returncode == 0 and out["failed"] == 1 and out["added"] >= 1
-    assert [(Path(f["path"]).name, f["status"]) for f in out["files"]] == [("b.xyz", "failed"), ("a.md", "new")]
-
-
 def test_rebuild_starts_over(tmp_path, fake_store, glossary):
     corpus = make_corpus(tmp_path / "corpus")
     first = ingest([str(corpus)], fake_store, glossary, progress=False)

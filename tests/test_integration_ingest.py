@@ -110,7 +110,7 @@ def test_glossary_problems_are_reported(tmp_path):
     g = load_glossary(bad)
     lines = len(GLOSSARY.read_text("utf-8").splitlines())
     assert g.problems == [
-        f"{bad}:{lines + 1}: kind 'town' is not one of city, region, country, programme, organisation",
+        f"{bad}:{lines + 1}: kind 'town' is not one of city, region, country, programme, organisation, person, name",
         f"{bad}:{lines + 2}: country 'italia' is not an entity_id of this glossary",
         f"{bad}:{lines + 3}: empty entity_id"]
     assert "umea" in g.entities and "kyoto" not in g.entities

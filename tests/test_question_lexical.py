@@ -49,7 +49,7 @@ def test_bad_questions(glossary, text, message):
 
 def test_cues(glossary):
     q = analyze("How many pairs started in the 2nd batch in 2018?", glossary)
-    assert (q.wants_count, q.years, q.batch) == (True, ["2018"], "2nd")
+    assert (q.wants_count, q.years, q.ordinals) == (True, ["2018"], [2])
     assert analyze("2019年に始まったペアはどれですか", glossary).wants_list
 
 

@@ -1,0 +1,688 @@
+"""Names: the curated glossary plus the names discovered in the documents, linked across scripts.
+
+Every part of the assistant that needs names (cleaning, table rows, question analysis,
+retrieval, answers, the UI) reads one `Glossary`: the name table built here. Curated rows of
+`corpus/glossary.csv` come first and win; discovered names follow:
+
+- Japanese: proper nouns from sudachi (places, people, organisations, countries) with their
+  readings; an administrative suffix (市・町・県…, per `ingest/lang/ja.yaml`) is kept as a
+  variant (大阪市 / 大阪);
+- English: runs of capitalised words that are not sentence openers or common words
+  (`ingest/lang/en.yaml`), diacritics folded by the matcher (Umeå = Umea);
+- countries and their languages (used as demonyms: Polish, ポーランド語) from CLDR via babel,
+  for the countries the documents name;
+- links between an English and a Japanese form: written side by side ("世界都市(World
+  Cities)"), or the Japanese reading romanised (cutlet) and compared with the English name by
+  a phonetic key; each link keeps its evidence and a confidence, and only links at or above
+  IURC_NAME_LINK_THRESHOLD join the table (the rest are suggestions for `iurc names --suggest`).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .glossary import COLUMNS, DISCOVERED_PREFIX, Glossary, fold, is_cjk, parse_glossary
+
+LANG_DIR = Path(__file__).parent / "lang"
+
+
+@lru_cache(maxsize=None)
+def vocabulary(language: str) -> dict:
+    return yaml.safe_load((LANG_DIR / f"{language}.yaml").read_text("utf-8"))
+
+
+# --- discovery, one document at a time ---------------------------------------------------------
+
+def discover(text: str) -> dict:
+    """The names one document contains, JSON-ready (stored in its manifest record, so an
+    unchanged document is never read again to rebuild the table)."""
+    return {"en": discover_en(text), "ja": discover_ja(text), "pairs": side_by_side(text),
+            "countries": countries_in(text), "acronyms": acronyms_in(text)}
+
+
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+
+
+def acronyms_in(text: str) -> list[list[str]]:
+    """[long form, acronym] where a document spells an acronym out: capitalised words, with
+    the short function words a name may hold (vocabulary: name_connectors), whose initials
+    make an acronym the document also uses ("International Urban and Regional Cooperation" /
+    "IURC")."""
+    connectors = "|".join(vocabulary("en").get("name_connectors", []))
+    out = []
+    for short in sorted(set(_ACRONYM.findall(text))):
+        parts = [rf"{c}[\w'’-]*" for c in short]
+        pattern = r"\b" + rf"(?:\s+(?:{connectors}))*\s+".join(parts) + r"\b"
+        m = re.search(pattern, text)
+        if m and " " in m.group(0):
+            out.append([" ".join(m.group(0).split()), short])
+    return out
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+# What a sentence-opening capital follows: a capitalised word there may be an ordinary word.
+# (A table cell, "| Toyama |", is not an opener: a capitalised cell is usually a name.)
+_OPENERS = ".!?:;•(「『\"“–—-*#"
+MAX_NAME_WORDS = 5
+
+
+def discover_en(text: str) -> dict[str, dict]:
+    """Runs of capitalised Latin words that name something: {name: {"kind", "count"}}."""
+    words = vocabulary("en")
+    prefixes, not_names = set(words["name_prefixes"]), set(words["not_names"]) | calendar_words()
+    lowered = _lowercase_words(text)
+    found: dict[str, dict] = {}
+    for line in text.splitlines():
+        run: list[re.Match] = []
+        for m in list(_WORD.finditer(line)) + [None]:
+            joins = m is not None and run and line[run[-1].end():m.start()] in (" ", "") and _capital(m.group(0))
+            if m is not None and (joins or (not run and _capital(m.group(0)))):
+                run.append(m)
+                continue
+            if run:
+                _keep_run(line, run, prefixes, not_names, lowered, found)
+            run = [m] if m is not None and _capital(m.group(0)) else []
+    return found
+
+
+def _capital(word: str) -> bool:
+    return word[:1].isupper() or (word[:2].lower() == "d'" and word[2:3].isupper())
+
+
+def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
+    while run and run[0].group(0).casefold().strip(".") in prefixes:
+        run = run[1:]
+    while run and run[-1].group(0).casefold().strip(".") in prefixes:
+        run = run[:-1]
+    if not run or len(run) > MAX_NAME_WORDS:
+        return  # nothing left, or a run of capitals too long to be one name (a flattened table)
+    name = line[run[0].start():run[-1].end()].strip(".'’-")
+    if not name or any(is_cjk(c) for c in name) or len(name) < 2:
+        return
+    single = len(run) == 1
+    key = name.casefold()
+    if not single and _holds_a_country(run):
+        # "Yokohama Frankfurt Germany Carbon ...": cells of a flattened table row, not one name;
+        # the words before the country are names of their own (a cell is not a sentence opener).
+        words, countries = [m.group(0) for m in run], _country_names_en()
+        country = next(i for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+                       if fold(" ".join(words[i:j])) in countries)
+        for m in run[:country]:
+            word = m.group(0).strip(".'’-")
+            if len(word) > 1 and word.casefold() not in not_names and word.casefold() not in lowered \
+                    and word.casefold() not in prefixes:
+                entry = found.setdefault(word, {"kind": "name", "count": 0, "inside": 0})
+                entry["count"] += 1
+                entry["inside"] += 1
+        return
+    if single and (key in not_names or key in lowered or (name.isupper() and len(name) <= 2)):
+        return
+    before = line[:run[0].start()].rstrip()
+    opener = not before or before[-1] in _OPENERS
+    entry = found.setdefault(name, {"kind": "name", "count": 0, "inside": 0})
+    entry["count"] += 1
+    entry["inside"] += 0 if opener else 1
+
+
+def _holds_a_country(run) -> bool:
+    words = [m.group(0) for m in run]
+    countries = _country_names_en()
+    return any(fold(" ".join(words[i:j])) in countries
+               for i in range(len(words)) for j in range(i + 1, len(words) + 1) if j - i < len(words))
+
+
+@lru_cache(maxsize=1)
+def _country_names_en() -> frozenset[str]:
+    return frozenset(fold(t["en"]) for t in _territories().values())
+
+
+def _lowercase_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\b[a-z][a-z'-]+\b", text)}
+
+
+@lru_cache(maxsize=1)
+def calendar_words() -> frozenset[str]:
+    from babel import Locale
+
+    en = Locale("en")
+    words = set()
+    for context in ("format", "stand-alone"):
+        for width in ("wide", "abbreviated"):
+            words |= {v.casefold() for v in en.months[context][width].values()}
+            words |= {v.casefold() for v in en.days[context][width].values()}
+    return frozenset(words)
+
+
+def discover_ja(text: str) -> dict[str, dict]:
+    """Proper nouns from sudachi: {surface: {"kind", "reading", "count"}}. A place keeps its
+    administrative suffix; a katakana word right before such a suffix is taken as a place."""
+    from sudachipy import SplitMode
+
+    words = vocabulary("ja")
+    suffixes, kinds = words["place_suffixes"], words["proper_noun_kinds"]
+    honorifics, joiners = set(words["name_suffixes"]), set(words["name_joiners"])
+    found: dict[str, dict] = {}
+    for piece in _japanese_runs(text):
+        tokens = _tokenizer().tokenize(piece, SplitMode.C)
+        i = 0
+        while i < len(tokens):
+            m = tokens[i]
+            pos = m.part_of_speech()
+            surface = m.surface()
+            if not _CJK.search(surface):
+                i += 1  # a Latin word in Japanese text is found by the English side
+                continue
+            katakana = _katakana(surface) and len(surface) >= 2
+            proper = pos[0] == "名詞" and pos[1] == "固有名詞"
+            if not (proper or (katakana and pos[0] == "名詞")):
+                i += 1
+                continue
+            kind = kinds.get(pos[2], "name") if proper else "name"
+            if kind == "country" or pos[3] == "国":
+                kind = "country"
+            parts, reading, j = [surface], [m.reading_form()], i + 1
+            # A foreign name in parts: セザール・モレノ; a person's family and given names: 井村 秀文.
+            while j < len(tokens):
+                nxt = tokens[j]
+                if nxt.surface() in joiners and j + 1 < len(tokens) and _katakana(parts[-1]) \
+                        and _katakana(tokens[j + 1].surface()) and _name_token(tokens[j + 1]):
+                    parts += [nxt.surface(), tokens[j + 1].surface()]
+                    reading += [" ", tokens[j + 1].reading_form()]
+                    j += 2
+                elif kind == "person" and nxt.part_of_speech()[1] == "固有名詞" and nxt.part_of_speech()[2] == "人名":
+                    parts.append(nxt.surface())
+                    reading += [" ", nxt.reading_form()]
+                    j += 1
+                elif katakana and _katakana(nxt.surface()) and nxt.part_of_speech()[0] == "名詞":
+                    parts.append(nxt.surface())  # グレーター + マンチェスター
+                    reading.append(nxt.reading_form())
+                    j += 1
+                else:
+                    break
+            name = "".join(parts)
+            after = tokens[j].surface() if j < len(tokens) else ""
+            suffix = "" if after in honorifics else next(
+                (s for s in sorted(suffixes, key=len, reverse=True)
+                 if after == s or (after.startswith(s) and not is_cjk(after[len(s)]))), "")
+            if not proper and not suffix:
+                i = j  # a katakana common noun that names no place
+                continue
+            own = next((x for x in sorted(suffixes, key=len, reverse=True)
+                        if proper and name.endswith(x) and len(name) > len(x) + 1), "")
+            if own:  # 大阪市 as one token: its base 大阪 is a form of the same name
+                base_reading = "".join(reading)
+                for r in suffixes[own]["readings"]:
+                    if base_reading.endswith(r):
+                        base_reading = base_reading[:-len(r)]
+                        break
+                _add_ja(found, name[:-len(own)], suffixes[own]["kind"] if kind in ("city", "name") else kind,
+                        base_reading)
+            if after in honorifics:
+                kind = "person" if kind == "name" else kind
+            elif suffix:
+                kind = suffixes[suffix]["kind"] if kind in ("city", "name") else kind
+                _add_ja(found, name + suffix, kind, "".join(reading) + suffixes[suffix]["readings"][0])
+            _add_ja(found, name, kind, "".join(reading))
+            i = j
+    return found
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    from sudachipy import Dictionary
+
+    return Dictionary(dict="core").create()
+
+
+def _name_token(m) -> bool:
+    pos = m.part_of_speech()
+    return pos[0] == "名詞" and (pos[1] == "固有名詞" or _katakana(m.surface()))
+
+
+def _katakana(text: str) -> bool:
+    return bool(text) and all("\u30a0" <= c <= "\u30ff" for c in text)
+
+
+def _add_ja(found: dict, name: str, kind: str, reading: str) -> None:
+    entry = found.setdefault(name, {"kind": kind, "reading": reading, "count": 0})
+    entry["count"] += 1
+
+
+# The characters is_cjk accepts, as one class: a regex search beats a per-character loop.
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u31f0-\u31ff々〆ヵヶー]")
+
+
+def _japanese_runs(text: str):
+    """The document's Japanese text in pieces sudachi accepts (it refuses very long input)."""
+    for line in text.splitlines():
+        if _CJK.search(line):
+            for start in range(0, len(line), 4000):
+                yield line[start:start + 4000]
+
+
+# The Japanese side is katakana and kanji only: a hiragana particle (の, で) ends a name.
+_SIDE_JA_EN = re.compile(r"([\u30a0-\u30ff\u4e00-\u9fff々]{2,20})\s*[(（]\s*([A-Z][A-Za-z\u00c0-\u024f'’ .-]{1,60}?)\s*[)）]")
+_SIDE_EN_JA = re.compile(r"([A-Z][A-Za-z\u00c0-\u024f'’.-]*(?: [A-Z][A-Za-z\u00c0-\u024f'’.-]*){0,5})\s*[(（]\s*([\u30a0-\u30ff\u4e00-\u9fff々]{2,20})\s*[)）]")
+
+
+def side_by_side(text: str) -> list[list[str]]:
+    """Names written with their translation in brackets: 仙台市(Sendai), Umeå (ウメオ)."""
+    pairs = [[en.strip(), ja] for ja, en in _SIDE_JA_EN.findall(text)]
+    pairs += [[en.strip(), ja] for en, ja in _SIDE_EN_JA.findall(text)]
+    return [p for i, p in enumerate(pairs) if p not in pairs[:i]]
+
+
+# UN M.49 codes of the continents CLDR names (Africa, Oceania, Americas, Asia, Europe).
+CONTINENTS = ("002", "009", "019", "142", "150")
+
+
+@lru_cache(maxsize=1)
+def _territories() -> dict[str, dict]:
+    """CLDR country names in English and Japanese, with their official languages' names (an
+    English language name doubles as the adjective and demonym: Polish, Portuguese)."""
+    from babel import Locale
+    from babel.languages import get_official_languages
+
+    en, ja = Locale("en"), Locale("ja")
+    out = {}
+    for code, name in en.territories.items():
+        if not (len(code) == 2 and code.isalpha() or code in CONTINENTS) or code not in ja.territories:
+            continue
+        languages = list(get_official_languages(code, de_facto=True))[:1]
+        out[code] = {"en": name, "ja": ja.territories[code],
+                     "adjectives_en": [en.languages[lang] for lang in languages if lang in en.languages],
+                     "languages_ja": [ja.languages[lang] for lang in languages if lang in ja.languages]}
+    return out
+
+
+@lru_cache(maxsize=1)
+def _cldr_cities() -> dict[str, str]:
+    """English -> Japanese names of the cities CLDR names time zones after (Prague -> プラハ)."""
+    from babel import Locale
+
+    return {zone.rsplit("/", 1)[-1].replace("_", " "): data["city"]
+            for zone, data in Locale("ja").time_zones.items() if data.get("city")}
+
+
+@lru_cache(maxsize=1)
+def _territory_forms() -> tuple[dict[str, str], dict[str, str], int]:
+    """Country names by form: Latin forms (casefolded), Japanese forms, most words in a Latin one."""
+    latin, cjk = {}, {}
+    for code, t in _territories().items():
+        for form in [t["en"], t["ja"]]:
+            (cjk if _CJK.search(form) else latin).setdefault(form.casefold(), code)
+    return latin, cjk, max(len(f.split()) for f in latin)
+
+
+_LATIN_WORD = re.compile(r"[a-zà-ÿ][a-zà-ÿ'’.-]*")
+_KATAKANA_RUN = re.compile("[\u30a0-\u30ff]+")
+
+
+def countries_in(text: str) -> list[str]:
+    """CLDR countries a text names. Latin names are looked up as runs of up to a few words and
+    must stand alone; a katakana name must be a whole katakana word ("マリ" is not in "マリーナ");
+    a name with kanji (日本) is found anywhere."""
+    latin, cjk, most = _territory_forms()
+    # casefold, not fold: the whole document folded character by character costs more than the
+    # few country names with diacritics (Côte d'Ivoire) are worth.
+    folded = text.casefold()
+    words = [m.group(0).strip(".'’-") for m in _LATIN_WORD.finditer(folded)]
+    codes = {latin[" ".join(words[i:i + n])] for i in range(len(words)) for n in range(1, most + 1)
+             if " ".join(words[i:i + n]) in latin}
+    runs = set(_KATAKANA_RUN.findall(text))
+    codes |= {code for form, code in cjk.items()
+              if (form in runs if _katakana(form) else form in text)}
+    return sorted(codes)
+
+
+# --- linking and the table -----------------------------------------------------------------------
+
+@dataclass
+class Link:
+    en: str
+    ja: str
+    confidence: float
+    evidence: str
+
+
+@dataclass
+class NameReport:
+    """What discovery found and how it was linked; `iurc names` prints it."""
+    names: list[dict] = field(default_factory=list)  # one per discovered entity
+    suggestions: list[Link] = field(default_factory=list)  # links below the threshold
+
+    def to_json(self) -> str:
+        return json.dumps({"names": self.names, "suggestions": [asdict(s) for s in self.suggestions]},
+                          ensure_ascii=False)
+
+
+@lru_cache(maxsize=4096)
+def romaji(katakana: str) -> str:
+    return _romanizer().romaji(katakana) if katakana else ""
+
+
+@lru_cache(maxsize=1)
+def _romanizer():
+    import cutlet
+
+    katsu = cutlet.Cutlet()
+    katsu.use_foreign_spelling = False
+    return katsu
+
+
+_LONG = [("ou", "o"), ("oo", "o"), ("uu", "u"), ("aa", "a"), ("ii", "i"), ("ee", "e"), ("ei", "e")]
+
+
+def hepburn(katakana: str, person: bool = False) -> str:
+    """A reading in the usual English spelling of Japanese names: Hepburn without long-vowel
+    marks (キタキュウシュウ -> Kitakyushu, オオイタ -> Oita); one word for a place, a word per
+    part for a person's name."""
+    words = []
+    for word in (romaji(katakana).split() if person else [romaji(katakana).replace(" ", "")]):
+        word = word.lower()
+        for long, short in (("ou", "o"), ("oo", "o"), ("uu", "u")):
+            word = word.replace(long, short)
+        words.append(word.capitalize())
+    return " ".join(words)
+
+
+def reading_key(ja_name: str) -> str:
+    """The phonetic key of a Japanese name's reading, its place suffix left out (生駒市 -> ikoma):
+    what an English spelling of the name is compared with."""
+    reading = "".join(m.reading_form() for m in _tokenizer().tokenize(ja_name))
+    for suffix, info in sorted(vocabulary("ja")["place_suffixes"].items(), key=lambda kv: -len(kv[0])):
+        if ja_name.endswith(suffix) and len(ja_name) > len(suffix):
+            for r in info["readings"]:
+                if reading.endswith(r):
+                    reading = reading[: -len(r)]
+                    break
+            break
+    return phonetic_key(romaji(reading)) if _katakana(reading) else ""
+
+
+def phonetic_key(text: str) -> str:
+    """A spelling-independent key: Latin letters only, l=r, v=b, c=k (not in ch), long vowels
+    and doubled letters collapsed: Oosaka, Osaka -> osaka; Ruugo, Lugo -> rugo."""
+    key = re.sub(r"[^a-z]", "", fold(text))
+    key = key.replace("l", "r").replace("v", "b").replace("ch", "\0").replace("c", "k").replace("\0", "ch")
+    for long, short in _LONG:
+        key = key.replace(long, short)
+    return re.sub(r"(.)\1+", r"\1", key)
+
+
+def skeleton(key: str) -> str:
+    """Consonants only, an 'r' before a consonant or at the end dropped (English spelling
+    writes it, Japanese katakana does not): zagurebu, zagreb -> zgrb; manchesuta, manchester
+    -> mnchst."""
+    key = re.sub(r"r(?=[^aeiouy]|$)", "", key)
+    return re.sub(r"[aeiouy]", "", key)
+
+
+def link_score(en: str, ja_reading: str) -> tuple[float, str]:
+    """Confidence that an English name and a Japanese reading (katakana) are the same name."""
+    ja_key, en_key = phonetic_key(romaji(ja_reading)), phonetic_key(en)
+    if not ja_key or not en_key:
+        return 0.0, ""
+    if ja_key == en_key:
+        return 0.95, f"reading {romaji(ja_reading)!r} = {en!r}"
+    ja_parts, en_parts = romaji(ja_reading).split(), en.split()
+    if len(ja_parts) > 1 and sorted(map(phonetic_key, ja_parts)) == sorted(map(phonetic_key, en_parts)):
+        return 0.9, f"reading {romaji(ja_reading)!r} = {en!r} (name order differs)"
+    ratio = SequenceMatcher(None, ja_key, en_key).ratio()
+    bones_ja, bones_en = skeleton(ja_key), skeleton(en_key)
+    if len(bones_en) >= 3 and bones_ja == bones_en and ratio >= 0.6:
+        return round(0.6 + 0.3 * ratio, 3), f"reading {romaji(ja_reading)!r} sounds like {en!r}"
+    if ratio >= 0.8 and min(len(ja_key), len(en_key)) >= 4:
+        return round(0.85 * ratio, 3), f"reading {romaji(ja_reading)!r} close to {en!r}"
+    return 0.0, ""
+
+
+def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
+                link: bool = True) -> tuple[Glossary, NameReport]:
+    """The name table: curated rows, then the discovered names of every document (`found`:
+    document name -> its `discover()` result) linked across scripts. `link=False` skips the
+    cross-script linking (a document's own names for its structure need no translation)."""
+    report = NameReport()
+    curated_forms = {fold(n) for e in curated.entities.values() for n in e.names}
+    en_names: dict[str, dict] = {}
+    ja_names: dict[str, dict] = {}
+    pairs: dict[tuple[str, str], str] = {}
+    codes: set[str] = set()
+    acronyms: dict[str, str] = {}
+    for doc, result in sorted(found.items()):
+        for name, info in result.get("en", {}).items():
+            if info["inside"] == 0 and (" " not in name or info["count"] < 2):
+                continue  # seen only opening a sentence or line: an ordinary word, or a table row
+            if " " in name and _holds_a_name(name, curated):
+                continue  # a listed name next to other words: juxtaposed names, not a new one
+            entry = en_names.setdefault(name, {"docs": [], "count": 0})
+            entry["docs"].append(doc)
+            entry["count"] += info["count"]
+        for name, info in result.get("ja", {}).items():
+            entry = ja_names.setdefault(name, {"docs": [], "count": 0, "kind": info["kind"],
+                                               "reading": info["reading"]})
+            entry["docs"].append(doc)
+            entry["count"] += info["count"]
+        for en, ja in result.get("pairs", []):
+            pairs.setdefault((en, ja), doc)
+        codes.update(result.get("countries", []))
+        for long, short in result.get("acronyms", []):
+            acronyms.setdefault(long, short)
+    rows: list[dict] = []
+    suffixes = vocabulary("ja")["place_suffixes"]
+    linked_en: dict[str, str] = {}  # English name -> the Japanese group it joined
+    groups = _ja_groups(ja_names)
+    candidates: list[tuple[float, str, str, str]] = []
+    for (en, ja), doc in pairs.items():
+        base = next((b for b, g in groups.items() if ja in g["forms"]), None)
+        if base is None:  # a name sudachi does not know as one, written with its translation
+            base = ja
+            groups[ja] = {"forms": [ja], "docs": [doc], "kind": "name", "reading": "", "name": ja, "count": 1}
+        en_names.setdefault(en, {"docs": [doc], "count": 1})
+        candidates.append((1.0, en, base, f"written side by side in {doc}"))
+    cities = _cldr_cities() if link else {}
+    for base, group in groups.items() if link else ():
+        for en in en_names:
+            ja = cities.get(en)
+            if ja and any(f == ja or f.startswith(ja) and f[len(ja):] in suffixes for f in group["forms"]):
+                candidates.append((1.0, en, base, f"CLDR city names: {en} = {ja}"))
+                continue
+            score, why = link_score(en, group["reading"])
+            if score:
+                candidates.append((score, en, base, why))
+    taken_en, taken_ja = set(), set()
+    for score, en, base, why in sorted(candidates, key=lambda c: -c[0]):
+        if en in taken_en or base in taken_ja:
+            continue
+        link = Link(en, groups[base]["name"], score, why)
+        if score < threshold:
+            report.suggestions.append(link)
+            continue
+        taken_en.add(en)
+        taken_ja.add(base)
+        linked_en[en] = base
+        groups[base]["en"], groups[base]["link"] = en, link
+    for base, group in groups.items():
+        en = group.get("en", "")
+        if link and not en and any("\u4e00" <= c <= "\u9fff" for c in base) and group["reading"] \
+                and group["kind"] in ("city", "region", "person"):  # countries take CLDR names
+            # A kanji name no English text spells: its romanised reading stands in (北九州 ->
+            # Kitakyushu), so an English question can name it and an English answer can say it.
+            en = hepburn(group["reading"], person=group["kind"] == "person")
+            group["link"] = Link(en, group["name"], 0.8, f"romanised reading of {group['name']}")
+        forms = [en] + group["forms"] if en else group["forms"]
+        rows.append(_row(group["kind"], en, group["name"], [f for f in forms if f not in (en, group["name"])],
+                         group["docs"], group.get("link")))
+    for en, info in en_names.items():
+        if en not in linked_en:
+            # "International Urban and Regional Cooperation" and "IURC" are one name when both
+            # occur: the long form joins its acronym's row.
+            short = acronyms.get(en) or acronym(en)
+            aliases = [short] if short != en and short in en_names else []
+            rows.append(_row("name", en, "", aliases, info["docs"],
+                             Link(en, "", 0.9, f"acronym {short}") if aliases else None))
+    for long, short in sorted(acronyms.items()):
+        if long not in en_names:  # spelled out with "and", "of": not a capitalised run
+            rows.append(_row("name", short, "", [long], [], Link(long, "", 0.9, f"acronym {short}")))
+    for code in sorted(codes):
+        t = _territories()[code]
+        rows.append(_row("region" if code in CONTINENTS else "country", t["en"], t["ja"],
+                         t["adjectives_en"] + t["languages_ja"], ["CLDR"],
+                         Link(t["en"], t["ja"], 1.0, "CLDR territory names")))
+    rows = _merge_rows(rows)
+    table_rows, aliases_for_curated = [], {}
+    used_ids = set(curated.entities)
+    curated_owner = {}
+    for eid, e in curated.entities.items():
+        for n in e.names:
+            curated_owner.setdefault(fold(n), eid)
+    for row in rows:
+        forms = [f for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f]
+        overlap = next((curated_owner[fold(f)] for f in forms if fold(f) in curated_owner), None)
+        if overlap:
+            # Curated rows win; forms the curators did not list join their row.
+            extra = [f for f in forms if fold(f) not in curated_forms]
+            aliases_for_curated.setdefault(overlap, []).extend(extra)
+            row["merged_into"] = overlap
+        else:
+            row["entity_id"] = _unique_id(row, used_ids)
+            table_rows.append(row)
+        report.names.append(row)
+    return _glossary(curated, table_rows, aliases_for_curated), report
+
+
+def acronym(name: str) -> str:
+    """Initials of a multi-word name's capitalised words: "European Union" -> "EU"."""
+    words = name.replace("-", " ").split()
+    if len(words) < 2:
+        return name
+    return "".join(w[0] for w in words if w[:1].isupper())
+
+
+def _holds_a_name(name: str, curated: Glossary) -> bool:
+    return any(m.end - m.start < len(name) for m in curated.find(name))
+
+
+def _merge_rows(rows: list[dict]) -> list[dict]:
+    """Rows that share a written form are one name (a phonetic link, a CLDR country, the same
+    name seen alone in English): joined transitively, the earliest row giving the names."""
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        for f in (fold(f) for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f):
+            if f in owner:
+                a, b = root(owner[f]), root(i)
+                parent[max(a, b)] = min(a, b)
+            else:
+                owner[f] = i
+    merged: dict[int, dict] = {}
+    for i, row in enumerate(rows):
+        r = root(i)
+        if r not in merged:
+            merged[r] = row
+            continue
+        first = merged[r]
+        for key in ("name_en", "name_ja"):
+            if not first[key] and row[key]:
+                first[key] = row[key]
+        if first["kind"] == "name" and row["kind"] != "name":
+            first["kind"] = row["kind"]  # "country" from CLDR says more than "name"
+        if not first.get("link") and row.get("link"):
+            first["link"] = row["link"]
+        extra = [f for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f]
+        first["aliases"] = sorted((set(first["aliases"]) | set(extra)) - {first["name_en"], first["name_ja"]})
+        first["docs"] = sorted(set(first["docs"]) | set(row["docs"]))[:20]
+    return list(merged.values())
+
+
+def _ja_groups(ja_names: dict[str, dict]) -> dict[str, dict]:
+    """Japanese forms grouped by the name without its suffix (大阪市, 大阪 -> 大阪)."""
+    suffixes = vocabulary("ja")["place_suffixes"]
+    groups: dict[str, dict] = {}
+    # 北九州 is the base of 北九州市: it is not itself 北九 + 州.
+    bases = {n[:-len(x)] for n in ja_names for x in suffixes if n.endswith(x) and len(n) > len(x) + 1}
+    for name, info in sorted(ja_names.items(), key=lambda kv: len(kv[0])):
+        base, reading = name, info["reading"]
+        for suffix in sorted(suffixes, key=len, reverse=True):
+            if name in bases and name in ja_names:
+                break
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                base = name[:-len(suffix)]
+                for r in suffixes[suffix]["readings"]:
+                    if reading.endswith(r):
+                        reading = reading[:-len(r)]
+                        break
+                break
+        group = groups.setdefault(base, {"forms": [], "docs": [], "kind": info["kind"], "reading": reading,
+                                         "name": name, "count": 0})
+        group["forms"].append(name)
+        group["docs"] = sorted(set(group["docs"]) | set(info["docs"]))
+        if info["count"] > group["count"] or name != base:  # the suffixed form is the display name
+            group["name"], group["count"] = name, max(group["count"], info["count"])
+            if info["kind"] != "name":
+                group["kind"] = info["kind"]
+    return groups
+
+
+def _row(kind, en, ja, aliases, docs, link: Link | None) -> dict:
+    return {"kind": kind, "name_en": en, "name_ja": ja, "aliases": sorted(set(aliases)),
+            "docs": sorted(set(docs))[:20], "link": asdict(link) if link else None}
+
+
+def _unique_id(row: dict, used: set[str]) -> str:
+    base = DISCOVERED_PREFIX + (re.sub(r"[^a-z0-9]+", "-", fold(row["name_en"])).strip("-")
+                                or phonetic_key(romaji(_reading_of(row))) or str(len(used)))
+    eid, n = base, 2
+    while eid in used:
+        eid, n = f"{base}-{n}", n + 1
+    used.add(eid)
+    return eid
+
+
+def _reading_of(row: dict) -> str:
+    return row.get("name_ja", "")
+
+
+def _glossary(curated: Glossary, rows: list[dict], extra_aliases: dict[str, list[str]]) -> Glossary:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for e in curated.entities.values():
+        aliases = list(dict.fromkeys(e.aliases + extra_aliases.get(e.entity_id, [])))
+        writer.writerow([e.entity_id, e.kind, e.country, e.name_en, e.name_ja, "|".join(aliases)])
+    for row in rows:
+        kind = row["kind"] if row["kind"] in ("city", "region", "country", "organisation", "person") else "name"
+        writer.writerow([row["entity_id"], kind, "", row["name_en"], row["name_ja"], "|".join(row["aliases"])])
+    return parse_glossary(out.getvalue(), "name table")
+
+
+def suggest_rows(report: NameReport) -> str:
+    """CSV rows in the glossary's columns for staff to review and paste into corpus/glossary.csv:
+    every discovered name with forms in both scripts, then the links below the threshold."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in report.names:
+        if row.get("entity_id") and row["name_en"] and row["name_ja"]:
+            slug = row["entity_id"][len(DISCOVERED_PREFIX):]
+            writer.writerow([slug, row["kind"] if row["kind"] != "name" else "city", "", row["name_en"],
+                             row["name_ja"], "|".join(row["aliases"])])
+    for link in report.suggestions:
+        slug = re.sub(r"[^a-z0-9]+", "-", fold(link.en)).strip("-")
+        writer.writerow([slug, "city", "", link.en, link.ja, f"# check: {link.evidence} ({link.confidence})"])
+    return out.getvalue()

@@ -1,0 +1,187 @@
+"""What is asked, and the sentence that carries it: one test per intent in both languages, with
+names and sentences invented for the test (not from the corpus)."""
+from __future__ import annotations
+
+import pytest
+
+from app.answer import Composer, carries, stated_values
+from app.facts import Facts
+from app.question import analyze, ordinals
+from app.retrieve import Hit, Passage
+from ingest.glossary import parse_glossary
+from tests.fakes import FakeEmbeddings
+
+GLOSSARY = parse_glossary(
+    "entity_id,kind,country,name_en,name_ja,aliases\n"
+    "veldora,city,norvia,Veldora,ヴェルドラ市,ヴェルドラ\n"
+    "kasumi,city,japan,Kasumigaoka,霞ヶ丘市,霞ヶ丘\n"
+    "norvia,country,,Norvia,ノルヴィア,Norvian\n"
+    "japan,country,,Japan,日本,Japanese\n", "test glossary")
+
+
+def passage(text: str, section: str = "", language: str = "en", n: int = 0, kind: str = "text",
+            record: dict | None = None) -> Passage:
+    full = f"{section}\n{text}" if section else text
+    return Passage(f"p{n}", "doc.md", f"lines {n}", section, language, kind, full, record,
+                   frozenset(m.entity_id for m in GLOSSARY.find(full)))
+
+
+def composer() -> Composer:
+    from app.lexical import LexicalIndex
+
+    return Composer(FakeEmbeddings(), GLOSSARY, LexicalIndex([""], "bigram").tokenize,
+                    min_sentence=-1.0, min_named_sentence=-1.0)
+
+
+def ask(question: str, passages: list[Passage], history: list[str] | None = None):
+    q = analyze(question, GLOSSARY, history)
+    hits = [Hit(p, 0.5, 1.0, 1.0 if q.entities else 0.0, 1.0 - i / 100) for i, p in enumerate(passages)]
+    return q, composer().compose(q, FakeEmbeddings().embed_query(q.retrieval_text), hits)
+
+
+@pytest.mark.parametrize("question, intents", [
+    ("When did Veldora join?", {"when"}),
+    ("ヴェルドラ市はいつ参加しましたか", {"when"}),
+    ("Where was the meeting held?", {"where"}),
+    ("会合はどこで開かれましたか", {"where"}),
+    ("Who chaired the session?", {"who"}),
+    ("会合の議長は誰ですか", {"who"}),
+    ("How many cities took part?", {"how_many"}),
+    ("何都市が参加しましたか", {"how_many"}),
+    ("Which cities work on water?", {"list"}),
+    ("水に取り組む都市はどれですか", {"list"}),
+    ("Does Veldora have a port?", {"yes_no"}),
+])
+def test_intents_in_both_languages(question, intents):
+    assert analyze(question, GLOSSARY).intents == intents
+
+
+@pytest.mark.parametrize("question, key, value", [
+    ("What is the annual budget of Veldora?", "budget", "number"),
+    ("ヴェルドラ市の予算はいくらですか", "budget", "number"),
+    ("Who is the mayor of Kasumigaoka?", "mayor", "person"),
+    ("霞ヶ丘市の市長は誰ですか", "mayor", "person"),
+    ("What is the application deadline?", "deadline", "date"),
+    ("応募の締め切りはいつですか", "deadline", "date"),
+    ("What is the population of Veldora?", "population", "number"),
+])
+def test_asked_attributes_come_from_the_vocabulary_files(question, key, value):
+    q = analyze(question, GLOSSARY)
+    assert (q.attribute, q.attribute_value) == (key, value)
+
+
+def test_ordinals_in_both_languages():
+    assert ordinals("the 4th meeting") == [4]
+    assert ordinals("the fourth meeting") == [4]
+    assert ordinals("第4回の会合") == [4]
+    assert ordinals("第三回会合") == [3]
+    assert ordinals("２回目の訪問") == [2]
+
+
+@pytest.mark.parametrize("kind, yes, no", [
+    ("date", "The office opened on 3 March 2021.", "The office opened downtown."),
+    ("date", "事務所は2021年3月に開設された。", "事務所は駅前に開設された。"),
+    ("number", "Twelve towns signed the charter.", "The towns signed the charter."),
+    ("number", "憲章には12の町が署名した。", "憲章には町が署名した。"),
+    ("person", "Ms Ilse Marrow chaired the session.", "The Mayor chaired the session."),
+    ("person", "会合はマロウ氏が進行した。", "会合は市役所で進行した。"),
+    ("place", "The workshop took place in Veldora.", "The workshop took place online."),
+])
+def test_what_a_sentence_carries(kind, yes, no):
+    assert carries(kind, yes, GLOSSARY)
+    assert not carries(kind, no, GLOSSARY)
+
+
+def test_when_question_quotes_the_sentence_with_the_date():
+    p = passage("Veldora sent a delegation to Kasumigaoka to study flood barriers. "
+                "The visit took place from 4 to 9 May 2022. The group met engineers.", "Visits")
+    q, answer = ask("When did the Veldora delegation visit Kasumigaoka?", [p])
+    assert "4 to 9 May 2022" in answer.citations[0].quote
+
+
+def test_when_question_in_japanese_quotes_the_dated_sentence():
+    p = passage("ヴェルドラ市の代表団が霞ヶ丘市を訪れ、堤防を視察した。訪問は2022年5月4日から9日まで行われた。",
+                "訪問", language="ja")
+    _, answer = ask("ヴェルドラ市の代表団が霞ヶ丘市を訪れたのはいつですか", [p])
+    assert any("2022年5月4日" in c.quote for c in answer.citations)
+
+
+def test_heading_is_quoted_with_the_sentence_that_completes_it():
+    p = passage("Veldora and Kasumigaoka – what each wants to learn:\n"
+                "Veldora wants to learn how Kasumigaoka runs its night buses.", "Mutual learning", n=1)
+    _, answer = ask("What does Veldora want to learn from Kasumigaoka?", [p])
+    quoted = " ".join(c.quote for c in answer.citations)
+    assert "night buses" in quoted
+
+
+def test_the_asked_ordinal_wins_over_another_meeting():
+    third = passage("The third meeting was held in Veldora on 2 June 2019.", "Third meeting", n=1)
+    fourth = passage("The fourth meeting was held in Kasumigaoka on 8 May 2020.", "Fourth meeting", n=2)
+    _, answer = ask("Where was the fourth meeting held?", [third, fourth])
+    assert "Kasumigaoka on 8 May 2020" in answer.citations[0].quote
+    _, answer = ask("第4回の会合はどこで開かれましたか", [third, fourth])
+    assert "Kasumigaoka" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question", [
+    "What is the annual budget of Veldora?",
+    "ヴェルドラ市の予算はいくらですか",
+    "Who is the mayor of Veldora?",
+    "ヴェルドラ市の市長は誰ですか",
+])
+def test_a_covered_name_is_not_evidence_of_an_attribute(question):
+    p = passage("Veldora works with Kasumigaoka on flood barriers and river parks.", "Veldora", n=1)
+    other = passage("The population of Kasumigaoka is about 80,000.", "Kasumigaoka", n=2)
+    q, answer = ask(question, [p, other])
+    assert answer.abstained and answer.kind == "abstained"
+    assert q.attribute_word in answer.text
+    assert ("資料には" in answer.text) == (q.language == "ja")
+
+
+def test_an_attribute_stated_in_the_other_language_is_found():
+    p = passage("ヴェルドラ市の市長はイルゼ・マロウ氏である。", "ヴェルドラ市", language="ja", n=1)
+    _, answer = ask("Who is the mayor of Veldora?", [p])
+    assert not answer.abstained
+    assert "イルゼ・マロウ" in answer.citations[0].quote
+
+
+def test_other_language_quote_is_labelled_and_its_dates_stated_in_the_askers_script():
+    p = passage("ヴェルドラ市は2030年までに全てのバスを電化する。", "ヴェルドラ市", language="ja", n=1)
+    _, answer = ask("When will Veldora electrify its buses?", [p])
+    first, rest = answer.text.split("\n", 1)
+    assert first.startswith("Veldora (Norvia):") and "2030 [1]" in first
+    assert rest.startswith("From a Japanese source:")
+
+
+def test_stated_values_convert_dates_between_scripts():
+    assert stated_values("from 15 to 19 January 2023", "ja", GLOSSARY, set()) == ["2023年1月15日〜19日"]
+    assert stated_values("2022年11月13日〜19日に霞ヶ丘市で", "en", GLOSSARY, set()) == \
+        ["Kasumigaoka", "13–19 November 2022"]
+
+
+def row(n: int, city: str, country: str, topic: str, group: str = "") -> Passage:
+    values = {"Town": city, "Country": country, "Theme": topic}
+    text = "Partner towns" + (f" · {group}" if group else "") + " | " + \
+        "; ".join(f"{k}: {v}" for k, v in values.items())
+    return passage(text, kind="table_row", n=n, record={
+        "table": "Partner towns", "columns": list(values), "values": values, "group": group,
+        "start_year": "", "entities": []})
+
+
+def test_tables_filter_by_any_column_and_answer_in_the_askers_noun():
+    rows = [row(1, "Veldora", "Norvia", "Water reuse", "1st wave"),
+            row(2, "Kasumigaoka", "Japan", "Night buses", "2nd wave"),
+            row(3, "Ostrel", "Norvia", "Water parks", "2nd wave"),
+            row(4, "Pellam", "Japan", "Street lighting", "1st wave"),
+            row(5, "Quarn", "Japan", "Bicycle lanes", "1st wave")]
+    facts = Facts(rows, GLOSSARY)
+    got = facts.match(analyze("Which towns work on water?", GLOSSARY))
+    assert [r.chunk_id for r in got.rows] == ["p1", "p3"]
+    got = facts.match(analyze("List the towns of the 2nd wave", GLOSSARY))
+    assert [r.chunk_id for r in got.rows] == ["p2", "p3"]
+    q = analyze("How many towns are in Norvia?", GLOSSARY)
+    answer = composer().facts(q, facts.match(q))
+    assert answer.text.startswith("2 towns with Norvia:")
+    everything = facts.whole_table(analyze("List all the towns", GLOSSARY),
+                                   [Hit(rows[1], 0.5, 1.0, 0.0, 1.0)])
+    assert len(everything.rows) == 5

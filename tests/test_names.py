@@ -1,0 +1,112 @@
+"""Names the glossary does not list: discovery in both scripts, linking, the name table."""
+from __future__ import annotations
+
+from ingest import names
+from ingest.glossary import parse_glossary
+
+HEADER = "entity_id,kind,country,name_en,name_ja,aliases\n"
+EN_DOC = ("The City of Osaka sent a delegation to Greater Manchester in January.\n"
+          "Officials from Zagreb and Rijeka visited the port. Professor Hidefumi Imura opened the meeting.\n"
+          "The partners in Poland and Portugal joined later.\n")
+JA_DOC = ("大阪市の代表団がグレーターマンチェスター都市圏を訪れた。ザグレブ市とリエカ市の担当者も参加した。"
+          "井村秀文氏が開会の挨拶をした。北九州市も関心を示した。「世界都市(World Cities)」の経験が紹介された。")
+
+
+def table(curated: str = HEADER, threshold: float = 0.7):
+    found = {"en.txt": names.discover(EN_DOC), "ja.txt": names.discover(JA_DOC)}
+    return names.build_table(parse_glossary(curated, "test"), found, threshold)
+
+
+def entity_of(glossary, text):
+    found = glossary.find(text)
+    return found[0].entity_id if found else None
+
+
+def test_japanese_names_keep_their_suffix_as_a_variant_and_their_reading():
+    found = names.discover_ja(JA_DOC)
+    assert found["大阪市"]["kind"] == "city" and found["大阪市"]["reading"].startswith("オオサカ")
+    assert "大阪" in found and "井村秀文" in found and found["井村秀文"]["kind"] == "person"
+
+
+def test_english_names_are_runs_of_capitals_not_sentence_openers():
+    found = names.discover_en(EN_DOC)
+    assert {"Osaka", "Greater Manchester", "Zagreb", "Rijeka", "Hidefumi Imura"} <= set(found)
+    assert "The" not in found and "Professor" not in found
+    # a capital seen only opening a sentence is kept aside (the table drops it): an ordinary word
+    assert found["Officials"]["inside"] == 0 and found["Zagreb"]["inside"] == 1
+
+
+def test_forms_are_linked_across_scripts_with_evidence():
+    glossary, report = table()
+    for en, ja in [("Osaka", "大阪市"), ("Zagreb", "ザグレブ"), ("Rijeka", "リエカ市"),
+                   ("Greater Manchester", "グレーターマンチェスター都市圏"), ("Hidefumi Imura", "井村秀文"),
+                   ("World Cities", "世界都市")]:
+        assert entity_of(glossary, en) is not None and entity_of(glossary, en) == entity_of(glossary, ja), (en, ja)
+    links = {r["name_en"]: r["link"] for r in report.names if r["link"]}
+    assert links["World Cities"]["evidence"].startswith("written side by side")
+    assert links["Osaka"]["confidence"] >= 0.9
+
+
+def test_countries_and_their_adjectives_come_from_cldr():
+    glossary, _ = table()
+    assert entity_of(glossary, "Polish") == entity_of(glossary, "Poland") == entity_of(glossary, "ポーランド")
+    assert entity_of(glossary, "Portuguese") == entity_of(glossary, "ポルトガル")
+
+
+def test_a_kanji_name_nobody_spelled_in_english_gets_its_reading():
+    glossary, _ = table()
+    assert entity_of(glossary, "Kitakyushu") == entity_of(glossary, "北九州市") is not None
+
+
+def test_curated_rows_win_and_gain_the_discovered_forms():
+    curated = HEADER + "osaka,city,,Osaka,大阪,\n"
+    glossary, report = table(curated)
+    assert entity_of(glossary, "大阪市") == "osaka"
+    assert "大阪市" in glossary.entities["osaka"].aliases
+    assert not any(e.startswith(names.DISCOVERED_PREFIX) and "osaka" in e for e in glossary.entities)
+
+
+def test_a_weak_link_is_only_a_suggestion():
+    glossary, report = table(threshold=0.99)  # (Zagreb is linked by CLDR's city names: certain)
+    assert entity_of(glossary, "Rijeka") != entity_of(glossary, "リエカ")
+    assert any(s.en == "Rijeka" for s in report.suggestions)
+    assert "Rijeka" in names.suggest_rows(report)
+
+
+def test_phonetic_keys():
+    assert names.phonetic_key("Oosaka") == names.phonetic_key("Osaka")
+    assert names.phonetic_key("Ruugo") == names.phonetic_key("Lugo")
+    assert names.skeleton(names.phonetic_key("Zagurebu")) == names.skeleton(names.phonetic_key("Zagreb"))
+    assert names.link_score("Prague", "プラハ")[0] == 0.0  # an exonym no spelling rule reaches
+
+
+def test_an_acronym_spelled_out_in_a_document_is_one_name_with_its_long_form():
+    doc = ("The Northern Harbour Towns Alliance (NHTA) met in May. The NHTA plans a ferry study. "
+           "Two members of the Northern Harbour Towns Alliance hosted it.\n")
+    assert names.acronyms_in(doc) == [["Northern Harbour Towns Alliance", "NHTA"]]
+    glossary, _ = names.build_table(parse_glossary(HEADER, "test"), {"a.txt": names.discover(doc)}, 0.7)
+    assert entity_of(glossary, "NHTA") == entity_of(glossary, "the Northern Harbour Towns Alliance")
+
+
+def test_cldr_city_names_link_exonyms_phonetics_cannot():
+    found = {"en.txt": names.discover("Delegates from Prague and Bratislava arrived.\n"),
+             "ja.txt": names.discover("プラハ市とブラチスラバの代表団が到着した。")}
+    glossary, report = names.build_table(parse_glossary(HEADER, "test"), found, 0.7)
+    assert entity_of(glossary, "Prague") == entity_of(glossary, "プラハ市")
+    assert entity_of(glossary, "Bratislava") == entity_of(glossary, "ブラチスラバ")
+    link = next(r["link"] for r in report.names if r["name_en"] == "Prague")
+    assert "CLDR" in link["evidence"]
+
+
+def test_rows_sharing_a_form_are_merged_transitively():
+    rows = [names._row("country", "", "日本", [], ["a"], None),
+            names._row("name", "Japan", "", [], ["b"], None),
+            names._row("country", "Japan", "日本", ["Japanese"], ["CLDR"], None)]
+    merged = names._merge_rows(rows)
+    assert len(merged) == 1
+    assert (merged[0]["name_en"], merged[0]["name_ja"], merged[0]["kind"]) == ("Japan", "日本", "country")
+
+
+def test_a_japanese_name_is_found_by_its_reading():
+    assert names.reading_key("生駒市") == names.reading_key("生駒") == names.phonetic_key("Ikoma")
+    assert names.reading_key("アンコーナ") == names.phonetic_key("Ancona")
