@@ -80,7 +80,23 @@ def discover_en(text: str) -> dict[str, dict]:
     prefixes, not_names = set(words["name_prefixes"]), set(words["not_names"]) | calendar_words()
     lowered = _lowercase_words(text)
     found: dict[str, dict] = {}
-    for line in text.splitlines():
+    lines = text.splitlines()
+    following = [""] * len(lines)  # the next non-blank line after each line
+    nxt = ""
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = nxt
+        if lines[i].strip():
+            nxt = lines[i]
+    for line, after in zip(lines, following):
+        if _names_only_row(line, after):
+            # "Hirosaki Donostia-San Sebastian" above "Spain Buildings and …": the name cells of a
+            # flattened table row whose country cell was wrapped to the next line.
+            for name in _cells_of(line):
+                if name.casefold() not in not_names and name.casefold() not in prefixes:
+                    entry = found.setdefault(name, {"kind": "name", "count": 0, "inside": 0})
+                    entry["count"] += 1
+                    entry["inside"] += 1
+            continue
         run: list[re.Match] = []
         for m in list(_WORD.finditer(line)) + [None]:
             joins = m is not None and run and line[run[-1].end():m.start()] in (" ", "") and _capital(m.group(0))
@@ -91,6 +107,30 @@ def discover_en(text: str) -> dict[str, dict]:
                 _keep_run(line, run, prefixes, not_names, lowered, found)
             run = [m] if m is not None and _capital(m.group(0)) else []
     return found
+
+
+def _names_only_row(line: str, after: str) -> bool:
+    """A line of capitalised words only, followed by a line that opens with a country."""
+    words = line.split()
+    if not 2 <= len(words) <= MAX_NAME_WORDS or not all(_capital(w) for w in words):
+        return False
+    if any(not re.fullmatch(r"[^\W\d_][\w'’.-]*", w) for w in words):
+        return False
+    opening = after.split()[:3]
+    countries = _country_names_en()
+    return any(fold(" ".join(opening[:n]).strip(",;:")) in countries for n in range(1, len(opening) + 1))
+
+
+def _cells_of(line: str) -> list[str]:
+    """Names of a names-only row: one per word, a hyphenated compound taking the word after it
+    ("Donostia-San Sebastian", "Grenoble-Alpes Metropole")."""
+    cells: list[str] = []
+    for word in line.split():
+        if cells and "-" in cells[-1].split()[-1] and len(cells[-1].split()) == 1:
+            cells[-1] += " " + word
+        else:
+            cells.append(word)
+    return cells
 
 
 def _capital(word: str) -> bool:
