@@ -344,6 +344,18 @@ def _territories() -> dict[str, dict]:
 
 
 @lru_cache(maxsize=1)
+def place_adjectives() -> frozenset[str]:
+    """Casefolded English adjectives of places ("European", "German", "Polish"): CLDR language
+    names of every territory's languages and the vocabulary's continent adjectives. A question
+    word among them describes a place; it is not an unknown name."""
+    from babel import Locale
+
+    en = Locale("en")
+    words = {name.casefold() for name in en.languages.values() if " " not in name}
+    return frozenset(words | {w.casefold() for w in vocabulary("en").get("place_adjectives", [])})
+
+
+@lru_cache(maxsize=1)
 def _cldr_cities() -> dict[str, str]:
     """English -> Japanese names of the cities CLDR names time zones after (Prague -> プラハ)."""
     from babel import Locale
@@ -466,6 +478,11 @@ def skeleton(key: str) -> str:
     return re.sub(r"[aeiouy]", "", key)
 
 
+def loose_key(key: str) -> str:
+    """The consonants of a phonetic key without r: furankufuruto, frankfurt -> fnkft."""
+    return re.sub(r"[aeiouyr]", "", key)
+
+
 def link_score(en: str, ja_reading: str) -> tuple[float, str]:
     """Confidence that an English name and a Japanese reading (katakana) are the same name."""
     ja_key, en_key = phonetic_key(romaji(ja_reading)), phonetic_key(en)
@@ -577,6 +594,8 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
         rows.append(_row("region" if code in CONTINENTS else "country", t["en"], t["ja"],
                          t["adjectives_en"] + t["languages_ja"], ["CLDR"],
                          Link(t["en"], t["ja"], 1.0, "CLDR territory names")))
+    for row in rows:
+        row["aliases"] = sorted(set(row["aliases"]) | set(short_forms(row)) - {row["name_en"], row["name_ja"]})
     rows = _merge_rows(rows)
     table_rows, aliases_for_curated = [], {}
     used_ids = set(curated.entities)
@@ -597,6 +616,24 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
             table_rows.append(row)
         report.names.append(row)
     return _glossary(curated, table_rows, aliases_for_curated), report
+
+
+def short_forms(row: dict) -> list[str]:
+    """The first part of a place's compound name, as people shorten it: "Grenoble-Alpes
+    Metropole" -> "Grenoble", グルノーブル・アルプ・メトロポール -> グルノーブル (not for people:
+    セザール・モレノ is not セザール)."""
+    if row["kind"] in ("person", "country"):
+        return []
+    out = []
+    first = row["name_en"].split()[0] if row["name_en"] else ""
+    if "-" in first and first[:1].isupper():
+        head = first.split("-")[0]
+        if len(head) >= 4:
+            out.append(head)
+    ja = row["name_ja"]
+    if "・" in ja and _katakana(ja.split("・")[0]) and len(ja.split("・")[0]) >= 3:
+        out.append(ja.split("・")[0])
+    return out
 
 
 def acronym(name: str) -> str:
