@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ingest.chunk import detect_language
 from ingest.glossary import Glossary, is_cjk
-from ingest.names import calendar_words, place_adjectives, vocabulary
+from ingest.names import calendar_words, vocabulary
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -179,7 +179,7 @@ def capitalised_names(text: str, glossary: Glossary) -> list[str]:
     known = {(m.start, m.end) for m in glossary.find(text)}
     c = cues("en")
     # "Osaka Prefecture": the name is Osaka; "in June", "on Monday": calendar words (CLDR).
-    skip = c["question_words"] | c["place_words"] | calendar_words() | place_adjectives()
+    skip = c["question_words"] | c["place_words"] | calendar_words()
     names = []
     for m in re.finditer(r"(?<![\w'])([A-Z][\w'-]+)", text):
         if any(s <= m.start() < e for s, e in known):

@@ -337,22 +337,12 @@ def _territories() -> dict[str, dict]:
         if not (len(code) == 2 and code.isalpha() or code in CONTINENTS) or code not in ja.territories:
             continue
         languages = list(get_official_languages(code, de_facto=True))[:1]
-        out[code] = {"en": name, "ja": ja.territories[code],
-                     "adjectives_en": [en.languages[lang] for lang in languages if lang in en.languages],
-                     "languages_ja": [ja.languages[lang] for lang in languages if lang in ja.languages]}
+        adjectives = vocabulary("en").get("continent_adjectives", {}).get(code) if code in CONTINENTS else \
+            [en.languages[lang] for lang in languages if lang in en.languages]
+        out[code] = {"en": name, "ja": ja.territories[code], "adjectives_en": list(adjectives or []),
+                     "languages_ja": [ja.languages[lang] for lang in languages if lang in ja.languages]
+                     + list(vocabulary("ja").get("territory_names", {}).get(code, []))}
     return out
-
-
-@lru_cache(maxsize=1)
-def place_adjectives() -> frozenset[str]:
-    """Casefolded English adjectives of places ("European", "German", "Polish"): CLDR language
-    names of every territory's languages and the vocabulary's continent adjectives. A question
-    word among them describes a place; it is not an unknown name."""
-    from babel import Locale
-
-    en = Locale("en")
-    words = {name.casefold() for name in en.languages.values() if " " not in name}
-    return frozenset(words | {w.casefold() for w in vocabulary("en").get("place_adjectives", [])})
 
 
 @lru_cache(maxsize=1)
@@ -368,8 +358,9 @@ def _cldr_cities() -> dict[str, str]:
 def _territory_forms() -> tuple[dict[str, str], dict[str, str], int]:
     """Country names by form: Latin forms (casefolded), Japanese forms, most words in a Latin one."""
     latin, cjk = {}, {}
+    extra = vocabulary("ja").get("territory_names", {})
     for code, t in _territories().items():
-        for form in [t["en"], t["ja"]]:
+        for form in [t["en"], t["ja"], *extra.get(code, [])]:
             (cjk if _CJK.search(form) else latin).setdefault(form.casefold(), code)
     return latin, cjk, max(len(f.split()) for f in latin)
 
@@ -674,9 +665,14 @@ def _merge_rows(rows: list[dict]) -> list[dict]:
             merged[r] = row
             continue
         first = merged[r]
+        cldr = "CLDR" in row["docs"]
         for key in ("name_en", "name_ja"):
-            if not first[key] and row[key]:
-                first[key] = row[key]
+            if row[key] and (not first[key] or cldr):
+                if first[key] and first[key] != row[key]:
+                    first["aliases"] = sorted(set(first["aliases"]) | {first[key]})
+                first[key] = row[key]  # CLDR's names are the standard ones ("Europe", not "Oshu")
+        if cldr:
+            first["link"] = row.get("link") or first.get("link")
         if first["kind"] == "name" and row["kind"] != "name":
             first["kind"] = row["kind"]  # "country" from CLDR says more than "name"
         if not first.get("link") and row.get("link"):
