@@ -355,6 +355,25 @@ def _cldr_cities() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def _cldr_english() -> dict[str, str]:
+    """Japanese -> English names of CLDR's cities and territories (プラハ -> Prague)."""
+    out = {ja: en for en, ja in _cldr_cities().items()}
+    out.update({t["ja"]: t["en"] for t in _territories().values()})
+    return out
+
+
+def english_exonym(ja_name: str) -> str:
+    """The English name CLDR gives a Japanese place name (its place suffix aside), or ""."""
+    table = _cldr_english()
+    if ja_name in table:
+        return table[ja_name]
+    for suffix in sorted(vocabulary("ja")["place_suffixes"], key=len, reverse=True):
+        if ja_name.endswith(suffix) and ja_name[: -len(suffix)] in table:
+            return table[ja_name[: -len(suffix)]]
+    return ""
+
+
+@lru_cache(maxsize=1)
 def _territory_forms() -> tuple[dict[str, str], dict[str, str], int]:
     """Country names by form: Latin forms (casefolded), Japanese forms, most words in a Latin one."""
     latin, cjk = {}, {}
