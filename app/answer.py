@@ -450,6 +450,12 @@ class Composer:
             label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
             parts = [label] if label else []
             for span in _merge_adjacent(keep):
+                if label and passage.kind == "table_row":
+                    # A row in the other language quotes its group label and cells: its table's
+                    # title is in the citation's location, and the reader cannot read it.
+                    group = (passage.record or {}).get("group", "")
+                    start = passage.text.find(group, span.start) if group else passage.text.find(" | ", span.start) + 3
+                    span = Span(passage, start, span.end, span.score) if span.start < start < span.end else span
                 citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
                 parts.append(f"{span.text} [{len(citations)}]")
             lines.append(" ".join(parts))

@@ -26,6 +26,7 @@ def cues(language: str) -> dict:
                   for key, a in (v.get("attributes") or {}).items()}
     return {"intents": intents, "attributes": attributes,
             "elliptic": re.compile(v.get("elliptic", "$^"), re.I),
+            "all_rows": re.compile(v.get("all_rows", "$^"), re.I),
             "ordinal": re.compile(v.get("ordinal_pattern", "$^"), re.I),
             "ordinal_words": {w.lower(): n for w, n in (v.get("ordinal_words") or {}).items()},
             "ordinal_digits": v.get("ordinal_digits") or {},
@@ -144,7 +145,8 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
     attribute, attribute_word, attribute_value = asked_attribute(text)
     q = Question(text=text, language=language, entities=entities, retrieval_text=text,
                  years=YEAR.findall(text), ordinals=ordinals(text),
-                 intents={name for name, pattern in c["intents"].items() if pattern.search(text)},
+                 intents={name for name, pattern in c["intents"].items() if pattern.search(text)}
+                 | ({"all_rows"} if c["all_rows"].search(text) else set()),
                  attribute=attribute, attribute_word=attribute_word, attribute_value=attribute_value)
     previous = [h for h in (history or []) if h and h.strip()]
     if previous:

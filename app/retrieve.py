@@ -131,7 +131,7 @@ class Retriever:
     def by_reading(self, ja_name: str) -> str | None:
         """The entity whose English name sounds like this Japanese name's reading, if exactly one
         named in the documents does."""
-        from ingest.names import phonetic_key, reading_key
+        from ingest.names import loose_key, phonetic_key, reading_key
 
         if self._reading_index is None:
             index: dict[str, set[str]] = {}
@@ -140,10 +140,18 @@ class Retriever:
                 for name in [e.name_en, *e.aliases]:
                     if name and name.isascii():
                         index.setdefault(phonetic_key(name), set()).add(eid)
+                        index.setdefault("~" + loose_key(phonetic_key(name)), set()).add(eid)
             self._reading_index = index
         key = reading_key(ja_name)
-        found = self._reading_index.get(key, set()) if len(key) >= 3 else set()
-        return next(iter(found)) if len(found) == 1 else None
+        if len(key) < 3:
+            return None
+        # The same spelling, else the same consonants (katakana adds vowels and writes an r
+        # English leaves silent: フランクフルト / Frankfurt).
+        for k in (key, "~" + loose_key(key)):
+            found = self._reading_index.get(k, set())
+            if len(found) == 1 and (k == key or len(k) >= 5):
+                return next(iter(found))
+        return None
 
     def attribute_passages(self, q: Question, limit: int = 50) -> list[Hit]:
         """Passages naming the question's subject and the attribute it asks for ("Mayor",

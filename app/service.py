@@ -10,6 +10,7 @@ from pathlib import Path
 from ingest import settings
 from ingest.embed import make_embedder
 from ingest.glossary import Glossary, load_glossary, parse_glossary
+from ingest.names import english_exonym
 from ingest.store import Store, StoreConfig
 
 from .answer import Answer, Composer, abstain_text
@@ -145,6 +146,14 @@ class Assistant:
             # Ikoma): that name, as if the question had spelled it.
             for name in list(names):
                 entity = state.retriever.by_reading(name)
+                exonym = "" if entity else english_exonym(name)  # プラハ -> Prague (CLDR)
+                if exonym:
+                    found = state.glossary.find(exonym)
+                    entity = found[0].entity_id if found and found[0].surface == exonym else None
+                    if entity is None and state.retriever.unknown_names(q, [exonym]) == []:
+                        names.remove(name)  # written in English only: searched by that name
+                        q.retrieval_text += " " + exonym
+                        continue
                 if entity and entity not in q.entities:
                     q.entities.append(entity)
                     names.remove(name)

@@ -379,6 +379,13 @@ def load_thresholds(path: str | Path, run: str = "seed", split: str = "all") -> 
         {k: float(v) for k, v in (block.get("maximum") or {}).items()}
 
 
+def check_alike(summary: dict, reference: dict, within: float) -> list[str]:
+    """Metrics of a run more than `within` below the same metric of its reference run."""
+    return [f"{m} = {summary[m]:.4f} is more than {within} below {reference[m]:.4f}"
+            for m in METRICS if summary.get(m) is not None and reference.get(m) is not None
+            and summary[m] < reference[m] - within - 1e-9]
+
+
 def gate_results(results: list[RunResult], thresholds_path: str | Path) -> list[str]:
     failures = []
     for result in results:
@@ -387,6 +394,19 @@ def gate_results(results: list[RunResult], thresholds_path: str | Path) -> list[
             if not limits:
                 failures.append(f"{result.run.name}/{split}: no thresholds in {thresholds_path}")
             failures += [f"{result.run.name}/{split}: {f}" for f in check_gate(summarize(ours), limits)]
+    # A run that must stay close to another on every metric (without the glossary: within 0.05
+    # of the curated run, issue 12).
+    data = yaml.safe_load(Path(thresholds_path).read_text("utf-8")) or {}
+    by_name = {r.run.name: r for r in results}
+    for rule in data.get("alike") or []:
+        run, like = by_name.get(rule["run"]), by_name.get(rule["like"])
+        if run is None or like is None:
+            continue
+        theirs = like.splits()
+        for split, (ours, _) in run.splits().items():
+            if split in theirs:
+                failures += [f"{rule['run']}/{split} against {rule['like']}: {f}" for f in
+                             check_alike(summarize(ours), summarize(theirs[split][0]), float(rule["within"]))]
     return failures
 
 

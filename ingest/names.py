@@ -80,7 +80,23 @@ def discover_en(text: str) -> dict[str, dict]:
     prefixes, not_names = set(words["name_prefixes"]), set(words["not_names"]) | calendar_words()
     lowered = _lowercase_words(text)
     found: dict[str, dict] = {}
-    for line in text.splitlines():
+    lines = text.splitlines()
+    following = [""] * len(lines)  # the next non-blank line after each line
+    nxt = ""
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = nxt
+        if lines[i].strip():
+            nxt = lines[i]
+    for line, after in zip(lines, following):
+        if _names_only_row(line, after):
+            # "Hirosaki Donostia-San Sebastian" above "Spain Buildings and …": the name cells of a
+            # flattened table row whose country cell was wrapped to the next line.
+            for name in _cells_of(line):
+                if name.casefold() not in not_names and name.casefold() not in prefixes:
+                    entry = found.setdefault(name, {"kind": "name", "count": 0, "inside": 0})
+                    entry["count"] += 1
+                    entry["inside"] += 1
+            continue
         run: list[re.Match] = []
         for m in list(_WORD.finditer(line)) + [None]:
             joins = m is not None and run and line[run[-1].end():m.start()] in (" ", "") and _capital(m.group(0))
@@ -91,6 +107,30 @@ def discover_en(text: str) -> dict[str, dict]:
                 _keep_run(line, run, prefixes, not_names, lowered, found)
             run = [m] if m is not None and _capital(m.group(0)) else []
     return found
+
+
+def _names_only_row(line: str, after: str) -> bool:
+    """A line of capitalised words only, followed by a line that opens with a country."""
+    words = line.split()
+    if not 2 <= len(words) <= MAX_NAME_WORDS or not all(_capital(w) for w in words):
+        return False
+    if any(not re.fullmatch(r"[^\W\d_][\w'’.-]*", w) for w in words):
+        return False
+    opening = after.split()[:3]
+    countries = _country_names_en()
+    return any(fold(" ".join(opening[:n]).strip(",;:")) in countries for n in range(1, len(opening) + 1))
+
+
+def _cells_of(line: str) -> list[str]:
+    """Names of a names-only row: one per word, a hyphenated compound taking the word after it
+    ("Donostia-San Sebastian", "Grenoble-Alpes Metropole")."""
+    cells: list[str] = []
+    for word in line.split():
+        if cells and "-" in cells[-1].split()[-1] and len(cells[-1].split()) == 1:
+            cells[-1] += " " + word
+        else:
+            cells.append(word)
+    return cells
 
 
 def _capital(word: str) -> bool:
@@ -297,9 +337,11 @@ def _territories() -> dict[str, dict]:
         if not (len(code) == 2 and code.isalpha() or code in CONTINENTS) or code not in ja.territories:
             continue
         languages = list(get_official_languages(code, de_facto=True))[:1]
-        out[code] = {"en": name, "ja": ja.territories[code],
-                     "adjectives_en": [en.languages[lang] for lang in languages if lang in en.languages],
-                     "languages_ja": [ja.languages[lang] for lang in languages if lang in ja.languages]}
+        adjectives = vocabulary("en").get("continent_adjectives", {}).get(code) if code in CONTINENTS else \
+            [en.languages[lang] for lang in languages if lang in en.languages]
+        out[code] = {"en": name, "ja": ja.territories[code], "adjectives_en": list(adjectives or []),
+                     "languages_ja": [ja.languages[lang] for lang in languages if lang in ja.languages]
+                     + list(vocabulary("ja").get("territory_names", {}).get(code, []))}
     return out
 
 
@@ -313,11 +355,31 @@ def _cldr_cities() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def _cldr_english() -> dict[str, str]:
+    """Japanese -> English names of CLDR's cities and territories (プラハ -> Prague)."""
+    out = {ja: en for en, ja in _cldr_cities().items()}
+    out.update({t["ja"]: t["en"] for t in _territories().values()})
+    return out
+
+
+def english_exonym(ja_name: str) -> str:
+    """The English name CLDR gives a Japanese place name (its place suffix aside), or ""."""
+    table = _cldr_english()
+    if ja_name in table:
+        return table[ja_name]
+    for suffix in sorted(vocabulary("ja")["place_suffixes"], key=len, reverse=True):
+        if ja_name.endswith(suffix) and ja_name[: -len(suffix)] in table:
+            return table[ja_name[: -len(suffix)]]
+    return ""
+
+
+@lru_cache(maxsize=1)
 def _territory_forms() -> tuple[dict[str, str], dict[str, str], int]:
     """Country names by form: Latin forms (casefolded), Japanese forms, most words in a Latin one."""
     latin, cjk = {}, {}
+    extra = vocabulary("ja").get("territory_names", {})
     for code, t in _territories().items():
-        for form in [t["en"], t["ja"]]:
+        for form in [t["en"], t["ja"], *extra.get(code, [])]:
             (cjk if _CJK.search(form) else latin).setdefault(form.casefold(), code)
     return latin, cjk, max(len(f.split()) for f in latin)
 
@@ -424,6 +486,11 @@ def skeleton(key: str) -> str:
     -> mnchst."""
     key = re.sub(r"r(?=[^aeiouy]|$)", "", key)
     return re.sub(r"[aeiouy]", "", key)
+
+
+def loose_key(key: str) -> str:
+    """The consonants of a phonetic key without r: furankufuruto, frankfurt -> fnkft."""
+    return re.sub(r"[aeiouyr]", "", key)
 
 
 def link_score(en: str, ja_reading: str) -> tuple[float, str]:
@@ -537,6 +604,8 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
         rows.append(_row("region" if code in CONTINENTS else "country", t["en"], t["ja"],
                          t["adjectives_en"] + t["languages_ja"], ["CLDR"],
                          Link(t["en"], t["ja"], 1.0, "CLDR territory names")))
+    for row in rows:
+        row["aliases"] = sorted(set(row["aliases"]) | set(short_forms(row)) - {row["name_en"], row["name_ja"]})
     rows = _merge_rows(rows)
     table_rows, aliases_for_curated = [], {}
     used_ids = set(curated.entities)
@@ -557,6 +626,24 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
             table_rows.append(row)
         report.names.append(row)
     return _glossary(curated, table_rows, aliases_for_curated), report
+
+
+def short_forms(row: dict) -> list[str]:
+    """The first part of a place's compound name, as people shorten it: "Grenoble-Alpes
+    Metropole" -> "Grenoble", グルノーブル・アルプ・メトロポール -> グルノーブル (not for people:
+    セザール・モレノ is not セザール)."""
+    if row["kind"] in ("person", "country"):
+        return []
+    out = []
+    first = row["name_en"].split()[0] if row["name_en"] else ""
+    if "-" in first and first[:1].isupper():
+        head = first.split("-")[0]
+        if len(head) >= 4:
+            out.append(head)
+    ja = row["name_ja"]
+    if "・" in ja and _katakana(ja.split("・")[0]) and len(ja.split("・")[0]) >= 3:
+        out.append(ja.split("・")[0])
+    return out
 
 
 def acronym(name: str) -> str:
@@ -597,9 +684,14 @@ def _merge_rows(rows: list[dict]) -> list[dict]:
             merged[r] = row
             continue
         first = merged[r]
+        cldr = "CLDR" in row["docs"]
         for key in ("name_en", "name_ja"):
-            if not first[key] and row[key]:
-                first[key] = row[key]
+            if row[key] and (not first[key] or cldr):
+                if first[key] and first[key] != row[key]:
+                    first["aliases"] = sorted(set(first["aliases"]) | {first[key]})
+                first[key] = row[key]  # CLDR's names are the standard ones ("Europe", not "Oshu")
+        if cldr:
+            first["link"] = row.get("link") or first.get("link")
         if first["kind"] == "name" and row["kind"] != "name":
             first["kind"] = row["kind"]  # "country" from CLDR says more than "name"
         if not first.get("link") and row.get("link"):

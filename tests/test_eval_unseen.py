@@ -129,6 +129,22 @@ def test_the_gate_reports_a_split_without_thresholds(tmp_path):
     assert failures == ["r/dev: pass_rate = 0.0 < 0.5", f"r/test: no thresholds in {thresholds}"]
 
 
+def test_the_gate_holds_a_run_close_to_its_reference_run(tmp_path):
+    thresholds = tmp_path / "t.yaml"
+    thresholds.write_text("alike:\n- {run: bare, like: full, within: 0.05}\n"
+                          "runs:\n  full:\n    dev:\n      minimum: {pass_rate: 0}\n"
+                          "  bare:\n    dev:\n      minimum: {pass_rate: 0}\n")
+    case = runner.Case("c", "q", "en", "abstain", abstain=True, split="dev")
+    right = {"answer": "no", "abstained": True, "citations": [], "retrieved": [], "timings_ms": {"total": 1}}
+    wrong = dict(right, abstained=False)
+    full = runner.RunResult(runner.Run("full", "s", [], ""), [runner.score(case, right)], None)
+    bare = runner.RunResult(runner.Run("bare", "s", [], ""), [runner.score(case, wrong)], None)
+    failures = runner.gate_results([full, bare], thresholds)
+    assert any(f.startswith("bare/dev against full: pass_rate = 0.0000 is more than 0.05 below 1.0000")
+               for f in failures)
+    assert runner.gate_results([full, full], thresholds) == []
+
+
 def test_naive_baseline_reads_pptx_with_its_own_loader(built):
     docs, _ = built
     text = naive_text(docs / "iurc_briefing_2022.pptx")

@@ -110,3 +110,8 @@ def test_rows_sharing_a_form_are_merged_transitively():
 def test_a_japanese_name_is_found_by_its_reading():
     assert names.reading_key("生駒市") == names.reading_key("生駒") == names.phonetic_key("Ikoma")
     assert names.reading_key("アンコーナ") == names.phonetic_key("Ancona")
+
+
+def test_cldr_gives_the_english_name_of_a_japanese_exonym():
+    assert names.english_exonym("プラハ") == names.english_exonym("プラハ市") == "Prague"
+    assert names.english_exonym("スペイン") == "Spain" and names.english_exonym("横浜") == ""
