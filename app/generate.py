@@ -32,7 +32,6 @@ class Generator:
         self.timeout = timeout
         self.tokenize = tokenize
         self.glossary = glossary
-        self.dropped = 0
 
     def _prompt(self, q: Question, hits: list[Hit]) -> list[dict]:
         language = "Japanese" if q.language == "ja" else "English"
@@ -66,7 +65,6 @@ class Generator:
         """Keep the sentences whose cited passages support them; quote the closest sentence."""
         text = _UNSAFE.sub("", text)
         lines, citations, used = [subject_line(q, self.glossary)], [], {}
-        self.dropped = 0
         for m in SENTENCE_PATTERN.finditer(text):
             sentence = m.group(0).strip()
             markers = [int(n) for n in _MARKER.findall(sentence)]
@@ -75,8 +73,7 @@ class Generator:
                 continue
             cited = [hits[n - 1].passage for n in markers if 1 <= n <= len(hits)]
             if not cited or not self._supported(claim, cited):
-                self.dropped += 1
-                continue
+                continue  # unsupported: dropped
             numbers = []
             for passage in dict.fromkeys(p.chunk_id for p in cited):
                 p = next(c for c in cited if c.chunk_id == passage)

@@ -77,7 +77,6 @@ class Retriever:
                 self.by_entity.setdefault(entity_id, []).append(i)
         self.present_entities = set(self.by_entity)
         self._reading_index: dict[str, set[str]] | None = None  # built on first use
-        self.signature = (store.count(), len(self.passages))
 
     def query_tokens(self, q: Question) -> list[str]:
         tokens = self.lexical.tokenize(q.retrieval_text)

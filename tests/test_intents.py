@@ -198,3 +198,11 @@ def test_the_sentence_vector_cache_stays_bounded_and_never_loses_a_vector():
     assert c._vectors(texts).shape == (50_001, 2)  # every vector, none lost to the clearing
     assert len(c._cache) <= 50_001
     assert c._vectors(texts[:3] + ["another"]).shape == (4, 2)
+
+
+def test_question_words_are_stemmed_like_the_rows_they_filter():
+    from app.facts import _scaffold
+    from app.lexical import latin_tokens
+
+    # the list nouns, as the stemmer makes them ("cities" -> "city"), never filter rows
+    assert set(latin_tokens("cities countries regions towns")) <= _scaffold()
