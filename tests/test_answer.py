@@ -236,3 +236,17 @@ def test_cli_ask_json_and_batch(tmp_path, venv_bin):
     assert "2018" in lines[1]["answer"] and not lines[1]["abstained"]
     assert lines[2]["abstained"] and lines[2]["answer"].startswith("The question is empty.")
     assert lines[3]["error"].startswith("line 4: not a")
+
+
+def test_the_retrieval_runs_inside_a_langchain_chain(corpus_assistant_fake):
+    from langchain_core.runnables import RunnableLambda
+
+    from app.retriever_lc import AssistantRetriever
+
+    retriever = AssistantRetriever(assistant=corpus_assistant_fake, k=3)
+    chain = retriever | RunnableLambda(lambda docs: [(d.metadata["doc"], d.metadata["location"]) for d in docs])
+    cited = chain.invoke("What did Kamakura and Umeå work on?")
+    assert len(cited) == 3 and all(doc.startswith("corpus/") for doc, _ in cited)
+    docs = retriever.invoke("鎌倉とウメオは何に取り組みましたか")
+    assert any("カマコン" in d.page_content for d in docs)
+    assert {"doc", "location", "language", "score"} <= set(docs[0].metadata)
