@@ -88,9 +88,7 @@ class Retriever:
     def dense(self, vector: list[float], k: int) -> dict[str, float]:
         if not self.passages:
             return {}
-        got = self.store.collection.query(query_embeddings=[vector], n_results=min(k, len(self.passages)),
-                                          include=["distances"])
-        return {cid: 1.0 - dist for cid, dist in zip(got["ids"][0], got["distances"][0])}
+        return self.store.query(vector, min(k, len(self.passages)))
 
     def search(self, q: Question, vector: list[float], k: int) -> list[Hit]:
         dense = self.dense(vector, self.candidates)

@@ -110,12 +110,7 @@ class Assistant:
         try:
             if self._state.store.generation() == self._state.generation:
                 return False
-            if not self.config.is_server:
-                # An embedded client keeps serving its old vector index until reopened.
-                from chromadb.api.client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()
-            self._state = self._build(Store(self.config, self.embeddings, create=False))
+            self._state = self._build(self._state.store.reopen())
             return True
         finally:
             self._reload_lock.release()
