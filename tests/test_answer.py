@@ -250,3 +250,25 @@ def test_the_retrieval_runs_inside_a_langchain_chain(corpus_assistant_fake):
     docs = retriever.invoke("鎌倉とウメオは何に取り組みましたか")
     assert any("カマコン" in d.page_content for d in docs)
     assert {"doc", "location", "language", "score"} <= set(docs[0].metadata)
+
+
+def test_generator_through_a_langchain_chat_model_is_verified_as_strictly(corpus_assistant_fake):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from app.generate import Generator
+    from app.question import analyze
+
+    a = corpus_assistant_fake
+    q = analyze("What did Kamakura and Umeå work on?", a.glossary)
+    hits = a.search(q.text)
+    n = next(i for i, h in enumerate(hits, 1) if "Kamacon" in h.passage.text)
+    model = FakeListChatModel(responses=[
+        f"Kamakura and Umea worked on participatory community planning methodology, “Kamacon” [{n}]. "
+        f"The mayor of Umeå is Donald Duck [{n}]. They signed 42 treaties [{n}]."])
+    generator = Generator("", "", 5, a.retriever.lexical.tokenize, a.glossary, chat_model=model)
+    answer = generator.answer(q, hits)
+    assert answer is not None and answer.kind == "generated"
+    assert "Kamacon" in answer.text and "Donald Duck" not in answer.text and "42" not in answer.text
+    broken = Generator("", "", 5, a.retriever.lexical.tokenize, a.glossary,
+                       chat_model=FakeListChatModel(responses=["Nothing supported here."]))
+    assert broken.answer(q, hits) is None  # the extractive answer stands
