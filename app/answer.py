@@ -4,11 +4,11 @@ abstention with the closest passages listed as related."""
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
-
-from functools import lru_cache
 
 from ingest.glossary import DISCOVERED_PREFIX, Glossary, is_cjk
 from ingest.names import vocabulary
@@ -330,15 +330,25 @@ class Composer:
         self.max_passages = max_passages
         self.per_passage = per_passage
         self._cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()  # the UI answers on several threads at once
+        self.cache_limit = 50_000  # sentence vectors kept: bounded memory in long-running servers
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if not texts:
+            return np.zeros((0, 1))
+        with self._cache_lock:
+            cached = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in cached]
         if missing:
-            for t, v in zip(missing, self.embeddings.embed_documents(missing)):
-                self._cache[t] = np.asarray(v, dtype=np.float32)
-            if len(self._cache) > 50_000:  # bounded memory in long-running servers
-                self._cache.clear()
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1))
+            fresh = {t: np.asarray(v, dtype=np.float32)
+                     for t, v in zip(missing, self.embeddings.embed_documents(missing))}
+            cached.update(fresh)
+            with self._cache_lock:
+                if len(self._cache) + len(fresh) > self.cache_limit:
+                    self._cache.clear()
+                self._cache.update(fresh)
+        # Read from this call's own vectors: another thread may clear the cache meanwhile.
+        return np.stack([cached[t] for t in texts])
 
     def score_spans(self, q: Question, qvec: list[float], hits: list[Hit]) -> list[Span]:
         spans = [s for h in hits for s in sentences(h.passage)]

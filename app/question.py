@@ -101,7 +101,6 @@ class Question:
     attribute: str = ""  # an asked attribute (budget, mayor ...): its key in the vocabulary
     attribute_word: str = ""  # ... and the word the question used for it
     attribute_value: str = ""  # ... and the kind of value that answers it (number, person, date)
-    unknown_names: list[str] = field(default_factory=list)  # filled by the retriever
     other_names: list[str] = field(default_factory=list)  # names the name table lacks (filled by the service)
 
     @property

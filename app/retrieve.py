@@ -50,6 +50,39 @@ def lexical_text(text: str) -> str:
     return (first.rsplit(SECTION_JOINER, 1)[-1] + "\n" + rest) if SECTION_JOINER in first else text
 
 
+# --- fusion: pure functions ---------------------------------------------------------------------
+
+def reciprocal_rank_fusion(rankings: list[list[int]], candidates) -> dict[int, float]:
+    """Each candidate's fused score: the sum over the rankings of 1 / (RRF_K + its rank there)."""
+    fused = {i: 0.0 for i in candidates}
+    for ranking in rankings:
+        for rank, i in enumerate(ranking):
+            if i in fused:
+                fused[i] += 1 / (RRF_K + rank)
+    return fused
+
+
+def coverage_of(passage_names: frozenset[str], asked: list[str]) -> float:
+    """The share of the question's names that a passage names."""
+    return len(passage_names & set(asked)) / len(asked) if asked else 0.0
+
+
+def rank_hits(hits: list[Hit], k: int) -> list[Hit]:
+    """The k best: passages naming more of the question's names first, then by fused score.
+    The same passage stored twice (a deck and its PDF export, a file copied into two folders)
+    takes one place: a passage whose text lies wholly inside a better-ranked one (or holds it
+    wholly) adds nothing, and the better-ranked copy stands for both."""
+    kept, keys = [], []
+    for hit in sorted(hits, key=lambda h: (-h.coverage, -h.fused, h.passage.chunk_id)):
+        key = "".join(hit.passage.text.split()).casefold()
+        if not any(key in other or other in key for other in keys):
+            keys.append(key)
+            kept.append(hit)
+            if len(kept) == k:
+                break
+    return kept
+
+
 class Retriever:
     """A snapshot of the store: passages, their names, the lexical index."""
 
@@ -77,7 +110,6 @@ class Retriever:
                 self.by_entity.setdefault(entity_id, []).append(i)
         self.present_entities = set(self.by_entity)
         self._reading_index: dict[str, set[str]] | None = None  # built on first use
-        self.signature = (store.count(), len(self.passages))
 
     def query_tokens(self, q: Question) -> list[str]:
         tokens = self.lexical.tokenize(q.retrieval_text)
@@ -89,9 +121,7 @@ class Retriever:
     def dense(self, vector: list[float], k: int) -> dict[str, float]:
         if not self.passages:
             return {}
-        got = self.store.collection.query(query_embeddings=[vector], n_results=min(k, len(self.passages)),
-                                          include=["distances"])
-        return {cid: 1.0 - dist for cid, dist in zip(got["ids"][0], got["distances"][0])}
+        return self.store.query(vector, min(k, len(self.passages)))
 
     def search(self, q: Question, vector: list[float], k: int) -> list[Hit]:
         dense = self.dense(vector, self.candidates)
@@ -105,28 +135,11 @@ class Retriever:
             if len(named) > ENTITY_CANDIDATES:
                 named = named[np.argpartition(-lexical[named], ENTITY_CANDIDATES)[:ENTITY_CANDIDATES]]
             candidates.update(int(i) for i in named)
-        dense_rank = {self.position[c]: r for r, c in enumerate(dense) if c in self.position}
-        lexical_rank = {i: r for r, i in enumerate(top_lexical)}
-        hits = []
-        for i in candidates:
-            p = self.passages[i]
-            fused = (1 / (RRF_K + dense_rank[i]) if i in dense_rank else 0.0) + \
-                    (1 / (RRF_K + lexical_rank[i]) if i in lexical_rank else 0.0)
-            coverage = len(p.entities & set(q.entities)) / len(q.entities) if q.entities else 0.0
-            hits.append(Hit(p, dense.get(p.chunk_id, 0.0), float(lexical[i]), coverage, fused))
-        hits.sort(key=lambda h: (-h.coverage, -h.fused, h.passage.chunk_id))
-        # The same passage stored twice (a deck and its PDF export, a file copied into two
-        # folders) takes one place: a passage whose text lies wholly inside a better-ranked one
-        # (or holds it wholly) adds nothing, and the better-ranked copy stands for both.
-        kept, keys = [], []
-        for hit in hits:
-            key = "".join(hit.passage.text.split()).casefold()
-            if not any(key in other or other in key for other in keys):
-                keys.append(key)
-                kept.append(hit)
-                if len(kept) == k:
-                    break
-        return kept
+        fused = reciprocal_rank_fusion([[self.position[c] for c in dense if c in self.position], top_lexical],
+                                       candidates)
+        hits = [Hit(self.passages[i], dense.get(self.passages[i].chunk_id, 0.0), float(lexical[i]),
+                    coverage_of(self.passages[i].entities, q.entities), fused[i]) for i in candidates]
+        return rank_hits(hits, k)
 
     def by_reading(self, ja_name: str) -> str | None:
         """The entity whose English name sounds like this Japanese name's reading, if exactly one

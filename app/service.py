@@ -110,15 +110,19 @@ class Assistant:
         try:
             if self._state.store.generation() == self._state.generation:
                 return False
-            if not self.config.is_server:
-                # An embedded client keeps serving its old vector index until reopened.
-                from chromadb.api.client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()
-            self._state = self._build(Store(self.config, self.embeddings, create=False))
+            self._state = self._build(self._state.store.reopen())
             return True
         finally:
             self._reload_lock.release()
+
+    def search(self, question: str, history: list[str] | None = None, k: int | None = None) -> list:
+        """The passages the assistant would answer from, best first (hybrid retrieval over the
+        question's names in both scripts), without composing an answer. Raises QuestionError
+        for a question that cannot be asked."""
+        self.reload_if_changed()
+        state = self._state
+        q = analyze(question, state.glossary, history, settings.get("max_question_chars"))
+        return state.retriever.search(q, self.embeddings.embed_query(q.retrieval_text), k or settings.get("top_k"))
 
     def ask(self, question: str, history: list[str] | None = None, k: int | None = None,
             with_retrieved: bool = False) -> dict:

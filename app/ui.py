@@ -1,12 +1,15 @@
 """The Gradio chat UI (`iurc serve`): chat with footnotes that open their sources, a sources
 panel with the quoted span marked, onboarding views (programme, glossary, documents),
-feedback, and the `/ask` API endpoint that returns the `iurc ask --json` object."""
+feedback, the `/ask` API endpoint that returns the `iurc ask --json` object, and a plain JSON API
+(POST /api/ask, GET /api/health) on the same server."""
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
 import re
+import secrets
 import threading
 import time
 from datetime import datetime, timezone
@@ -17,9 +20,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 from fastapi import HTTPException, Request  # noqa: E402  (gradio's own web framework)
 from fastapi.responses import FileResponse  # noqa: E402
+from pydantic import BaseModel, Field  # noqa: E402
 
 from ingest import settings  # noqa: E402
-
 from ingest.names import vocabulary  # noqa: E402
 
 from .service import Assistant, original_key  # noqa: E402
@@ -145,6 +148,61 @@ def add_original_route(app, assistant: Assistant) -> None:
                             content_disposition_type="inline", filename=path.name,
                             headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
                                      "Content-Security-Policy": "sandbox"})
+
+
+API_ROUTE = "/api"
+
+
+class AskRequest(BaseModel):
+    """The body of POST /api/ask."""
+
+    question: str = Field(..., description="The question, in English or Japanese.")
+    history: list[str] = Field(default_factory=list, description="Earlier questions, oldest first.")
+
+
+def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | None,
+                   concurrency: int, queue_size: int) -> None:
+    """A plain JSON API beside the chat, on the same server: POST /api/ask {question, history?}
+    returns the `iurc ask --json` object; GET /api/health says whether the index is loaded. The
+    same login (the chat's session cookie, or HTTP Basic with IURC_AUTH) and the same bounds:
+    `concurrency` questions answered at once, `queue_size` more waiting, the rest refused (503)."""
+    working = threading.BoundedSemaphore(concurrency)
+    admitted = threading.BoundedSemaphore(concurrency + queue_size)
+
+    def allowed(request: Request) -> bool:
+        if credentials is None:
+            return True
+        token = request.cookies.get(f"access-token-{app.cookie_id}") or \
+            request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
+        if token and app.tokens.get(token):
+            return True
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(value).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return secrets.compare_digest(user, credentials[0]) and secrets.compare_digest(password, credentials[1])
+
+    @app.get(API_ROUTE + "/health")
+    def health(request: Request):
+        if not allowed(request):
+            raise HTTPException(status_code=401, detail="log in first", headers={"WWW-Authenticate": "Basic"})
+        return {"status": "ok", "passages": len(assistant.retriever.passages)}
+
+    @app.post(API_ROUTE + "/ask")
+    def ask(body: AskRequest, request: Request):
+        if not allowed(request):
+            raise HTTPException(status_code=401, detail="log in first", headers={"WWW-Authenticate": "Basic"})
+        if not admitted.acquire(blocking=False):
+            raise HTTPException(status_code=503, detail="too many questions at once; try again shortly",
+                                headers={"Retry-After": "1"})
+        try:
+            with working:
+                return assistant.ask(body.question, body.history)
+        finally:
+            admitted.release()
 
 
 class FeedbackLog:
@@ -365,8 +423,12 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
     launched = demo.launch(server_name=host, server_port=port, auth=auth_from_setting(), show_error=False,
                            max_file_size="1kb", prevent_thread_lock=True, quiet=False,
                            footer_links=["api"], js=FOOTNOTE_JS, css=CSS, ssr_mode=False,
-                           allowed_paths=[], blocked_paths=[str(Path.cwd())])
+                           allowed_paths=[], blocked_paths=[str(Path.cwd())],
+                           # OpenAPI docs of the JSON API (the schema only: no answers without the login)
+                           app_kwargs={"docs_url": API_ROUTE + "/docs", "openapi_url": API_ROUTE + "/openapi.json"})
     add_original_route(demo.server_app, assistant)
+    add_api_routes(demo.server_app, assistant, auth_from_setting(), settings.get("concurrency"),
+                   settings.get("queue_size"))
     if not prevent_thread_lock:
         demo.block_thread()
     return launched

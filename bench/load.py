@@ -2,7 +2,7 @@
 against a running `iurc serve`. Every request is counted as answered, refused (queue full) or
 lost; latency p50/p95 and the server's memory over time are reported.
 
-usage: .venv/bin/python -m bench.load [--users 50] [--seconds 120] [--store .iurc/store]
+usage: .venv/bin/python -m bench.load [--users 50] [--seconds 120] [--store .iurc/store] [--api]
        (starts its own `iurc serve` on a free loopback port and stops it afterwards)
 """
 from __future__ import annotations
@@ -49,6 +49,32 @@ def user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock
         time.sleep(rng.random() * 0.5)  # think time
 
 
+def api_user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock: threading.Lock) -> None:
+    """The same user through the plain JSON API (POST /api/ask) instead of the Gradio queue."""
+    import urllib.error
+    import urllib.request
+
+    rng = random.Random(seed)
+    sent = 0
+    while time.time() < stop_at and sent < max_requests:
+        question = rng.choice(QUESTIONS)
+        started = time.perf_counter()
+        sent += 1
+        request = urllib.request.Request(url + "api/ask", data=json.dumps({"question": question}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                result = json.loads(response.read())
+            outcome = "answered" if result.get("question") == question and result.get("answer") else "lost"
+        except urllib.error.HTTPError as exc:
+            outcome = "refused" if exc.code == 503 else f"error: HTTP {exc.code}"
+        except Exception as exc:  # noqa: BLE001 - every failure is classified below
+            outcome = f"error: {type(exc).__name__}: {exc}"[:200]
+        with lock:
+            out.append((outcome, (time.perf_counter() - started) * 1000))
+        time.sleep(rng.random() * 0.5)  # think time
+
+
 def main() -> None:
     from tests.ui_server import Server
 
@@ -57,6 +83,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--max-requests-per-user", type=int, default=1000)
     parser.add_argument("--store", default=str(ROOT / ".iurc/store"))
+    parser.add_argument("--api", action="store_true", help="ask through POST /api/ask instead of Gradio")
     args = parser.parse_args()
     server = Server(Path(__import__("sys").executable).parent, Path(args.store), Path("/tmp/iurc-load-serve.log"))
     results: list = []
@@ -64,7 +91,7 @@ def main() -> None:
     memory = [(0.0, rss_mb(server.process.pid))]
     started = time.time()
     stop_at = started + args.seconds
-    threads = [threading.Thread(target=user, args=(server.url, stop_at, i, args.max_requests_per_user, results, lock))
+    threads = [threading.Thread(target=api_user if args.api else user, args=(server.url, stop_at, i, args.max_requests_per_user, results, lock))
                for i in range(args.users)]
     for t in threads:
         t.start()
@@ -80,7 +107,8 @@ def main() -> None:
         counts[key] = counts.get(key, 0) + 1
     answered = [ms for outcome, ms in results if outcome == "answered"]
     summary = {
-        "date": time.strftime("%Y-%m-%d"), "users": args.users, "seconds": args.seconds,
+        "date": time.strftime("%Y-%m-%d"), "path": "JSON API" if args.api else "Gradio queue",
+        "users": args.users, "seconds": args.seconds,
         "requests": len(results), **{k: counts.get(k, 0) for k in ("answered", "refused", "lost", "error")},
         "answered_p50_ms": round(statistics.median(answered), 1) if answered else None,
         "answered_p95_ms": round(percentile(answered, 0.95), 1) if answered else None,

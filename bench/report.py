@@ -44,13 +44,15 @@ def write_results() -> None:
     loads = _rows(LOAD_RESULTS)
     if loads:
         lines += ["## Load (`.venv/bin/python -m bench.load`)", "",
-                  "Simulated users ask through `gradio_client` on loopback, with a random think time of "
-                  "0–0.5 s, against `iurc serve` (concurrency 4, queue 32) on the corpus.", "",
-                  "| date | users | seconds | requests | answered | refused (queue full) | lost | errors | "
+                  "Simulated users ask on loopback, through `gradio_client` (the chat's queue) or the "
+                  "JSON API (`--api`: POST /api/ask), with a random think time of 0–0.5 s, against "
+                  "`iurc serve` (concurrency 4, queue 32) on the corpus.", "",
+                  "| date | path | users | seconds | requests | answered | refused (queue full) | lost | errors | "
                   "answered p50 ms | answered p95 ms | answers/s | server RSS MB start / max / end |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in loads[-3:]:
-            lines.append(f"| {r['date']} | {r['users']} | {r['seconds']} | {r['requests']} | {r['answered']} | "
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in loads[-4:]:
+            lines.append(f"| {r['date']} | {r.get('path', 'Gradio queue')} | {r['users']} | {r['seconds']} | "
+                         f"{r['requests']} | {r['answered']} | "
                          f"{r['refused']} | {r['lost']} | {r['error']} | {r['answered_p50_ms']} | "
                          f"{r['answered_p95_ms']} | {r['throughput_per_s']} | "
                          f"{' / '.join(map(str, r['server_rss_mb_start_max_end']))} |")

@@ -16,12 +16,13 @@ from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingest import settings
 from ingest.load import SUPPORTED, decode_text, read_file
 from ingest.pipeline import IngestReport, discover
 
 
 def naive_text(path: Path) -> str:
-    data = read_file(path, 20_000_000)
+    data = read_file(path, settings.get("max_file_bytes"))  # the same size limit as ours
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         from pypdf import PdfReader

@@ -83,10 +83,6 @@ class StructuredDoc:
     blocks: list[Block] = field(default_factory=list)
 
     @property
-    def sections(self) -> list[str]:
-        return [b.section for b in self.blocks if b.kind == "heading"]
-
-    @property
     def rows(self) -> list[TableRow]:
         return [b.row for b in self.blocks if b.row is not None]
 

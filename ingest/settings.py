@@ -30,7 +30,6 @@ SETTINGS: dict[str, Setting] = {
         Setting("embedder", "use", "Embedding backend.", ("use", "st")),
         Setting("st_model", "", "Folder of a local sentence-transformers model (embedder=st)."),
         Setting("embed_threads", 2, "CPU threads for the USE embedder."),
-        Setting("embed_batch", 64, "Passages embedded per batch."),
         Setting("max_file_bytes", 20_000_000, "Files larger than this are skipped."),
         Setting("chunk_size", 500, "Largest passage, in characters, before a paragraph is split."),
         Setting("top_k", 5, "Passages retrieved per question."),

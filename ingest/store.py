@@ -139,6 +139,18 @@ class Store:
     def count(self) -> int:
         return self.collection.count()
 
+    def query(self, vector: list[float], k: int) -> dict[str, float]:
+        """The k passages nearest the vector: {chunk id: cosine similarity}, nearest first."""
+        got = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        return {cid: 1.0 - dist for cid, dist in zip(got["ids"][0], got["distances"][0])}
+
+    def reopen(self) -> "Store":
+        """A fresh handle on the same store that sees every write made since this one opened (an
+        embedded client keeps serving the vector index it loaded until its cache is cleared)."""
+        if not self.config.is_server:
+            self.client.clear_system_cache()
+        return Store(self.config, self.embeddings, create=False)
+
     def iter_chunks(self, page: int = 5000):
         """Every stored passage as {id, text, metadata}, a page at a time (store order)."""
         offset = 0

@@ -236,3 +236,39 @@ def test_cli_ask_json_and_batch(tmp_path, venv_bin):
     assert "2018" in lines[1]["answer"] and not lines[1]["abstained"]
     assert lines[2]["abstained"] and lines[2]["answer"].startswith("The question is empty.")
     assert lines[3]["error"].startswith("line 4: not a")
+
+
+def test_the_retrieval_runs_inside_a_langchain_chain(corpus_assistant_fake):
+    from langchain_core.runnables import RunnableLambda
+
+    from app.retriever_lc import AssistantRetriever
+
+    retriever = AssistantRetriever(assistant=corpus_assistant_fake, k=3)
+    chain = retriever | RunnableLambda(lambda docs: [(d.metadata["doc"], d.metadata["location"]) for d in docs])
+    cited = chain.invoke("What did Kamakura and Umeå work on?")
+    assert len(cited) == 3 and all(doc.startswith("corpus/") for doc, _ in cited)
+    docs = retriever.invoke("鎌倉とウメオは何に取り組みましたか")
+    assert any("カマコン" in d.page_content for d in docs)
+    assert {"doc", "location", "language", "score"} <= set(docs[0].metadata)
+
+
+def test_generator_through_a_langchain_chat_model_is_verified_as_strictly(corpus_assistant_fake):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from app.generate import Generator
+    from app.question import analyze
+
+    a = corpus_assistant_fake
+    q = analyze("What did Kamakura and Umeå work on?", a.glossary)
+    hits = a.search(q.text)
+    n = next(i for i, h in enumerate(hits, 1) if "Kamacon" in h.passage.text)
+    model = FakeListChatModel(responses=[
+        f"Kamakura and Umea worked on participatory community planning methodology, “Kamacon” [{n}]. "
+        f"The mayor of Umeå is Donald Duck [{n}]. They signed 42 treaties [{n}]."])
+    generator = Generator("", "", 5, a.retriever.lexical.tokenize, a.glossary, chat_model=model)
+    answer = generator.answer(q, hits)
+    assert answer is not None and answer.kind == "generated"
+    assert "Kamacon" in answer.text and "Donald Duck" not in answer.text and "42" not in answer.text
+    broken = Generator("", "", 5, a.retriever.lexical.tokenize, a.glossary,
+                       chat_model=FakeListChatModel(responses=["Nothing supported here."]))
+    assert broken.answer(q, hits) is None  # the extractive answer stands

@@ -157,3 +157,14 @@ def test_eval_cli_prints_summary_and_writes_report_and_chart(tmp_path, venv_bin)
     assert "| metric | seed all (70) |" in report and "### seed · all: cases" in report
     png = (tmp_path / "report/metrics_by_run.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_the_naive_baseline_keeps_the_file_size_limit(tmp_path, monkeypatch):
+    from eval.baseline import naive_text
+    from ingest.load import LoadError
+
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 5000, encoding="utf-8")
+    monkeypatch.setenv("IURC_MAX_FILE_BYTES", "1000")
+    with pytest.raises(LoadError):
+        naive_text(big)

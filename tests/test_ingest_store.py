@@ -153,11 +153,21 @@ def test_second_concurrent_ingest_is_refused(tmp_path, venv_bin):
     assert first.returncode == 0 and "failed 0" in out
 
 
+def _other_process_gets(lock_file: str) -> bool:
+    """Whether a second process can take the writer lock now (a re-entrant lock held by this
+    process would let this process in again, so only another process can tell)."""
+    code = ("import sys; from filelock import FileLock, Timeout\n"
+            "try:\n    FileLock(sys.argv[1], timeout=0).acquire()\nexcept Timeout:\n    sys.exit(3)\n")
+    return subprocess.run([sys.executable, "-c", code, lock_file]).returncode == 0
+
+
 def test_lock_is_released_after_a_run(store_config, fake_store, glossary, tmp_path):
-    ingest([str(make_corpus(tmp_path / "c", 1))], fake_store, glossary, progress=False)
     lock = writer_lock(store_config)
     acquire(lock, store_config)
+    assert not _other_process_gets(lock.lock_file)  # the check can fail: held, it refuses
     lock.release()
+    ingest([str(make_corpus(tmp_path / "c", 1))], fake_store, glossary, progress=False)
+    assert _other_process_gets(lock.lock_file)
 
 
 def test_sigkill_mid_ingest_then_rerun_converges(tmp_path):

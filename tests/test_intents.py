@@ -185,3 +185,24 @@ def test_tables_filter_by_any_column_and_answer_in_the_askers_noun():
     everything = facts.whole_table(analyze("List all the towns", GLOSSARY),
                                    [Hit(rows[1], 0.5, 1.0, 0.0, 1.0)])
     assert len(everything.rows) == 5
+
+
+def test_the_sentence_vector_cache_stays_bounded_and_never_loses_a_vector():
+    class Cheap:  # a vector per text, fast enough for the real cache size
+        def embed_documents(self, texts):
+            return [[float(len(t)), 1.0] for t in texts]
+
+    c = composer()
+    c.embeddings = Cheap()
+    texts = [f"sentence {i}" for i in range(50_001)]  # more than the cache holds (50,000)
+    assert c._vectors(texts).shape == (50_001, 2)  # every vector, none lost to the clearing
+    assert len(c._cache) <= 50_001
+    assert c._vectors(texts[:3] + ["another"]).shape == (4, 2)
+
+
+def test_question_words_are_stemmed_like_the_rows_they_filter():
+    from app.facts import _scaffold
+    from app.lexical import latin_tokens
+
+    # the list nouns, as the stemmer makes them ("cities" -> "city"), never filter rows
+    assert set(latin_tokens("cities countries regions towns")) <= _scaffold()

@@ -75,3 +75,18 @@ def test_lexical_index_finds_japanese_passages(tokenizer):
     assert scores.argmax() == 0 and scores[1] == 0
     assert index.scores(index.tokenize("cruising ports")).argmax() == 2
     assert not index.scores(["never-seen"]).any()
+
+
+def test_fusion_is_reciprocal_rank_with_names_first_and_copies_collapsed():
+    from app.retrieve import RRF_K, Hit, Passage, coverage_of, rank_hits, reciprocal_rank_fusion
+
+    fused = reciprocal_rank_fusion([[3, 1], [1, 2]], {1, 2, 3, 4})
+    assert fused[1] == 1 / (RRF_K + 1) + 1 / RRF_K and fused[3] == 1 / RRF_K and fused[4] == 0.0
+    assert coverage_of(frozenset({"a", "b"}), ["a", "c"]) == 0.5 and coverage_of(frozenset(), []) == 0.0
+
+    def hit(cid, text, coverage, score):
+        return Hit(Passage(cid, "d", "", "", "en", "text", text, None), 0.0, 0.0, coverage, score)
+
+    ranked = rank_hits([hit("x", "Alpha beta.", 0.0, 0.9), hit("y", "Gamma delta.", 1.0, 0.1),
+                        hit("z", "Alpha  beta.", 0.0, 0.5), hit("w", "Epsilon.", 0.0, 0.3)], k=3)
+    assert [h.passage.chunk_id for h in ranked] == ["y", "x", "w"]  # names first; z is x again

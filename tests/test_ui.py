@@ -290,3 +290,47 @@ def test_end_to_end_in_chromium(server, tmp_path):
         driver.save_screenshot(str(OUTPUT / "e2e_programme.png"))
     finally:
         driver.quit()
+
+
+def _post_json(url: str, body: dict, headers: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"),
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+
+
+@pytest.mark.slow
+def test_json_api_answers_beside_the_chat(server):
+    with urllib.request.urlopen(server.url + "api/health", timeout=10) as response:
+        health = json.loads(response.read())
+    assert health["status"] == "ok" and health["passages"] > 0
+    status, result = _post_json(server.url + "api/ask", {"question": "What did Kamakura and Umeå work on?"})
+    assert status == 200 and not result["abstained"] and result["citations"]
+    check_citations(result)
+    status, result = _post_json(server.url + "api/ask", {"question": "それはいつ始まりましたか",
+                                                         "history": ["トヨタとグルノーブルの協力テーマは?"]})
+    assert status == 200 and result["language"] == "ja"
+    assert _post_json(server.url + "api/ask", {"history": []})[0] == 422  # no question: refused, clearly
+    with urllib.request.urlopen(server.url + "api/openapi.json", timeout=10) as response:
+        assert "/api/ask" in json.loads(response.read())["paths"]
+    with urllib.request.urlopen(server.url + "api/docs", timeout=10) as response:
+        assert response.status == 200
+
+
+@pytest.mark.slow
+def test_json_api_needs_the_login_when_auth_is_set(ui_store, venv_bin, tmp_path):
+    import base64
+
+    s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_AUTH="staff:s3cret")
+    try:
+        assert _post_json(s.url + "api/ask", {"question": "Which pairs started in 2018?"})[0] == 401
+        wrong = {"Authorization": "Basic " + base64.b64encode(b"staff:nope").decode()}
+        assert _post_json(s.url + "api/ask", {"question": "Which pairs started in 2018?"}, wrong)[0] == 401
+        right = {"Authorization": "Basic " + base64.b64encode(b"staff:s3cret").decode()}
+        status, result = _post_json(s.url + "api/ask", {"question": "Which pairs started in 2018?"}, right)
+        assert status == 200 and len(result["citations"]) == 3
+    finally:
+        s.stop()
