@@ -463,7 +463,7 @@ class Composer:
                 if label and passage.kind == "table_row":
                     # A row in the other language quotes its group label and cells: its table's
                     # title is in the citation's location, and the reader cannot read it.
-                    group = (passage.record or {}).get("group", "")
+                    group = passage.record.group if passage.record else ""
                     start = passage.text.find(group, span.start) if group else passage.text.find(" | ", span.start) + 3
                     span = Span(passage, start, span.end, span.score) if span.start < start < span.end else span
                 citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
@@ -483,7 +483,7 @@ class Composer:
                 continue
             skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
             # A row's column titles ("EU city") are not what it says: its cells are.
-            said = "; ".join(c.passage.record["values"].values()) \
+            said = "; ".join(c.passage.record.values.values()) \
                 if c.passage.kind == "table_row" and c.passage.record else c.quote
             values = [v for v in stated_values(said, q.language, self.glossary, skip) if v not in seen]
             seen.update(values)
@@ -494,10 +494,10 @@ class Composer:
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         keys = []
         for n, row in enumerate(facts.rows, start=1):
-            held = dict.fromkeys(m.entity_id for m in self.glossary.find(" | ".join(row.record["values"].values())))
+            held = dict.fromkeys(m.entity_id for m in self.glossary.find(" | ".join(row.record.values.values())))
             names = [self.glossary.display_name(e, q.language) for e in held
                      if self.glossary.entities[e].kind != "country"]
-            key = " – ".join(dict.fromkeys(names)) or next(iter(row.record["values"].values()), "")
+            key = " – ".join(dict.fromkeys(names)) or next(iter(row.record.values.values()), "")
             if key and any(is_cjk(c) for c in key) == (q.language == "ja"):
                 keys.append(f"{key} [{n}]")  # only what reads in the asker's script
         # The rows' names on the first line, in the asker's script: the list is read there.
@@ -506,7 +506,7 @@ class Composer:
         for n, row in enumerate(facts.rows, start=1):
             # A listed row quotes its group label too (what it was filtered by); the table's
             # title is in the location.
-            group = row.record.get("group", "")
+            group = row.record.group
             start = row.text.find(group, body_start(row)) if group else -1
             quote = row.text[start:] if start >= 0 else sentences(row)[0].text
             citations.append(Citation(n, row, quote, 1.0))

@@ -34,16 +34,16 @@ def _scaffold() -> set[str]:
 
 class Facts:
     def __init__(self, passages: list, glossary: Glossary):
-        self.rows = [p for p in passages if p.record and p.record.get("values")]
+        self.rows = [p for p in passages if p.record and p.record.values]
         self.glossary = glossary
-        self._words = {r.chunk_id: set(latin_tokens(" ".join(r.record["values"].values()))) for r in self.rows}
+        self._words = {r.chunk_id: set(latin_tokens(" ".join(r.record.values.values()))) for r in self.rows}
         # The names each row holds, found with the current name table (discovered names too).
-        self._names = {r.chunk_id: {m.entity_id for m in glossary.find(" | ".join(r.record["values"].values()))}
+        self._names = {r.chunk_id: {m.entity_id for m in glossary.find(" | ".join(r.record.values.values()))}
                        for r in self.rows}
         # The tables' own structure words (column names, group labels, titles) say which table
         # and which column a question is about, not which rows it wants.
-        structure = " ".join(" ".join(r.record.get("columns", [])) + " " + r.record.get("group", "")
-                             + " " + r.record.get("table", "") for r in self.rows)
+        structure = " ".join(" ".join(r.record.columns) + " " + r.record.group
+                             + " " + r.record.table for r in self.rows)
         self._scaffold = _scaffold() | set(latin_tokens(structure))
         # Words present in half the rows or more cannot tell rows apart.
         counts: dict[str, int] = {}
@@ -58,20 +58,20 @@ class Facts:
         rows, description = list(self.rows), {}
         if q.attribute:
             # "How much is the budget of X?": only a table with that column answers it.
-            rows = [r for r in rows if names_attribute(q.attribute, " ".join(r.record.get("columns", [])))]
+            rows = [r for r in rows if names_attribute(q.attribute, " ".join(r.record.columns))]
         rows = self._tables_asked(q, rows)
-        started = [r for r in rows if r.record.get("start_year") in q.years] if q.years else []
+        started = [r for r in rows if r.record.start_year in q.years] if q.years else []
         if started:  # rows that start in the year asked; a year no row starts in filters nothing
             rows = started
             description["years"] = q.years
-        grouped = [r for r in rows if ordinals(r.record.get("group", ""))]
+        grouped = [r for r in rows if ordinals(r.record.group)]
         asked = _group_ordinals(q.text, grouped)
         if asked:
             # "the 3rd wave": rows whose group label carries the same ordinal and the word the
             # question counts with ("wave"); an ordinal before another word does not filter.
-            rows = [r for r in grouped if ordinals(r.record["group"])[0] in asked]
+            rows = [r for r in grouped if ordinals(r.record.group)[0] in asked]
             if rows:
-                description["group"] = YEAR.sub("", rows[0].record["group"]).strip(" -–")
+                description["group"] = YEAR.sub("", rows[0].record.group).strip(" -–")
         if q.entities and not q.inherited:
             # Rows holding every name of the question that these rows hold ("EU" in a column
             # title filters nothing; "Oita" in a cell does); failing that, the rows holding its
@@ -104,11 +104,11 @@ class Facts:
         column names) the question uses most ("regions" for a table with an "EU region" column)."""
         tables: dict[tuple, list] = {}
         for r in rows:
-            tables.setdefault((r.doc, r.record.get("table", "")), []).append(r)
+            tables.setdefault((r.doc, r.record.table), []).append(r)
         if len(tables) < 2:
             return rows
         asked = set(latin_tokens(q.text))
-        overlap = {key: len(asked & set(latin_tokens(" ".join(members[0].record.get("columns", []))
+        overlap = {key: len(asked & set(latin_tokens(" ".join(members[0].record.columns)
                                                      + " " + key[1].split(" › ")[-1])))
                    for key, members in tables.items()}
         best = max(overlap.values())
@@ -125,9 +125,9 @@ class Facts:
         best = next((h.passage for h in hits[:3] if h.passage.chunk_id in self._names), None)
         if best is None:
             return None
-        table = (best.doc, best.record.get("table"))
-        rows = [r for r in self.rows if (r.doc, r.record.get("table")) == table]
-        return FactAnswer(rows, {"table": best.record.get("table", ""), "noun": asked_noun(q)})
+        table = (best.doc, best.record.table)
+        rows = [r for r in self.rows if (r.doc, r.record.table) == table]
+        return FactAnswer(rows, {"table": best.record.table, "noun": asked_noun(q)})
 
 
 def asked_noun(q: Question) -> str:
@@ -140,7 +140,7 @@ def asked_noun(q: Question) -> str:
 
 def _group_ordinals(text: str, grouped: list) -> list[int]:
     """Ordinals of the question that are followed by a word of the tables' group labels."""
-    labels = " ".join(r.record["group"] for r in grouped).casefold()
+    labels = " ".join(r.record.group for r in grouped).casefold()
     asked = []
     words = re.findall(r"[^\W_]+", text.casefold(), re.ASCII) or []
     for word, following in zip(words, words[1:]):

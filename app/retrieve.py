@@ -10,6 +10,7 @@ from sys import intern
 import numpy as np
 
 from ingest.glossary import Glossary
+from ingest.models import TableRow
 from ingest.store import Store
 from ingest.structure import SECTION_JOINER
 
@@ -29,7 +30,7 @@ class Passage:
     language: str
     kind: str
     text: str
-    record: dict | None
+    record: TableRow | None  # the table row a passage is, typed
     entities: frozenset[str] = frozenset()
 
 
@@ -97,7 +98,7 @@ class Retriever:
             Passage(r["id"], intern(r["metadata"]["doc"]), r["metadata"]["location"],
                     intern(r["metadata"]["section"]), intern(r["metadata"]["language"]),
                     intern(r["metadata"]["kind"]), r["text"],
-                    json.loads(r["metadata"]["record"]) if r["metadata"].get("record") else None,
+                    TableRow.from_record(json.loads(r["metadata"]["record"])) if r["metadata"].get("record") else None,
                     frozenset(m.entity_id for m in glossary.find(r["text"])))
             for r in store.iter_chunks()
         ]

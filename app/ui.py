@@ -225,9 +225,9 @@ def example_questions(assistant: Assistant) -> list[str]:
     ingest/lang/<language>.yaml (ui_examples), the names and years come from the table rows."""
     glossary, rows = assistant.glossary, assistant.facts.rows
     pair = next((names for names in (
-        [e for e in dict.fromkeys(m.entity_id for m in glossary.find(" | ".join(r.record["values"].values())))
+        [e for e in dict.fromkeys(m.entity_id for m in glossary.find(" | ".join(r.record.values.values())))
          if glossary.entities[e].kind in ("city", "region")] for r in rows) if len(names) >= 2), None)
-    year = next((r.record.get("start_year") for r in rows if r.record.get("start_year")), "")
+    year = next((r.record.start_year for r in rows if r.record.start_year), "")
     out = []
     for language in ("en", "ja"):
         templates = vocabulary(language).get("ui_examples", {})
@@ -247,19 +247,19 @@ def programme_rows(assistant: Assistant, query: str = "", year: str = "all") -> 
     wanted = {m.entity_id for m in assistant.glossary.find(query)} if query else set()
     for passage in assistant.facts.rows:
         record = passage.record
-        if year != "all" and record.get("start_year") != year:
+        if year != "all" and record.start_year != year:
             continue
-        values = list(record["values"].values())
-        text = " ".join(values + [record.get("group", "")]).casefold()
-        if query and not (wanted & set(record.get("entities", [])) or query.casefold() in text):
+        values = list(record.values.values())
+        text = " ".join(values + [record.group]).casefold()
+        if query and not (wanted & set(record.entities) or query.casefold() in text):
             continue
         rows.append(values[:4] + [""] * (4 - len(values[:4])) +
-                    [record.get("group", ""), record.get("start_year", ""), passage.doc])
+                    [record.group, record.start_year, passage.doc])
     return rows
 
 
 def programme_headers(assistant: Assistant) -> list[str]:
-    columns = assistant.facts.rows[0].record["columns"][:4] if assistant.facts.rows else []
+    columns = assistant.facts.rows[0].record.columns[:4] if assistant.facts.rows else []
     columns = columns + [f"column {i + 1}" for i in range(len(columns), 4)]
     return columns + ["group", "start year", "document"]
 
@@ -371,7 +371,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
         with gr.Tab("Programme / プログラム"):
             gr.Markdown("Rows of the programme tables, every row as ingested. Filter by any name, "
                         "in either script or spelling, or by start year. / 表の全行。名前(どの表記でも)や開始年で絞り込めます。")
-            years = sorted({p.record.get("start_year", "") for p in assistant.facts.rows} - {""})
+            years = sorted({p.record.start_year for p in assistant.facts.rows} - {""})
             with gr.Row():
                 name_filter = gr.Textbox(label="Name or topic / 名前・テーマ", scale=3)
                 year_filter = gr.Dropdown(["all"] + years, value="all", label="Start year / 開始年", scale=1)

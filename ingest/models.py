@@ -48,6 +48,13 @@ class TableRow:
     start_year: str  # first year found in the group label, "" if none
     entities: list[str]  # glossary entity ids found in the row's cells
 
+    @classmethod
+    def from_record(cls, record: dict) -> "TableRow":
+        """The row stored with a passage (its JSON record), typed again for the read side."""
+        return cls(table=record.get("table", ""), columns=list(record.get("columns", [])),
+                   values=dict(record.get("values", {})), group=record.get("group", ""),
+                   start_year=record.get("start_year", ""), entities=list(record.get("entities", [])))
+
     def as_record(self) -> dict:
         return {
             "table": self.table,

@@ -9,6 +9,7 @@ from app.facts import Facts
 from app.question import analyze, ordinals
 from app.retrieve import Hit, Passage
 from ingest.glossary import parse_glossary
+from ingest.models import TableRow
 from tests.fakes import FakeEmbeddings
 
 GLOSSARY = parse_glossary(
@@ -20,7 +21,7 @@ GLOSSARY = parse_glossary(
 
 
 def passage(text: str, section: str = "", language: str = "en", n: int = 0, kind: str = "text",
-            record: dict | None = None) -> Passage:
+            record: TableRow | None = None) -> Passage:
     full = f"{section}\n{text}" if section else text
     return Passage(f"p{n}", "doc.md", f"lines {n}", section, language, kind, full, record,
                    frozenset(m.entity_id for m in GLOSSARY.find(full)))
@@ -163,9 +164,8 @@ def row(n: int, city: str, country: str, topic: str, group: str = "") -> Passage
     values = {"Town": city, "Country": country, "Theme": topic}
     text = "Partner towns" + (f" · {group}" if group else "") + " | " + \
         "; ".join(f"{k}: {v}" for k, v in values.items())
-    return passage(text, kind="table_row", n=n, record={
-        "table": "Partner towns", "columns": list(values), "values": values, "group": group,
-        "start_year": "", "entities": []})
+    return passage(text, kind="table_row", n=n, record=TableRow(
+        table="Partner towns", columns=list(values), values=values, group=group, start_year="", entities=[]))
 
 
 def test_tables_filter_by_any_column_and_answer_in_the_askers_noun():
