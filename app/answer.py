@@ -12,6 +12,7 @@ import numpy as np
 
 from ingest.glossary import DISCOVERED_PREFIX, Glossary, is_cjk
 from ingest.names import vocabulary
+from ingest.structure import SECTION_JOINER
 
 from .facts import FactAnswer
 from .question import YEAR, Question, names_attribute, ordinals
@@ -65,8 +66,8 @@ def sentences(p: Passage) -> list[Span]:
     if p.kind == "table_row":
         # A row quotes from its table's own title on: the heading path above it is in the location.
         head_end = p.text.find(" | ", start)
-        path_end = p.text.rfind(" › ", start, head_end) if head_end > 0 else -1
-        return [Span(p, path_end + 3 if path_end >= 0 else start, len(p.text))]
+        path_end = p.text.rfind(SECTION_JOINER, start, head_end) if head_end > 0 else -1
+        return [Span(p, path_end + len(SECTION_JOINER) if path_end >= 0 else start, len(p.text))]
     spans = []
     for m in SENTENCE_PATTERN.finditer(p.text, start):
         s, e = m.start(), m.end()
@@ -98,12 +99,18 @@ def source_label(asker: str, source: str) -> str:
 # --- what can be said in the asker's language without translating ---------------------------
 
 @lru_cache(maxsize=None)
-def _month_numbers() -> dict[str, int]:
+def _month_names() -> dict[str, int]:
+    """English month names and abbreviations (CLDR, through babel) and their numbers."""
     from babel import Locale
 
     en = Locale("en")
-    return {name.casefold(): number for ctx in ("format", "stand-alone") for w in ("wide", "abbreviated")
+    return {name: number for ctx in ("format", "stand-alone") for w in ("wide", "abbreviated")
             for number, name in en.months[ctx][w].items()}
+
+
+@lru_cache(maxsize=None)
+def _month_numbers() -> dict[str, int]:
+    return {name.casefold(): number for name, number in _month_names().items()}
 
 
 @lru_cache(maxsize=None)
@@ -159,12 +166,7 @@ _JA_DATE = re.compile(r"[0-9０-９]{1,4}\s*[年月日]|[0-9０-９]{1,2}/[0-9�
 
 @lru_cache(maxsize=None)
 def _carry_patterns() -> dict:
-    from babel import Locale
-
-    en = Locale("en")
-    months = {v for ctx in ("format", "stand-alone") for w in ("wide", "abbreviated")
-              for v in en.months[ctx][w].values()}
-    month = re.compile(r"\b(" + "|".join(sorted(months, key=len, reverse=True)) + r")\b")
+    month = re.compile(r"\b(" + "|".join(sorted(_month_names(), key=len, reverse=True)) + r")\b")
     v_en, v_ja = vocabulary("en"), vocabulary("ja")
     numbers = re.compile(r"\b(" + "|".join(v_en.get("number_words", [])) + r")\b", re.I)
     # "The Mayor" is not a name: a capitalised function word does not start one.
@@ -199,6 +201,10 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
 INTENT_VALUES = {"when": "date", "how_many": "number", "who": "person", "where": "place"}
 
 
+def asked_values(q: Question) -> list[str]:
+    """The kinds of value the question asks for: date, number, person, place."""
+    return [INTENT_VALUES[i] for i in sorted(q.intents) if i in INTENT_VALUES]
+
 
 def subject_line(q: Question, glossary: Glossary) -> str:
     """'Kamakura (Japan) and Umeå (Sweden):' / '鎌倉市とウメオ市:'."""
@@ -209,7 +215,6 @@ def subject_line(q: Question, glossary: Glossary) -> str:
     for entity_id in q.entities:
         e = glossary.entities[entity_id]
         if q.language == "ja":
-            # The name as the asker wrote it, when written in Japanese (大阪市, not 大阪府).
             # A discovered name as the asker wrote it (大阪市, not the 大阪府 it was grouped with);
             # a curated one as the curators wrote it.
             surface = asked.get(entity_id, "") if entity_id.startswith(DISCOVERED_PREFIX) else ""
@@ -303,12 +308,18 @@ def _content(span: Span) -> str:
     return span.text.split(" | ", 1)[-1] if span.passage.kind == "table_row" else span.text
 
 
+def _group_start(row: Passage, after: int) -> int:
+    """Where a table row's group label starts (from `after` on), or -1 when it has none."""
+    group = row.record.group if row.record else ""
+    return row.text.find(group, after) if group else -1
+
+
 def _complete_lead_ins(keep: list[Span], own: list[Span]) -> list[Span]:
     """A quoted heading or lead-in ("Mutual learning", "The aims were:") comes with the sentence
     that completes it."""
     out = list(keep)
     for span in keep:
-        section = span.passage.section.split(" › ")[-1].strip()
+        section = span.passage.section.split(SECTION_JOINER)[-1].strip()
         lead_in = _LEAD_IN_END.search(span.text) or (section and span.text.strip() == section)
         if lead_in:
             after = [s for s in own if s.start >= span.end and s not in out]
@@ -359,7 +370,7 @@ class Composer:
         # Words of the question other than its names: what is asked about them.
         name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
         q_tokens = set(self.tokenize(q.retrieval_text)) - name_tokens
-        values = [INTENT_VALUES[i] for i in sorted(q.intents) if i in INTENT_VALUES]
+        values = asked_values(q)
         for span, sim in zip(spans, sims):
             mentioned = {m.entity_id for m in self.glossary.find(span.text)}
             coverage = len(mentioned & wanted) / len(wanted) if wanted else 0.0
@@ -370,7 +381,7 @@ class Composer:
             if q.ordinals:
                 # "the 4th meeting": a sentence (or its section) about another ordinal answers
                 # another question.
-                own = ordinals(span.text) or ordinals(span.passage.section.split(" › ")[-1])
+                own = ordinals(span.text) or ordinals(span.passage.section.split(SECTION_JOINER)[-1])
                 if own:
                     span.score += ORDINAL_BONUS if set(own) & set(q.ordinals) else -ORDINAL_BONUS
             if q.years:
@@ -427,18 +438,18 @@ class Composer:
         if own_language and own_language[0] is not ranked[0]:
             ranked.remove(own_language[0])
             ranked.insert(0, own_language[0])
-        values = [INTENT_VALUES[i] for i in sorted(q.intents) if i in INTENT_VALUES]
+        values = asked_values(q)
         chosen = [ranked[0].passage]
+        # The lead, in the asker's language, already carries the date, number, place or person asked.
+        answered = bool(values) and chosen[0].language in (q.language, "mixed") and all(
+            carries(v, _content(ranked[0]), self.glossary) for v in values)
         for s in ranked[1:]:
             if len(chosen) >= self.max_passages:
                 break
-            answered = values and chosen[0].language in (q.language, "mixed") and all(
-                carries(v, _content(ranked[0]), self.glossary) for v in values)
             if s.passage.language != chosen[0].language and q.entities and not answered:
                 # Another language, naming the same subject: an answer in its own right (unless
-                # the asker's language already carries the date, number, place or person asked).
+                # the lead already answers).
                 good = s.score >= floor
-
             else:
                 good = s.score >= max(floor, ranked[0].score - 0.05)
             if good:
@@ -463,8 +474,8 @@ class Composer:
                 if label and passage.kind == "table_row":
                     # A row in the other language quotes its group label and cells: its table's
                     # title is in the citation's location, and the reader cannot read it.
-                    group = passage.record.group if passage.record else ""
-                    start = passage.text.find(group, span.start) if group else passage.text.find(" | ", span.start) + 3
+                    start = _group_start(passage, span.start)
+                    start = start if start >= 0 else passage.text.find(" | ", span.start) + 3
                     span = Span(passage, start, span.end, span.score) if span.start < start < span.end else span
                 citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
                 parts.append(f"{span.text} [{len(citations)}]")
@@ -478,13 +489,12 @@ class Composer:
         """'Turku (Finland): 2029 [1]': names and dates of the other-language quotes, in the
         asker's script, on the first line, each with the citation it comes from."""
         out, seen = [], set()
+        skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
         for c in citations:
             if c.passage.language in (q.language, "mixed"):
                 continue
-            skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
             # A row's column titles ("EU city") are not what it says: its cells are.
-            said = "; ".join(c.passage.record.values.values()) \
-                if c.passage.kind == "table_row" and c.passage.record else c.quote
+            said = c.passage.record.cell_text if c.passage.kind == "table_row" and c.passage.record else c.quote
             values = [v for v in stated_values(said, q.language, self.glossary, skip) if v not in seen]
             seen.update(values)
             if values:
@@ -494,8 +504,7 @@ class Composer:
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         keys = []
         for n, row in enumerate(facts.rows, start=1):
-            held = dict.fromkeys(m.entity_id for m in self.glossary.find(" | ".join(row.record.values.values())))
-            names = [self.glossary.display_name(e, q.language) for e in held
+            names = [self.glossary.display_name(e, q.language) for e in facts.names[row.chunk_id]
                      if self.glossary.entities[e].kind != "country"]
             key = " – ".join(dict.fromkeys(names)) or next(iter(row.record.values.values()), "")
             if key and any(is_cjk(c) for c in key) == (q.language == "ja"):
@@ -506,8 +515,7 @@ class Composer:
         for n, row in enumerate(facts.rows, start=1):
             # A listed row quotes its group label too (what it was filtered by); the table's
             # title is in the location.
-            group = row.record.group
-            start = row.text.find(group, body_start(row)) if group else -1
+            start = _group_start(row, body_start(row))
             quote = row.text[start:] if start >= 0 else sentences(row)[0].text
             citations.append(Citation(n, row, quote, 1.0))
             lines.append(f"- {quote} [{n}]")

@@ -5,10 +5,11 @@ themselves (their column names and group labels) and the question vocabulary
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.glossary import Glossary
 from ingest.names import vocabulary
+from ingest.structure import SECTION_JOINER
 
 from .lexical import latin_tokens
 from .question import YEAR, Question, names_attribute, ordinals
@@ -18,6 +19,7 @@ from .question import YEAR, Question, names_attribute, ordinals
 class FactAnswer:
     rows: list
     description: dict  # which filters were applied, for the answer's first line
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # chunk id -> names its cells hold
 
 
 def _scaffold() -> set[str]:
@@ -36,10 +38,11 @@ class Facts:
     def __init__(self, passages: list, glossary: Glossary):
         self.rows = [p for p in passages if p.record and p.record.values]
         self.glossary = glossary
-        self._words = {r.chunk_id: set(latin_tokens(" ".join(r.record.values.values()))) for r in self.rows}
-        # The names each row holds, found with the current name table (discovered names too).
-        self._names = {r.chunk_id: {m.entity_id for m in glossary.find(" | ".join(r.record.values.values()))}
-                       for r in self.rows}
+        self._words = {r.chunk_id: set(latin_tokens(r.record.cell_text)) for r in self.rows}
+        # The names each row holds, in order, found once with the current name table
+        # (discovered names too); the answer and the UI read them from here.
+        self.names = {r.chunk_id: tuple(dict.fromkeys(m.entity_id for m in glossary.find(r.record.cell_text)))
+                      for r in self.rows}
         # The tables' own structure words (column names, group labels, titles) say which table
         # and which column a question is about, not which rows it wants.
         structure = " ".join(" ".join(r.record.columns) + " " + r.record.group
@@ -76,11 +79,11 @@ class Facts:
             # Rows holding every name of the question that these rows hold ("EU" in a column
             # title filters nothing; "Oita" in a cell does); failing that, the rows holding its
             # most specific name.
-            in_rows = set(q.entities) & set().union(set(), *(self._names[r.chunk_id] for r in rows))
-            every = [r for r in rows if in_rows and in_rows <= self._names[r.chunk_id]]
+            in_rows = set(q.entities) & set().union(set(), *(self.names[r.chunk_id] for r in rows))
+            every = [r for r in rows if in_rows and in_rows <= set(self.names[r.chunk_id])]
             if not every and in_rows:
-                rarest = min(in_rows, key=lambda e: sum(e in self._names[r.chunk_id] for r in rows))
-                every, in_rows = [r for r in rows if rarest in self._names[r.chunk_id]], {rarest}
+                rarest = min(in_rows, key=lambda e: sum(e in self.names[r.chunk_id] for r in rows))
+                every, in_rows = [r for r in rows if rarest in self.names[r.chunk_id]], {rarest}
             rows = every
             description["entities"] = [e for e in q.entities if e in in_rows]
         text = q.text
@@ -96,8 +99,7 @@ class Facts:
         if not description or not rows:
             return None
         description["noun"] = asked_noun(q)
-        return FactAnswer(rows, description)
-
+        return self._answer(rows, description)
 
     def _tables_asked(self, q: Question, rows: list) -> list:
         """When rows come from several tables, those of the tables whose own words (title,
@@ -109,7 +111,7 @@ class Facts:
             return rows
         asked = set(latin_tokens(q.text))
         overlap = {key: len(asked & set(latin_tokens(" ".join(members[0].record.columns)
-                                                     + " " + key[1].split(" › ")[-1])))
+                                                     + " " + key[1].split(SECTION_JOINER)[-1])))
                    for key, members in tables.items()}
         best = max(overlap.values())
         if best == 0:
@@ -122,12 +124,15 @@ class Facts:
         if "all_rows" not in q.intents or not (q.wants_list or q.wants_count) \
                 or (q.entities and not q.inherited) or q.attribute or q.intents & {"when", "where", "who"}:
             return None
-        best = next((h.passage for h in hits[:3] if h.passage.chunk_id in self._names), None)
+        best = next((h.passage for h in hits[:3] if h.passage.chunk_id in self.names), None)
         if best is None:
             return None
         table = (best.doc, best.record.table)
         rows = [r for r in self.rows if (r.doc, r.record.table) == table]
-        return FactAnswer(rows, {"table": best.record.table, "noun": asked_noun(q)})
+        return self._answer(rows, {"table": best.record.table, "noun": asked_noun(q)})
+
+    def _answer(self, rows: list, description: dict) -> FactAnswer:
+        return FactAnswer(rows, description, {r.chunk_id: self.names[r.chunk_id] for r in rows})
 
 
 def asked_noun(q: Question) -> str:

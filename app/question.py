@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
 from functools import lru_cache
 
 from ingest.chunk import detect_language
@@ -69,10 +68,15 @@ def attribute_words(key: str) -> tuple[str, ...]:
     return tuple(w.casefold() for w in words)
 
 
+def _says(folded: str, word: str) -> bool:
+    """Whether a casefolded text holds a casefolded word: a whole word for Latin script, anywhere
+    for Japanese."""
+    return bool(re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", folded)) if word.isascii() else word in folded
+
+
 def names_attribute(key: str, text: str) -> bool:
     folded = text.casefold()
-    return any((re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", folded) if w.isascii() else w in folded)
-               for w in attribute_words(key))
+    return any(_says(folded, w) for w in attribute_words(key))
 
 
 def asked_attribute(text: str) -> tuple[str, str, str]:
@@ -81,9 +85,7 @@ def asked_attribute(text: str) -> tuple[str, str, str]:
     for language in ("en", "ja"):
         for key, (words, value) in cues(language)["attributes"].items():
             for word in words:
-                w = word.casefold()
-                hit = re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", folded) if w.isascii() else w in folded
-                if hit:
+                if _says(folded, word.casefold()):
                     return key, word, value
     return "", "", ""
 

@@ -177,8 +177,7 @@ class Retriever:
         for i in named:
             p = self.passages[i]
             if names_attribute(q.attribute, p.text):
-                coverage = len(p.entities & set(q.entities)) / len(q.entities)
-                out.append(Hit(p, 0.0, 0.0, coverage, 0.0))
+                out.append(Hit(p, 0.0, 0.0, coverage_of(p.entities, q.entities), 0.0))
                 if len(out) == limit:
                     break
         return out

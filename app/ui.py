@@ -126,18 +126,20 @@ MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
                "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 
 
+def session_user(app, request: Request) -> str | None:
+    """The user the chat's login cookie belongs to, or None."""
+    token = request.cookies.get(f"access-token-{app.cookie_id}") or \
+        request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
+    return app.tokens.get(token)
+
+
 def add_original_route(app, assistant: Assistant) -> None:
     """GET /original/<key>: the file a cited document was read from, read-only, only for
     documents in the index, behind the same login as the chat. HTML and text are sent as plain
     text, so a stored page can never run in the app's origin."""
-    def user_of(request: Request) -> str | None:
-        token = request.cookies.get(f"access-token-{app.cookie_id}") or \
-            request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
-        return app.tokens.get(token)
-
     @app.get(ORIGINAL_ROUTE + "/{key}")
     def original(key: str, request: Request):
-        if app.auth is not None and user_of(request) is None:
+        if app.auth is not None and session_user(app, request) is None:
             raise HTTPException(status_code=401, detail="log in first")
         found = assistant.original(key)
         if found is None:
@@ -172,9 +174,7 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
     def allowed(request: Request) -> bool:
         if credentials is None:
             return True
-        token = request.cookies.get(f"access-token-{app.cookie_id}") or \
-            request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
-        if token and app.tokens.get(token):
+        if session_user(app, request):
             return True
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "basic":
@@ -225,8 +225,8 @@ def example_questions(assistant: Assistant) -> list[str]:
     ingest/lang/<language>.yaml (ui_examples), the names and years come from the table rows."""
     glossary, rows = assistant.glossary, assistant.facts.rows
     pair = next((names for names in (
-        [e for e in dict.fromkeys(m.entity_id for m in glossary.find(" | ".join(r.record.values.values())))
-         if glossary.entities[e].kind in ("city", "region")] for r in rows) if len(names) >= 2), None)
+        [e for e in assistant.facts.names[r.chunk_id] if glossary.entities[e].kind in ("city", "region")]
+        for r in rows) if len(names) >= 2), None)
     year = next((r.record.start_year for r in rows if r.record.start_year), "")
     out = []
     for language in ("en", "ja"):

@@ -48,6 +48,11 @@ class TableRow:
     start_year: str  # first year found in the group label, "" if none
     entities: list[str]  # glossary entity ids found in the row's cells
 
+    @property
+    def cell_text(self) -> str:
+        """The row's cells, in order: what names are looked for in."""
+        return " | ".join(self.values.values())
+
     @classmethod
     def from_record(cls, record: dict) -> "TableRow":
         """The row stored with a passage (its JSON record), typed again for the read side."""

@@ -93,9 +93,7 @@ def discover_en(text: str) -> dict[str, dict]:
             # flattened table row whose country cell was wrapped to the next line.
             for name in _cells_of(line):
                 if name.casefold() not in not_names and name.casefold() not in prefixes:
-                    entry = found.setdefault(name, {"kind": "name", "count": 0, "inside": 0})
-                    entry["count"] += 1
-                    entry["inside"] += 1
+                    _count(found, name, inside=True)
             continue
         run: list[re.Match] = []
         for m in list(_WORD.finditer(line)) + [None]:
@@ -149,34 +147,35 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
         return
     single = len(run) == 1
     key = name.casefold()
-    if not single and _holds_a_country(run):
+    country = None if single else _country_start([m.group(0) for m in run])
+    if country is not None:
         # "Yokohama Frankfurt Germany Carbon ...": cells of a flattened table row, not one name;
         # the words before the country are names of their own (a cell is not a sentence opener).
-        words, countries = [m.group(0) for m in run], _country_names_en()
-        country = next(i for i in range(len(words)) for j in range(i + 1, len(words) + 1)
-                       if fold(" ".join(words[i:j])) in countries)
         for m in run[:country]:
             word = m.group(0).strip(".'’-")
             if len(word) > 1 and word.casefold() not in not_names and word.casefold() not in lowered \
                     and word.casefold() not in prefixes:
-                entry = found.setdefault(word, {"kind": "name", "count": 0, "inside": 0})
-                entry["count"] += 1
-                entry["inside"] += 1
+                _count(found, word, inside=True)
         return
     if single and (key in not_names or key in lowered or (name.isupper() and len(name) <= 2)):
         return
     before = line[:run[0].start()].rstrip()
-    opener = not before or before[-1] in _OPENERS
+    _count(found, name, inside=bool(before) and before[-1] not in _OPENERS)
+
+
+def _count(found: dict, name: str, inside: bool) -> None:
+    """One more sighting of an English name; `inside`: not at the opening of a sentence or line."""
     entry = found.setdefault(name, {"kind": "name", "count": 0, "inside": 0})
     entry["count"] += 1
-    entry["inside"] += 0 if opener else 1
+    entry["inside"] += int(inside)
 
 
-def _holds_a_country(run) -> bool:
-    words = [m.group(0) for m in run]
+def _country_start(words: list[str]) -> int | None:
+    """Where the first country name (CLDR) starts among a run's words, when it is only part of
+    the run; None otherwise."""
     countries = _country_names_en()
-    return any(fold(" ".join(words[i:j])) in countries
-               for i in range(len(words)) for j in range(i + 1, len(words) + 1) if j - i < len(words))
+    return next((i for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+                 if j - i < len(words) and fold(" ".join(words[i:j])) in countries), None)
 
 
 @lru_cache(maxsize=1)
@@ -367,10 +366,8 @@ def english_exonym(ja_name: str) -> str:
     table = _cldr_english()
     if ja_name in table:
         return table[ja_name]
-    for suffix in sorted(vocabulary("ja")["place_suffixes"], key=len, reverse=True):
-        if ja_name.endswith(suffix) and ja_name[: -len(suffix)] in table:
-            return table[ja_name[: -len(suffix)]]
-    return ""
+    suffix = place_suffix(ja_name)
+    return table.get(ja_name[: -len(suffix)], "") if suffix else ""
 
 
 @lru_cache(maxsize=1)
@@ -460,14 +457,19 @@ def reading_key(ja_name: str) -> str:
     """The phonetic key of a Japanese name's reading, its place suffix left out (生駒市 -> ikoma):
     what an English spelling of the name is compared with."""
     reading = "".join(m.reading_form() for m in _tokenizer().tokenize(ja_name))
-    for suffix, info in sorted(vocabulary("ja")["place_suffixes"].items(), key=lambda kv: -len(kv[0])):
-        if ja_name.endswith(suffix) and len(ja_name) > len(suffix):
-            for r in info["readings"]:
-                if reading.endswith(r):
-                    reading = reading[: -len(r)]
-                    break
+    suffix = place_suffix(ja_name)
+    for r in vocabulary("ja")["place_suffixes"][suffix]["readings"] if suffix else ():
+        if reading.endswith(r):
+            reading = reading[: -len(r)]
             break
     return phonetic_key(romaji(reading)) if _katakana(reading) else ""
+
+
+def place_suffix(ja_name: str) -> str:
+    """The longest administrative suffix (市, 県, 都市圏 …, ingest/lang/ja.yaml) a Japanese name
+    ends with, something before it, or ""."""
+    return next((s for s in sorted(vocabulary("ja")["place_suffixes"], key=len, reverse=True)
+                 if ja_name.endswith(s) and len(ja_name) > len(s)), "")
 
 
 def phonetic_key(text: str) -> str:
