@@ -11,7 +11,7 @@ from ingest.glossary import Glossary
 from ingest.names import vocabulary
 from ingest.structure import SECTION_JOINER
 
-from .lexical import latin_tokens
+from ingest.lexical import latin_tokens
 from .question import YEAR, Question, names_attribute, ordinals
 
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest import settings
+from ingest import index, settings
 from ingest.embed import make_embedder
 from ingest.glossary import Glossary, load_glossary, parse_glossary
 from ingest.names import english_exonym
@@ -15,7 +15,7 @@ from ingest.store import Store, StoreConfig
 
 from .answer import Answer, Composer, abstain_text
 from .facts import Facts
-from .lexical import proper_nouns
+from ingest.lexical import proper_nouns
 from .question import QuestionError, analyze, capitalised_names
 from .retrieve import Retriever
 
@@ -64,7 +64,10 @@ class Assistant:
             stored = store.stored_glossary()
             glossary = parse_glossary(stored, "glossary stored with the collection") if stored \
                 else load_glossary(settings.get("glossary"))
-        retriever = Retriever(store, self.embeddings, glossary, self.tokenizer)
+        # Passages, their names and the lexical index as ingest stored them for this generation;
+        # rebuilt here only when this process uses another tokenizer or name table.
+        retriever = Retriever(store, self.embeddings, glossary,
+                              index.current(store, glossary, self.tokenizer, generation))
         generator = None
         if settings.get("llm_base_url"):
             from .generate import Generator

@@ -6,15 +6,16 @@ import hashlib
 import json
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import names, settings
+from . import index, names, settings
 from .chunk import chunk
 from .clean import clean
-from .glossary import Glossary
+from .glossary import Glossary, parse_glossary
 from .load import SUPPORTED, LoadError, load, read_file
 from .models import Chunk
 from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
@@ -136,8 +137,16 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
                 store.delete_manifest(doc)
                 report.deleted += len(ids)
         report.glossary_changed = _store_name_table(store, glossary)
-        if report.added or report.updated or report.deleted or rebuild or report.glossary_changed:
-            store.bump_generation()  # running servers reload on their next question
+        changed = report.added or report.updated or report.deleted or rebuild or report.glossary_changed
+        if changed or _index_stale(store):
+            # The read-side index first, then the generation that points at it: running servers
+            # reload on their next question and find the index already there.
+            generation = uuid.uuid4().hex
+            stored = store.stored_glossary()
+            table = parse_glossary(stored, "name table stored with the collection") if stored else glossary
+            built = index.current(store, table, settings.get("lexical_tokenizer"), generation)
+            store.put_index(index.to_bytes(built), generation, built.tokenizer)
+            store.bump_generation(generation)
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
@@ -176,6 +185,13 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
     report.updated += len(to_update)
     report.skipped += len(chunks) - len(to_add) - len(to_update)
     report.deleted += len(to_delete)
+
+
+def _index_stale(store: Store) -> bool:
+    """The stored read-side index is missing or not the current generation's (an ingest stopped
+    between writing passages and writing the index, or an older version wrote the store)."""
+    head = store.index_head()
+    return head.get("generation") != store.generation() or head.get("tokenizer") != settings.get("lexical_tokenizer")
 
 
 def _store_name_table(store: Store, glossary: Glossary) -> bool:

@@ -2,6 +2,7 @@
 ids, a manifest collection written after the vectors, and a single-writer lock."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -110,6 +111,10 @@ class Store:
         self.embedder_name = stored or name
         self.manifest = self.client.get_or_create_collection(
             config.collection + "__manifest", embedding_function=None)
+        # The read-side index (ingest/index.py) in metadata-only records: documents would pass
+        # through Chroma's full-text index, metadata does not.
+        self.index = self.client.get_or_create_collection(
+            config.collection + "__index", embedding_function=None)
 
     # --- passages -----------------------------------------------------------------------
     def add(self, chunks: list[Chunk], doc_sha256: str) -> None:
@@ -193,16 +198,60 @@ class Store:
         got = self.manifest.get(ids=[self.NAMES_ID], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
-    def bump_generation(self) -> str:
+    def bump_generation(self, generation: str = "") -> str:
         import uuid
 
-        generation = uuid.uuid4().hex
+        generation = generation or uuid.uuid4().hex
         self._put_record(self.GENERATION_ID, generation, {"doc": self.GENERATION_ID, "generation": generation})
         return generation
 
     def generation(self) -> str:
         got = self.manifest.get(ids=[self.GENERATION_ID], include=["metadatas"])
         return got["metadatas"][0]["generation"] if got["ids"] else ""
+
+    # --- read-side index -------------------------------------------------------------------
+    INDEX_PART_CHARS = 4_000_000  # base64 characters per record: well under request limits
+
+    def put_index(self, blob: bytes, generation: str, tokenizer: str) -> None:
+        """Store the read-side index for `generation`: its parts first, then the head record
+        that points at them, then the previous generation's parts are dropped."""
+        import base64
+
+        text = base64.b64encode(blob).decode("ascii")
+        parts = [text[i:i + self.INDEX_PART_CHARS] for i in range(0, len(text), self.INDEX_PART_CHARS)] or [""]
+        old = [i for i in self.index.get(include=[])["ids"] if not i.startswith(generation + ":")]
+        for n, part in enumerate(parts):
+            self.index.upsert(ids=[f"{generation}:{n}"], embeddings=[[1.0]], metadatas=[{"part": part}])
+        self.index.upsert(ids=["__head__"], embeddings=[[1.0]], metadatas=[{
+            "generation": generation, "tokenizer": tokenizer, "parts": len(parts),
+            "sha256": hashlib.sha256(blob).hexdigest()}])
+        old = [i for i in old if i != "__head__"]
+        for i in range(0, len(old), BATCH):
+            self.index.delete(ids=old[i:i + BATCH])
+
+    def index_head(self) -> dict:
+        """The stored read-side index's generation and tokenizer ({} when none is stored)."""
+        head = self.index.get(ids=["__head__"], include=["metadatas"])
+        return head["metadatas"][0] if head["ids"] else {}
+
+    def stored_index(self) -> tuple[str, bytes] | None:
+        """(generation, blob) of the stored read-side index; None when there is none or it is
+        incomplete (an ingest replaced it while it was read: the caller builds its own)."""
+        import base64
+
+        head = self.index.get(ids=["__head__"], include=["metadatas"])
+        if not head["ids"]:
+            return None
+        meta = head["metadatas"][0]
+        ids = [f"{meta['generation']}:{n}" for n in range(int(meta["parts"]))]
+        got = self.index.get(ids=ids, include=["metadatas"])
+        parts = dict(zip(got["ids"], got["metadatas"]))
+        if len(parts) != len(ids):
+            return None
+        blob = base64.b64decode("".join(parts[i]["part"] for i in ids))
+        if hashlib.sha256(blob).hexdigest() != meta["sha256"]:
+            return None
+        return meta["generation"], blob
 
     def _put_record(self, record_id: str, document: str, metadata: dict) -> None:
         # The manifest is never queried by vector: a 1-d placeholder embedding is enough.
@@ -217,7 +266,8 @@ class Store:
 
     def reset(self) -> None:
         """Drop passages and manifest (for --rebuild)."""
-        for name in (self.config.collection, self.config.collection + "__manifest"):
+        for name in (self.config.collection, self.config.collection + "__manifest",
+                     self.config.collection + "__index"):
             try:
                 self.client.delete_collection(name)
             except Exception:  # noqa: BLE001 - absent collection: nothing to drop

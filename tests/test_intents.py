@@ -28,7 +28,7 @@ def passage(text: str, section: str = "", language: str = "en", n: int = 0, kind
 
 
 def composer() -> Composer:
-    from app.lexical import LexicalIndex
+    from ingest.lexical import LexicalIndex
 
     return Composer(FakeEmbeddings(), GLOSSARY, LexicalIndex([""], "bigram").tokenize,
                     min_sentence=-1.0, min_named_sentence=-1.0)
@@ -202,7 +202,7 @@ def test_the_sentence_vector_cache_stays_bounded_and_never_loses_a_vector():
 
 def test_question_words_are_stemmed_like_the_rows_they_filter():
     from app.facts import _scaffold
-    from app.lexical import latin_tokens
+    from ingest.lexical import latin_tokens
 
     # the list nouns, as the stemmer makes them ("cities" -> "city"), never filter rows
     assert set(latin_tokens("cities countries regions towns")) <= _scaffold()
