@@ -10,7 +10,7 @@ import numpy as np
 from ingest.glossary import Glossary
 from ingest.index import ReadIndex
 from ingest.models import Passage
-from ingest.store import Store
+from ingest.store import PassageStore
 
 from .question import Question, names_attribute
 
@@ -63,7 +63,7 @@ def rank_hits(hits: list[Hit], k: int) -> list[Hit]:
 class Retriever:
     """A snapshot of the store: passages, their names, the lexical index."""
 
-    def __init__(self, store: Store, embeddings, glossary: Glossary, index: ReadIndex, candidates: int = 20):
+    def __init__(self, store: PassageStore, embeddings, glossary: Glossary, index: ReadIndex, candidates: int = 20):
         self.store = store
         self.embeddings = embeddings
         self.glossary = glossary

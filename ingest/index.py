@@ -3,7 +3,7 @@ ingest and stored with the collection (`Store.put_index`), so a serving process 
 loads it without segmenting or matching any text:
 
 - the passages (text, location, table record) in store order;
-- the name-table entities each passage names;
+- the name-table entities each passage names (and, for a table row, the names its cells hold);
 - each passage's lexical tokens (kept so the next ingest only segments new passages) and the
   BM25 score matrix built from them.
 
@@ -16,6 +16,7 @@ import io
 import json
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from .glossary import Glossary
 from .lexical import LexicalIndex, token_ids, tokenizer_for
 from .models import Passage, TableRow
 from .structure import SECTION_JOINER
+
+if TYPE_CHECKING:
+    from .store import PassageStore
 
 INDEX_VERSION = "1"  # bump when the stored layout or what goes into it changes
 
@@ -68,9 +72,15 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
         j = old.get(r["id"])
         ids = previous.tokens[j] if same_tokens and j is not None else \
             token_ids(tokenize(lexical_text(text)), vocabulary)
-        entities = previous.passages[j].entities if same_names and j is not None else \
-            frozenset(m.entity_id for m in glossary.find(text))
-        record = TableRow.from_record(json.loads(meta["record"])) if meta.get("record") else None
+        if same_names and j is not None:
+            entities, record = previous.passages[j].entities, previous.passages[j].record
+        else:
+            entities = frozenset(m.entity_id for m in glossary.find(text))
+            record = TableRow.from_record(json.loads(meta["record"])) if meta.get("record") else None
+            if record is not None:
+                # The names its cells hold, in order, with the whole name table (ingest found
+                # them with the document's own names only).
+                record.entities = list(dict.fromkeys(m.entity_id for m in glossary.find(record.cell_text)))
         # Names repeated across passages are interned: one string per document, not per passage.
         passages.append(Passage(r["id"], intern(meta["doc"]), meta["location"], intern(meta["section"]),
                                 intern(meta["language"]), intern(meta["kind"]), text, record, entities))
@@ -122,7 +132,7 @@ def from_bytes(data: bytes) -> ReadIndex:
     return ReadIndex(head["generation"], head["tokenizer"], head["names_sha"], passages, tokens, lexical)
 
 
-def load(store) -> ReadIndex | None:
+def load(store: "PassageStore") -> ReadIndex | None:
     """The index stored with the collection, or None (none stored, being replaced, unreadable)."""
     stored = store.stored_index()
     if stored is None:
@@ -133,7 +143,7 @@ def load(store) -> ReadIndex | None:
         return None
 
 
-def current(store, glossary: Glossary, tokenizer: str, generation: str) -> ReadIndex:
+def current(store: "PassageStore", glossary: Glossary, tokenizer: str, generation: str) -> ReadIndex:
     """The index for this generation, name table and tokenizer: the stored one when it is that,
     otherwise built here (reusing what the stored one holds for unchanged passages)."""
     stored = load(store)

@@ -188,10 +188,11 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
 
 
 def _index_stale(store: Store) -> bool:
-    """The stored read-side index is missing or not the current generation's (an ingest stopped
-    between writing passages and writing the index, or an older version wrote the store)."""
+    """The stored read-side index is missing, damaged or not the current generation's (an ingest
+    stopped between writing passages and writing the index, or an older version wrote the store)."""
     head = store.index_head()
-    return head.get("generation") != store.generation() or head.get("tokenizer") != settings.get("lexical_tokenizer")
+    return head.get("generation") != store.generation() or head.get("tokenizer") != settings.get("lexical_tokenizer") \
+        or store.stored_index() is None  # damaged: its parts do not hash to what the head says
 
 
 def _store_name_table(store: Store, glossary: Glossary) -> bool:
