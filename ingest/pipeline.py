@@ -43,13 +43,21 @@ class IngestReport:
 
     def fail(self, path, reason: str, doc: str = "", verb: str = "skipped: ") -> str:
         self.failed += 1
-        self.problems.append(f"{path}: {verb}{reason}")
+        self.problems.append(f"{printable(path)}: {verb}{reason}")
         self.files.append({"path": str(path), "doc": doc, "status": "failed", "passages": 0, "reason": reason})
         return self.problems[-1]
 
     def summary(self) -> str:
         return (f"added {self.added}, updated {self.updated}, skipped {self.skipped}, "
                 f"deleted {self.deleted}, failed {self.failed}")
+
+
+def printable(name) -> str:
+    """A file name as printed: control characters (a newline could forge a line of output) and
+    other unprintable ones escaped."""
+    text = str(name)
+    return text if text.isprintable() else "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 @dataclass
@@ -66,11 +74,16 @@ def discover(paths: list[str], report: IngestReport, warn: Callable[[str], None]
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            prefix = path.resolve().name + "/"
+            root = path.resolve()
+            prefix = root.name + "/"
             prefixes.append(prefix)
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 rel = file.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if not file.resolve().is_relative_to(root):
+                    # A link out of the folder (to /etc/passwd, another user's files) is not followed.
+                    warn(report.fail(file, "a symbolic link to a file outside the folder being ingested"))
                     continue
                 if file.suffix.lower() not in supported:
                     if file.name != "glossary.csv":  # the names file lives beside the documents
@@ -121,9 +134,15 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
             except StoreWriteError as exc:
                 # Disk full, read-only store, server gone: stop here. Documents done so far are
                 # complete; this one stays marked pending and is redone by the next run.
-                raise StoreError(f"could not write {found.doc} to {store.config.describe()}: {exc.cause}. "
+                raise StoreError(f"could not write {printable(found.doc)} to {store.config.describe()}: {exc.cause}. "
                                  f"Stopped after {report.summary()}; the index as it was is still "
                                  "served and a re-run completes it.") from None
+            except Exception as exc:  # noqa: BLE001 - any parser's own error (lxml, pdfminer, ...)
+                # One bad file is one failed file: reported on one line, and ingest carries on.
+                reason = " ".join(str(exc).split())[:200]
+                warn(report.fail(found.path, f"unreadable {found.path.suffix.lstrip('.') or 'file'}: "
+                                             f"{type(exc).__name__}{': ' + reason if reason else ''}", found.doc))
+                continue
             added, updated, skipped = (now - then for now, then in
                                        zip((report.added, report.updated, report.skipped), before))
             report.files.append({"path": str(found.path), "doc": found.doc, "passages": added + updated + skipped,

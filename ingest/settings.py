@@ -31,6 +31,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("st_model", "", "Folder of a local sentence-transformers model (embedder=st)."),
         Setting("embed_threads", 2, "CPU threads for the USE embedder."),
         Setting("max_file_bytes", 20_000_000, "Files larger than this are skipped."),
+        Setting("max_unpacked_bytes", 200_000_000, "What a DOCX/PPTX unzips to, or a PDF's compressed "
+                "streams inflate to, at most; larger files are refused before parsing."),
+        Setting("max_compression_ratio", 100, "Largest unpacked/packed size ratio of a DOCX/PPTX "
+                "(a ZIP bomb has thousands)."),
+        Setting("max_zip_entries", 10_000, "Most files a DOCX/PPTX may hold."),
+        Setting("max_pdf_pages", 2_000, "PDFs with more pages are refused before parsing."),
         Setting("chunk_size", 500, "Largest passage, in characters, before a paragraph is split."),
         Setting("top_k", 5, "Passages retrieved per question."),
         Setting("lexical_tokenizer", "sudachi", "Japanese segmentation for lexical search.",
