@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -11,14 +12,16 @@ from ingest import index, settings
 from ingest.embed import make_embedder
 from ingest.glossary import Glossary, load_glossary, parse_glossary
 from ingest.names import english_exonym
-from ingest.store import PassageStore, Store, StoreConfig
+from ingest.lexical import proper_nouns
+from ingest.store import PassageStore, Store, StoreConfig, StoreGone
 
 from .answer import Answer, Composer, abstain_text
 from .facts import Facts
 from .result import AskResult, CitedPassage, RelatedPassage, Timings
-from ingest.lexical import proper_nouns
 from .question import QuestionError, analyze, capitalised_names
 from .retrieve import Retriever
+
+log = logging.getLogger("iurc")
 
 
 @dataclass
@@ -115,7 +118,12 @@ class Assistant:
         try:
             if self._state.store.generation() == self._state.generation:
                 return False
-            self._state = self._build(self._state.store.reopen())
+            try:
+                self._state = self._build(self._state.store.reopen())
+            except Exception as exc:  # noqa: BLE001 - store mid-switch or unreachable: keep serving
+                log.warning("reload failed, still answering from the loaded index: %s: %s",
+                            type(exc).__name__, exc)
+                return False
             return True
         finally:
             self._reload_lock.release()
@@ -145,6 +153,7 @@ class Assistant:
         try:
             q = analyze(question, state.glossary, history, settings.get("max_question_chars"))
         except QuestionError as exc:
+            question = question if isinstance(question, str) else repr(question)[:200]
             return _result(question, Answer(str(exc), _guess_language(question), True, kind="abstained"), started, started,
                            error=str(exc), ranking=[] if with_retrieved else None)
         if q.language == "en":
@@ -171,7 +180,16 @@ class Assistant:
         unknown = state.retriever.unknown_names(q, names)
         q.other_names = [n for n in names if n not in unknown]
         vector = self.embeddings.embed_query(q.retrieval_text)
-        hits = state.retriever.search(q, vector, k)
+        try:
+            hits = state.retriever.search(q, vector, k)
+        except StoreGone:
+            # A rebuild switched the store while this question was under way: answer from the
+            # new one (the question's analysis stands; names are re-read from the new table).
+            for _ in range(100):  # another thread may be reloading already: wait for it
+                if self._state is not state or self.reload_if_changed(force=True):
+                    return self.answer(question, history, k, with_retrieved)
+                time.sleep(0.1)
+            raise
         retrieved = time.perf_counter()
         answer: Answer | None = None
         if not unknown:

@@ -114,7 +114,8 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
     acquire(lock, store.config)
     try:
         if rebuild:
-            store.reset()
+            # A new set of collections; readers keep answering from the old one until the end.
+            store.begin_rebuild()
         chunk_size = settings.get("chunk_size")
         max_bytes = settings.get("max_file_bytes")
         current = fingerprint(glossary, chunk_size, store.embedder_name)
@@ -166,6 +167,8 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
             built = index.current(store, table, settings.get("lexical_tokenizer"), generation)
             store.put_index(index.to_bytes(built), generation, built.tokenizer)
             store.bump_generation(generation)
+        if rebuild:
+            store.commit_rebuild()  # complete: readers switch on their next check
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started

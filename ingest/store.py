@@ -24,6 +24,10 @@ class StoreError(RuntimeError):
     """A store problem with a message for the user."""
 
 
+class StoreGone(StoreError):
+    """This handle's collections were dropped (a rebuild switched the store): reopen."""
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     store_dir: str
@@ -95,7 +99,8 @@ class PassageStore(Protocol):
     def query(self, vector: list[float], k: int) -> dict[str, float]: ...
     def iter_chunks(self, page: int = 5000) -> Iterator[dict]: ...
     def all_chunks(self) -> list[dict]: ...
-    def reset(self) -> None: ...
+    def begin_rebuild(self) -> None: ...
+    def commit_rebuild(self) -> None: ...
     def reopen(self) -> "PassageStore": ...
     # what travels with the passages: manifest, name table, read-side index, generation
     def manifest_entries(self) -> dict[str, dict]: ...
@@ -127,32 +132,77 @@ class Store:
         except Exception as exc:  # chromadb raises many types (sqlite, Rust bindings, HTTP)
             raise StoreError(f"cannot open the store {config.describe()}: {exc}") from None
 
-    def _open(self, create: bool) -> None:
+    # A rebuild writes a new set of collections and then points the store's name at it, so
+    # readers answer from the old set until the new one is complete. The pointer is a record in
+    # `<collection>__current`; without one (stores made before) the set is `<collection>` itself.
+    POINTER_ID = "current"
+
+    def _pointer(self):
+        return self.client.get_or_create_collection(self.config.collection + "__current", embedding_function=None)
+
+    def _current_set(self) -> str:
+        got = self._pointer().get(ids=[self.POINTER_ID], include=["metadatas"])
+        return got["metadatas"][0]["name"] if got["ids"] else self.config.collection
+
+    def _open(self, create: bool, physical: str | None = None) -> None:
         from langchain_chroma import Chroma
 
         config, embeddings = self.config, self.embeddings
+        self.physical = physical or self._current_set()
+        self._replacing: str | None = getattr(self, "_replacing", None)
         name = getattr(embeddings, "name", type(embeddings).__name__) if embeddings else ""
         existing = {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
-        if config.collection not in existing and not create:
+        if self.physical not in existing and not create:
             raise StoreError(f"no collection {config.collection!r} in {config.describe()}: "
                              "run `iurc ingest` first")
         self.vectors = Chroma(
-            client=self.client, collection_name=config.collection, embedding_function=embeddings,
+            client=self.client, collection_name=self.physical, embedding_function=embeddings,
             collection_metadata={"embedder": name or "unknown"},
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
-        self.collection = self.client.get_collection(config.collection)
+        self.collection = self.client.get_collection(self.physical)
         stored = (self.collection.metadata or {}).get("embedder")
         if embeddings is not None and stored and stored != name:
             raise StoreError(f"{config.describe()} was built with embedder {stored!r}, not {name!r}: "
                              "use the same IURC_EMBEDDER, or re-ingest with --rebuild")
         self.embedder_name = stored or name
         self.manifest = self.client.get_or_create_collection(
-            config.collection + "__manifest", embedding_function=None)
+            self.physical + "__manifest", embedding_function=None)
         # The read-side index (ingest/index.py) in metadata-only records: documents would pass
         # through Chroma's full-text index, metadata does not.
         self.index = self.client.get_or_create_collection(
-            config.collection + "__index", embedding_function=None)
+            self.physical + "__index", embedding_function=None)
+
+    def _drop_set(self, physical: str) -> None:
+        for suffix in ("", "__manifest", "__index"):
+            try:
+                self.client.delete_collection(physical + suffix)
+            except Exception:  # noqa: BLE001 - already gone: nothing to drop
+                pass
+
+    def begin_rebuild(self) -> None:
+        """Write from now on into a new, empty set of collections; readers keep the current one
+        until `commit_rebuild`. Sets left by a rebuild that never finished are dropped."""
+        import uuid
+
+        current = self._current_set()
+        prefix = self.config.collection + "--"
+        for c in self.client.list_collections():
+            name = c.name if hasattr(c, "name") else c
+            if name.startswith(prefix) and not name.endswith(("__manifest", "__index")) and name != current:
+                self._drop_set(name)
+        self._replacing = current
+        self._open(create=True, physical=f"{prefix}{uuid.uuid4().hex[:12]}")
+
+    def commit_rebuild(self) -> None:
+        """Point the store's name at the rebuilt set, then drop the set it replaced (readers
+        still on it reopen: `generation` tells them)."""
+        if self._replacing is None:
+            return
+        old, self._replacing = self._replacing, None
+        self._pointer().upsert(ids=[self.POINTER_ID], embeddings=[[1.0]], metadatas=[{"name": self.physical}])
+        if old != self.physical:
+            self._drop_set(old)
 
     # --- passages -----------------------------------------------------------------------
     def add(self, chunks: list[Chunk], doc_sha256: str) -> None:
@@ -183,8 +233,12 @@ class Store:
         return self.collection.count()
 
     def query(self, vector: list[float], k: int) -> dict[str, float]:
-        """The k passages nearest the vector: {chunk id: cosine similarity}, nearest first."""
-        got = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        """The k passages nearest the vector: {chunk id: cosine similarity}, nearest first.
+        StoreGone when a rebuild dropped this handle's collections (the caller reopens)."""
+        try:
+            got = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        except Exception as exc:  # noqa: BLE001 - chromadb raises NotFoundError, HTTP errors, ...
+            raise StoreGone(f"the collection went away while answering ({type(exc).__name__}); reopening") from exc
         return {cid: 1.0 - dist for cid, dist in zip(got["ids"][0], got["distances"][0])}
 
     def reopen(self) -> "Store":
@@ -244,7 +298,14 @@ class Store:
         return generation
 
     def generation(self) -> str:
-        got = self.manifest.get(ids=[self.GENERATION_ID], include=["metadatas"])
+        """The current generation; "moved" when a rebuild switched the store to another set of
+        collections, "gone" when this handle's set no longer exists (both: reopen)."""
+        try:
+            if self._replacing is None and self._current_set() != self.physical:
+                return "moved"
+            got = self.manifest.get(ids=[self.GENERATION_ID], include=["metadatas"])
+        except Exception:  # noqa: BLE001 - chromadb's NotFoundError and friends: the set was dropped
+            return "gone"
         return got["metadatas"][0]["generation"] if got["ids"] else ""
 
     # --- read-side index -------------------------------------------------------------------
@@ -302,15 +363,6 @@ class Store:
     def delete_manifest(self, doc: str) -> None:
         self.manifest.delete(ids=[doc])
 
-    def reset(self) -> None:
-        """Drop passages and manifest (for --rebuild)."""
-        for name in (self.config.collection, self.config.collection + "__manifest",
-                     self.config.collection + "__index"):
-            try:
-                self.client.delete_collection(name)
-            except Exception:  # noqa: BLE001 - absent collection: nothing to drop
-                pass
-        self._open(create=True)
 
 
 _LOCKS: dict[str, FileLock] = {}

@@ -157,8 +157,11 @@ class InMemoryStore:
     def all_chunks(self):
         return list(self.iter_chunks())
 
-    def reset(self):
-        self.rows.clear(), self.records.clear(), self.blob.clear()
+    def begin_rebuild(self):
+        self.rows, self.records, self.blob = {}, {}, {}
+
+    def commit_rebuild(self):
+        pass
 
     def reopen(self):
         return self
