@@ -51,7 +51,13 @@ class Assistant:
         self.reload_seconds = settings.get("reload_check_seconds")
         self._reload_lock = threading.Lock()
         self._checked_at = time.monotonic()
-        self._state = self._build(store or Store(self.config, self.embeddings, create=False))
+        store = store or Store(self.config, self.embeddings, create=False)
+        # The embedding model and the store's vector index load on first use; warmed here beside
+        # loading the read-side index, so the first question does not pay for them.
+        warm = threading.Thread(target=_warm, args=(self.embeddings, store), daemon=True)
+        warm.start()
+        self._state = self._build(store)
+        warm.join()
 
     # The current generation's parts; each question reads them from one _State.
     store = property(lambda self: self._state.store)
@@ -216,6 +222,13 @@ class Assistant:
                        # The retriever's own ranking, before the answer reorders passages or adds
                        # table rows: the evaluation's recall@k and MRR measure retrieval.
                        ranking=hits if with_retrieved else None)
+
+
+def _warm(embeddings, store: PassageStore) -> None:
+    try:
+        store.query(embeddings.embed_query("warm-up"), 1)
+    except Exception:  # noqa: BLE001 - an empty store or a failing one shows at the first real question
+        pass
 
 
 def original_key(doc: str) -> str:

@@ -355,19 +355,24 @@ def document_rows(assistant: Assistant) -> list[list]:
              e.get("ingested_at", ""), e.get("status", "")] for doc, e in sorted(entries.items())]
 
 
+TOO_MANY_QUESTIONS = ("Too many questions from this computer at once; please wait a moment. / "
+                      "同時の質問が多すぎます。少しお待ちください。")
 TOO_MUCH_FEEDBACK = "Too much feedback at once; please wait a minute. / 送信が多すぎます。1分ほどお待ちください。"
 
 
 def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.Blocks:
     max_chars = settings.get("max_question_chars")
     feedback = FeedbackLog(feedback_path or settings.get("feedback_file"))
+    # One address cannot take the whole queue: the same per-client bounds as the JSON API.
+    chat_in_flight = InFlight(settings.get("max_in_flight_per_client"))
+    chat_rate = RateLimit(settings.get("rate_per_minute"))
 
     def ask(question: str, history: list[str] | None = None) -> dict:
         return assistant.ask(question, history or [])
 
-    def respond(message: str, chat: list[dict], results: list[dict]):
+    def respond(message: str, chat: list[dict], results: list[dict], request: gr.Request = None):
         chat = list(chat or [])
-        message = (message or "").strip()
+        message = (message or "").strip() if isinstance(message, str) else ""
         if len(message) > max_chars:
             note = (f"Your question has {len(message)} characters; please keep it under {max_chars}. "
                     f"/ 質問は{max_chars}文字以内でお願いします。")
@@ -378,8 +383,18 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
         if not message:
             yield chat, gr.skip(), results, ""
             return
-        history = [r["question"] for r in results if not r.get("error")][-settings.get("max_history_entries"):]
-        result = ask(message, history)
+        history = [r["question"] for r in (results or []) if isinstance(r, dict) and not r.get("error")
+                   and isinstance(r.get("question"), str)][-settings.get("max_history_entries"):]
+        address = request.client.host if request is not None and request.client else "unknown"
+        if not chat_rate.allow(address) or not chat_in_flight.enter(address):
+            chat += [{"role": "user", "content": inert_markdown(message)},
+                     {"role": "assistant", "content": TOO_MANY_QUESTIONS}]
+            yield chat, gr.skip(), results, message
+            return
+        try:
+            result = ask(message, history)
+        finally:
+            chat_in_flight.leave(address)
         results = list(results) + [result]
         chat.append({"role": "user", "content": inert_markdown(message)})
         chat.append({"role": "assistant", "content": ""})
@@ -485,9 +500,15 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                            api_visibility="private")
         refresh.click(reload_views, None, [pairs, glossary_table, documents], api_visibility="private")
 
-        def ask_api(question: str) -> dict:
+        def ask_api(question: str, request: gr.Request = None) -> dict:
             """Answer one question; returns the same JSON object as `iurc ask --json`."""
-            return ask(question)
+            address = request.client.host if request is not None and request.client else "unknown"
+            if not chat_rate.allow(address) or not chat_in_flight.enter(address):
+                raise gr.Error(TOO_MANY_QUESTIONS)
+            try:
+                return ask(question)
+            finally:
+                chat_in_flight.leave(address)
 
         gr.api(ask_api, api_name="ask", time_limit=60)
     return demo

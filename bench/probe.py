@@ -72,7 +72,7 @@ def _reload(assistant, args) -> tuple[float, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         doc = Path(tmp) / "reload_probe_note.txt"
-        doc.write_text("Reload probe\n\nA short note added while the assistant is serving.\n", "utf-8")
+        doc.write_text(f"Reload probe\n\nA short note added while the assistant is serving ({time.time()}).\n", "utf-8")
         store = ["--store", args.store] if args.store else \
             ["--chroma-host", args.chroma_host, "--chroma-port", str(args.chroma_port)]
         started = time.perf_counter()

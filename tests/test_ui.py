@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import subprocess
+import time
+import urllib.parse
 import urllib.error
 import urllib.request
 
@@ -332,5 +334,46 @@ def test_json_api_needs_the_login_when_auth_is_set(ui_store, venv_bin, tmp_path)
         right = {"Authorization": "Basic " + base64.b64encode(b"staff:s3cret").decode()}
         status, result = _post_json(s.url + "api/ask", {"question": "Which pairs started in 2018?"}, right)
         assert status == 200 and len(result["citations"]) == 3
+    finally:
+        s.stop()
+
+
+@pytest.mark.slow
+def test_served_app_headers_body_limit_uploads_and_wrong_types(server):
+    with urllib.request.urlopen(server.url, timeout=10) as response:
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    started = time.perf_counter()
+    request = urllib.request.Request(server.url + "api/ask", data=b"{" + b" " * 50_000_000 + b"}",
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=60)
+    assert info.value.code == 413 and time.perf_counter() - started < 10
+    upload = urllib.request.Request(server.url + "gradio_api/upload", data=b"--x--\r\n",
+                                    headers={"Content-Type": "multipart/form-data; boundary=x"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(upload, timeout=10)
+    assert info.value.code == 403
+    assert _post_json(server.url + "api/ask", {"question": 123})[0] == 422
+    assert _post_json(server.url + "api/ask", {"question": "When?", "history": ["Kobe?"] * 100_000})[0] == 422
+
+
+@pytest.mark.slow
+def test_wrong_logins_are_throttled_and_the_right_one_waits(ui_store, venv_bin, tmp_path):
+    s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_AUTH="staff:s3cret")
+
+    def login(password: str) -> int:
+        data = urllib.parse.urlencode({"username": "staff", "password": password}).encode()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(s.url + "login", data=data), timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    try:
+        codes = [login("wrong") for _ in range(50)]
+        assert codes[:5] == [400] * 5 and codes.count(429) >= 40
+        assert login("s3cret") == 429  # not accepted at once after a flood of wrong ones
     finally:
         s.stop()
