@@ -55,9 +55,11 @@ def lexical_text(text: str) -> str:
 
 def build(rows, glossary: Glossary, tokenizer: str, generation: str,
           previous: ReadIndex | None = None) -> ReadIndex:
-    """The index of the stored passages (`rows`: Store.iter_chunks()). What `previous` already
-    holds for a passage (same content-hash id) is reused when it was made the same way: its
-    tokens with the same tokenizer, its entities with the same name table."""
+    """The index of the stored passages. `rows`, in store order: {"id", "text", "metadata"} as
+    Store.iter_chunks gives them, or {"id", "passage"} for a passage `previous` holds. What
+    `previous` holds for a passage (same content-hash id) is reused when it was made the same
+    way: its tokens with the same tokenizer, its names with the same name table."""
+    from dataclasses import replace
     from sys import intern
 
     tokenize = tokenizer_for(tokenizer)
@@ -68,22 +70,24 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
     vocabulary: dict[str, int] = dict(previous.lexical.vocabulary) if same_tokens else {}
     passages, tokens = [], []
     for r in rows:
-        meta, text = r["metadata"], r["text"]
         j = old.get(r["id"])
-        ids = previous.tokens[j] if same_tokens and j is not None else \
-            token_ids(tokenize(lexical_text(text)), vocabulary)
-        if same_names and j is not None:
-            entities, record = previous.passages[j].entities, previous.passages[j].record
-        else:
-            entities = frozenset(m.entity_id for m in glossary.find(text))
+        kept = r.get("passage")
+        if kept is None:
+            meta = r["metadata"]
+            # Names repeated across passages are interned: one string per document, not per passage.
             record = TableRow.from_record(json.loads(meta["record"])) if meta.get("record") else None
+            kept = Passage(r["id"], intern(meta["doc"]), meta["location"], intern(meta["section"]),
+                           intern(meta["language"]), intern(meta["kind"]), r["text"], record)
+        ids = previous.tokens[j] if same_tokens and j is not None else \
+            token_ids(tokenize(lexical_text(kept.text)), vocabulary)
+        if not (same_names and j is not None):
+            record = replace(kept.record) if kept.record is not None else None
             if record is not None:
                 # The names its cells hold, in order, with the whole name table (ingest found
                 # them with the document's own names only).
                 record.entities = list(dict.fromkeys(m.entity_id for m in glossary.find(record.cell_text)))
-        # Names repeated across passages are interned: one string per document, not per passage.
-        passages.append(Passage(r["id"], intern(meta["doc"]), meta["location"], intern(meta["section"]),
-                                intern(meta["language"]), intern(meta["kind"]), text, record, entities))
+            kept = replace(kept, record=record, entities=frozenset(m.entity_id for m in glossary.find(kept.text)))
+        passages.append(kept)
         tokens.append(ids)
     return ReadIndex(generation, tokenizer, glossary.sha256, passages, tokens,
                      LexicalIndex.from_token_ids(tokens, vocabulary, tokenizer))
@@ -150,4 +154,12 @@ def current(store: "PassageStore", glossary: Glossary, tokenizer: str, generatio
     if stored is not None and stored.generation == generation and stored.tokenizer == tokenizer \
             and stored.names_sha == glossary.sha256:
         return stored
-    return build(store.iter_chunks(), glossary, tokenizer, generation, previous=stored)
+    if stored is None:
+        return build(store.iter_chunks(), glossary, tokenizer, generation)
+    # Only the passages the stored index lacks are read from the store (ids are content hashes:
+    # the same id is the same text).
+    held = {p.chunk_id: p for p in stored.passages}
+    ids = store.chunk_ids()
+    fresh = {r["id"]: r for r in store.get_chunks([i for i in ids if i not in held])}
+    rows = ({"id": i, "passage": held[i]} if i in held else fresh[i] for i in ids if i in held or i in fresh)
+    return build(rows, glossary, tokenizer, generation, previous=stored)

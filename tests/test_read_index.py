@@ -157,6 +157,12 @@ class InMemoryStore:
     def all_chunks(self):
         return list(self.iter_chunks())
 
+    def chunk_ids(self):
+        return list(self.rows)
+
+    def get_chunks(self, ids):
+        return [{k: self.rows[i][k] for k in ("id", "text", "metadata")} for i in ids if i in self.rows]
+
     def begin_rebuild(self):
         self.rows, self.records, self.blob = {}, {}, {}
 
