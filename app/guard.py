@@ -27,7 +27,8 @@ SECURITY_HEADERS = [
 # What the login page needs before anyone is logged in (Gradio serves it at "/").
 _OPEN_EXACT = {"/", "/login", "/login/", "/logout", "/favicon.ico", "/theme.css", "/manifest.json",
                "/gradio_api/login_check", "/gradio_api/login_check/", "/login_check", "/login_check/",
-               "/gradio_api/app_id", "/gradio_api/app_id/", "/config", "/config/", "/gradio_api/theme.css"}
+               "/gradio_api/app_id", "/gradio_api/app_id/", "/config", "/config/", "/gradio_api/theme.css",
+               "/gradio_api/startup-events"}  # Gradio's own start-up check, from the server itself
 _OPEN_PREFIXES = ("/assets/", "/static/", "/svelte/", "/gradio_api/assets/", "/gradio_api/static/")
 _UPLOAD_PATHS = {"/upload", "/upload/", "/gradio_api/upload", "/gradio_api/upload/"}
 

@@ -84,13 +84,13 @@ def check_limits(fmt: str, data: bytes) -> None:
     from . import settings
 
     if fmt in ("docx", "pptx"):
-        _check_zip(data, settings.get("max_unpacked_bytes"), settings.get("max_compression_ratio"),
-                   settings.get("max_zip_entries"))
+        _check_zip(data, "Word" if fmt == "docx" else "PowerPoint", settings.get("max_unpacked_bytes"),
+                   settings.get("max_compression_ratio"), settings.get("max_zip_entries"))
     elif fmt == "pdf":
         _check_pdf(data, settings.get("max_unpacked_bytes"), settings.get("max_pdf_pages"))
 
 
-def _check_zip(data: bytes, max_unpacked: int, max_ratio: float, max_entries: int) -> None:
+def _check_zip(data: bytes, label: str, max_unpacked: int, max_ratio: float, max_entries: int) -> None:
     """The sizes a ZIP declares bind: Python's zipfile (which python-docx and python-pptx read
     through) stops at the declared size and fails on more."""
     import zipfile
@@ -99,7 +99,7 @@ def _check_zip(data: bytes, max_unpacked: int, max_ratio: float, max_entries: in
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise LoadError(f"not a valid Office file (ZIP): {exc}") from None
+        raise LoadError(f"unreadable {label} file: {exc}") from None
     if len(entries) > max_entries:
         raise LoadError(f"holds {len(entries)} files > limit {max_entries} (IURC_MAX_ZIP_ENTRIES)")
     unpacked = sum(e.file_size for e in entries)

@@ -22,7 +22,7 @@ from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
 from .structure import structure
 
 # Bump when cleaning, structuring or chunking changes, so stored documents are re-chunked.
-PIPELINE_VERSION = "11"
+PIPELINE_VERSION = "12"
 
 
 @dataclass

@@ -164,8 +164,11 @@ def row(n: int, city: str, country: str, topic: str, group: str = "") -> Passage
     values = {"Town": city, "Country": country, "Theme": topic}
     text = "Partner towns" + (f" · {group}" if group else "") + " | " + \
         "; ".join(f"{k}: {v}" for k, v in values.items())
-    return passage(text, kind="table_row", n=n, record=TableRow(
-        table="Partner towns", columns=list(values), values=values, group=group, start_year="", entities=[]))
+    record = TableRow(table="Partner towns", columns=list(values), values=values, group=group, start_year="",
+                      entities=[])
+    # The names its cells hold, as ingest/index.py finds them with the name table.
+    record.entities = list(dict.fromkeys(m.entity_id for m in GLOSSARY.find(record.cell_text)))
+    return passage(text, kind="table_row", n=n, record=record)
 
 
 def test_tables_filter_by_any_column_and_answer_in_the_askers_noun():
