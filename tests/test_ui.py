@@ -409,3 +409,44 @@ def test_login_page_works_in_chromium_behind_the_guard(ui_store, venv_bin, tmp_p
     finally:
         driver.quit()
         s.stop()
+
+
+@pytest.mark.slow
+def test_a_rebuild_while_the_server_answers_loses_no_answer(tmp_path, venv_bin):
+    """`iurc ingest --rebuild` in another process while `iurc serve` answers a steady stream of
+    API questions: none fails, and the new content is answered after the switch."""
+    import threading
+
+    docs = tmp_path / "corpus"
+    shutil.copytree(CORPUS, docs)
+    note = docs / "kobe_note.md"
+    note.write_text("# Kobe note\n\nKobe and Marseille met about port functions.\n", "utf-8")
+    store = tmp_path / "store"
+    subprocess.run([str(venv_bin / "iurc"), "ingest", str(docs), "--store", str(store)], check=True,
+                   capture_output=True, env=iurc_env(), timeout=300)
+    s = Server(venv_bin, store, tmp_path / "serve.log", IURC_RELOAD_CHECK_SECONDS=0.2,
+               IURC_RATE_PER_MINUTE=100_000)  # one steady client, not the rate limiter, is under test
+    answers, failures, stop = [], [], threading.Event()
+
+    def ask_steadily():
+        while not stop.is_set():
+            status, result = _post_json(s.url + "api/ask", {"question": "What did Kobe and Marseille discuss?"})
+            (answers if status == 200 and not result.get("error") else failures).append((status, result.get("answer", "")))
+            time.sleep(0.02)
+
+    asker = threading.Thread(target=ask_steadily)
+    asker.start()
+    try:
+        time.sleep(1)
+        note.write_text("# Kobe note\n\nKobe and Marseille met about cruise tourism.\n", "utf-8")
+        subprocess.run([str(venv_bin / "iurc"), "ingest", str(docs), "--store", str(store), "--rebuild"],
+                       check=True, capture_output=True, env=iurc_env(), timeout=300)
+        deadline = time.time() + 30
+        while time.time() < deadline and not (answers and "cruise tourism" in answers[-1][1]):
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        asker.join(timeout=60)
+        s.stop()
+    assert failures == [] and len(answers) > 10
+    assert "port functions" in answers[0][1] and "cruise tourism" in answers[-1][1]
