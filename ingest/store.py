@@ -100,25 +100,6 @@ class PassageStore(Protocol):
     def iter_chunks(self, page: int = 5000) -> Iterator[dict]: ...
     def chunk_ids(self) -> list[str]: ...
     def get_chunks(self, ids: list[str]) -> list[dict]: ...
-    def chunk_ids(self, page: int = 50_000) -> list[str]:
-        """Every stored passage's id, in store order."""
-        ids, offset = [], 0
-        while True:
-            got = self.collection.get(include=[], limit=page, offset=offset)["ids"]
-            ids += got
-            if len(got) < page:
-                return ids
-            offset += page
-
-    def get_chunks(self, ids: list[str]) -> list[dict]:
-        """These passages as {id, text, metadata} (ids not stored are left out)."""
-        out = []
-        for i in range(0, len(ids), BATCH):
-            got = self.collection.get(ids=ids[i:i + BATCH], include=["documents", "metadatas"])
-            out += [{"id": c, "text": t, "metadata": m}
-                    for c, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        return out
-
     def all_chunks(self) -> list[dict]: ...
     def begin_rebuild(self) -> None: ...
     def commit_rebuild(self) -> None: ...
