@@ -143,11 +143,15 @@ async def _reply(send, status: int, message: str, extra: list | None = None) -> 
 class Guard:
     """ASGI middleware around the whole app (Gradio's routes and ours)."""
 
-    def __init__(self, app, credentials: tuple[str, str] | None, address_throttle: Throttle):
+    def __init__(self, app, credentials: tuple[str, str] | None, address_throttle: Throttle,
+                 routes_ready: threading.Event | None = None):
         self.app = app
         self.credentials = credentials
         self.throttle = address_throttle
         self.max_body = settings.get("max_body_bytes")
+        # Our own routes (/api, /original) are added once Gradio's server runs: a request that
+        # comes in between waits for them instead of getting a 404.
+        self.routes_ready = routes_ready
 
     def logged_in(self, scope, headers: dict) -> bool:
         """The chat's session cookie (Gradio's login) or HTTP Basic with IURC_AUTH."""
@@ -183,6 +187,14 @@ class Guard:
                 and not self.logged_in(scope, headers):
             return await _reply(send, 401, "log in first", [(b"www-authenticate", b"Basic")])
 
+        if self.routes_ready is not None and not self.routes_ready.is_set() \
+                and path.startswith(("/api/", "/original/")):
+            import asyncio
+
+            for _ in range(300):
+                if self.routes_ready.is_set():
+                    break
+                await asyncio.sleep(0.1)
         received = 0
 
         async def counted_receive():

@@ -529,6 +529,7 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
     demo.queue(default_concurrency_limit=settings.get("concurrency"), max_size=settings.get("queue_size"),
                api_open=False)
     credentials = auth_from_setting()
+    routes_ready = threading.Event()
     launched = demo.launch(server_name=host, server_port=port, show_error=False,
                            auth=throttled_login(credentials) if credentials else None,
                            max_file_size="1kb", prevent_thread_lock=True, quiet=False,
@@ -538,10 +539,12 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
                            app_kwargs={"docs_url": API_ROUTE + "/docs", "openapi_url": API_ROUTE + "/openapi.json",
                                        # Before any route: body limit, no uploads, login, headers.
                                        "middleware": [Middleware(Guard, credentials=credentials,
-                                                                 address_throttle=Throttle())]})
+                                                                 address_throttle=Throttle(),
+                                                                 routes_ready=routes_ready)]})
     add_original_route(demo.server_app, assistant)
     add_api_routes(demo.server_app, assistant, credentials, settings.get("concurrency"),
                    settings.get("queue_size"))
+    routes_ready.set()
     if not prevent_thread_lock:
         demo.block_thread()
     return launched

@@ -154,7 +154,7 @@ def test_markup_split_over_lines_or_built_from_entities_is_removed(tmp_path, fak
 
 # --- the guard in front of the served app --------------------------------------------------------
 
-def _guarded(credentials=None, throttle=None) -> TestClient:
+def _guarded(credentials=None, throttle=None, routes_ready=None) -> TestClient:
     async def ok(request):
         body = await request.body()
         return JSONResponse({"ok": True, "bytes": len(body)})
@@ -166,7 +166,8 @@ def _guarded(credentials=None, throttle=None) -> TestClient:
 
     app = Starlette(routes=[Route("/", ok), Route("/api/ask", ok, methods=["POST"]), Route("/api/docs", ok),
                             Route("/login", login, methods=["POST"]), Route("/gradio_api/upload", ok, methods=["POST"])],
-                    middleware=[Middleware(Guard, credentials=credentials, address_throttle=throttle or Throttle())])
+                    middleware=[Middleware(Guard, credentials=credentials, address_throttle=throttle or Throttle(),
+                                           routes_ready=routes_ready)])
     return TestClient(app)
 
 
@@ -240,3 +241,13 @@ def test_feedback_is_capped_per_client_and_rotated(tmp_path, monkeypatch):
     total = sum(p.stat().st_size for p in tmp_path.glob("feedback.jsonl*"))
     assert (tmp_path / "feedback.jsonl.1").exists() and total < 60_000
     assert (tmp_path / "feedback.jsonl").stat().st_size <= 20_000
+
+
+def test_an_api_request_at_start_up_waits_for_the_routes_instead_of_a_404():
+    ready = threading.Event()
+    client = _guarded(routes_ready=ready)
+    threading.Timer(0.3, ready.set).start()
+    started = time.perf_counter()
+    assert client.post("/api/ask", content=b"{}").status_code == 200
+    assert time.perf_counter() - started >= 0.25
+    assert client.get("/").status_code == 200  # the chat page never waits
