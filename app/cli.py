@@ -156,10 +156,12 @@ def ask(question, as_json, top_k, batch_file, store_dir, chroma_host, chroma_por
                 if not line.strip():
                     continue
                 try:
+                    if len(line) > settings.get("max_body_bytes"):
+                        raise ValueError(f"{len(line)} characters > IURC_MAX_BODY_BYTES")
                     item = json.loads(line)
                     result = assistant.ask(item["question"], item.get("history") or [], top_k)
                     result = {"id": item.get("id", line_no), **result}
-                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     result = {"id": line_no, "error": f"line {line_no}: not a {{\"id\", \"question\"}} "
                               f"object ({exc})"}
                 click.echo(json.dumps(result, ensure_ascii=False))

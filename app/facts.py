@@ -11,7 +11,7 @@ from ingest.glossary import Glossary
 from ingest.names import vocabulary
 from ingest.structure import SECTION_JOINER
 
-from .lexical import latin_tokens
+from ingest.lexical import latin_tokens
 from .question import YEAR, Question, names_attribute, ordinals
 
 
@@ -39,10 +39,9 @@ class Facts:
         self.rows = [p for p in passages if p.record and p.record.values]
         self.glossary = glossary
         self._words = {r.chunk_id: set(latin_tokens(r.record.cell_text)) for r in self.rows}
-        # The names each row holds, in order, found once with the current name table
-        # (discovered names too); the answer and the UI read them from here.
-        self.names = {r.chunk_id: tuple(dict.fromkeys(m.entity_id for m in glossary.find(r.record.cell_text)))
-                      for r in self.rows}
+        # The names each row holds, in order, found at ingest with the whole name table
+        # (ingest/index.py); the answer and the UI read them from here.
+        self.names = {r.chunk_id: tuple(r.record.entities) for r in self.rows}
         # The tables' own structure words (column names, group labels, titles) say which table
         # and which column a question is about, not which rows it wants.
         structure = " ".join(" ".join(r.record.columns) + " " + r.record.group

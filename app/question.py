@@ -3,10 +3,12 @@ The cue words are data: ingest/lang/<language>.yaml."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ingest.chunk import detect_language
+from ingest.clean import remove_invisible
 from ingest.glossary import Glossary, is_cjk
 from ingest.names import calendar_words, vocabulary
 
@@ -129,14 +131,37 @@ def question_language(text: str) -> str:
     return "en"
 
 
+def check_history(history, max_chars: int) -> list[str]:
+    """Earlier questions as sent by a client: a list of strings, bounded in count and length."""
+    from ingest import settings
+
+    if history is None:
+        return []
+    if not isinstance(history, (list, tuple)) or not all(isinstance(h, str) for h in history):
+        raise QuestionError("The history must be a list of earlier questions (strings). / 履歴は質問文字列のリストで指定してください。")
+    limit = settings.get("max_history_entries")
+    if len(history) > limit:
+        raise QuestionError(f"The history has {len(history)} entries; the limit is {limit} (send the most "
+                            f"recent ones). / 履歴が多すぎます（{len(history)}件、上限{limit}件）。")
+    if any(len(h) > max_chars for h in history):
+        raise QuestionError(f"A history entry is longer than {max_chars} characters. / 履歴の質問が長すぎます。")
+    return [remove_invisible(h) for h in history]
+
+
 def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
             max_chars: int = 1000) -> Question:
-    """Validate and analyse a question; `history` holds earlier questions, oldest first."""
+    """Validate and analyse a question; `history` holds earlier questions, oldest first (at most
+    IURC_MAX_HISTORY_ENTRIES, each within the question limit)."""
+    if text is not None and not isinstance(text, str):
+        raise QuestionError(f"The question must be text, not {type(text).__name__}. / 質問は文字列で指定してください。")
     if text is None or not text.strip():
         raise QuestionError("The question is empty. / 質問が空です。")
     if len(text) > max_chars:
         raise QuestionError(f"The question is too long ({len(text)} characters; the limit is "
                             f"{max_chars}). / 質問が長すぎます（{len(text)}文字、上限{max_chars}文字）。")
+    history = check_history(history, max_chars)
+    # The same invisible characters documents lose at cleaning ("Kama\u200bkura" is Kamakura).
+    text = unicodedata.normalize("NFC", remove_invisible(text))
     if not any(c.isalnum() for c in text):
         raise QuestionError("The question has no words, only punctuation. / 質問に語句がありません。")
     text = " ".join(text.split())

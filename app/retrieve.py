@@ -3,35 +3,19 @@ segmentation), the question expanded with every alias of its names, fused by rec
 passages that mention the question's names (in either language) rank first."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from sys import intern
 
 import numpy as np
 
 from ingest.glossary import Glossary
-from ingest.models import TableRow
-from ingest.store import Store
-from ingest.structure import SECTION_JOINER
+from ingest.index import ReadIndex
+from ingest.models import Passage
+from ingest.store import PassageStore
 
-from .lexical import LexicalIndex
 from .question import Question, names_attribute
 
 RRF_K = 60  # the usual reciprocal-rank constant; fusion is by rank, so scales do not matter
 ENTITY_CANDIDATES = 200  # passages naming the question's subject that are scored per question
-
-
-@dataclass(slots=True)
-class Passage:
-    chunk_id: str
-    doc: str
-    location: str
-    section: str
-    language: str
-    kind: str
-    text: str
-    record: TableRow | None  # the table row a passage is, typed
-    entities: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -41,14 +25,6 @@ class Hit:
     lexical: float  # BM25 score
     coverage: float  # share of the question's names the passage mentions
     fused: float
-
-
-def lexical_text(text: str) -> str:
-    """What BM25 sees: the passage with only the last heading of its path ("Minutes › Session 2"
-    becomes "Session 2"), so a document's title, repeated in all its passages, does not make
-    them tie on its words; the dense search sees the whole path."""
-    first, _, rest = text.partition("\n")
-    return (first.rsplit(SECTION_JOINER, 1)[-1] + "\n" + rest) if SECTION_JOINER in first else text
 
 
 # --- fusion: pure functions ---------------------------------------------------------------------
@@ -87,23 +63,15 @@ def rank_hits(hits: list[Hit], k: int) -> list[Hit]:
 class Retriever:
     """A snapshot of the store: passages, their names, the lexical index."""
 
-    def __init__(self, store: Store, embeddings, glossary: Glossary, tokenizer: str = "sudachi",
-                 candidates: int = 20):
+    def __init__(self, store: PassageStore, embeddings, glossary: Glossary, index: ReadIndex, candidates: int = 20):
         self.store = store
         self.embeddings = embeddings
         self.glossary = glossary
         self.candidates = candidates
-        self.passages = [
-            # Names repeated across passages are interned: one string per document, not per passage.
-            Passage(r["id"], intern(r["metadata"]["doc"]), r["metadata"]["location"],
-                    intern(r["metadata"]["section"]), intern(r["metadata"]["language"]),
-                    intern(r["metadata"]["kind"]), r["text"],
-                    TableRow.from_record(json.loads(r["metadata"]["record"])) if r["metadata"].get("record") else None,
-                    frozenset(m.entity_id for m in glossary.find(r["text"])))
-            for r in store.iter_chunks()
-        ]
+        self.index = index
+        self.passages = index.passages
+        self.lexical = index.lexical
         self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
-        self.lexical = LexicalIndex((lexical_text(p.text) for p in self.passages), tokenizer)
         # entity id -> passages that name it: a lookup, not a scan, at question time.
         self.by_entity: dict[str, list[int]] = {}
         for i, p in enumerate(self.passages):

@@ -2,29 +2,33 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest import settings
+from ingest import index, settings
 from ingest.embed import make_embedder
 from ingest.glossary import Glossary, load_glossary, parse_glossary
 from ingest.names import english_exonym
-from ingest.store import Store, StoreConfig
+from ingest.lexical import proper_nouns
+from ingest.store import PassageStore, Store, StoreConfig, StoreGone
 
 from .answer import Answer, Composer, abstain_text
 from .facts import Facts
-from .lexical import proper_nouns
+from .result import AskResult, CitedPassage, RelatedPassage, Timings
 from .question import QuestionError, analyze, capitalised_names
 from .retrieve import Retriever
+
+log = logging.getLogger("iurc")
 
 
 @dataclass
 class _State:
     """Everything built from one generation of the store; replaced whole on reload."""
 
-    store: Store
+    store: PassageStore
     generation: str
     glossary: Glossary
     retriever: Retriever
@@ -36,7 +40,8 @@ class _State:
 class Assistant:
     def __init__(self, config: StoreConfig | None = None, embeddings=None, glossary: Glossary | None = None,
                  tokenizer: str | None = None, min_sentence: float | None = None,
-                 min_named_sentence: float | None = None):
+                 min_named_sentence: float | None = None, store: PassageStore | None = None):
+        """`store`: any PassageStore (default: the Chroma store `config` names)."""
         self.config = config or StoreConfig.from_settings()
         self.embeddings = embeddings or make_embedder()
         self._given_glossary = glossary
@@ -46,7 +51,13 @@ class Assistant:
         self.reload_seconds = settings.get("reload_check_seconds")
         self._reload_lock = threading.Lock()
         self._checked_at = time.monotonic()
-        self._state = self._build(Store(self.config, self.embeddings, create=False))
+        store = store or Store(self.config, self.embeddings, create=False)
+        # The embedding model and the store's vector index load on first use; warmed here beside
+        # loading the read-side index, so the first question does not pay for them.
+        warm = threading.Thread(target=_warm, args=(self.embeddings, store), daemon=True)
+        warm.start()
+        self._state = self._build(store)
+        warm.join()
 
     # The current generation's parts; each question reads them from one _State.
     store = property(lambda self: self._state.store)
@@ -55,7 +66,7 @@ class Assistant:
     facts = property(lambda self: self._state.facts)
     composer = property(lambda self: self._state.composer)
 
-    def _build(self, store: Store) -> _State:
+    def _build(self, store: PassageStore) -> _State:
         generation = store.generation()
         glossary = self._given_glossary
         if glossary is None:
@@ -64,7 +75,10 @@ class Assistant:
             stored = store.stored_glossary()
             glossary = parse_glossary(stored, "glossary stored with the collection") if stored \
                 else load_glossary(settings.get("glossary"))
-        retriever = Retriever(store, self.embeddings, glossary, self.tokenizer)
+        # Passages, their names and the lexical index as ingest stored them for this generation;
+        # rebuilt here only when this process uses another tokenizer or name table.
+        retriever = Retriever(store, self.embeddings, glossary,
+                              index.current(store, glossary, self.tokenizer, generation))
         generator = None
         if settings.get("llm_base_url"):
             from .generate import Generator
@@ -110,7 +124,12 @@ class Assistant:
         try:
             if self._state.store.generation() == self._state.generation:
                 return False
-            self._state = self._build(self._state.store.reopen())
+            try:
+                self._state = self._build(self._state.store.reopen())
+            except Exception as exc:  # noqa: BLE001 - store mid-switch or unreachable: keep serving
+                log.warning("reload failed, still answering from the loaded index: %s: %s",
+                            type(exc).__name__, exc)
+                return False
             return True
         finally:
             self._reload_lock.release()
@@ -128,6 +147,11 @@ class Assistant:
             with_retrieved: bool = False) -> dict:
         """Answer one question; the result is the `iurc ask --json` object. `with_retrieved`
         adds the ranked passages that were considered (for the evaluation)."""
+        return self.answer(question, history, k, with_retrieved).as_dict()
+
+    def answer(self, question: str, history: list[str] | None = None, k: int | None = None,
+               with_retrieved: bool = False) -> AskResult:
+        """Answer one question (typed; `ask` gives the same as JSON-ready dict)."""
         self.reload_if_changed()
         state = self._state
         started = time.perf_counter()
@@ -135,11 +159,9 @@ class Assistant:
         try:
             q = analyze(question, state.glossary, history, settings.get("max_question_chars"))
         except QuestionError as exc:
-            result = _result(question, str(exc), _guess_language(question), True, [], [],
-                             started, started, error=True)
-            if with_retrieved:
-                result["retrieved"] = []
-            return result
+            question = question if isinstance(question, str) else repr(question)[:200]
+            return _result(question, Answer(str(exc), _guess_language(question), True, kind="abstained"), started, started,
+                           error=str(exc), ranking=[] if with_retrieved else None)
         if q.language == "en":
             names = capitalised_names(q.text, state.glossary)
         else:
@@ -164,7 +186,16 @@ class Assistant:
         unknown = state.retriever.unknown_names(q, names)
         q.other_names = [n for n in names if n not in unknown]
         vector = self.embeddings.embed_query(q.retrieval_text)
-        hits = state.retriever.search(q, vector, k)
+        try:
+            hits = state.retriever.search(q, vector, k)
+        except StoreGone:
+            # A rebuild switched the store while this question was under way: answer from the
+            # new one (the question's analysis stands; names are re-read from the new table).
+            for _ in range(100):  # another thread may be reloading already: wait for it
+                if self._state is not state or self.reload_if_changed(force=True):
+                    return self.answer(question, history, k, with_retrieved)
+                time.sleep(0.1)
+            raise
         retrieved = time.perf_counter()
         answer: Answer | None = None
         if not unknown:
@@ -187,17 +218,17 @@ class Assistant:
         if answer is None:
             answer = Answer(abstain_text(q, state.glossary, unknown), q.language, True, [], hits,
                             kind="abstained")
-        result = _result(q.text, answer.text, answer.language, answer.abstained, answer.citations,
-                         answer.related, started, retrieved)
-        result["answer_kind"] = answer.kind
-        result["evidence"] = round(answer.evidence, 4)
-        result["entities"] = q.entities
-        if with_retrieved:
-            # The retriever's own ranking, before the answer reorders passages or adds table
-            # rows: the evaluation's recall@k and MRR measure retrieval, not composition.
-            result["retrieved"] = [{"doc": h.passage.doc, "location": h.passage.location,
-                                    "text": h.passage.text} for h in hits]
-        return result
+        return _result(q.text, answer, started, retrieved, entities=q.entities,
+                       # The retriever's own ranking, before the answer reorders passages or adds
+                       # table rows: the evaluation's recall@k and MRR measure retrieval.
+                       ranking=hits if with_retrieved else None)
+
+
+def _warm(embeddings, store: PassageStore) -> None:
+    try:
+        store.query(embeddings.embed_query("warm-up"), 1)
+    except Exception:  # noqa: BLE001 - an empty store or a failing one shows at the first real question
+        pass
 
 
 def original_key(doc: str) -> str:
@@ -211,23 +242,19 @@ def _guess_language(text: str | None) -> str:
     return question_language(text or "")
 
 
-def _result(question, text, language, abstained, citations, related, started, retrieved,
-            error: bool = False) -> dict:
+def _result(question: str, answer: Answer, started: float, retrieved: float, entities=(), error: str = "",
+            ranking: list | None = None) -> AskResult:
     done = time.perf_counter()
-    out = {
-        "question": question,
-        "answer": text,
-        "language": language,
-        "abstained": abstained,
-        "citations": [{"n": c.n, "doc": c.passage.doc, "location": c.passage.location,
-                       "text": c.passage.text, "quote": c.quote, "score": round(c.score, 4)}
-                      for c in citations],
-        "related": [{"doc": h.passage.doc, "location": h.passage.location, "text": h.passage.text,
-                     "score": round(h.dense, 4)} for h in related[:3]],
-        "timings_ms": {"retrieve": round((retrieved - started) * 1000, 2),
-                       "answer": round((done - retrieved) * 1000, 2),
-                       "total": round((done - started) * 1000, 2)},
-    }
-    if error:
-        out["error"] = text
-    return out
+    return AskResult(
+        question=question, answer=answer.text, language=answer.language, abstained=answer.abstained,
+        citations=[CitedPassage(c.n, c.passage.doc, c.passage.location, c.passage.text, c.quote,
+                                round(c.score, 4)) for c in answer.citations],
+        related=[_related(h) for h in answer.related[:3]],
+        timings_ms=Timings(round((retrieved - started) * 1000, 2), round((done - retrieved) * 1000, 2),
+                           round((done - started) * 1000, 2)),
+        answer_kind=answer.kind, evidence=round(answer.evidence, 4), entities=list(entities), error=error,
+        retrieved=None if ranking is None else [_related(h) for h in ranking])
+
+
+def _related(hit) -> RelatedPassage:
+    return RelatedPassage(hit.passage.doc, hit.passage.location, hit.passage.text, round(hit.dense, 4))

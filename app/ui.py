@@ -20,15 +20,18 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 from fastapi import HTTPException, Request  # noqa: E402  (gradio's own web framework)
 from fastapi.responses import FileResponse  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 
 from ingest import settings  # noqa: E402
 from ingest.names import vocabulary  # noqa: E402
 
+from .guard import Guard, InFlight, RateLimit, Throttle, basic_auth_ok  # noqa: E402
 from .service import Assistant, original_key  # noqa: E402
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
 _MARKER = re.compile(r" ?\[(\d+)\]")
+_HOST = re.compile(r"(?i)\b(?:[a-z0-9-]+\\?\.)+[a-z]{2,}\b")
 # Footnote clicks open the matching source in the panel instead of following the link.
 FOOTNOTE_JS = """
 () => {
@@ -59,8 +62,12 @@ def inert_markdown(text: str) -> str:
     """Text from documents shown as plain text: no HTML, no images, no links."""
     text = html.escape(text, quote=False)
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    # Bare URLs would be auto-linked; a zero-width space after the scheme keeps them text.
-    return re.sub(r"(?i)\b(https?|ftp|file|javascript|data):", lambda m: m.group(1) + "\u200b:", text)
+    # Bare URLs, host names ("www.example.org", "example.org") and e-mail addresses would be
+    # auto-linked; a zero-width space after the scheme, before a host's dots and after "@" keeps
+    # them text.
+    text = re.sub(r"(?i)\b(https?|ftp|file|javascript|data|mailto):", lambda m: m.group(1) + "\u200b:", text)
+    text = _HOST.sub(lambda m: m.group(0).replace(".", "\u200b."), text)
+    return text.replace("@", "@\u200b")
 
 
 def answer_markdown(result: dict) -> str:
@@ -159,7 +166,16 @@ class AskRequest(BaseModel):
     """The body of POST /api/ask."""
 
     question: str = Field(..., description="The question, in English or Japanese.")
-    history: list[str] = Field(default_factory=list, description="Earlier questions, oldest first.")
+    history: list[str] = Field(default_factory=list, description="Earlier questions, oldest first "
+                               "(at most IURC_MAX_HISTORY_ENTRIES).",
+                               max_length=settings.get("max_history_entries"))
+
+
+def client_key(request: Request) -> str:
+    """Who a request counts against: the logged-in session or Basic user, else the address."""
+    auth = request.headers.get("authorization", "")
+    return auth[-24:] or request.cookies.get("access-token-unsecure-" + str(getattr(request.app, "cookie_id", ""))) \
+        or (request.client.host if request.client else "unknown")
 
 
 def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | None,
@@ -167,23 +183,26 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
     """A plain JSON API beside the chat, on the same server: POST /api/ask {question, history?}
     returns the `iurc ask --json` object; GET /api/health says whether the index is loaded. The
     same login (the chat's session cookie, or HTTP Basic with IURC_AUTH) and the same bounds:
-    `concurrency` questions answered at once, `queue_size` more waiting, the rest refused (503)."""
+    `concurrency` questions answered at once, `queue_size` more waiting, the rest refused (503);
+    per client at most IURC_MAX_IN_FLIGHT_PER_CLIENT at once and IURC_RATE_PER_MINUTE a minute
+    (429); wrong Basic passwords are throttled per user like the chat's login."""
     working = threading.BoundedSemaphore(concurrency)
     admitted = threading.BoundedSemaphore(concurrency + queue_size)
+    in_flight = InFlight(settings.get("max_in_flight_per_client"))
+    rate = RateLimit(settings.get("rate_per_minute"))
 
     def allowed(request: Request) -> bool:
-        if credentials is None:
+        if credentials is None or session_user(app, request):
             return True
-        if session_user(app, request):
-            return True
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            user, _, password = base64.b64decode(value).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return False
-        return secrets.compare_digest(user, credentials[0]) and secrets.compare_digest(password, credentials[1])
+        header = request.headers.get("authorization", "")
+        user = _basic_user(header)
+        if user and USER_THROTTLE.wait(user) > 0:
+            raise HTTPException(status_code=429, detail="too many failed logins; try again later",
+                                headers={"Retry-After": str(int(USER_THROTTLE.wait(user)) + 1)})
+        ok = basic_auth_ok(header, credentials)
+        if user:
+            (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
+        return ok
 
     @app.get(API_ROUTE + "/health")
     def health(request: Request):
@@ -195,29 +214,90 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
     def ask(body: AskRequest, request: Request):
         if not allowed(request):
             raise HTTPException(status_code=401, detail="log in first", headers={"WWW-Authenticate": "Basic"})
-        if not admitted.acquire(blocking=False):
-            raise HTTPException(status_code=503, detail="too many questions at once; try again shortly",
+        key = client_key(request)
+        if not rate.allow(key):
+            raise HTTPException(status_code=429, detail="too many questions from this client; slow down",
+                                headers={"Retry-After": "5"})
+        if not in_flight.enter(key):
+            raise HTTPException(status_code=429, detail="too many questions from this client at once",
                                 headers={"Retry-After": "1"})
         try:
-            with working:
-                return assistant.ask(body.question, body.history)
+            if not admitted.acquire(blocking=False):
+                raise HTTPException(status_code=503, detail="too many questions at once; try again shortly",
+                                    headers={"Retry-After": "1"})
+            try:
+                with working:
+                    return assistant.ask(body.question, body.history)
+            finally:
+                admitted.release()
         finally:
-            admitted.release()
+            in_flight.leave(key)
+
+
+# Failed logins per user name, shared by the chat's login form and the API's Basic auth.
+USER_THROTTLE = Throttle()
+
+
+def _basic_user(header: str) -> str:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8").partition(":")[0][:200]
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+def throttled_login(credentials: tuple[str, str]):
+    """The chat's login check (Gradio calls it with the form's user and password): a user who
+    keeps failing waits longer before each next try, even with the right password."""
+    def check(user: str, password: str) -> bool:
+        user = (user or "")[:200]
+        if USER_THROTTLE.wait(user) > 0:
+            return False
+        ok = secrets.compare_digest(user.encode(), credentials[0].encode()) and \
+            secrets.compare_digest((password or "").encode(), credentials[1].encode())
+        (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
+        return ok
+
+    return check
 
 
 class FeedbackLog:
-    """Thumbs up/down and comments, appended as JSON lines."""
+    """Thumbs up/down and comments, appended as JSON lines; at most IURC_FEEDBACK_PER_MINUTE
+    records per client; the file is rotated (`.1`, `.2`, `.3`) at IURC_FEEDBACK_MAX_BYTES."""
+
+    KEEP = 3
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._lock = threading.Lock()
+        self.rate = RateLimit(settings.get("feedback_per_minute"))
+        self.max_bytes = settings.get("feedback_max_bytes")
 
-    def append(self, record: dict) -> None:
+    def append(self, record: dict, client: str = "") -> bool:
+        """False (nothing written) when this client has sent too much feedback lately."""
+        if not self.rate.allow(client or "unknown"):
+            return False
         record = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **record}
+        line = json.dumps(record, ensure_ascii=False) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists() and self.path.stat().st_size + len(line) > self.max_bytes:
+                for n in range(self.KEEP - 1, 0, -1):
+                    older = self.path.with_name(f"{self.path.name}.{n}")
+                    if older.exists():
+                        older.replace(self.path.with_name(f"{self.path.name}.{n + 1}"))
+                self.path.replace(self.path.with_name(f"{self.path.name}.1"))
             with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                handle.write(line)
+        return True
+
+
+def _client(request: gr.Request | None) -> str:
+    if request is None:
+        return "unknown"
+    return getattr(request, "session_hash", None) or (request.client.host if request.client else "unknown")
 
 
 def example_questions(assistant: Assistant) -> list[str]:
@@ -275,16 +355,24 @@ def document_rows(assistant: Assistant) -> list[list]:
              e.get("ingested_at", ""), e.get("status", "")] for doc, e in sorted(entries.items())]
 
 
+TOO_MANY_QUESTIONS = ("Too many questions from this computer at once; please wait a moment. / "
+                      "同時の質問が多すぎます。少しお待ちください。")
+TOO_MUCH_FEEDBACK = "Too much feedback at once; please wait a minute. / 送信が多すぎます。1分ほどお待ちください。"
+
+
 def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.Blocks:
     max_chars = settings.get("max_question_chars")
     feedback = FeedbackLog(feedback_path or settings.get("feedback_file"))
+    # One address cannot take the whole queue: the same per-client bounds as the JSON API.
+    chat_in_flight = InFlight(settings.get("max_in_flight_per_client"))
+    chat_rate = RateLimit(settings.get("rate_per_minute"))
 
     def ask(question: str, history: list[str] | None = None) -> dict:
         return assistant.ask(question, history or [])
 
-    def respond(message: str, chat: list[dict], results: list[dict]):
+    def respond(message: str, chat: list[dict], results: list[dict], request: gr.Request = None):
         chat = list(chat or [])
-        message = (message or "").strip()
+        message = (message or "").strip() if isinstance(message, str) else ""
         if len(message) > max_chars:
             note = (f"Your question has {len(message)} characters; please keep it under {max_chars}. "
                     f"/ 質問は{max_chars}文字以内でお願いします。")
@@ -295,8 +383,18 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
         if not message:
             yield chat, gr.skip(), results, ""
             return
-        history = [r["question"] for r in results if not r.get("error")]
-        result = ask(message, history)
+        history = [r["question"] for r in (results or []) if isinstance(r, dict) and not r.get("error")
+                   and isinstance(r.get("question"), str)][-settings.get("max_history_entries"):]
+        address = request.client.host if request is not None and request.client else "unknown"
+        if not chat_rate.allow(address) or not chat_in_flight.enter(address):
+            chat += [{"role": "user", "content": inert_markdown(message)},
+                     {"role": "assistant", "content": TOO_MANY_QUESTIONS}]
+            yield chat, gr.skip(), results, message
+            return
+        try:
+            result = ask(message, history)
+        finally:
+            chat_in_flight.leave(address)
         results = list(results) + [result]
         chat.append({"role": "user", "content": inert_markdown(message)})
         chat.append({"role": "assistant", "content": ""})
@@ -317,28 +415,32 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             return sources_html(results[answer_number])
         return gr.skip()
 
-    def on_like(results: list[dict], data: gr.LikeData):
+    def on_like(results: list[dict], data: gr.LikeData, request: gr.Request):
         index = data.index if isinstance(data.index, int) else data.index[0]
         answer_number = index // 2
         if not 0 <= answer_number < len(results):
             return "Nothing to rate."
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked).lower() in ("like", "true")
         result = results[answer_number]
-        feedback.append({"rating": "up" if liked else "down", "question": result["question"],
-                         "language": result["language"], "answer": result["answer"],
-                         "abstained": result["abstained"],
-                         "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]})
+        if not feedback.append({"rating": "up" if liked else "down", "question": result["question"],
+                                "language": result["language"], "answer": result["answer"],
+                                "abstained": result["abstained"],
+                                "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]},
+                               _client(request)):
+            return TOO_MUCH_FEEDBACK
         return "Thanks, noted. / ありがとうございます。"
 
-    def on_comment(comment: str, results: list[dict]):
+    def on_comment(comment: str, results: list[dict], request: gr.Request):
         comment = (comment or "").strip()[:2000]
         if not comment or not results:
             return "Ask a question first, then comment on its answer.", comment
         result = results[-1]
-        feedback.append({"rating": "comment", "comment": comment, "question": result["question"],
-                         "language": result["language"], "answer": result["answer"],
-                         "abstained": result["abstained"],
-                         "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]})
+        if not feedback.append({"rating": "comment", "comment": comment, "question": result["question"],
+                                "language": result["language"], "answer": result["answer"],
+                                "abstained": result["abstained"],
+                                "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]},
+                               _client(request)):
+            return TOO_MUCH_FEEDBACK, comment
         return "Comment saved. / コメントを保存しました。", ""
 
     def reload_views():
@@ -398,9 +500,15 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                            api_visibility="private")
         refresh.click(reload_views, None, [pairs, glossary_table, documents], api_visibility="private")
 
-        def ask_api(question: str) -> dict:
+        def ask_api(question: str, request: gr.Request = None) -> dict:
             """Answer one question; returns the same JSON object as `iurc ask --json`."""
-            return ask(question)
+            address = request.client.host if request is not None and request.client else "unknown"
+            if not chat_rate.allow(address) or not chat_in_flight.enter(address):
+                raise gr.Error(TOO_MANY_QUESTIONS)
+            try:
+                return ask(question)
+            finally:
+                chat_in_flight.leave(address)
 
         gr.api(ask_api, api_name="ask", time_limit=60)
     return demo
@@ -420,15 +528,23 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
     demo = build(assistant)
     demo.queue(default_concurrency_limit=settings.get("concurrency"), max_size=settings.get("queue_size"),
                api_open=False)
-    launched = demo.launch(server_name=host, server_port=port, auth=auth_from_setting(), show_error=False,
+    credentials = auth_from_setting()
+    routes_ready = threading.Event()
+    launched = demo.launch(server_name=host, server_port=port, show_error=False,
+                           auth=throttled_login(credentials) if credentials else None,
                            max_file_size="1kb", prevent_thread_lock=True, quiet=False,
                            footer_links=["api"], js=FOOTNOTE_JS, css=CSS, ssr_mode=False,
                            allowed_paths=[], blocked_paths=[str(Path.cwd())],
                            # OpenAPI docs of the JSON API (the schema only: no answers without the login)
-                           app_kwargs={"docs_url": API_ROUTE + "/docs", "openapi_url": API_ROUTE + "/openapi.json"})
+                           app_kwargs={"docs_url": API_ROUTE + "/docs", "openapi_url": API_ROUTE + "/openapi.json",
+                                       # Before any route: body limit, no uploads, login, headers.
+                                       "middleware": [Middleware(Guard, credentials=credentials,
+                                                                 address_throttle=Throttle(),
+                                                                 routes_ready=routes_ready)]})
     add_original_route(demo.server_app, assistant)
-    add_api_routes(demo.server_app, assistant, auth_from_setting(), settings.get("concurrency"),
+    add_api_routes(demo.server_app, assistant, credentials, settings.get("concurrency"),
                    settings.get("queue_size"))
+    routes_ready.set()
     if not prevent_thread_lock:
         demo.block_thread()
     return launched

@@ -85,7 +85,10 @@ def main() -> None:
     parser.add_argument("--store", default=str(ROOT / ".iurc/store"))
     parser.add_argument("--api", action="store_true", help="ask through POST /api/ask instead of Gradio")
     args = parser.parse_args()
-    server = Server(Path(__import__("sys").executable).parent, Path(args.store), Path("/tmp/iurc-load-serve.log"))
+    # All simulated users come from one address: the per-client limits (meant for one person or
+    # program each) are raised so they measure the server, not the limiter.
+    server = Server(Path(__import__("sys").executable).parent, Path(args.store), Path("/tmp/iurc-load-serve.log"),
+                    IURC_MAX_IN_FLIGHT_PER_CLIENT=10_000, IURC_RATE_PER_MINUTE=1_000_000)
     results: list = []
     lock = threading.Lock()
     memory = [(0.0, rss_mb(server.process.pid))]

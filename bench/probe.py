@@ -44,6 +44,8 @@ def main() -> None:
         out["ingest_per_s"] = round(naive.size / naive.ingest_seconds, 1)
         ask = naive.ask
     out["load_seconds"] = round(time.perf_counter() - started, 2)
+    ask(QUESTIONS[0])
+    out["ready_seconds"] = round(time.perf_counter() - started, 2)  # until the first answer
     for q in QUESTIONS:
         ask(q)
     times = []
@@ -55,7 +57,32 @@ def main() -> None:
     out["ask_p50_ms"] = round(statistics.median(times), 2)
     out["ask_p95_ms"] = round(percentile(times, 0.95), 2)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.system == "ours":
+        out["ingest_one_seconds"], out["reload_seconds"] = _reload(assistant, args)
     print(json.dumps(out))
+
+
+def _reload(assistant, args) -> tuple[float, float]:
+    """Another process ingests one new document into the served store; this process then
+    reloads. (ingest seconds, seconds from the reload check to the next answer)."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        doc = Path(tmp) / "reload_probe_note.txt"
+        doc.write_text(f"Reload probe\n\nA short note added while the assistant is serving ({time.time()}).\n", "utf-8")
+        store = ["--store", args.store] if args.store else \
+            ["--chroma-host", args.chroma_host, "--chroma-port", str(args.chroma_port)]
+        started = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "iurc"), "ingest", str(doc), *store],
+                       check=True, capture_output=True)
+        ingested = time.perf_counter() - started
+    started = time.perf_counter()
+    assert assistant.reload_if_changed(force=True), "the ingest did not change the generation"
+    assistant.ask(QUESTIONS[0])
+    return round(ingested, 2), round(time.perf_counter() - started, 2)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,8 @@ def run_size(size: int, work: Path, modes: list[str]) -> None:
         _record({"size": size, "system": "ours", "store": "embedded", "passages": n,
                  "ingest_s": secs, "ingest_per_s": round(n / secs, 1), "reingest_s": re_secs,
                  "reingest_wall_s": round(re_wall, 2), **{k: probe[k] for k in
-                 ("load_seconds", "ask_p50_ms", "ask_p95_ms", "peak_rss_mb")}})
+                 ("load_seconds", "ready_seconds", "reload_seconds", "ask_p50_ms", "ask_p95_ms", "peak_rss_mb")
+                 if k in probe}})
     if "no_discovery" in modes:
         # The same ingest without name discovery: what discovery adds (issue 12: at most 20%).
         store = work / f"store_nodisc_{size}"
@@ -102,7 +103,8 @@ def run_size(size: int, work: Path, modes: list[str]) -> None:
             _record({"size": size, "system": "ours", "store": "chroma server", "passages": n,
                      "ingest_s": secs, "ingest_per_s": round(n / secs, 1), "reingest_s": re_secs,
                      "reingest_wall_s": round(re_wall, 2), **{k: probe[k] for k in
-                     ("load_seconds", "ask_p50_ms", "ask_p95_ms", "peak_rss_mb")}})
+                     ("load_seconds", "ready_seconds", "reload_seconds", "ask_p50_ms", "ask_p95_ms",
+                      "peak_rss_mb") if k in probe}})
         finally:
             server.terminate()
             server.wait(timeout=30)

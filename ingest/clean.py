@@ -122,11 +122,36 @@ def neutralise_markup(text: str) -> str:
     return _HTML_TAG.sub("", text)
 
 
+def strip_markup(text: str) -> str:
+    """Plain text with no markup left, however it was written: entities are decoded first (a tag
+    built from &lt; … &gt;, or encoded twice), then the ammonia sanitiser (nh3) removes every tag
+    and comment and the content of scripts and styles."""
+    import html
+
+    import nh3
+
+    if "<" not in text and "&" not in text:
+        return text
+    for _ in range(3):  # "&amp;lt;" is "<" after two decodings
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    if "<" not in text:
+        return text
+    return html.unescape(nh3.clean(text, tags=set(), attributes={}, strip_comments=True))
+
+
+def remove_invisible(text: str) -> str:
+    """Zero-width and direction-override characters: documents and questions alike."""
+    return _INVISIBLE.sub("", text)
+
+
 def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
     """Rejoin broken lines; the result's text is what chunk offsets point into."""
     text = source.text.replace("\r\n", "\n").replace("\r", "\n")
     text = re.sub(r"(?<!\n)\f", "\n\f", text)  # a page break always ends the line: no glued words
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    text = remove_invisible(unicodedata.normalize("NFC", text))
     text = neutralise_markup(text)
     raw_lines: list[CleanLine] = []
     blank, page = 0, 1
@@ -157,6 +182,10 @@ def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
         lines.append(line)
         title_open = id(line) in titles
 
+    for line in lines:
+        # Markup split over lines ("<img" / "onerror=…>") is whole again once lines are joined.
+        line.text = " ".join(strip_markup(line.text).split())
+    lines = [line for line in lines if line.text]
     parts, offset = [], 0
     for i, line in enumerate(lines):
         sep = "" if i == 0 else ("\n\n" if line.blank_before >= 2 or line.indented else "\n")

@@ -34,6 +34,14 @@ def is_cjk(ch: str) -> bool:
     )
 
 
+_CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u31f0-\u31ff々〆ヵヶー]")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether any character of the text is Japanese (the same characters as is_cjk)."""
+    return _CJK_CHAR.search(text) is not None
+
+
 @dataclass
 class Entity:
     entity_id: str

@@ -59,6 +59,7 @@ def load(path: str | Path, doc: str, max_bytes: int, data: bytes | None = None) 
     if data is None:
         data = read_file(path, max_bytes)
     sha = hashlib.sha256(data).hexdigest()
+    check_limits(fmt, data)
     if fmt in ("txt", "md"):
         text, encoding = decode_text(data)
     elif fmt == "html":
@@ -73,6 +74,78 @@ def load(path: str | Path, doc: str, max_bytes: int, data: bytes | None = None) 
     if not text.strip():
         raise LoadError("empty: no text")
     return SourceDoc(path=str(path), doc=doc, text=text, sha256=sha, encoding=encoding, format=fmt)
+
+
+# --- limits checked before any parser sees the bytes --------------------------------------------
+
+def check_limits(fmt: str, data: bytes) -> None:
+    """Refuse, before parsing, a file whose parser would need far more memory or time than its
+    size suggests: a ZIP bomb (DOCX, PPTX), a PDF with a huge page tree or an inflating stream."""
+    from . import settings
+
+    if fmt in ("docx", "pptx"):
+        _check_zip(data, "Word" if fmt == "docx" else "PowerPoint", settings.get("max_unpacked_bytes"),
+                   settings.get("max_compression_ratio"), settings.get("max_zip_entries"))
+    elif fmt == "pdf":
+        _check_pdf(data, settings.get("max_unpacked_bytes"), settings.get("max_pdf_pages"))
+
+
+def _check_zip(data: bytes, label: str, max_unpacked: int, max_ratio: float, max_entries: int) -> None:
+    """The sizes a ZIP declares bind: Python's zipfile (which python-docx and python-pptx read
+    through) stops at the declared size and fails on more."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise LoadError(f"unreadable {label} file: {exc}") from None
+    if len(entries) > max_entries:
+        raise LoadError(f"holds {len(entries)} files > limit {max_entries} (IURC_MAX_ZIP_ENTRIES)")
+    unpacked = sum(e.file_size for e in entries)
+    if unpacked > max_unpacked:
+        raise LoadError(f"unpacks to {unpacked} bytes > limit {max_unpacked} (IURC_MAX_UNPACKED_BYTES)")
+    if unpacked > 1_000_000 and unpacked / max(len(data), 1) > max_ratio:
+        raise LoadError(f"compressed {unpacked // max(len(data), 1)}:1 > limit {max_ratio}:1 "
+                        "(IURC_MAX_COMPRESSION_RATIO): a ZIP bomb?")
+
+
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+_PDF_STREAM = re.compile(rb"stream\r?\n")
+_PDF_FLATE = re.compile(rb"/FlateDecode|/Fl\b")
+
+
+def _check_pdf(data: bytes, max_unpacked: int, max_pages: int) -> None:
+    """Pages counted from the page objects in the file; every Flate stream inflated piecewise
+    (never more than a few MB held) and the total bounded. Pages inside compressed object
+    streams are counted too, from the inflated bytes."""
+    import zlib
+
+    pages = len(_PDF_PAGE.findall(data))
+    total = 0
+    for m in _PDF_STREAM.finditer(data):
+        head = data[max(0, m.start() - 400):m.start()]
+        if not _PDF_FLATE.search(head[head.rfind(b"<<"):] if b"<<" in head else head):
+            continue
+        inflater, pos = zlib.decompressobj(), m.end()
+        while pos < len(data):
+            piece = data[pos:pos + 65536]
+            pos += len(piece)
+            try:
+                out = inflater.decompress(piece, 4_000_000)
+                while out:
+                    total += len(out)
+                    pages += len(_PDF_PAGE.findall(out))
+                    if total > max_unpacked:
+                        raise LoadError(f"its compressed streams inflate to more than {max_unpacked} bytes "
+                                        "(IURC_MAX_UNPACKED_BYTES)")
+                    out = inflater.decompress(inflater.unconsumed_tail, 4_000_000) if inflater.unconsumed_tail else b""
+            except zlib.error:
+                break  # not (or no longer) a Flate stream: the parser judges it
+            if inflater.eof:
+                break
+    if pages > max_pages:
+        raise LoadError(f"has about {pages} pages > limit {max_pages} (IURC_MAX_PDF_PAGES)")
 
 
 # A line in the top or bottom margin (this share of the page height) that recurs on other pages,

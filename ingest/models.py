@@ -116,3 +116,18 @@ class Chunk:
     line_end: int
     page: int
     record: dict | None = None
+
+
+@dataclass(slots=True)
+class Passage:
+    """A stored passage as the read side holds it: what retrieval, answers and citations use."""
+
+    chunk_id: str
+    doc: str
+    location: str
+    section: str
+    language: str
+    kind: str
+    text: str
+    record: TableRow | None  # the table row a passage is, typed
+    entities: frozenset[str] = frozenset()  # name-table entities the passage names

@@ -6,22 +6,23 @@ import hashlib
 import json
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import names, settings
+from . import index, names, settings
 from .chunk import chunk
 from .clean import clean
-from .glossary import Glossary
+from .glossary import Glossary, parse_glossary
 from .load import SUPPORTED, LoadError, load, read_file
 from .models import Chunk
 from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
 from .structure import structure
 
 # Bump when cleaning, structuring or chunking changes, so stored documents are re-chunked.
-PIPELINE_VERSION = "11"
+PIPELINE_VERSION = "12"
 
 
 @dataclass
@@ -42,13 +43,21 @@ class IngestReport:
 
     def fail(self, path, reason: str, doc: str = "", verb: str = "skipped: ") -> str:
         self.failed += 1
-        self.problems.append(f"{path}: {verb}{reason}")
+        self.problems.append(f"{printable(path)}: {verb}{reason}")
         self.files.append({"path": str(path), "doc": doc, "status": "failed", "passages": 0, "reason": reason})
         return self.problems[-1]
 
     def summary(self) -> str:
         return (f"added {self.added}, updated {self.updated}, skipped {self.skipped}, "
                 f"deleted {self.deleted}, failed {self.failed}")
+
+
+def printable(name) -> str:
+    """A file name as printed: control characters (a newline could forge a line of output) and
+    other unprintable ones escaped."""
+    text = str(name)
+    return text if text.isprintable() else "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 @dataclass
@@ -65,11 +74,16 @@ def discover(paths: list[str], report: IngestReport, warn: Callable[[str], None]
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            prefix = path.resolve().name + "/"
+            root = path.resolve()
+            prefix = root.name + "/"
             prefixes.append(prefix)
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 rel = file.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if not file.resolve().is_relative_to(root):
+                    # A link out of the folder (to /etc/passwd, another user's files) is not followed.
+                    warn(report.fail(file, "a symbolic link to a file outside the folder being ingested"))
                     continue
                 if file.suffix.lower() not in supported:
                     if file.name != "glossary.csv":  # the names file lives beside the documents
@@ -100,7 +114,8 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
     acquire(lock, store.config)
     try:
         if rebuild:
-            store.reset()
+            # A new set of collections; readers keep answering from the old one until the end.
+            store.begin_rebuild()
         chunk_size = settings.get("chunk_size")
         max_bytes = settings.get("max_file_bytes")
         current = fingerprint(glossary, chunk_size, store.embedder_name)
@@ -120,9 +135,15 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
             except StoreWriteError as exc:
                 # Disk full, read-only store, server gone: stop here. Documents done so far are
                 # complete; this one stays marked pending and is redone by the next run.
-                raise StoreError(f"could not write {found.doc} to {store.config.describe()}: {exc.cause}. "
+                raise StoreError(f"could not write {printable(found.doc)} to {store.config.describe()}: {exc.cause}. "
                                  f"Stopped after {report.summary()}; the index as it was is still "
                                  "served and a re-run completes it.") from None
+            except Exception as exc:  # noqa: BLE001 - any parser's own error (lxml, pdfminer, ...)
+                # One bad file is one failed file: reported on one line, and ingest carries on.
+                reason = " ".join(str(exc).split())[:200]
+                warn(report.fail(found.path, f"unreadable {found.path.suffix.lstrip('.') or 'file'}: "
+                                             f"{type(exc).__name__}{': ' + reason if reason else ''}", found.doc))
+                continue
             added, updated, skipped = (now - then for now, then in
                                        zip((report.added, report.updated, report.skipped), before))
             report.files.append({"path": str(found.path), "doc": found.doc, "passages": added + updated + skipped,
@@ -136,8 +157,18 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
                 store.delete_manifest(doc)
                 report.deleted += len(ids)
         report.glossary_changed = _store_name_table(store, glossary)
-        if report.added or report.updated or report.deleted or rebuild or report.glossary_changed:
-            store.bump_generation()  # running servers reload on their next question
+        changed = report.added or report.updated or report.deleted or rebuild or report.glossary_changed
+        if changed or _index_stale(store):
+            # The read-side index first, then the generation that points at it: running servers
+            # reload on their next question and find the index already there.
+            generation = uuid.uuid4().hex
+            stored = store.stored_glossary()
+            table = parse_glossary(stored, "name table stored with the collection") if stored else glossary
+            built = index.current(store, table, settings.get("lexical_tokenizer"), generation)
+            store.put_index(index.to_bytes(built), generation, built.tokenizer)
+            store.bump_generation(generation)
+        if rebuild:
+            store.commit_rebuild()  # complete: readers switch on their next check
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
@@ -176,6 +207,14 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict 
     report.updated += len(to_update)
     report.skipped += len(chunks) - len(to_add) - len(to_update)
     report.deleted += len(to_delete)
+
+
+def _index_stale(store: Store) -> bool:
+    """The stored read-side index is missing, damaged or not the current generation's (an ingest
+    stopped between writing passages and writing the index, or an older version wrote the store)."""
+    head = store.index_head()
+    return head.get("generation") != store.generation() or head.get("tokenizer") != settings.get("lexical_tokenizer") \
+        or store.stored_index() is None  # damaged: its parts do not hash to what the head says
 
 
 def _store_name_table(store: Store, glossary: Glossary) -> bool:

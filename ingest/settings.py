@@ -31,6 +31,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("st_model", "", "Folder of a local sentence-transformers model (embedder=st)."),
         Setting("embed_threads", 2, "CPU threads for the USE embedder."),
         Setting("max_file_bytes", 20_000_000, "Files larger than this are skipped."),
+        Setting("max_unpacked_bytes", 200_000_000, "What a DOCX/PPTX unzips to, or a PDF's compressed "
+                "streams inflate to, at most; larger files are refused before parsing."),
+        Setting("max_compression_ratio", 100, "Largest unpacked/packed size ratio of a DOCX/PPTX "
+                "(a ZIP bomb has thousands)."),
+        Setting("max_zip_entries", 10_000, "Most files a DOCX/PPTX may hold."),
+        Setting("max_pdf_pages", 2_000, "PDFs with more pages are refused before parsing."),
         Setting("chunk_size", 500, "Largest passage, in characters, before a paragraph is split."),
         Setting("top_k", 5, "Passages retrieved per question."),
         Setting("lexical_tokenizer", "sudachi", "Japanese segmentation for lexical search.",
@@ -47,6 +53,10 @@ SETTINGS: dict[str, Setting] = {
                 "and a Japanese name are linked as one (below it the link is only a suggestion, "
                 "`iurc names --suggest`).", minimum=0),
         Setting("max_question_chars", 1000, "Longer questions are refused before any embedding."),
+        Setting("max_body_bytes", 1_000_000, "Largest request body the server reads (and line of "
+                "`iurc ask --batch`)."),
+        Setting("max_history_entries", 20, "Earlier questions a client may send with a question "
+                "(the chat sends its most recent ones)."),
         Setting("llm_base_url", "", "OpenAI-compatible endpoint for the optional generator."),
         Setting("llm_model", "", "Model name sent to the generator endpoint."),
         Setting("llm_timeout", 20.0, "Seconds before the generator is abandoned for the extractive answer."),
@@ -56,6 +66,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("queue_size", 32, "Chat requests waiting before new ones are refused."),
         Setting("auth", "", "user:password to require a login for the chat UI."),
         Setting("feedback_file", ".iurc/feedback.jsonl", "Where the chat UI appends thumbs up/down and comments."),
+        Setting("feedback_per_minute", 20, "Feedback records one chat session may send per minute."),
+        Setting("feedback_max_bytes", 10_000_000, "Size at which the feedback file is rotated (3 kept)."),
+        Setting("max_in_flight_per_client", 8, "JSON API questions one client may have under way at once."),
+        Setting("rate_per_minute", 240, "JSON API questions one client may ask per minute."),
     ]
 }
 

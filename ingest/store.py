@@ -2,11 +2,13 @@
 ids, a manifest collection written after the vectors, and a single-writer lock."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator, Protocol, runtime_checkable
 
 from filelock import FileLock, Timeout
 from langchain_core.embeddings import Embeddings
@@ -20,6 +22,10 @@ BATCH = 500  # ids per Chroma call: keeps requests well under the server's size 
 
 class StoreError(RuntimeError):
     """A store problem with a message for the user."""
+
+
+class StoreGone(StoreError):
+    """This handle's collections were dropped (a rebuild switched the store): reopen."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,48 @@ def chunk_metadata(chunk: Chunk, doc_sha256: str) -> dict:
     }
 
 
+@runtime_checkable
+class PassageStore(Protocol):
+    """What the rest of the code needs from a vector store: implement this (beside `Store`, the
+    Chroma one) to use another. Ingest writes through it; the read side (app/) reads only
+    `query`, `iter_chunks`, `generation`, `reopen`, `stored_glossary`, `stored_index` and
+    `manifest_entries`."""
+
+    config: StoreConfig
+    embedder_name: str
+
+    # passages (ids are content hashes: adding an existing id replaces it)
+    def add(self, chunks: list[Chunk], doc_sha256: str) -> None: ...
+    def update_metadata(self, chunks: list[Chunk], doc_sha256: str) -> None: ...
+    def delete(self, ids: list[str]) -> None: ...
+    def doc_chunks(self, doc: str) -> dict[str, dict]: ...
+    def count(self) -> int: ...
+    def query(self, vector: list[float], k: int) -> dict[str, float]: ...
+    def iter_chunks(self, page: int = 5000) -> Iterator[dict]: ...
+    def chunk_ids(self) -> list[str]: ...
+    def get_chunks(self, ids: list[str]) -> list[dict]: ...
+    def all_chunks(self) -> list[dict]: ...
+    def begin_rebuild(self) -> None: ...
+    def commit_rebuild(self) -> None: ...
+    def reopen(self) -> "PassageStore": ...
+    # what travels with the passages: manifest, name table, read-side index, generation
+    def manifest_entries(self) -> dict[str, dict]: ...
+    def put_manifest(self, entry: dict) -> None: ...
+    def delete_manifest(self, doc: str) -> None: ...
+    def put_glossary(self, text: str, sha256: str) -> None: ...
+    def stored_glossary(self) -> str | None: ...
+    def put_names(self, report_json: str) -> None: ...
+    def stored_names(self) -> str | None: ...
+    def put_index(self, blob: bytes, generation: str, tokenizer: str) -> None: ...
+    def stored_index(self) -> tuple[str, bytes] | None: ...
+    def index_head(self) -> dict: ...
+    def bump_generation(self, generation: str = "") -> str: ...
+    def generation(self) -> str: ...
+
+
 class Store:
-    """Passages and the manifest of ingested documents."""
+    """The Chroma implementation of PassageStore (embedded or server, one client handle):
+    passages, the manifest of ingested documents and the read-side index."""
 
     def __init__(self, config: StoreConfig, embeddings: Embeddings | None, create: bool = True):
         self.config = config
@@ -88,28 +134,77 @@ class Store:
         except Exception as exc:  # chromadb raises many types (sqlite, Rust bindings, HTTP)
             raise StoreError(f"cannot open the store {config.describe()}: {exc}") from None
 
-    def _open(self, create: bool) -> None:
+    # A rebuild writes a new set of collections and then points the store's name at it, so
+    # readers answer from the old set until the new one is complete. The pointer is a record in
+    # `<collection>__current`; without one (stores made before) the set is `<collection>` itself.
+    POINTER_ID = "current"
+
+    def _pointer(self):
+        return self.client.get_or_create_collection(self.config.collection + "__current", embedding_function=None)
+
+    def _current_set(self) -> str:
+        got = self._pointer().get(ids=[self.POINTER_ID], include=["metadatas"])
+        return got["metadatas"][0]["name"] if got["ids"] else self.config.collection
+
+    def _open(self, create: bool, physical: str | None = None) -> None:
         from langchain_chroma import Chroma
 
         config, embeddings = self.config, self.embeddings
+        self.physical = physical or self._current_set()
+        self._replacing: str | None = getattr(self, "_replacing", None)
         name = getattr(embeddings, "name", type(embeddings).__name__) if embeddings else ""
         existing = {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
-        if config.collection not in existing and not create:
+        if self.physical not in existing and not create:
             raise StoreError(f"no collection {config.collection!r} in {config.describe()}: "
                              "run `iurc ingest` first")
         self.vectors = Chroma(
-            client=self.client, collection_name=config.collection, embedding_function=embeddings,
+            client=self.client, collection_name=self.physical, embedding_function=embeddings,
             collection_metadata={"embedder": name or "unknown"},
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
-        self.collection = self.client.get_collection(config.collection)
+        self.collection = self.client.get_collection(self.physical)
         stored = (self.collection.metadata or {}).get("embedder")
         if embeddings is not None and stored and stored != name:
             raise StoreError(f"{config.describe()} was built with embedder {stored!r}, not {name!r}: "
                              "use the same IURC_EMBEDDER, or re-ingest with --rebuild")
         self.embedder_name = stored or name
         self.manifest = self.client.get_or_create_collection(
-            config.collection + "__manifest", embedding_function=None)
+            self.physical + "__manifest", embedding_function=None)
+        # The read-side index (ingest/index.py) in metadata-only records: documents would pass
+        # through Chroma's full-text index, metadata does not.
+        self.index = self.client.get_or_create_collection(
+            self.physical + "__index", embedding_function=None)
+
+    def _drop_set(self, physical: str) -> None:
+        for suffix in ("", "__manifest", "__index"):
+            try:
+                self.client.delete_collection(physical + suffix)
+            except Exception:  # noqa: BLE001 - already gone: nothing to drop
+                pass
+
+    def begin_rebuild(self) -> None:
+        """Write from now on into a new, empty set of collections; readers keep the current one
+        until `commit_rebuild`. Sets left by a rebuild that never finished are dropped."""
+        import uuid
+
+        current = self._current_set()
+        prefix = self.config.collection + "--"
+        for c in self.client.list_collections():
+            name = c.name if hasattr(c, "name") else c
+            if name.startswith(prefix) and not name.endswith(("__manifest", "__index")) and name != current:
+                self._drop_set(name)
+        self._replacing = current
+        self._open(create=True, physical=f"{prefix}{uuid.uuid4().hex[:12]}")
+
+    def commit_rebuild(self) -> None:
+        """Point the store's name at the rebuilt set, then drop the set it replaced (readers
+        still on it reopen: `generation` tells them)."""
+        if self._replacing is None:
+            return
+        old, self._replacing = self._replacing, None
+        self._pointer().upsert(ids=[self.POINTER_ID], embeddings=[[1.0]], metadatas=[{"name": self.physical}])
+        if old != self.physical:
+            self._drop_set(old)
 
     # --- passages -----------------------------------------------------------------------
     def add(self, chunks: list[Chunk], doc_sha256: str) -> None:
@@ -140,8 +235,12 @@ class Store:
         return self.collection.count()
 
     def query(self, vector: list[float], k: int) -> dict[str, float]:
-        """The k passages nearest the vector: {chunk id: cosine similarity}, nearest first."""
-        got = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        """The k passages nearest the vector: {chunk id: cosine similarity}, nearest first.
+        StoreGone when a rebuild dropped this handle's collections (the caller reopens)."""
+        try:
+            got = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        except Exception as exc:  # noqa: BLE001 - chromadb raises NotFoundError, HTTP errors, ...
+            raise StoreGone(f"the collection went away while answering ({type(exc).__name__}); reopening") from exc
         return {cid: 1.0 - dist for cid, dist in zip(got["ids"][0], got["distances"][0])}
 
     def reopen(self) -> "Store":
@@ -161,6 +260,25 @@ class Store:
             if len(got["ids"]) < page:
                 return
             offset += page
+
+    def chunk_ids(self, page: int = 50_000) -> list[str]:
+        """Every stored passage's id, in store order."""
+        ids, offset = [], 0
+        while True:
+            got = self.collection.get(include=[], limit=page, offset=offset)["ids"]
+            ids += got
+            if len(got) < page:
+                return ids
+            offset += page
+
+    def get_chunks(self, ids: list[str]) -> list[dict]:
+        """These passages as {id, text, metadata} (ids not stored are left out)."""
+        out = []
+        for i in range(0, len(ids), BATCH):
+            got = self.collection.get(ids=ids[i:i + BATCH], include=["documents", "metadatas"])
+            out += [{"id": c, "text": t, "metadata": m}
+                    for c, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return out
 
     def all_chunks(self) -> list[dict]:
         """Every stored passage as {id, text, metadata}, in document order."""
@@ -193,16 +311,67 @@ class Store:
         got = self.manifest.get(ids=[self.NAMES_ID], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
-    def bump_generation(self) -> str:
+    def bump_generation(self, generation: str = "") -> str:
         import uuid
 
-        generation = uuid.uuid4().hex
+        generation = generation or uuid.uuid4().hex
         self._put_record(self.GENERATION_ID, generation, {"doc": self.GENERATION_ID, "generation": generation})
         return generation
 
     def generation(self) -> str:
-        got = self.manifest.get(ids=[self.GENERATION_ID], include=["metadatas"])
+        """The current generation; "moved" when a rebuild switched the store to another set of
+        collections, "gone" when this handle's set no longer exists (both: reopen)."""
+        try:
+            if self._replacing is None and self._current_set() != self.physical:
+                return "moved"
+            got = self.manifest.get(ids=[self.GENERATION_ID], include=["metadatas"])
+        except Exception:  # noqa: BLE001 - chromadb's NotFoundError and friends: the set was dropped
+            return "gone"
         return got["metadatas"][0]["generation"] if got["ids"] else ""
+
+    # --- read-side index -------------------------------------------------------------------
+    INDEX_PART_CHARS = 4_000_000  # base64 characters per record: well under request limits
+
+    def put_index(self, blob: bytes, generation: str, tokenizer: str) -> None:
+        """Store the read-side index for `generation`: its parts first, then the head record
+        that points at them, then the previous generation's parts are dropped."""
+        import base64
+
+        text = base64.b64encode(blob).decode("ascii")
+        parts = [text[i:i + self.INDEX_PART_CHARS] for i in range(0, len(text), self.INDEX_PART_CHARS)] or [""]
+        old = [i for i in self.index.get(include=[])["ids"] if not i.startswith(generation + ":")]
+        for n, part in enumerate(parts):
+            self.index.upsert(ids=[f"{generation}:{n}"], embeddings=[[1.0]], metadatas=[{"part": part}])
+        self.index.upsert(ids=["__head__"], embeddings=[[1.0]], metadatas=[{
+            "generation": generation, "tokenizer": tokenizer, "parts": len(parts),
+            "sha256": hashlib.sha256(blob).hexdigest()}])
+        old = [i for i in old if i != "__head__"]
+        for i in range(0, len(old), BATCH):
+            self.index.delete(ids=old[i:i + BATCH])
+
+    def index_head(self) -> dict:
+        """The stored read-side index's generation and tokenizer ({} when none is stored)."""
+        head = self.index.get(ids=["__head__"], include=["metadatas"])
+        return head["metadatas"][0] if head["ids"] else {}
+
+    def stored_index(self) -> tuple[str, bytes] | None:
+        """(generation, blob) of the stored read-side index; None when there is none or it is
+        incomplete (an ingest replaced it while it was read: the caller builds its own)."""
+        import base64
+
+        head = self.index.get(ids=["__head__"], include=["metadatas"])
+        if not head["ids"]:
+            return None
+        meta = head["metadatas"][0]
+        ids = [f"{meta['generation']}:{n}" for n in range(int(meta["parts"]))]
+        got = self.index.get(ids=ids, include=["metadatas"])
+        parts = dict(zip(got["ids"], got["metadatas"]))
+        if len(parts) != len(ids):
+            return None
+        blob = base64.b64decode("".join(parts[i]["part"] for i in ids))
+        if hashlib.sha256(blob).hexdigest() != meta["sha256"]:
+            return None
+        return meta["generation"], blob
 
     def _put_record(self, record_id: str, document: str, metadata: dict) -> None:
         # The manifest is never queried by vector: a 1-d placeholder embedding is enough.
@@ -215,14 +384,6 @@ class Store:
     def delete_manifest(self, doc: str) -> None:
         self.manifest.delete(ids=[doc])
 
-    def reset(self) -> None:
-        """Drop passages and manifest (for --rebuild)."""
-        for name in (self.config.collection, self.config.collection + "__manifest"):
-            try:
-                self.client.delete_collection(name)
-            except Exception:  # noqa: BLE001 - absent collection: nothing to drop
-                pass
-        self._open(create=True)
 
 
 _LOCKS: dict[str, FileLock] = {}

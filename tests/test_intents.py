@@ -28,7 +28,7 @@ def passage(text: str, section: str = "", language: str = "en", n: int = 0, kind
 
 
 def composer() -> Composer:
-    from app.lexical import LexicalIndex
+    from ingest.lexical import LexicalIndex
 
     return Composer(FakeEmbeddings(), GLOSSARY, LexicalIndex([""], "bigram").tokenize,
                     min_sentence=-1.0, min_named_sentence=-1.0)
@@ -164,8 +164,11 @@ def row(n: int, city: str, country: str, topic: str, group: str = "") -> Passage
     values = {"Town": city, "Country": country, "Theme": topic}
     text = "Partner towns" + (f" · {group}" if group else "") + " | " + \
         "; ".join(f"{k}: {v}" for k, v in values.items())
-    return passage(text, kind="table_row", n=n, record=TableRow(
-        table="Partner towns", columns=list(values), values=values, group=group, start_year="", entities=[]))
+    record = TableRow(table="Partner towns", columns=list(values), values=values, group=group, start_year="",
+                      entities=[])
+    # The names its cells hold, as ingest/index.py finds them with the name table.
+    record.entities = list(dict.fromkeys(m.entity_id for m in GLOSSARY.find(record.cell_text)))
+    return passage(text, kind="table_row", n=n, record=record)
 
 
 def test_tables_filter_by_any_column_and_answer_in_the_askers_noun():
@@ -202,7 +205,7 @@ def test_the_sentence_vector_cache_stays_bounded_and_never_loses_a_vector():
 
 def test_question_words_are_stemmed_like_the_rows_they_filter():
     from app.facts import _scaffold
-    from app.lexical import latin_tokens
+    from ingest.lexical import latin_tokens
 
     # the list nouns, as the stemmer makes them ("cities" -> "city"), never filter rows
     assert set(latin_tokens("cities countries regions towns")) <= _scaffold()

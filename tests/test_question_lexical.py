@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.lexical import LexicalIndex, bigram_tokens, sudachi_tokens
+from ingest.lexical import LexicalIndex, bigram_tokens, sudachi_tokens
 from app.question import QuestionError, analyze, capitalised_names
 
 

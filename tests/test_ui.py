@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import subprocess
+import time
+import urllib.parse
 import urllib.error
 import urllib.request
 
@@ -299,7 +301,10 @@ def _post_json(url: str, body: dict, headers: dict | None = None) -> tuple[int, 
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, {}
+        try:
+            return exc.code, json.loads(exc.read() or b"{}")
+        except ValueError:
+            return exc.code, {}
 
 
 @pytest.mark.slow
@@ -334,3 +339,118 @@ def test_json_api_needs_the_login_when_auth_is_set(ui_store, venv_bin, tmp_path)
         assert status == 200 and len(result["citations"]) == 3
     finally:
         s.stop()
+
+
+@pytest.mark.slow
+def test_served_app_headers_body_limit_uploads_and_wrong_types(server):
+    with urllib.request.urlopen(server.url, timeout=10) as response:
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    # A 50 MB body is refused from its headers, before a byte of it is read.
+    import http.client
+
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.putrequest("POST", "/api/ask")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(50_000_000))
+    connection.endheaders()
+    assert connection.getresponse().status == 413 and time.perf_counter() - started < 10
+    connection.close()
+    upload = urllib.request.Request(server.url + "gradio_api/upload", data=b"--x--\r\n",
+                                    headers={"Content-Type": "multipart/form-data; boundary=x"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(upload, timeout=10)
+    assert info.value.code == 403
+    assert _post_json(server.url + "api/ask", {"question": 123})[0] == 422
+    assert _post_json(server.url + "api/ask", {"question": "When?", "history": ["Kobe?"] * 100_000})[0] == 422
+
+
+@pytest.mark.slow
+def test_wrong_logins_are_throttled_and_the_right_one_waits(ui_store, venv_bin, tmp_path):
+    s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_AUTH="staff:s3cret")
+
+    def login(password: str) -> int:
+        data = urllib.parse.urlencode({"username": "staff", "password": password}).encode()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(s.url + "login", data=data), timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    try:
+        codes = [login("wrong") for _ in range(50)]
+        assert codes[:5] == [400] * 5 and codes.count(429) >= 40
+        assert login("s3cret") == 429  # not accepted at once after a flood of wrong ones
+    finally:
+        s.stop()
+
+
+@pytest.mark.slow
+def test_login_page_works_in_chromium_behind_the_guard(ui_store, venv_bin, tmp_path):
+    """The login page loads with only the routes the guard leaves open and under the CSP, and
+    after logging in the chat answers."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_AUTH="staff:s3cret")
+    driver = _browser(tmp_path)
+    try:
+        driver.get(s.url)
+        wait = WebDriverWait(driver, 60)
+        password = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type='password']")))
+        user = driver.find_element(By.CSS_SELECTOR, "input[type='text'], input:not([type])")
+        user.send_keys("staff")
+        password.send_keys("s3cret")
+        driver.find_element(By.CSS_SELECTOR, "button[type='submit'], button.lg, button").click()
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+        _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1 mark")))
+        assert "Kamakura (Japan) and Umeå (Sweden):" in _text(driver, "chat")
+    finally:
+        driver.quit()
+        s.stop()
+
+
+@pytest.mark.slow
+def test_a_rebuild_while_the_server_answers_loses_no_answer(tmp_path, venv_bin):
+    """`iurc ingest --rebuild` in another process while `iurc serve` answers a steady stream of
+    API questions: none fails, and the new content is answered after the switch."""
+    import threading
+
+    docs = tmp_path / "corpus"
+    shutil.copytree(CORPUS, docs)
+    note = docs / "kobe_note.md"
+    note.write_text("# Kobe note\n\nKobe and Marseille met about port functions.\n", "utf-8")
+    store = tmp_path / "store"
+    subprocess.run([str(venv_bin / "iurc"), "ingest", str(docs), "--store", str(store)], check=True,
+                   capture_output=True, env=iurc_env(), timeout=300)
+    s = Server(venv_bin, store, tmp_path / "serve.log", IURC_RELOAD_CHECK_SECONDS=0.2,
+               IURC_RATE_PER_MINUTE=100_000)  # one steady client, not the rate limiter, is under test
+    answers, failures, stop = [], [], threading.Event()
+
+    def ask_steadily():
+        while not stop.is_set():
+            status, result = _post_json(s.url + "api/ask", {"question": "What did Kobe and Marseille discuss?"})
+            (answers if status == 200 and not result.get("error") else failures).append(
+                (status, result.get("answer", "") or result.get("detail", "")))
+            time.sleep(0.02)
+
+    asker = threading.Thread(target=ask_steadily)
+    asker.start()
+    try:
+        time.sleep(1)
+        note.write_text("# Kobe note\n\nKobe and Marseille met about cruise tourism.\n", "utf-8")
+        subprocess.run([str(venv_bin / "iurc"), "ingest", str(docs), "--store", str(store), "--rebuild"],
+                       check=True, capture_output=True, env=iurc_env(), timeout=300)
+        deadline = time.time() + 30
+        while time.time() < deadline and not (answers and "cruise tourism" in answers[-1][1]):
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        asker.join(timeout=60)
+        s.stop()
+    assert failures == [] and len(answers) > 10
+    assert "port functions" in answers[0][1] and "cruise tourism" in answers[-1][1]

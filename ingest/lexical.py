@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ingest.glossary import fold, is_cjk
+from ingest.glossary import fold, has_cjk
 
 _LATIN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶー]+")
@@ -72,19 +72,20 @@ def sudachi_tokens(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text)
     # Sudachi refuses inputs over ~49 KB; passages are far smaller, questions are capped.
     for morpheme in tok.tokenize(text[:40000], mode):
-        pos = morpheme.part_of_speech()[0]
-        if pos in _SKIP_POS:
-            continue
-        surface = morpheme.surface()
-        if any(is_cjk(c) for c in surface):
-            out.append(morpheme.normalized_form())
-            continue
-        words = latin_tokens(surface)
-        out.extend(words)
-        norm = morpheme.normalized_form()
-        if words and any(is_cjk(c) for c in norm):
-            out.append(norm)
+        if morpheme.part_of_speech()[0] not in _SKIP_POS:
+            out.extend(_morpheme_tokens(morpheme.surface(), morpheme.normalized_form()))
     return out
+
+
+@lru_cache(maxsize=200_000)
+def _morpheme_tokens(surface: str, norm: str) -> tuple[str, ...]:
+    """One morpheme's tokens (the same words recur: computed once per spelling)."""
+    if has_cjk(surface):
+        return (norm,)
+    words = latin_tokens(surface)
+    if words and has_cjk(norm):
+        return (*words, norm)
+    return tuple(words)
 
 
 def proper_nouns(text: str) -> list[tuple[int, str]]:
@@ -103,27 +104,74 @@ def tokenizer_for(name: str):
 
 
 class LexicalIndex:
-    """BM25 over passages. Tokens become integer ids as they are read, so building the index
-    for 100k passages never holds 100k lists of strings."""
+    """BM25 over passages (bm25s' sparse score matrix). Built from token ids at ingest, stored
+    with the collection as arrays (`arrays`) and restored by serving processes (`from_arrays`)
+    without segmenting any text."""
 
-    def __init__(self, texts, tokenizer_name: str = "sudachi"):
+    def __init__(self, texts=(), tokenizer_name: str = "sudachi"):
+        self.tokenizer_name = tokenizer_name
+        self.tokenize = tokenizer_for(tokenizer_name)
+        vocabulary: dict[str, int] = {}
+        ids = [token_ids(self.tokenize(text), vocabulary) for text in texts]
+        self._index(ids, vocabulary)
+
+    def _index(self, ids: list[np.ndarray], vocabulary: dict[str, int]) -> None:
         import bm25s
         from bm25s.tokenization import Tokenized
 
-        self.tokenize = tokenizer_for(tokenizer_name)
-        self.vocabulary: dict[str, int] = {}
-        ids = []
-        for text in texts:
-            tokens = self.tokenize(text) or ["\x00empty"]
-            ids.append(np.fromiter((self.vocabulary.setdefault(t, len(self.vocabulary)) for t in tokens),
-                                   dtype=np.int32))
+        self.vocabulary = vocabulary
         self.size = len(ids)
         self._bm25 = bm25s.BM25()
         if ids:
-            self._bm25.index(Tokenized(ids=ids, vocab=self.vocabulary), show_progress=False)
+            self._bm25.index(Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
+
+    @classmethod
+    def from_token_ids(cls, ids: list[np.ndarray], vocabulary: dict[str, int],
+                       tokenizer_name: str) -> "LexicalIndex":
+        index = cls.__new__(cls)
+        index.tokenizer_name = tokenizer_name
+        index.tokenize = tokenizer_for(tokenizer_name)
+        index._index(ids, vocabulary)
+        return index
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The score matrix, for storing (empty when no passage is indexed)."""
+        if not self.size:
+            return {}
+        scores = self._bm25.scores
+        return {"bm25_data": scores["data"], "bm25_indices": scores["indices"],
+                "bm25_indptr": scores["indptr"]}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], vocabulary: dict[str, int], size: int,
+                    tokenizer_name: str) -> "LexicalIndex":
+        import bm25s
+
+        index = cls.__new__(cls)
+        index.tokenizer_name = tokenizer_name
+        index.tokenize = tokenizer_for(tokenizer_name)
+        index.vocabulary = vocabulary
+        index.size = size
+        index._bm25 = bm25s.BM25()
+        if size:
+            index._bm25.scores = {"data": arrays["bm25_data"], "indices": arrays["bm25_indices"],
+                                  "indptr": arrays["bm25_indptr"], "num_docs": size}
+            index._bm25.vocab_dict = vocabulary
+            index._bm25.unique_token_ids_set = set(vocabulary.values())
+            index._bm25.nonoccurrence_array = None  # the default (lucene) method has none
+        return index
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         known = [t for t in tokens if t in self.vocabulary]
         if not known or not self.size:
             return np.zeros(self.size, dtype=np.float32)
         return self._bm25.get_scores(known)
+
+
+EMPTY_TOKEN = "\x00empty"  # a passage with no token still takes its place in the index
+
+
+def token_ids(tokens: list[str], vocabulary: dict[str, int]) -> np.ndarray:
+    """A passage's tokens as ids, growing the vocabulary with new ones."""
+    return np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in (tokens or [EMPTY_TOKEN])),
+                       dtype=np.int32)

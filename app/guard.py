@@ -1,0 +1,232 @@
+"""What the served app refuses before any handler runs, and the counters behind it:
+
+- request bodies over IURC_MAX_BODY_BYTES (413), counted as they arrive when no length is sent;
+- Gradio's file-upload route (403: the app takes no uploads);
+- with a login (IURC_AUTH), every route but the login page and its assets, unless logged in;
+- login attempts from an address that keeps failing (429, a delay that doubles per failure);
+- security headers on every response: CSP, frame-ancestors / X-Frame-Options, no-sniff.
+
+`Throttle`, `RateLimit` and `InFlight` are also used by the JSON API and the feedback log."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from ingest import settings
+
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+     b"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; media-src 'self' blob:; "
+     b"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+# What the login page needs before anyone is logged in (Gradio serves it at "/").
+_OPEN_EXACT = {"/", "/login", "/login/", "/logout", "/favicon.ico", "/theme.css", "/manifest.json",
+               "/gradio_api/login_check", "/gradio_api/login_check/", "/login_check", "/login_check/",
+               "/gradio_api/app_id", "/gradio_api/app_id/", "/config", "/config/", "/gradio_api/theme.css",
+               "/gradio_api/startup-events"}  # Gradio's own start-up check, from the server itself
+_OPEN_PREFIXES = ("/assets/", "/static/", "/svelte/", "/gradio_api/assets/", "/gradio_api/static/")
+_UPLOAD_PATHS = {"/upload", "/upload/", "/gradio_api/upload", "/gradio_api/upload/"}
+
+
+class Throttle:
+    """Failures per key (a user name, an address): after `free` failures each further attempt
+    waits twice as long as the last (1 s, 2 s, 4 s … at most `longest`); a success clears it."""
+
+    def __init__(self, free: int = 5, longest: float = 300.0):
+        self.free, self.longest = free, longest
+        self._failures: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, key: str) -> float:
+        """Seconds until `key` may try again (0: now)."""
+        with self._lock:
+            count, last = self._failures.get(key, (0, 0.0))
+        if count < self.free:
+            return 0.0
+        delay = min(self.longest, 2.0 ** (count - self.free))
+        return max(0.0, last + delay - time.monotonic())
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            count, _ = self._failures.get(key, (0, 0.0))
+            self._failures[key] = (count + 1, time.monotonic())
+            if len(self._failures) > 100_000:  # bounded memory under a spray of keys
+                self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+class RateLimit:
+    """At most `limit` events per key in any `window` seconds."""
+
+    def __init__(self, limit: int, window: float = 60.0):
+        self.limit, self.window = limit, window
+        self._events: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            events = self._events.setdefault(key, deque())
+            while events and now - events[0] > self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return False
+            events.append(now)
+            if len(self._events) > 100_000:
+                self._events.pop(next(iter(self._events)))
+            return True
+
+
+class InFlight:
+    """At most `limit` requests per key being answered or waiting at once."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def enter(self, key: str) -> bool:
+        with self._lock:
+            if self._counts.get(key, 0) >= self.limit:
+                return False
+            self._counts[key] = self._counts.get(key, 0) + 1
+            return True
+
+    def leave(self, key: str) -> None:
+        with self._lock:
+            left = self._counts.get(key, 1) - 1
+            if left:
+                self._counts[key] = left
+            else:
+                self._counts.pop(key, None)
+
+
+def basic_auth_ok(header: str, credentials: tuple[str, str] | None) -> bool:
+    """An `Authorization: Basic` header carrying the IURC_AUTH user and password."""
+    import base64
+    import secrets
+
+    if credentials is None:
+        return False
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return secrets.compare_digest(user.encode(), credentials[0].encode()) and \
+        secrets.compare_digest(password.encode(), credentials[1].encode())
+
+
+def client_address(scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+async def _reply(send, status: int, message: str, extra: list | None = None) -> None:
+    body = ('{"detail": "' + message.replace('"', "'") + '"}').encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *SECURITY_HEADERS, *(extra or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Guard:
+    """ASGI middleware around the whole app (Gradio's routes and ours)."""
+
+    def __init__(self, app, credentials: tuple[str, str] | None, address_throttle: Throttle,
+                 routes_ready: threading.Event | None = None):
+        self.app = app
+        self.credentials = credentials
+        self.throttle = address_throttle
+        self.max_body = settings.get("max_body_bytes")
+        # Our own routes (/api, /original) are added once Gradio's server runs: a request that
+        # comes in between waits for them instead of getting a 404.
+        self.routes_ready = routes_ready
+
+    def logged_in(self, scope, headers: dict) -> bool:
+        """The chat's session cookie (Gradio's login) or HTTP Basic with IURC_AUTH."""
+        app = scope.get("app")
+        cookies = headers.get("cookie", "")
+        cookie_id = getattr(app, "cookie_id", None)
+        tokens = getattr(app, "tokens", {}) or {}
+        if cookie_id:
+            for part in cookies.split(";"):
+                name, _, value = part.strip().partition("=")
+                if name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}") and value in tokens:
+                    return True
+        return basic_auth_ok(headers.get("authorization", ""), self.credentials)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope.get("path", ""), scope.get("method", "GET")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if path in _UPLOAD_PATHS and method == "POST":
+            return await _reply(send, 403, "this app takes no uploads")
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            return await _reply(send, 413, f"request body over {self.max_body} bytes")
+        is_login = path.rstrip("/") == "/login" and method == "POST"
+        address = client_address(scope)
+        if is_login:
+            wait = self.throttle.wait(address)
+            if wait > 0:
+                return await _reply(send, 429, f"too many failed logins; try again in {int(wait) + 1} s",
+                                    [(b"retry-after", str(int(wait) + 1).encode())])
+        elif self.credentials is not None and not (path in _OPEN_EXACT or path.startswith(_OPEN_PREFIXES)) \
+                and not self.logged_in(scope, headers):
+            return await _reply(send, 401, "log in first", [(b"www-authenticate", b"Basic")])
+
+        if self.routes_ready is not None and not self.routes_ready.is_set() \
+                and path.startswith(("/api/", "/original/")):
+            import asyncio
+
+            for _ in range(300):
+                if self.routes_ready.is_set():
+                    break
+                await asyncio.sleep(0.1)
+        received = 0
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise BodyTooLarge
+            return message
+
+        status = {"code": 0}
+
+        async def secured_send(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message = {**message, "headers": list(message.get("headers", []))
+                           + [h for h in SECURITY_HEADERS if h[0] not in names]}
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, secured_send)
+        except BodyTooLarge:
+            if not status["code"]:
+                await _reply(send, 413, f"request body over {self.max_body} bytes")
+        if is_login:
+            if status["code"] in (200, 302, 303):
+                self.throttle.succeeded(address)
+            elif status["code"] in (400, 401, 403):
+                self.throttle.failed(address)
+
+
+class BodyTooLarge(Exception):
+    pass

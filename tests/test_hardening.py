@@ -1,0 +1,253 @@
+"""Hardening, round two: a rebuild while questions are answered, request limits (body, history,
+login attempts, feedback, per-client), output without markup, questions cleaned like documents.
+The served app's end of these is tested against a running `iurc serve` in test_ui.py."""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import threading
+import time
+
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from app.guard import Guard, RateLimit, Throttle
+from app.question import QuestionError, analyze
+from app.service import Assistant
+from ingest.pipeline import ingest
+from ingest.store import Store
+from tests.conftest import iurc_env
+from tests.test_ingest_store import make_corpus
+
+QUESTION = "What did Kobe and Marseille discuss in session 1?"
+
+
+# --- rebuild without downtime ------------------------------------------------------------------
+
+def test_a_rebuild_while_questions_are_answered_loses_none(tmp_path, store_config, fake_embeddings, glossary,
+                                                          monkeypatch):
+    monkeypatch.setenv("IURC_RELOAD_CHECK_SECONDS", "0.05")
+    corpus = make_corpus(tmp_path / "corpus")
+    ingest([str(corpus)], Store(store_config, fake_embeddings), glossary, progress=False)
+    assistant = Assistant(store_config, fake_embeddings, min_sentence=0.05)
+    assert "port functions" in assistant.ask(QUESTION)["answer"]
+    answers, errors, stop = [], [], threading.Event()
+
+    def ask_steadily():
+        while not stop.is_set():
+            try:
+                result = assistant.ask(QUESTION)
+                (errors if result.get("error") or result["abstained"] else answers).append(result["answer"])
+            except Exception as exc:  # noqa: BLE001 - any failure is what this test counts
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    asker = threading.Thread(target=ask_steadily)
+    asker.start()
+    try:
+        time.sleep(0.3)
+        for note in corpus.glob("note_*.md"):
+            note.write_text(note.read_text("utf-8").replace("port functions", "cruise tourism"), "utf-8")
+        writer = Store(store_config, fake_embeddings)
+        before = writer.physical
+        ingest([str(corpus)], writer, glossary, rebuild=True, progress=False)
+        deadline = time.time() + 20
+        while time.time() < deadline and not (answers and "cruise tourism" in answers[-1]):
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        asker.join(timeout=30)
+    assert errors == [] and len(answers) > 5
+    assert "cruise tourism" in answers[-1] and "port functions" in answers[0]
+    names = {c.name for c in writer.client.list_collections()}
+    assert writer.physical != before and before not in names  # the replaced set is dropped
+
+
+def test_a_rebuild_that_fails_midway_leaves_the_old_store_served(tmp_path, store_config, fake_embeddings, glossary):
+    corpus = make_corpus(tmp_path / "corpus")
+    ingest([str(corpus)], Store(store_config, fake_embeddings), glossary, progress=False)
+    writer = Store(store_config, fake_embeddings)
+
+    def broken_add(chunks, sha):
+        raise OSError("disk full")
+
+    writer.add = broken_add
+    with pytest.raises(Exception):
+        ingest([str(corpus)], writer, glossary, rebuild=True, progress=False)
+    assistant = Assistant(store_config, fake_embeddings, min_sentence=0.05)
+    assert "port functions" in assistant.ask(QUESTION)["answer"]
+
+
+# --- questions and histories --------------------------------------------------------------------
+
+def test_histories_are_bounded_and_refused_quickly(glossary):
+    for history, words in ([["Where is Kobe?"] * 100_000, "entries"], [["x" * 1_000_000], "longer"],
+                           ["not a list", "list"], [[123], "list"]):
+        started = time.perf_counter()
+        with pytest.raises(QuestionError, match=words):
+            analyze("When did they start?", glossary, history)
+        assert time.perf_counter() - started < 0.5
+    with pytest.raises(QuestionError, match="text"):
+        analyze(123, glossary)
+
+
+def test_a_huge_history_costs_no_memory_and_an_answer_says_why(corpus_assistant_fake):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    for _ in range(4):
+        result = corpus_assistant_fake.ask("When did they start?", ["Where is Kobe?"] * 100_000)
+        assert result["abstained"] and "history" in result["error"].lower()
+    assert time.perf_counter() - started < 2
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # KB: flat
+
+
+def test_a_zero_width_character_in_a_name_is_ignored(corpus_assistant_fake):
+    plain = corpus_assistant_fake.ask("What did Kamakura and Umeå work on?")
+    hidden = corpus_assistant_fake.ask("What did Kama\u200bkura and Ume\u200då work on?")
+    assert not hidden["abstained"] and hidden["entities"] == plain["entities"] and hidden["entities"]
+
+
+@pytest.mark.slow
+def test_batch_lines_with_wrong_types_or_huge_histories_fail_alone(tmp_path, venv_bin):
+    from tests.conftest import CORPUS
+
+    store = tmp_path / "store"
+    subprocess.run([str(venv_bin / "iurc"), "ingest", str(CORPUS), "--store", str(store)], check=True,
+                   capture_output=True, env=iurc_env(), timeout=300)
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join([
+        json.dumps({"id": "number", "question": 123}),
+        json.dumps({"id": "long", "question": "When did they start?", "history": ["Kobe?"] * 10_000}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"id": "ok", "question": "Which pairs started in 2018?"})]) + "\n", "utf-8")
+    run = subprocess.run([str(venv_bin / "iurc"), "ask", "--batch", str(batch), "--store", str(store)],
+                         capture_output=True, text=True, env=iurc_env(), timeout=300)
+    assert run.returncode == 0, run.stderr
+    out = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["number", "long", 3, "ok"]
+    assert all(o.get("error") for o in out[:3]) and "history" in out[1]["error"].lower()
+    assert len(out[3]["citations"]) == 3 and "Traceback" not in run.stderr
+
+
+# --- markup never reaches an answer --------------------------------------------------------------
+
+def test_markup_split_over_lines_or_built_from_entities_is_removed(tmp_path, fake_store, glossary):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "evil.txt").write_text(
+        "Kobe and Marseille met about port functions <img\nsrc=x onerror=alert(1)> in 2019.\n\n\n"
+        "Kobe and Marseille also discussed &lt;script&gt;alert(2)&lt;/script&gt; cruise tourism.\n\n\n"
+        "Twice encoded: &amp;lt;iframe src=evil.example&amp;gt; ferries &amp; harbours.\n", "utf-8")
+    ingest([str(folder)], fake_store, glossary, progress=False)
+    texts = " ".join(r["text"] for r in fake_store.all_chunks())
+    for bad in ("<img", "onerror", "<script", "alert(", "<iframe", "&lt;", "&amp;lt;"):
+        assert bad not in texts, bad
+    assert "port functions" in texts and "cruise tourism" in texts and "ferries & harbours" in texts
+    assistant = Assistant(fake_store.config, fake_store.embeddings, min_sentence=0.05)
+    answer = json.dumps(assistant.ask("What did Kobe and Marseille discuss?"), ensure_ascii=False)
+    assert "<" not in answer and "onerror" not in answer
+
+
+# --- the guard in front of the served app --------------------------------------------------------
+
+def _guarded(credentials=None, throttle=None, routes_ready=None) -> TestClient:
+    async def ok(request):
+        body = await request.body()
+        return JSONResponse({"ok": True, "bytes": len(body)})
+
+    async def login(request):
+        form = (await request.body()).decode()
+        return JSONResponse({"success": True}) if "password=right" in form else \
+            JSONResponse({"detail": "Incorrect credentials."}, status_code=400)
+
+    app = Starlette(routes=[Route("/", ok), Route("/api/ask", ok, methods=["POST"]), Route("/api/docs", ok),
+                            Route("/login", login, methods=["POST"]), Route("/gradio_api/upload", ok, methods=["POST"])],
+                    middleware=[Middleware(Guard, credentials=credentials, address_throttle=throttle or Throttle(),
+                                           routes_ready=routes_ready)])
+    return TestClient(app)
+
+
+def test_large_bodies_are_refused_before_they_are_read():
+    client = _guarded()
+    assert client.post("/api/ask", content=b"x" * 50_000_000).status_code == 413
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(60):
+            yield b"x" * 1_000_000
+
+    assert client.post("/api/ask", content=chunks()).status_code == 413
+    small = client.post("/api/ask", content=b"{}")
+    assert small.status_code == 200 and small.json()["bytes"] == 2
+
+
+def test_uploads_are_closed_and_every_response_has_security_headers():
+    client = _guarded()
+    assert client.post("/gradio_api/upload", files={"files": ("a.txt", b"x")}).status_code == 403
+    response = client.get("/")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY" and response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_with_a_login_only_the_login_page_answers_without_it():
+    import base64
+
+    client = _guarded(credentials=("staff", "right"))
+    assert client.get("/").status_code == 200  # the login page
+    assert client.get("/api/docs").status_code == 401
+    good = {"Authorization": "Basic " + base64.b64encode(b"staff:right").decode()}
+    assert client.get("/api/docs", headers=good).status_code == 200
+
+
+def test_fifty_wrong_logins_from_one_address_are_throttled():
+    client = _guarded(credentials=("staff", "right"))
+    codes = [client.post("/login", data={"username": "staff", "password": "wrong"}).status_code for _ in range(50)]
+    assert codes[:5] == [400] * 5 and codes.count(429) >= 40
+    right = client.post("/login", data={"username": "staff", "password": "right"})
+    assert right.status_code == 429 and int(right.headers["retry-after"]) >= 1
+
+
+def test_the_login_check_throttles_per_user_even_with_the_right_password():
+    from app.ui import USER_THROTTLE, throttled_login
+
+    check = throttled_login(("staff", "right"))
+    assert check("staff", "right")
+    assert [check("staff", "wrong") for _ in range(50)] == [False] * 50
+    assert not check("staff", "right")  # still waiting
+    assert USER_THROTTLE.wait("staff") > 0 and USER_THROTTLE.wait("someone-else") == 0
+    USER_THROTTLE.succeeded("staff")
+
+
+def test_rate_limit_and_throttle_counters():
+    limit = RateLimit(3, window=60)
+    assert [limit.allow("a") for _ in range(5)] == [True, True, True, False, False] and limit.allow("b")
+    throttle = Throttle(free=2, longest=8)
+    for _ in range(6):
+        throttle.failed("x")
+    assert 0 < throttle.wait("x") <= 8
+
+
+def test_feedback_is_capped_per_client_and_rotated(tmp_path, monkeypatch):
+    from app.ui import FeedbackLog
+
+    monkeypatch.setenv("IURC_FEEDBACK_MAX_BYTES", "20000")
+    log = FeedbackLog(tmp_path / "feedback.jsonl")
+    written = sum(log.append({"comment": "x" * 1900}, "one-client") for _ in range(1000))
+    assert written == 20  # IURC_FEEDBACK_PER_MINUTE
+    assert log.append({"comment": "another"}, "another-client")
+    total = sum(p.stat().st_size for p in tmp_path.glob("feedback.jsonl*"))
+    assert (tmp_path / "feedback.jsonl.1").exists() and total < 60_000
+    assert (tmp_path / "feedback.jsonl").stat().st_size <= 20_000
+
+
+def test_an_api_request_at_start_up_waits_for_the_routes_instead_of_a_404():
+    ready = threading.Event()
+    client = _guarded(routes_ready=ready)
+    threading.Timer(0.3, ready.set).start()
+    started = time.perf_counter()
+    assert client.post("/api/ask", content=b"{}").status_code == 200
+    assert time.perf_counter() - started >= 0.25
+    assert client.get("/").status_code == 200  # the chat page never waits

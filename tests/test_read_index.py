@@ -1,0 +1,239 @@
+"""The read-side index built at ingest (ingest/index.py), the store interface the read side uses
+(ingest/store.py: PassageStore) and the typed answer result (app/result.py)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from app.result import AskResult
+from app.service import Assistant
+from ingest import index
+from ingest.glossary import parse_glossary
+from ingest.lexical import LexicalIndex
+from ingest.pipeline import ingest
+from ingest.store import PassageStore, Store
+from tests.test_ingest_store import make_corpus
+
+
+@pytest.fixture
+def ingested(tmp_path, fake_store, glossary):
+    corpus = make_corpus(tmp_path / "corpus")
+    report = ingest([str(corpus)], fake_store, glossary, progress=False)
+    return corpus, fake_store, report
+
+
+def test_a_serving_process_loads_the_stored_index_without_segmenting_or_matching(ingested, monkeypatch):
+    _, store, _ = ingested
+    assert store.index_head()["generation"] == store.generation()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the serving process segmented or matched passages itself")
+
+    monkeypatch.setattr(index, "build", refuse)
+    monkeypatch.setattr(index, "token_ids", refuse)
+    assistant = Assistant(store.config, store.embeddings, min_sentence=0.05)
+    assert assistant.retriever.index.generation == store.generation()
+    assert len(assistant.retriever.passages) == store.count()
+    result = assistant.ask("What did Kobe and Marseille discuss in session 1?")
+    assert not result["abstained"] and "port functions" in result["answer"]
+
+
+def test_the_stored_index_is_what_a_fresh_build_gives(ingested):
+    _, store, _ = ingested
+    table = parse_glossary(store.stored_glossary())
+    stored = index.load(store)
+    fresh = index.build(store.iter_chunks(), table, "sudachi", "fresh")
+    assert [p.chunk_id for p in stored.passages] == [p.chunk_id for p in fresh.passages]
+    assert [p.entities for p in stored.passages] == [p.entities for p in fresh.passages]
+    assert [p.record for p in stored.passages] == [p.record for p in fresh.passages]
+    assert any(p.entities for p in stored.passages)
+    for query in (["kobe", "port"], ["神戸", "港湾"], ["umea", "kamakura"]):
+        assert np.allclose(stored.lexical.scores(query), fresh.lexical.scores(query))
+        assert stored.lexical.scores(query).max() > 0
+
+
+def test_round_trip_through_bytes_keeps_scores_and_an_empty_store_works():
+    texts = ["Kobe port functions", "神戸の港湾機能", "", "Marseille port and tourism"]
+    built = LexicalIndex(texts)
+    vocabulary = dict(built.vocabulary)
+    restored = LexicalIndex.from_arrays(built.arrays(), vocabulary, built.size, "sudachi")
+    for query in (["port"], ["港湾"], ["tourism", "kobe"]):
+        assert np.allclose(built.scores(query), restored.scores(query))
+    empty = index.build([], parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"), "sudachi", "g")
+    again = index.from_bytes(index.to_bytes(empty))
+    assert again.passages == [] and again.lexical.scores(["port"]).size == 0
+
+
+def test_a_second_ingest_segments_only_the_new_passages(ingested, monkeypatch, glossary):
+    corpus, store, first = ingested
+    before = index.load(store)
+    note = corpus / "note_00.md"
+    note.write_text(note.read_text("utf-8").replace("port functions", "cruise tourism"), "utf-8")
+    segmented = []
+    original = index.tokenizer_for
+
+    def counting(name):
+        tokenize = original(name)
+        return lambda text: segmented.append(text) or tokenize(text)
+
+    monkeypatch.setattr(index, "tokenizer_for", counting)
+    report = ingest([str(corpus)], store, glossary, progress=False)
+    assert report.added >= 1 and len(segmented) == report.added
+    after = index.load(store)
+    assert after.generation == store.generation() != before.generation
+    for word in ("cruise", "functions"):  # the new passage's words, and the unchanged ones'
+        assert after.lexical.scores(after.lexical.tokenize(word)).max() > 0
+    assert len(after.passages) == store.count()
+
+
+def test_a_damaged_or_stale_index_is_rebuilt_and_repaired_by_the_next_ingest(ingested, glossary, caplog):
+    corpus, store, _ = ingested
+    head = store.index_head()
+    part = f"{head['generation']}:0"
+    store.index.upsert(ids=[part], embeddings=[[1.0]], metadatas=[{"part": "AAAA"}])
+    assert index.load(store) is None
+    assistant = Assistant(store.config, store.embeddings, min_sentence=0.05)  # builds its own
+    assert len(assistant.retriever.passages) == store.count()
+    assert not assistant.ask("What did Kobe and Marseille discuss in session 1?")["abstained"]
+    report = ingest([str(corpus)], store, glossary, progress=False)
+    assert report.added == report.updated == 0
+    repaired = index.load(store)
+    assert repaired is not None and repaired.generation == store.generation()
+
+
+def test_a_reader_that_uses_another_name_table_builds_its_entities_itself(ingested, glossary):
+    _, store, _ = ingested
+    assistant = Assistant(store.config, store.embeddings, glossary, min_sentence=0.05)
+    assert assistant.retriever.index.names_sha == glossary.sha256 != index.load(store).names_sha
+
+
+# --- the store interface -----------------------------------------------------------------------
+
+class InMemoryStore:
+    """A second PassageStore, in memory: ingest writes to it and the assistant answers from it,
+    which only works if neither needs more than the interface."""
+
+    def __init__(self, config, embeddings):
+        self.config, self.embeddings, self.embedder_name = config, embeddings, "fake"
+        self.rows: dict[str, dict] = {}
+        self.records: dict[str, dict] = {}
+        self.blob: dict = {}
+
+    def add(self, chunks, doc_sha256):
+        from ingest.store import chunk_metadata
+
+        vectors = self.embeddings.embed_documents([c.text for c in chunks])
+        for c, v in zip(chunks, vectors):
+            self.rows[c.chunk_id] = {"id": c.chunk_id, "text": c.text, "metadata": chunk_metadata(c, doc_sha256),
+                                     "vector": np.asarray(v) / (np.linalg.norm(v) or 1.0)}
+
+    def update_metadata(self, chunks, doc_sha256):
+        from ingest.store import chunk_metadata
+
+        for c in chunks:
+            self.rows[c.chunk_id]["metadata"] = chunk_metadata(c, doc_sha256)
+
+    def delete(self, ids):
+        for i in ids:
+            self.rows.pop(i, None)
+
+    def doc_chunks(self, doc):
+        return {i: r["metadata"] for i, r in self.rows.items() if r["metadata"]["doc"] == doc}
+
+    def count(self):
+        return len(self.rows)
+
+    def query(self, vector, k):
+        v = np.asarray(vector) / (np.linalg.norm(vector) or 1.0)
+        sims = sorted(((float(r["vector"] @ v), i) for i, r in self.rows.items()), reverse=True)[:k]
+        return {i: s for s, i in sims}
+
+    def iter_chunks(self, page=5000):
+        for r in self.rows.values():
+            yield {"id": r["id"], "text": r["text"], "metadata": r["metadata"]}
+
+    def all_chunks(self):
+        return list(self.iter_chunks())
+
+    def chunk_ids(self):
+        return list(self.rows)
+
+    def get_chunks(self, ids):
+        return [{k: self.rows[i][k] for k in ("id", "text", "metadata")} for i in ids if i in self.rows]
+
+    def begin_rebuild(self):
+        self.rows, self.records, self.blob = {}, {}, {}
+
+    def commit_rebuild(self):
+        pass
+
+    def reopen(self):
+        return self
+
+    def manifest_entries(self):
+        return {d: m for d, m in self.records.items() if not d.startswith("__")}
+
+    def put_manifest(self, entry):
+        self.records[entry["doc"]] = entry
+
+    def delete_manifest(self, doc):
+        self.records.pop(doc, None)
+
+    def put_glossary(self, text, sha256):
+        self.records["__glossary__"] = {"text": text}
+
+    def stored_glossary(self):
+        return self.records.get("__glossary__", {}).get("text")
+
+    def put_names(self, report_json):
+        self.records["__names__"] = {"text": report_json}
+
+    def stored_names(self):
+        return self.records.get("__names__", {}).get("text")
+
+    def put_index(self, blob, generation, tokenizer):
+        self.blob = {"blob": blob, "generation": generation, "tokenizer": tokenizer}
+
+    def stored_index(self):
+        return (self.blob["generation"], self.blob["blob"]) if self.blob else None
+
+    def index_head(self):
+        return {k: v for k, v in self.blob.items() if k != "blob"}
+
+    def bump_generation(self, generation=""):
+        self.records["__generation__"] = {"generation": generation or "g"}
+        return self.records["__generation__"]["generation"]
+
+    def generation(self):
+        return self.records.get("__generation__", {}).get("generation", "")
+
+
+def test_the_chroma_store_and_another_implementation_both_serve(tmp_path, store_config, fake_embeddings, glossary):
+    assert isinstance(Store(store_config, fake_embeddings), PassageStore)
+    other = InMemoryStore(store_config, fake_embeddings)
+    assert isinstance(other, PassageStore)
+    corpus = make_corpus(tmp_path / "corpus")
+    report = ingest([str(corpus)], other, glossary, progress=False)
+    assert report.added == other.count() > 0
+    assistant = Assistant(store_config, fake_embeddings, store=other, min_sentence=0.05)
+    result = assistant.ask("What did Kobe and Marseille discuss in session 1?")
+    assert not result["abstained"] and "port functions" in result["answer"]
+
+
+# --- the typed result -------------------------------------------------------------------------
+
+def test_the_typed_result_and_its_json_form(ingested):
+    _, store, _ = ingested
+    assistant = Assistant(store.config, store.embeddings, min_sentence=0.05)
+    typed = assistant.answer("What did Kobe and Marseille discuss in session 1?")
+    assert isinstance(typed, AskResult) and typed.citations and typed.citations[0].quote in typed.citations[0].text
+    as_json = typed.as_dict()
+    assert {"question", "answer", "language", "abstained", "citations", "related", "timings_ms",
+            "answer_kind", "evidence", "entities"} == set(as_json)
+    assert set(as_json["citations"][0]) == {"n", "doc", "location", "text", "quote", "score"}
+    assert set(as_json["timings_ms"]) == {"retrieve", "answer", "total"}
+    refused = assistant.answer("x" * 100_000, with_retrieved=True).as_dict()
+    assert refused["abstained"] and refused["error"] and refused["retrieved"] == []
+    assert math.isclose(refused["timings_ms"]["retrieve"], 0.0)
