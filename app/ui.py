@@ -32,7 +32,9 @@ from .service import Assistant, original_key  # noqa: E402
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
 _MARKER = re.compile(r" ?\[(\d+)\]")
 _HOST = re.compile(r"(?i)\b(?:[a-z0-9-]+\\?\.)+[a-z]{2,}\b")
-# Footnote clicks open the matching source in the panel instead of following the link.
+# Footnote clicks open the matching source in the panel instead of following the link: the
+# panel holds the sources of every answer of the conversation, one section per answer, and
+# shows the section of the answer whose footnote was clicked ("src-<message>-<n>").
 FOOTNOTE_JS = """
 () => {
   document.addEventListener('click', (event) => {
@@ -41,6 +43,9 @@ FOOTNOTE_JS = """
     event.preventDefault();
     event.stopPropagation();
     const id = link.getAttribute('href').split('#')[1];
+    const message = id.split('-')[1];
+    document.querySelectorAll('#sources section.answer-sources').forEach(
+      (section) => section.classList.toggle('inactive', section.dataset.msg !== message));
     const target = document.getElementById(id);
     if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
                   target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1200); }
@@ -55,6 +60,8 @@ CSS = """
 .sources .passage { white-space: pre-wrap; font-size: 0.92em; }
 .sources .abstained { color: #8a4b00; font-weight: 600; }
 .sources a.original { font-size: 0.85em; }
+.sources section.inactive { display: none; }
+.sources .asked { font-size: 0.9em; opacity: 0.8; margin: 4px 0; }
 """
 
 
@@ -70,15 +77,16 @@ def inert_markdown(text: str) -> str:
     return text.replace("@", "@\u200b")
 
 
-def answer_markdown(result: dict) -> str:
-    """The answer for the chat: document text inert, each [n] a footnote link to its source."""
+def answer_markdown(result: dict, message: int = 0) -> str:
+    """The answer for the chat: document text inert, each [n] a footnote link to its source in
+    the section of answer `message` (its position in the chat)."""
     lines = []
     for line in result["answer"].split("\n"):
         parts, pos = [], 0
         for m in _MARKER.finditer(line):
             parts.append(inert_markdown(line[pos:m.start()]))
             n = m.group(1)
-            parts.append(f" [\\[{n}\\]](#src-{n})")
+            parts.append(f" [\\[{n}\\]](#src-{message}-{n})")
             pos = m.end()
         parts.append(inert_markdown(line[pos:]))
         lines.append("".join(parts))
@@ -87,13 +95,27 @@ def answer_markdown(result: dict) -> str:
     return "  \n".join(lines)
 
 
-def sources_html(result: dict) -> str:
-    """The sources panel: each cited passage with the quoted span marked."""
+def conversation_sources(results: list, active: int) -> str:
+    """The sources panel for a conversation: one section per answer (`results` is aligned with
+    the chat's messages, None where a message is not an answer), the `active` one shown."""
+    sections = []
+    for message, result in enumerate(results):
+        if not result:
+            continue
+        inner = sources_html(result, message)[len('<div class="sources">'):-len("</div>")]
+        sections.append(f'<section class="answer-sources{"" if message == active else " inactive"}" '
+                        f'data-msg="{message}" id="answer-{message}">'
+                        f'<p class="asked">{html.escape(result.get("question", ""))}</p>{inner}</section>')
+    return '<div class="sources">' + ("".join(sections) or "<p>Sources of the answer appear here.</p>") + "</div>"
+
+
+def sources_html(result: dict, message: int = 0) -> str:
+    """The sources panel of one answer: each cited passage with the quoted span marked."""
     if result.get("abstained"):
         items = [f'<p class="abstained">{html.escape(result["answer"])}</p>']
         for i, r in enumerate(result.get("related", []), start=1):
             items.append(
-                f'<details id="rel-{i}"><summary>related: {html.escape(r["doc"])} · '
+                f'<details id="rel-{message}-{i}"><summary>related: {html.escape(r["doc"])} · '
                 f'{html.escape(r["location"])} · score {r["score"]:.2f}</summary>'
                 f'<div class="passage">{html.escape(r["text"])}</div></details>')
         return '<div class="sources">' + "".join(items) + "</div>"
@@ -107,7 +129,7 @@ def sources_html(result: dict) -> str:
         else:
             body = html.escape(text)
         items.append(
-            f'<details id="src-{c["n"]}" open><summary>[{c["n"]}] {html.escape(c["doc"])} · '
+            f'<details id="src-{message}-{c["n"]}" open><summary>[{c["n"]}] {html.escape(c["doc"])} · '
             f'{html.escape(c["location"])} · score {c["score"]:.2f}</summary>'
             f'{original_link(c["doc"], c["location"])}'
             f'<div class="passage">{body}</div></details>')
@@ -370,35 +392,45 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
     def ask(question: str, history: list[str] | None = None) -> dict:
         return assistant.ask(question, history or [])
 
-    def respond(message: str, chat: list[dict], results: list[dict], request: gr.Request = None):
+    # `results` is aligned with the chat's messages: results[i] is the answer shown as message i,
+    # None for a question or a note. Footnotes, the sources panel, thumbs and comments find their
+    # answer by that position, which never shifts: the chat only grows, and Clear empties both.
+    def respond(message: str, chat: list[dict], results: list, request: gr.Request = None):
         chat = list(chat or [])
+        results = list(results or [])
+        results += [None] * (len(chat) - len(results))
         message = (message or "").strip() if isinstance(message, str) else ""
+
+        def note(text: str, shown_question: str):
+            chat.extend([{"role": "user", "content": inert_markdown(shown_question)},
+                         {"role": "assistant", "content": text}])
+            results.extend([None, None])
+
         if len(message) > max_chars:
-            note = (f"Your question has {len(message)} characters; please keep it under {max_chars}. "
+            text = (f"Your question has {len(message)} characters; please keep it under {max_chars}. "
                     f"/ 質問は{max_chars}文字以内でお願いします。")
-            chat += [{"role": "user", "content": inert_markdown(message[:200] + "…")},
-                     {"role": "assistant", "content": note}]
-            yield chat, sources_html({"abstained": True, "answer": note, "related": []}), results, message
+            note(text, message[:200] + "…")
+            yield chat, sources_html({"abstained": True, "answer": text, "related": []}), results, message
             return
         if not message:
             yield chat, gr.skip(), results, ""
             return
-        history = [r["question"] for r in (results or []) if isinstance(r, dict) and not r.get("error")
+        history = [r["question"] for r in results if r and not r.get("error")
                    and isinstance(r.get("question"), str)][-settings.get("max_history_entries"):]
         address = request.client.host if request is not None and request.client else "unknown"
         if not chat_rate.allow(address) or not chat_in_flight.enter(address):
-            chat += [{"role": "user", "content": inert_markdown(message)},
-                     {"role": "assistant", "content": TOO_MANY_QUESTIONS}]
+            note(TOO_MANY_QUESTIONS, message)
             yield chat, gr.skip(), results, message
             return
         try:
             result = ask(message, history)
         finally:
             chat_in_flight.leave(address)
-        results = list(results) + [result]
         chat.append({"role": "user", "content": inert_markdown(message)})
         chat.append({"role": "assistant", "content": ""})
-        full = answer_markdown(result)
+        results += [None, result]
+        position = len(chat) - 1
+        full = answer_markdown(result, position)
         # Stream the answer line by line, so long answers appear as they are read.
         shown = []
         for line in full.split("  \n"):
@@ -406,39 +438,37 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             chat[-1] = {"role": "assistant", "content": "  \n".join(shown)}
             yield chat, gr.skip(), results, ""
             time.sleep(0.02)
-        yield chat, sources_html(result), results, ""
+        yield chat, conversation_sources(results, position), results, ""
 
-    def show_sources(results: list[dict], data: gr.SelectData):
-        index = data.index if isinstance(data.index, int) else data.index[0]
-        answer_number = index // 2
-        if 0 <= answer_number < len(results):
-            return sources_html(results[answer_number])
-        return gr.skip()
+    def _answer_at(results: list, index) -> tuple[int, dict | None]:
+        position = index if isinstance(index, int) else index[0]
+        result = results[position] if results and 0 <= position < len(results) else None
+        return position, result
 
-    def on_like(results: list[dict], data: gr.LikeData, request: gr.Request):
-        index = data.index if isinstance(data.index, int) else data.index[0]
-        answer_number = index // 2
-        if not 0 <= answer_number < len(results):
-            return "Nothing to rate."
+    def show_sources(results: list, data: gr.SelectData):
+        position, result = _answer_at(results, data.index)
+        return conversation_sources(results, position) if result else gr.skip()
+
+    def _feedback_record(result: dict) -> dict:
+        return {"question": result["question"], "language": result["language"], "answer": result["answer"],
+                "abstained": result["abstained"],
+                "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]}
+
+    def on_like(results: list, data: gr.LikeData, request: gr.Request):
+        _, result = _answer_at(results, data.index)
+        if not result:
+            return "Nothing to rate: rate an answer. / 回答を評価してください。"
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked).lower() in ("like", "true")
-        result = results[answer_number]
-        if not feedback.append({"rating": "up" if liked else "down", "question": result["question"],
-                                "language": result["language"], "answer": result["answer"],
-                                "abstained": result["abstained"],
-                                "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]},
-                               _client(request)):
+        if not feedback.append({"rating": "up" if liked else "down", **_feedback_record(result)}, _client(request)):
             return TOO_MUCH_FEEDBACK
         return "Thanks, noted. / ありがとうございます。"
 
-    def on_comment(comment: str, results: list[dict], request: gr.Request):
+    def on_comment(comment: str, results: list, request: gr.Request):
         comment = (comment or "").strip()[:2000]
-        if not comment or not results:
+        last = next((r for r in reversed(results or []) if r), None)
+        if not comment or last is None:
             return "Ask a question first, then comment on its answer.", comment
-        result = results[-1]
-        if not feedback.append({"rating": "comment", "comment": comment, "question": result["question"],
-                                "language": result["language"], "answer": result["answer"],
-                                "abstained": result["abstained"],
-                                "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]},
+        if not feedback.append({"rating": "comment", "comment": comment, **_feedback_record(last)},
                                _client(request)):
             return TOO_MUCH_FEEDBACK, comment
         return "Comment saved. / コメントを保存しました。", ""
@@ -493,6 +523,9 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
         send.click(respond, [question, chatbot, results], outputs, api_visibility="private")
         chatbot.select(show_sources, [results], [sources], api_visibility="private")
         chatbot.like(on_like, [results], [status], api_visibility="private")
+        # Clear starts a new conversation: the answers, their sources and the follow-up context go.
+        chatbot.clear(lambda: ([], "<div class='sources'><p>Sources of the answer appear here.</p></div>", ""),
+                      None, [results, sources, status], api_visibility="private")
         comment_button.click(on_comment, [comment, results], [status, comment], api_visibility="private")
         name_filter.change(lambda q, y: programme_rows(assistant, q, y), [name_filter, year_filter], [pairs],
                            api_visibility="private")

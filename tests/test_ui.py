@@ -31,7 +31,8 @@ def test_answer_markdown_is_inert_and_footnotes_link_to_sources():
     md = answer_markdown(HOSTILE)
     assert "<img" not in md and "&lt;img src=x onerror=alert\\(1\\)&gt;" in md
     assert "![" not in md and "](https" not in md and "https://" not in md
-    assert md.endswith(" [\\[1\\]](#src-1)")
+    assert md.endswith(" [\\[1\\]](#src-0-1)")
+    assert answer_markdown(HOSTILE, 5).endswith(" [\\[1\\]](#src-5-1)")
 
 
 def test_sources_panel_escapes_and_marks_the_quote():
@@ -39,7 +40,7 @@ def test_sources_panel_escapes_and_marks_the_quote():
 
     panel = sources_html(HOSTILE)
     assert "<img" not in panel
-    assert '<details id="src-1" open>' in panel
+    assert '<details id="src-0-1" open>' in panel
     assert "<mark>Kobe harbour hosts cruise ships &lt;img src=x onerror=alert(1)&gt;</mark>" in panel
 
 
@@ -254,13 +255,13 @@ def test_end_to_end_in_chromium(server, tmp_path):
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
         _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
         # The sources panel is filled by the last streamed update: the answer is complete then.
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1 mark")))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
         assert "Kamakura (Japan) and Umeå (Sweden):" in _text(driver, "chat")
-        driver.execute_script("document.querySelector('#sources details#src-1').open = false")
-        driver.find_element(By.CSS_SELECTOR, '#chat a[href$="#src-1"]').click()
-        source = driver.find_element(By.CSS_SELECTOR, "#sources details#src-1")
+        driver.execute_script("document.querySelector('#sources details#src-1-1').open = false")
+        driver.find_element(By.CSS_SELECTOR, '#chat a[href$="#src-1-1"]').click()
+        source = driver.find_element(By.CSS_SELECTOR, "#sources details#src-1-1")
         assert source.get_attribute("open") is not None
-        assert driver.find_element(By.CSS_SELECTOR, "#sources details#src-1 mark").text.strip()
+        assert driver.find_element(By.CSS_SELECTOR, "#sources details#src-1-1 mark").text.strip()
         driver.save_screenshot(str(OUTPUT / "e2e_answer.png"))
 
         # Markup never runs or loads: the hostile passage was neutralised at ingest, and a question
@@ -407,7 +408,7 @@ def test_login_page_works_in_chromium_behind_the_guard(ui_store, venv_bin, tmp_p
         driver.find_element(By.CSS_SELECTOR, "button[type='submit'], button.lg, button").click()
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
         _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1 mark")))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
         assert "Kamakura (Japan) and Umeå (Sweden):" in _text(driver, "chat")
     finally:
         driver.quit()
@@ -454,3 +455,64 @@ def test_a_rebuild_while_the_server_answers_loses_no_answer(tmp_path, venv_bin):
         s.stop()
     assert failures == [] and len(answers) > 10
     assert "port functions" in answers[0][1] and "cruise tourism" in answers[-1][1]
+
+
+@pytest.mark.slow
+def test_each_answer_keeps_its_own_sources_and_feedback_and_clear_starts_over(ui_store, venv_bin, tmp_path):
+    """Two answers: [1] of the first opens the first's source; after an over-long question,
+    thumbs on the earlier answers are saved against their own questions; Clear forgets the
+    conversation, so a follow-up has no old context."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    feedback = tmp_path / "feedback.jsonl"
+    s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_FEEDBACK_FILE=feedback)
+    driver = _browser(tmp_path)
+    first, second = "What did Kamakura and Umeå work on?", "Which pairs started in 2018?"
+
+    def shown(section: str) -> bool:
+        return driver.find_element(By.ID, section).is_displayed()
+
+    def saved() -> list[dict]:
+        return [json.loads(line) for line in feedback.read_text("utf-8").splitlines()] if feedback.exists() else []
+
+    try:
+        driver.get(s.url)
+        wait = WebDriverWait(driver, 60)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+        _ask_in_browser(driver, first)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        _ask_in_browser(driver, second)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-3-1 mark")))
+        assert shown("answer-3") and not shown("answer-1")
+        driver.find_element(By.CSS_SELECTOR, '#chat a[href$="#src-1-1"]').click()
+        wait.until(lambda d: shown("answer-1") and not shown("answer-3"))
+        assert driver.find_element(By.CSS_SELECTOR, "#answer-1 .asked").text == first
+        assert driver.find_element(By.CSS_SELECTOR, "#src-1-1").get_attribute("open") is not None
+        driver.save_screenshot(str(OUTPUT / "e2e_first_answer_source.png"))
+
+        _ask_in_browser(driver, "x" * 1200)
+        wait.until(lambda d: "please keep it under 1000" in _text(d, "chat"))
+        likes = driver.find_elements(By.CSS_SELECTOR, '#chat button[aria-label="Like"]')
+        dislikes = driver.find_elements(By.CSS_SELECTOR, '#chat button[aria-label="Dislike"]')
+        assert len(likes) == len(dislikes) == 3  # two answers and the note
+        likes[0].click()
+        wait.until(lambda d: len(saved()) == 1)
+        dislikes[1].click()
+        wait.until(lambda d: len(saved()) == 2)
+        dislikes[2].click()  # the note is not an answer
+        wait.until(lambda d: "Nothing to rate" in d.find_element(By.TAG_NAME, "body").text)
+        assert [(r["rating"], r["question"]) for r in saved()] == [("up", first), ("down", second)]
+
+        driver.find_element(By.CSS_SELECTOR, '#chat button[aria-label="Clear"]').click()
+        wait.until(lambda d: "Kamakura" not in _text(d, "chat"))
+        _ask_in_browser(driver, "When did they start?")
+        wait.until(lambda d: "When did they start?" in _text(d, "chat") and len(_text(d, "chat")) > 40)
+        time.sleep(1)
+        chat = _text(driver, "chat")
+        assert "Kamakura" not in chat and "Tokorozawa" not in chat and "Umeå" not in chat
+        driver.save_screenshot(str(OUTPUT / "e2e_after_clear.png"))
+    finally:
+        driver.quit()
+        s.stop()
