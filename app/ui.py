@@ -56,8 +56,14 @@ CSS = """
 .sources details { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
 .sources details.flash { outline: 3px solid #f5b700; }
 .sources summary { cursor: pointer; font-weight: 600; }
-.sources mark { background: #fff3a3; padding: 0 1px; }
-.sources .passage { white-space: pre-wrap; font-size: 0.92em; }
+.sources mark { background: #fff3a3; color: #1a1a1a; padding: 0 1px; }
+.dark .sources mark { background: #6b5900; color: #fff8d6; }
+.sources .passage { white-space: pre-wrap; font-size: 0.92em; overflow-wrap: anywhere; }
+.sources summary { overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  #chat { height: 55vh !important; min-height: 240px; }
+  .sources details { padding: 4px 6px; }
+}
 .sources .abstained { color: #8a4b00; font-weight: 600; }
 .sources a.original { font-size: 0.85em; }
 .sources section.inactive { display: none; }
@@ -95,6 +101,22 @@ def answer_markdown(result: dict, message: int = 0) -> str:
     return "  \n".join(lines)
 
 
+def language_tag(code: str) -> str:
+    """' · 日本語' / ' · English': a source's language in its own name (CLDR, through babel);
+    a source in both shows both. Scores are left out: they rank, they do not mean anything to
+    a reader."""
+    from babel import Locale
+
+    codes = ["ja", "en"] if code == "mixed" else [code] if code else []
+    names = []
+    for c in codes:
+        try:
+            names.append(Locale(c).languages[c])
+        except Exception:  # noqa: BLE001 - an unknown code is shown as it is
+            names.append(c)
+    return (" · " + " / ".join(html.escape(n) for n in names)) if names else ""
+
+
 def conversation_sources(results: list, active: int) -> str:
     """The sources panel for a conversation: one section per answer (`results` is aligned with
     the chat's messages, None where a message is not an answer), the `active` one shown."""
@@ -116,7 +138,7 @@ def sources_html(result: dict, message: int = 0) -> str:
         for i, r in enumerate(result.get("related", []), start=1):
             items.append(
                 f'<details id="rel-{message}-{i}"><summary>related: {html.escape(r["doc"])} · '
-                f'{html.escape(r["location"])} · score {r["score"]:.2f}</summary>'
+                f'{html.escape(r["location"])}{language_tag(r.get("language", ""))}</summary>'
                 f'<div class="passage">{html.escape(r["text"])}</div></details>')
         return '<div class="sources">' + "".join(items) + "</div>"
     items = []
@@ -130,7 +152,7 @@ def sources_html(result: dict, message: int = 0) -> str:
             body = html.escape(text)
         items.append(
             f'<details id="src-{message}-{c["n"]}" open><summary>[{c["n"]}] {html.escape(c["doc"])} · '
-            f'{html.escape(c["location"])} · score {c["score"]:.2f}</summary>'
+            f'{html.escape(c["location"])}{language_tag(c.get("language", ""))}</summary>'
             f'{original_link(c["doc"], c["location"])}'
             f'<div class="passage">{body}</div></details>')
     return '<div class="sources">' + ("".join(items) or "<p>No sources.</p>") + "</div>"
@@ -371,6 +393,24 @@ def glossary_rows(assistant: Assistant) -> list[list[str]]:
             for e in assistant.glossary.entities.values()]
 
 
+def what_is_indexed(assistant: Assistant) -> str:
+    """The landing line: how many documents in which languages, how recent, and what the
+    assistant does not do."""
+    from babel import Locale
+
+    entries = [e for e in assistant.store.manifest_entries().values() if e.get("status") == "complete"]
+    languages = sorted({lang for e in entries for lang in
+                        (("ja", "en") if e.get("language") == "mixed" else (e.get("language", ""),)) if lang})
+    names_en = ", ".join(Locale("en").languages.get(c, c) for c in languages)
+    names_ja = "・".join(Locale("ja").languages.get(c, c) for c in languages)
+    latest = max((e.get("ingested_at", "") for e in entries), default="")[:10]
+    return (f"**Indexed:** {len(entries)} documents ({names_en}), last added {latest or '–'}. "
+            "It quotes the documents and says where; it does not translate, summarise beyond them, or "
+            "know anything they do not say. / "
+            f"**索引済み:** 文書{len(entries)}件（{names_ja}）、最終追加 {latest or '–'}。"
+            "資料の文を出典付きで引用します。翻訳や資料にない内容の回答はしません。")
+
+
 def document_rows(assistant: Assistant) -> list[list]:
     entries = assistant.store.manifest_entries()
     return [[doc, e.get("chunk_count", 0), e.get("language", ""), e.get("format", ""),
@@ -474,12 +514,15 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
         return "Comment saved. / コメントを保存しました。", ""
 
     def reload_views():
-        return (programme_rows(assistant), glossary_rows(assistant), document_rows(assistant))
+        assistant.reload_if_changed()
+        return (programme_rows(assistant), glossary_rows(assistant), document_rows(assistant),
+                what_is_indexed(assistant))
 
     with gr.Blocks(title="IURC programme assistant", analytics_enabled=False) as demo:
         gr.Markdown("## IURC programme assistant · IURC プログラム アシスタント\n"
                     "Ask in English or Japanese. Every statement is quoted from the programme "
                     "documents; click a footnote to open its source. / 英語・日本語で質問できます。")
+        indexed = gr.Markdown(what_is_indexed(assistant), elem_id="indexed")
         results = gr.State([])
         with gr.Tab("Ask / 質問"):
             with gr.Row():
@@ -531,7 +574,11 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                            api_visibility="private")
         year_filter.change(lambda q, y: programme_rows(assistant, q, y), [name_filter, year_filter], [pairs],
                            api_visibility="private")
-        refresh.click(reload_views, None, [pairs, glossary_table, documents], api_visibility="private")
+        refresh.click(reload_views, None, [pairs, glossary_table, documents, indexed], api_visibility="private")
+        # Readers see what another process ingested without a refresh: the views follow the
+        # store (the assistant reloads on its own when the generation changes).
+        gr.Timer(15).tick(reload_views, None, [pairs, glossary_table, documents, indexed],
+                          api_visibility="private")
 
         def ask_api(question: str, request: gr.Request = None) -> dict:
             """Answer one question; returns the same JSON object as `iurc ask --json`."""

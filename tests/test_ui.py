@@ -48,10 +48,10 @@ def test_abstention_panel_lists_related_passages():
     from app.ui import answer_markdown, sources_html
 
     result = {"abstained": True, "answer": "The documents say nothing about Paris.", "citations": [],
-              "related": [{"doc": "d", "location": "l", "text": "t <b>x</b>", "score": 0.1}]}
+              "related": [{"doc": "d", "location": "l", "text": "t <b>x</b>", "score": 0.1, "language": "ja"}]}
     assert answer_markdown(result).startswith("**No answer in the documents")
     panel = sources_html(result)
-    assert "related: d · l · score 0.10" in panel and "<b>x</b>" not in panel
+    assert "related: d · l · 日本語" in panel and "<b>x</b>" not in panel and "score" not in panel
 
 
 def test_feedback_export_makes_draft_cases(tmp_path, venv_bin):
@@ -516,3 +516,34 @@ def test_each_answer_keeps_its_own_sources_and_feedback_and_clear_starts_over(ui
     finally:
         driver.quit()
         s.stop()
+
+
+@pytest.mark.slow
+def test_landing_says_what_is_indexed_and_phone_and_dark_layouts_fit(server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _browser(tmp_path)
+    try:
+        driver.set_window_size(400, 860)
+        driver.get(server.url + "?__theme=dark")
+        wait = WebDriverWait(driver, 60)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+        assert "Indexed:" in _text(driver, "indexed") and "documents" in _text(driver, "indexed")
+        _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
+        assert box.location["y"] + box.size["height"] < 1000  # the input is near the top, not below a tall box
+        width = driver.execute_script("return document.documentElement.clientWidth")
+        for card in driver.find_elements(By.CSS_SELECTOR, "#sources details"):
+            assert card.location["x"] + card.size["width"] <= width + 1  # source cards fit the screen
+        mark = driver.find_element(By.CSS_SELECTOR, "#sources details#src-1-1 mark")
+        colour = driver.execute_script("return getComputedStyle(arguments[0]).color", mark)
+        background = driver.execute_script("return getComputedStyle(arguments[0]).backgroundColor", mark)
+        assert colour != background and "255, 255, 255" not in colour  # never white on pale yellow
+        driver.save_screenshot(str(OUTPUT / "e2e_phone_dark.png"))
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", mark)
+        driver.save_screenshot(str(OUTPUT / "e2e_phone_dark_sources.png"))
+    finally:
+        driver.quit()
