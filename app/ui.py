@@ -101,6 +101,21 @@ def answer_markdown(result: dict, message: int = 0) -> str:
     return "  \n".join(lines)
 
 
+def conversation_markdown(results: list) -> str:
+    """The conversation as Markdown for export: each question, its answer as plain text and its
+    numbered sources (file, location, the quoted span)."""
+    lines = ["# IURC programme assistant · conversation", ""]
+    for result in (r for r in results or [] if r):
+        lines += [f"## {result['question']}", "", result["answer"], ""]
+        for c in result.get("citations", []):
+            lines.append(f"[{c['n']}] {c['doc']} · {c['location']}: “{c['quote']}”  ")
+        if result.get("abstained"):
+            for r in result.get("related", []):
+                lines.append(f"related: {r['doc']} · {r['location']}  ")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def language_tag(code: str) -> str:
     """' · 日本語' / ' · English': a source's language in its own name (CLDR, through babel);
     a source in both shows both. Scores are left out: they rank, they do not mean anything to
@@ -365,27 +380,34 @@ def example_questions(assistant: Assistant) -> list[str]:
     return out
 
 
-def programme_rows(assistant: Assistant, query: str = "", year: str = "all") -> list[list[str]]:
-    """The table facts as rows: every column of the record, its group and start year."""
-    rows = []
-    wanted = {m.entity_id for m in assistant.glossary.find(query)} if query else set()
+def programme_tables(assistant: Assistant) -> list[str]:
+    """The ingested tables' titles, the one with most rows first (each shown with its own columns)."""
+    counts: dict[str, int] = {}
     for passage in assistant.facts.rows:
+        counts[passage.record.table] = counts.get(passage.record.table, 0) + 1
+    return sorted(counts, key=lambda t: (-counts[t], t))
+
+
+def programme_table(assistant: Assistant, table: str | None = None, query: str = "", year: str = "all"):
+    """One table as ingested: its own columns, then group, start year and document; rows
+    filtered by any name (either script or spelling) or word, and by start year."""
+    import pandas as pd
+
+    tables = programme_tables(assistant)
+    table = table if table in tables else (tables[0] if tables else "")
+    chosen = [p for p in assistant.facts.rows if p.record.table == table]
+    columns = list(dict.fromkeys(c for p in chosen for c in p.record.columns))
+    wanted = {m.entity_id for m in assistant.glossary.find(query)} if query else set()
+    rows = []
+    for passage in chosen:
         record = passage.record
         if year != "all" and record.start_year != year:
             continue
-        values = list(record.values.values())
-        text = " ".join(values + [record.group]).casefold()
+        text = " ".join(list(record.values.values()) + [record.group]).casefold()
         if query and not (wanted & set(record.entities) or query.casefold() in text):
             continue
-        rows.append(values[:4] + [""] * (4 - len(values[:4])) +
-                    [record.group, record.start_year, passage.doc])
-    return rows
-
-
-def programme_headers(assistant: Assistant) -> list[str]:
-    columns = assistant.facts.rows[0].record.columns[:4] if assistant.facts.rows else []
-    columns = columns + [f"column {i + 1}" for i in range(len(columns), 4)]
-    return columns + ["group", "start year", "document"]
+        rows.append([record.values.get(c, "") for c in columns] + [record.group, record.start_year, passage.doc])
+    return pd.DataFrame(rows, columns=columns + ["group / グループ", "start year / 開始年", "document / 文書"])
 
 
 def glossary_rows(assistant: Assistant) -> list[list[str]]:
@@ -513,12 +535,14 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             return TOO_MUCH_FEEDBACK, comment
         return "Comment saved. / コメントを保存しました。", ""
 
-    def reload_views():
+    def reload_views(table: str | None = None, query: str = "", year: str = "all"):
         assistant.reload_if_changed()
-        return (programme_rows(assistant), glossary_rows(assistant), document_rows(assistant),
-                what_is_indexed(assistant))
+        tables = programme_tables(assistant)
+        return (programme_table(assistant, table, query, year), gr.update(choices=tables),
+                glossary_rows(assistant), document_rows(assistant), what_is_indexed(assistant))
 
-    with gr.Blocks(title="IURC programme assistant", analytics_enabled=False) as demo:
+    # delete_cache: exported conversations are removed from Gradio's cache after an hour.
+    with gr.Blocks(title="IURC programme assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## IURC programme assistant · IURC プログラム アシスタント\n"
                     "Ask in English or Japanese. Every statement is quoted from the programme "
                     "documents; click a footnote to open its source. / 英語・日本語で質問できます。")
@@ -535,6 +559,11 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                                               show_label=False, scale=5, elem_id="question", lines=1)
                         send = gr.Button("Ask / 質問", variant="primary", scale=1, elem_id="send")
                     gr.Examples(example_questions(assistant), inputs=question, label="Examples / 質問の例")
+                    with gr.Row():
+                        export_button = gr.Button("Export conversation (Markdown) / 会話を書き出す", size="sm",
+                                                  elem_id="export")
+                        export_file = gr.File(label="Conversation / 会話", interactive=False, visible=False,
+                                              elem_id="export-file")
                     with gr.Accordion("Comment on the last answer / 最後の回答へのコメント", open=False):
                         comment = gr.Textbox(show_label=False, lines=2, max_lines=6)
                         comment_button = gr.Button("Send comment / 送信")
@@ -547,11 +576,13 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             gr.Markdown("Rows of the programme tables, every row as ingested. Filter by any name, "
                         "in either script or spelling, or by start year. / 表の全行。名前(どの表記でも)や開始年で絞り込めます。")
             years = sorted({p.record.start_year for p in assistant.facts.rows} - {""})
+            tables = programme_tables(assistant)
             with gr.Row():
+                table_picker = gr.Dropdown(tables, value=tables[0] if tables else None,
+                                           label="Table / 表", scale=3, elem_id="table-picker")
                 name_filter = gr.Textbox(label="Name or topic / 名前・テーマ", scale=3)
                 year_filter = gr.Dropdown(["all"] + years, value="all", label="Start year / 開始年", scale=1)
-            pairs = gr.Dataframe(programme_rows(assistant), headers=programme_headers(assistant),
-                                 interactive=False, wrap=True, elem_id="pairs")
+            pairs = gr.Dataframe(programme_table(assistant), interactive=False, wrap=True, elem_id="pairs")
             gr.Markdown("### Glossary / 用語集")
             glossary_table = gr.Dataframe(glossary_rows(assistant), interactive=False, wrap=True,
                                           headers=["id", "kind", "country", "English", "日本語", "variants"])
@@ -570,14 +601,24 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
         chatbot.clear(lambda: ([], "<div class='sources'><p>Sources of the answer appear here.</p></div>", ""),
                       None, [results, sources, status], api_visibility="private")
         comment_button.click(on_comment, [comment, results], [status, comment], api_visibility="private")
-        name_filter.change(lambda q, y: programme_rows(assistant, q, y), [name_filter, year_filter], [pairs],
-                           api_visibility="private")
-        year_filter.change(lambda q, y: programme_rows(assistant, q, y), [name_filter, year_filter], [pairs],
-                           api_visibility="private")
-        refresh.click(reload_views, None, [pairs, glossary_table, documents, indexed], api_visibility="private")
+
+        def export(results: list):
+            import tempfile
+
+            folder = Path(tempfile.mkdtemp(prefix="iurc-export-"))
+            path = folder / f"conversation-{datetime.now().strftime('%Y%m%d-%H%M%S')}.md"
+            path.write_text(conversation_markdown(results), "utf-8")
+            return gr.update(value=str(path), visible=True)
+
+        export_button.click(export, [results], [export_file], api_visibility="private")
+        for control in (table_picker, name_filter, year_filter):
+            control.change(lambda t, q, y: programme_table(assistant, t, q, y), [table_picker, name_filter, year_filter],
+                           [pairs], api_visibility="private")
+        views = [pairs, table_picker, glossary_table, documents, indexed]
+        refresh.click(reload_views, [table_picker, name_filter, year_filter], views, api_visibility="private")
         # Readers see what another process ingested without a refresh: the views follow the
         # store (the assistant reloads on its own when the generation changes).
-        gr.Timer(15).tick(reload_views, None, [pairs, glossary_table, documents, indexed],
+        gr.Timer(15).tick(reload_views, [table_picker, name_filter, year_filter], views,
                           api_visibility="private")
 
         def ask_api(question: str, request: gr.Request = None) -> dict:

@@ -491,6 +491,11 @@ def test_each_answer_keeps_its_own_sources_and_feedback_and_clear_starts_over(ui
         assert driver.find_element(By.CSS_SELECTOR, "#answer-1 .asked").text == first
         assert driver.find_element(By.CSS_SELECTOR, "#src-1-1").get_attribute("open") is not None
         driver.save_screenshot(str(OUTPUT / "e2e_first_answer_source.png"))
+        driver.find_element(By.CSS_SELECTOR, "#export button, button#export").click()
+        link = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#export-file a")))
+        with urllib.request.urlopen(link.get_attribute("href"), timeout=10) as response:
+            exported = response.read().decode("utf-8")
+        assert f"## {first}" in exported and f"## {second}" in exported and "[1] corpus/" in exported
 
         _ask_in_browser(driver, "x" * 1200)
         wait.until(lambda d: "please keep it under 1000" in _text(d, "chat"))
@@ -547,3 +552,39 @@ def test_landing_says_what_is_indexed_and_phone_and_dark_layouts_fit(server, tmp
         driver.save_screenshot(str(OUTPUT / "e2e_phone_dark_sources.png"))
     finally:
         driver.quit()
+
+
+def test_programme_view_shows_each_table_with_its_own_columns(tmp_path, glossary):
+    from app.service import Assistant
+    from app.ui import programme_table, programme_tables
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+    from tests.fakes import FakeEmbeddings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "iurc_cities_and_topics_deck.txt", docs)
+    (docs / "meetings.md").write_text("# Exchange meetings\n\n| Month | Venue | Host |\n|---|---|---|\n"
+                                      "| May 2019 | Tokyo | Kobe |\n| October 2018 | Brussels | Marseille |\n", "utf-8")
+    config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
+    ingest([str(docs)], Store(config, emb), glossary, progress=False)
+    assistant = Assistant(config, emb, min_sentence=0.05)
+    tables = programme_tables(assistant)
+    assert tables[0] == "IUC 2017-2020, Cities and Topics" and "Exchange meetings" in tables
+    meetings = programme_table(assistant, "Exchange meetings")
+    assert list(meetings.columns)[:3] == ["Month", "Venue", "Host"]
+    assert meetings["Month"].tolist() == ["May 2019", "October 2018"]  # months under their own column
+    pairs = programme_table(assistant, tables[0], query="ウメオ")
+    assert pairs["EU City"].tolist() == ["Umea"] and "Month" not in pairs.columns
+
+
+def test_a_conversation_exports_as_markdown_with_numbered_sources():
+    from app.ui import conversation_markdown
+
+    abstained = {"question": "Who is the mayor of Paris?", "abstained": True, "citations": [],
+                 "answer": "The documents say nothing about Paris.",
+                 "related": [{"doc": "d.md", "location": "line 2", "text": "t", "score": 0.1}]}
+    text = conversation_markdown([None, HOSTILE, None, None, None, abstained])
+    assert text.count("## ") == 2 and "## q" in text and "## Who is the mayor of Paris?" in text
+    assert "[1] d.md · Kobe harbour note · line 3: “Kobe harbour hosts cruise ships" in text
+    assert "related: d.md · line 2" in text
