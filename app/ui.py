@@ -116,6 +116,52 @@ def conversation_markdown(results: list) -> str:
     return "\n".join(lines)
 
 
+EMPTY_SOURCES = "<div class='sources'><p>Sources of the answer appear here.</p></div>"
+MAX_SAVED_CONVERSATIONS = 20
+
+
+def browser_secret(beside: Path) -> str:
+    """The key the browser-kept conversations are encrypted with: made once and kept beside the
+    feedback file, so a restarted server still opens them (Gradio's default is new per start)."""
+    path = Path(beside).parent / "browser_state.key"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32), "utf-8")
+            path.chmod(0o600)
+        return path.read_text("utf-8").strip()
+    except OSError:
+        return secrets.token_hex(32)  # unwritable: conversations last as long as this server
+
+
+def conversation_choices(kept: list) -> list[tuple[str, str]]:
+    return [(f"{c['title']} · {c['at']}", c["id"]) for c in kept or [] if isinstance(c, dict) and c.get("id")]
+
+
+def save_conversation(chat: list, results: list, conversation_id: str, kept: list):
+    """Keep the conversation on screen in the browser (newest first, at most 20)."""
+    import uuid
+
+    answered = [r for r in results or [] if r]
+    if not answered:
+        return gr.skip(), conversation_id, gr.skip()
+    conversation_id = conversation_id or uuid.uuid4().hex[:12]
+    entry = {"id": conversation_id, "title": answered[0]["question"][:80],
+             "at": datetime.now().strftime("%Y-%m-%d %H:%M"), "chat": chat, "results": results}
+    kept = [entry] + [c for c in kept or [] if isinstance(c, dict) and c.get("id") != conversation_id]
+    kept = kept[:MAX_SAVED_CONVERSATIONS]
+    return kept, conversation_id, gr.update(choices=conversation_choices(kept), value=conversation_id)
+
+
+def reopen_conversation(choice: str, kept: list):
+    entry = next((c for c in kept or [] if isinstance(c, dict) and c.get("id") == choice), None)
+    if entry is None:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    results = entry.get("results") or []
+    last = max((i for i, r in enumerate(results) if r), default=-1)
+    return entry.get("chat") or [], results, conversation_sources(results, last), entry["id"]
+
+
 def language_tag(code: str) -> str:
     """' · 日本語' / ' · English': a source's language in its own name (CLDR, through babel);
     a source in both shows both. Scores are left out: they rank, they do not mean anything to
@@ -548,7 +594,16 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                     "documents; click a footnote to open its source. / 英語・日本語で質問できます。")
         indexed = gr.Markdown(what_is_indexed(assistant), elem_id="indexed")
         results = gr.State([])
+        # Conversations persist in the browser (encrypted localStorage), the last 20, each
+        # reopened whole: its messages, its answers and their sources.
+        saved = gr.BrowserState([], storage_key="iurc-conversations", secret=browser_secret(feedback.path))
+        conversation = gr.State("")  # id of the conversation on screen ("" until it has an answer)
         with gr.Tab("Ask / 質問"):
+            with gr.Row():
+                picker = gr.Dropdown([], value=None, label="Conversations / 会話", scale=4,
+                                     elem_id="conversations", allow_custom_value=False)
+                new_button = gr.Button("New conversation / 新しい会話", scale=1, size="sm",
+                                       elem_id="new-conversation")
             with gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Answers", height=520, sanitize_html=True,
@@ -593,13 +648,22 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             refresh = gr.Button("Refresh / 更新")
 
         outputs = [chatbot, sources, results, question]
-        question.submit(respond, [question, chatbot, results], outputs, api_visibility="private")
-        send.click(respond, [question, chatbot, results], outputs, api_visibility="private")
+        keep = ([chatbot, results, conversation, saved], [saved, conversation, picker])
+        question.submit(respond, [question, chatbot, results], outputs, api_visibility="private") \
+            .then(save_conversation, *keep, api_visibility="private")
+        send.click(respond, [question, chatbot, results], outputs, api_visibility="private") \
+            .then(save_conversation, *keep, api_visibility="private")
+        picker.input(reopen_conversation, [picker, saved], [chatbot, results, sources, conversation],
+                     api_visibility="private")
+        new_button.click(lambda: ([], [], EMPTY_SOURCES, "", gr.update(value=None), ""), None,
+                         [chatbot, results, sources, conversation, picker, status], api_visibility="private")
+        demo.load(lambda kept: gr.update(choices=conversation_choices(kept)), [saved], [picker],
+                  api_visibility="private")
         chatbot.select(show_sources, [results], [sources], api_visibility="private")
         chatbot.like(on_like, [results], [status], api_visibility="private")
         # Clear starts a new conversation: the answers, their sources and the follow-up context go.
-        chatbot.clear(lambda: ([], "<div class='sources'><p>Sources of the answer appear here.</p></div>", ""),
-                      None, [results, sources, status], api_visibility="private")
+        chatbot.clear(lambda: ([], EMPTY_SOURCES, "", "", gr.update(value=None)), None,
+                      [results, sources, status, conversation, picker], api_visibility="private")
         comment_button.click(on_comment, [comment, results], [status, comment], api_visibility="private")
 
         def export(results: list):

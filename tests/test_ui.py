@@ -588,3 +588,34 @@ def test_a_conversation_exports_as_markdown_with_numbered_sources():
     assert text.count("## ") == 2 and "## q" in text and "## Who is the mayor of Paris?" in text
     assert "[1] d.md · Kobe harbour note · line 3: “Kobe harbour hosts cruise ships" in text
     assert "related: d.md · line 2" in text
+
+
+@pytest.mark.slow
+def test_conversations_survive_a_reload_and_reopen(server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _browser(tmp_path)
+    question = "Which pairs started in 2018?"
+    try:
+        driver.get(server.url)
+        wait = WebDriverWait(driver, 60)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+        _ask_in_browser(driver, question)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        wait.until(lambda d: question in d.find_element(By.CSS_SELECTOR, "#conversations input").get_attribute("value"))
+        driver.refresh()
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+        assert "Tokorozawa" not in _text(driver, "chat")  # a fresh page starts empty …
+        driver.find_element(By.CSS_SELECTOR, "#conversations input").click()
+        option = wait.until(lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, "#conversations li")
+                                            if question in o.text), None))
+        option.click()
+        wait.until(lambda d: "Tokorozawa" in _text(d, "chat"))  # … and the saved one reopens whole
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        driver.find_element(By.ID, "new-conversation").click()
+        wait.until(lambda d: "Tokorozawa" not in _text(d, "chat"))
+        driver.save_screenshot(str(OUTPUT / "e2e_conversations.png"))
+    finally:
+        driver.quit()
