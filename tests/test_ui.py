@@ -231,6 +231,20 @@ def _text(driver, element_id: str) -> str:
     return ""
 
 
+def _open_and_ask(driver, url: str, question: str):
+    """Open the chat, ask, and wait until the answer's first source is in the panel."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    wait = WebDriverWait(driver, 60)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+    _ask_in_browser(driver, question)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+    return wait
+
+
 def _ask_in_browser(driver, question: str):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -478,11 +492,7 @@ def test_each_answer_keeps_its_own_sources_and_feedback_and_clear_starts_over(ui
         return [json.loads(line) for line in feedback.read_text("utf-8").splitlines()] if feedback.exists() else []
 
     try:
-        driver.get(s.url)
-        wait = WebDriverWait(driver, 60)
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
-        _ask_in_browser(driver, first)
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        wait = _open_and_ask(driver, s.url, first)
         _ask_in_browser(driver, second)
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-3-1 mark")))
         assert shown("answer-3") and not shown("answer-1")
@@ -599,11 +609,7 @@ def test_conversations_survive_a_reload_and_reopen(server, tmp_path):
     driver = _browser(tmp_path)
     question = "Which pairs started in 2018?"
     try:
-        driver.get(server.url)
-        wait = WebDriverWait(driver, 60)
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
-        _ask_in_browser(driver, question)
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        wait = _open_and_ask(driver, server.url, question)
         wait.until(lambda d: question in d.find_element(By.CSS_SELECTOR, "#conversations input").get_attribute("value"))
         driver.refresh()
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
