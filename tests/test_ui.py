@@ -478,7 +478,6 @@ def test_each_answer_keeps_its_own_sources_and_feedback_and_clear_starts_over(ui
     conversation, so a follow-up has no old context."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     feedback = tmp_path / "feedback.jsonl"
     s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_FEEDBACK_FILE=feedback)
@@ -604,7 +603,6 @@ def test_a_conversation_exports_as_markdown_with_numbered_sources():
 def test_conversations_survive_a_reload_and_reopen(server, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver = _browser(tmp_path)
     question = "Which pairs started in 2018?"
