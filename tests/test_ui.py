@@ -547,8 +547,12 @@ def test_landing_says_what_is_indexed_and_phone_and_dark_layouts_fit(server, tmp
         assert "Indexed:" in _text(driver, "indexed") and "documents" in _text(driver, "indexed")
         _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        # The chat box takes at most ~55% of a phone screen and the input sits right under it.
         box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
-        assert box.location["y"] + box.size["height"] < 1000  # the input is near the top, not below a tall box
+        chat = driver.find_element(By.ID, "chat")
+        screen = driver.execute_script("return window.innerHeight")
+        assert chat.size["height"] <= 0.6 * screen
+        assert 0 <= box.location["y"] - (chat.location["y"] + chat.size["height"]) < 150
         width = driver.execute_script("return document.documentElement.clientWidth")
         for card in driver.find_elements(By.CSS_SELECTOR, "#sources details"):
             assert card.location["x"] + card.size["width"] <= width + 1  # source cards fit the screen
