@@ -16,6 +16,7 @@ class CitedPassage:
     text: str  # the whole passage
     quote: str  # verbatim from `text`
     score: float
+    language: str = ""  # of the passage: ja, en or mixed
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class RelatedPassage:
     location: str
     text: str
     score: float  # dense similarity to the question
+    language: str = ""
 
 
 @dataclass(frozen=True)

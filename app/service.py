@@ -248,7 +248,7 @@ def _result(question: str, answer: Answer, started: float, retrieved: float, ent
     return AskResult(
         question=question, answer=answer.text, language=answer.language, abstained=answer.abstained,
         citations=[CitedPassage(c.n, c.passage.doc, c.passage.location, c.passage.text, c.quote,
-                                round(c.score, 4)) for c in answer.citations],
+                                round(c.score, 4), c.passage.language) for c in answer.citations],
         related=[_related(h) for h in answer.related[:3]],
         timings_ms=Timings(round((retrieved - started) * 1000, 2), round((done - retrieved) * 1000, 2),
                            round((done - started) * 1000, 2)),
@@ -257,4 +257,5 @@ def _result(question: str, answer: Answer, started: float, retrieved: float, ent
 
 
 def _related(hit) -> RelatedPassage:
-    return RelatedPassage(hit.passage.doc, hit.passage.location, hit.passage.text, round(hit.dense, 4))
+    return RelatedPassage(hit.passage.doc, hit.passage.location, hit.passage.text, round(hit.dense, 4),
+                          hit.passage.language)

@@ -32,7 +32,9 @@ from .service import Assistant, original_key  # noqa: E402
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
 _MARKER = re.compile(r" ?\[(\d+)\]")
 _HOST = re.compile(r"(?i)\b(?:[a-z0-9-]+\\?\.)+[a-z]{2,}\b")
-# Footnote clicks open the matching source in the panel instead of following the link.
+# Footnote clicks open the matching source in the panel instead of following the link: the
+# panel holds the sources of every answer of the conversation, one section per answer, and
+# shows the section of the answer whose footnote was clicked ("src-<message>-<n>").
 FOOTNOTE_JS = """
 () => {
   document.addEventListener('click', (event) => {
@@ -41,6 +43,9 @@ FOOTNOTE_JS = """
     event.preventDefault();
     event.stopPropagation();
     const id = link.getAttribute('href').split('#')[1];
+    const message = id.split('-')[1];
+    document.querySelectorAll('#sources section.answer-sources').forEach(
+      (section) => section.classList.toggle('inactive', section.dataset.msg !== message));
     const target = document.getElementById(id);
     if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
                   target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1200); }
@@ -51,10 +56,18 @@ CSS = """
 .sources details { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
 .sources details.flash { outline: 3px solid #f5b700; }
 .sources summary { cursor: pointer; font-weight: 600; }
-.sources mark { background: #fff3a3; padding: 0 1px; }
-.sources .passage { white-space: pre-wrap; font-size: 0.92em; }
+.sources mark { background: #fff3a3; color: #1a1a1a; padding: 0 1px; }
+.dark .sources mark { background: #6b5900; color: #fff8d6; }
+.sources .passage { white-space: pre-wrap; font-size: 0.92em; overflow-wrap: anywhere; }
+.sources summary { overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  #chat { height: 55vh !important; min-height: 240px; }
+  .sources details { padding: 4px 6px; }
+}
 .sources .abstained { color: #8a4b00; font-weight: 600; }
 .sources a.original { font-size: 0.85em; }
+.sources section.inactive { display: none; }
+.sources .asked { font-size: 0.9em; opacity: 0.8; margin: 4px 0; }
 """
 
 
@@ -70,15 +83,16 @@ def inert_markdown(text: str) -> str:
     return text.replace("@", "@\u200b")
 
 
-def answer_markdown(result: dict) -> str:
-    """The answer for the chat: document text inert, each [n] a footnote link to its source."""
+def answer_markdown(result: dict, message: int = 0) -> str:
+    """The answer for the chat: document text inert, each [n] a footnote link to its source in
+    the section of answer `message` (its position in the chat)."""
     lines = []
     for line in result["answer"].split("\n"):
         parts, pos = [], 0
         for m in _MARKER.finditer(line):
             parts.append(inert_markdown(line[pos:m.start()]))
             n = m.group(1)
-            parts.append(f" [\\[{n}\\]](#src-{n})")
+            parts.append(f" [\\[{n}\\]](#src-{message}-{n})")
             pos = m.end()
         parts.append(inert_markdown(line[pos:]))
         lines.append("".join(parts))
@@ -87,14 +101,105 @@ def answer_markdown(result: dict) -> str:
     return "  \n".join(lines)
 
 
-def sources_html(result: dict) -> str:
-    """The sources panel: each cited passage with the quoted span marked."""
+def conversation_markdown(results: list) -> str:
+    """The conversation as Markdown for export: each question, its answer as plain text and its
+    numbered sources (file, location, the quoted span)."""
+    lines = ["# IURC programme assistant · conversation", ""]
+    for result in (r for r in results or [] if r):
+        lines += [f"## {result['question']}", "", result["answer"], ""]
+        for c in result.get("citations", []):
+            lines.append(f"[{c['n']}] {c['doc']} · {c['location']}: “{c['quote']}”  ")
+        if result.get("abstained"):
+            for r in result.get("related", []):
+                lines.append(f"related: {r['doc']} · {r['location']}  ")
+        lines.append("")
+    return "\n".join(lines)
+
+
+EMPTY_SOURCES = "<div class='sources'><p>Sources of the answer appear here.</p></div>"
+MAX_SAVED_CONVERSATIONS = 20
+
+
+def browser_secret(beside: Path) -> str:
+    """The key the browser-kept conversations are encrypted with: made once and kept beside the
+    feedback file, so a restarted server still opens them (Gradio's default is new per start)."""
+    path = Path(beside).parent / "browser_state.key"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32), "utf-8")
+            path.chmod(0o600)
+        return path.read_text("utf-8").strip()
+    except OSError:
+        return secrets.token_hex(32)  # unwritable: conversations last as long as this server
+
+
+def conversation_choices(kept: list) -> list[tuple[str, str]]:
+    return [(f"{c['title']} · {c['at']}", c["id"]) for c in kept or [] if isinstance(c, dict) and c.get("id")]
+
+
+def save_conversation(chat: list, results: list, conversation_id: str, kept: list):
+    """Keep the conversation on screen in the browser (newest first, at most 20)."""
+    import uuid
+
+    answered = [r for r in results or [] if r]
+    if not answered:
+        return gr.skip(), conversation_id, gr.skip()
+    conversation_id = conversation_id or uuid.uuid4().hex[:12]
+    entry = {"id": conversation_id, "title": answered[0]["question"][:80],
+             "at": datetime.now().strftime("%Y-%m-%d %H:%M"), "chat": chat, "results": results}
+    kept = [entry] + [c for c in kept or [] if isinstance(c, dict) and c.get("id") != conversation_id]
+    kept = kept[:MAX_SAVED_CONVERSATIONS]
+    return kept, conversation_id, gr.update(choices=conversation_choices(kept), value=conversation_id)
+
+
+def reopen_conversation(choice: str, kept: list):
+    entry = next((c for c in kept or [] if isinstance(c, dict) and c.get("id") == choice), None)
+    if entry is None:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    results = entry.get("results") or []
+    last = max((i for i, r in enumerate(results) if r), default=-1)
+    return entry.get("chat") or [], results, conversation_sources(results, last), entry["id"]
+
+
+def language_tag(code: str) -> str:
+    """' · 日本語' / ' · English': a source's language in its own name (CLDR, through babel);
+    a source in both shows both. Scores are left out: they rank, they do not mean anything to
+    a reader."""
+    from babel import Locale
+
+    codes = ["ja", "en"] if code == "mixed" else [code] if code else []
+    names = []
+    for c in codes:
+        try:
+            names.append(Locale(c).languages[c])
+        except Exception:  # noqa: BLE001 - an unknown code is shown as it is
+            names.append(c)
+    return (" · " + " / ".join(html.escape(n) for n in names)) if names else ""
+
+
+def conversation_sources(results: list, active: int) -> str:
+    """The sources panel for a conversation: one section per answer (`results` is aligned with
+    the chat's messages, None where a message is not an answer), the `active` one shown."""
+    sections = []
+    for message, result in enumerate(results):
+        if not result:
+            continue
+        inner = sources_html(result, message)[len('<div class="sources">'):-len("</div>")]
+        sections.append(f'<section class="answer-sources{"" if message == active else " inactive"}" '
+                        f'data-msg="{message}" id="answer-{message}">'
+                        f'<p class="asked">{html.escape(result.get("question", ""))}</p>{inner}</section>')
+    return '<div class="sources">' + ("".join(sections) or "<p>Sources of the answer appear here.</p>") + "</div>"
+
+
+def sources_html(result: dict, message: int = 0) -> str:
+    """The sources panel of one answer: each cited passage with the quoted span marked."""
     if result.get("abstained"):
         items = [f'<p class="abstained">{html.escape(result["answer"])}</p>']
         for i, r in enumerate(result.get("related", []), start=1):
             items.append(
-                f'<details id="rel-{i}"><summary>related: {html.escape(r["doc"])} · '
-                f'{html.escape(r["location"])} · score {r["score"]:.2f}</summary>'
+                f'<details id="rel-{message}-{i}"><summary>related: {html.escape(r["doc"])} · '
+                f'{html.escape(r["location"])}{language_tag(r.get("language", ""))}</summary>'
                 f'<div class="passage">{html.escape(r["text"])}</div></details>')
         return '<div class="sources">' + "".join(items) + "</div>"
     items = []
@@ -107,8 +212,8 @@ def sources_html(result: dict) -> str:
         else:
             body = html.escape(text)
         items.append(
-            f'<details id="src-{c["n"]}" open><summary>[{c["n"]}] {html.escape(c["doc"])} · '
-            f'{html.escape(c["location"])} · score {c["score"]:.2f}</summary>'
+            f'<details id="src-{message}-{c["n"]}" open><summary>[{c["n"]}] {html.escape(c["doc"])} · '
+            f'{html.escape(c["location"])}{language_tag(c.get("language", ""))}</summary>'
             f'{original_link(c["doc"], c["location"])}'
             f'<div class="passage">{body}</div></details>')
     return '<div class="sources">' + ("".join(items) or "<p>No sources.</p>") + "</div>"
@@ -321,32 +426,57 @@ def example_questions(assistant: Assistant) -> list[str]:
     return out
 
 
-def programme_rows(assistant: Assistant, query: str = "", year: str = "all") -> list[list[str]]:
-    """The table facts as rows: every column of the record, its group and start year."""
-    rows = []
-    wanted = {m.entity_id for m in assistant.glossary.find(query)} if query else set()
+def programme_tables(assistant: Assistant) -> list[str]:
+    """The ingested tables' titles, the one with most rows first (each shown with its own columns)."""
+    counts: dict[str, int] = {}
     for passage in assistant.facts.rows:
+        counts[passage.record.table] = counts.get(passage.record.table, 0) + 1
+    return sorted(counts, key=lambda t: (-counts[t], t))
+
+
+def programme_table(assistant: Assistant, table: str | None = None, query: str = "", year: str = "all"):
+    """One table as ingested: its own columns, then group, start year and document; rows
+    filtered by any name (either script or spelling) or word, and by start year."""
+    import pandas as pd
+
+    tables = programme_tables(assistant)
+    table = table if table in tables else (tables[0] if tables else "")
+    chosen = [p for p in assistant.facts.rows if p.record.table == table]
+    columns = list(dict.fromkeys(c for p in chosen for c in p.record.columns))
+    wanted = {m.entity_id for m in assistant.glossary.find(query)} if query else set()
+    rows = []
+    for passage in chosen:
         record = passage.record
         if year != "all" and record.start_year != year:
             continue
-        values = list(record.values.values())
-        text = " ".join(values + [record.group]).casefold()
+        text = " ".join(list(record.values.values()) + [record.group]).casefold()
         if query and not (wanted & set(record.entities) or query.casefold() in text):
             continue
-        rows.append(values[:4] + [""] * (4 - len(values[:4])) +
-                    [record.group, record.start_year, passage.doc])
-    return rows
-
-
-def programme_headers(assistant: Assistant) -> list[str]:
-    columns = assistant.facts.rows[0].record.columns[:4] if assistant.facts.rows else []
-    columns = columns + [f"column {i + 1}" for i in range(len(columns), 4)]
-    return columns + ["group", "start year", "document"]
+        rows.append([record.values.get(c, "") for c in columns] + [record.group, record.start_year, passage.doc])
+    return pd.DataFrame(rows, columns=columns + ["group / グループ", "start year / 開始年", "document / 文書"])
 
 
 def glossary_rows(assistant: Assistant) -> list[list[str]]:
     return [[e.entity_id, e.kind, e.country, e.name_en, e.name_ja, " | ".join(e.aliases)]
             for e in assistant.glossary.entities.values()]
+
+
+def what_is_indexed(assistant: Assistant) -> str:
+    """The landing line: how many documents in which languages, how recent, and what the
+    assistant does not do."""
+    from babel import Locale
+
+    entries = [e for e in assistant.store.manifest_entries().values() if e.get("status") == "complete"]
+    languages = sorted({lang for e in entries for lang in
+                        (("ja", "en") if e.get("language") == "mixed" else (e.get("language", ""),)) if lang})
+    names_en = ", ".join(Locale("en").languages.get(c, c) for c in languages)
+    names_ja = "・".join(Locale("ja").languages.get(c, c) for c in languages)
+    latest = max((e.get("ingested_at", "") for e in entries), default="")[:10]
+    return (f"**Indexed:** {len(entries)} documents ({names_en}), last added {latest or '–'}. "
+            "It quotes the documents and says where; it does not translate, summarise beyond them, or "
+            "know anything they do not say. / "
+            f"**索引済み:** 文書{len(entries)}件（{names_ja}）、最終追加 {latest or '–'}。"
+            "資料の文を出典付きで引用します。翻訳や資料にない内容の回答はしません。")
 
 
 def document_rows(assistant: Assistant) -> list[list]:
@@ -370,35 +500,45 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
     def ask(question: str, history: list[str] | None = None) -> dict:
         return assistant.ask(question, history or [])
 
-    def respond(message: str, chat: list[dict], results: list[dict], request: gr.Request = None):
+    # `results` is aligned with the chat's messages: results[i] is the answer shown as message i,
+    # None for a question or a note. Footnotes, the sources panel, thumbs and comments find their
+    # answer by that position, which never shifts: the chat only grows, and Clear empties both.
+    def respond(message: str, chat: list[dict], results: list, request: gr.Request = None):
         chat = list(chat or [])
+        results = list(results or [])
+        results += [None] * (len(chat) - len(results))
         message = (message or "").strip() if isinstance(message, str) else ""
+
+        def note(text: str, shown_question: str):
+            chat.extend([{"role": "user", "content": inert_markdown(shown_question)},
+                         {"role": "assistant", "content": text}])
+            results.extend([None, None])
+
         if len(message) > max_chars:
-            note = (f"Your question has {len(message)} characters; please keep it under {max_chars}. "
+            text = (f"Your question has {len(message)} characters; please keep it under {max_chars}. "
                     f"/ 質問は{max_chars}文字以内でお願いします。")
-            chat += [{"role": "user", "content": inert_markdown(message[:200] + "…")},
-                     {"role": "assistant", "content": note}]
-            yield chat, sources_html({"abstained": True, "answer": note, "related": []}), results, message
+            note(text, message[:200] + "…")
+            yield chat, sources_html({"abstained": True, "answer": text, "related": []}), results, message
             return
         if not message:
             yield chat, gr.skip(), results, ""
             return
-        history = [r["question"] for r in (results or []) if isinstance(r, dict) and not r.get("error")
+        history = [r["question"] for r in results if r and not r.get("error")
                    and isinstance(r.get("question"), str)][-settings.get("max_history_entries"):]
         address = request.client.host if request is not None and request.client else "unknown"
         if not chat_rate.allow(address) or not chat_in_flight.enter(address):
-            chat += [{"role": "user", "content": inert_markdown(message)},
-                     {"role": "assistant", "content": TOO_MANY_QUESTIONS}]
+            note(TOO_MANY_QUESTIONS, message)
             yield chat, gr.skip(), results, message
             return
         try:
             result = ask(message, history)
         finally:
             chat_in_flight.leave(address)
-        results = list(results) + [result]
         chat.append({"role": "user", "content": inert_markdown(message)})
         chat.append({"role": "assistant", "content": ""})
-        full = answer_markdown(result)
+        results += [None, result]
+        position = len(chat) - 1
+        full = answer_markdown(result, position)
         # Stream the answer line by line, so long answers appear as they are read.
         shown = []
         for line in full.split("  \n"):
@@ -406,52 +546,64 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             chat[-1] = {"role": "assistant", "content": "  \n".join(shown)}
             yield chat, gr.skip(), results, ""
             time.sleep(0.02)
-        yield chat, sources_html(result), results, ""
+        yield chat, conversation_sources(results, position), results, ""
 
-    def show_sources(results: list[dict], data: gr.SelectData):
-        index = data.index if isinstance(data.index, int) else data.index[0]
-        answer_number = index // 2
-        if 0 <= answer_number < len(results):
-            return sources_html(results[answer_number])
-        return gr.skip()
+    def _answer_at(results: list, index) -> tuple[int, dict | None]:
+        position = index if isinstance(index, int) else index[0]
+        result = results[position] if results and 0 <= position < len(results) else None
+        return position, result
 
-    def on_like(results: list[dict], data: gr.LikeData, request: gr.Request):
-        index = data.index if isinstance(data.index, int) else data.index[0]
-        answer_number = index // 2
-        if not 0 <= answer_number < len(results):
-            return "Nothing to rate."
+    def show_sources(results: list, data: gr.SelectData):
+        position, result = _answer_at(results, data.index)
+        return conversation_sources(results, position) if result else gr.skip()
+
+    def _feedback_record(result: dict) -> dict:
+        return {"question": result["question"], "language": result["language"], "answer": result["answer"],
+                "abstained": result["abstained"],
+                "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]}
+
+    def on_like(results: list, data: gr.LikeData, request: gr.Request):
+        _, result = _answer_at(results, data.index)
+        if not result:
+            return "Nothing to rate: rate an answer. / 回答を評価してください。"
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked).lower() in ("like", "true")
-        result = results[answer_number]
-        if not feedback.append({"rating": "up" if liked else "down", "question": result["question"],
-                                "language": result["language"], "answer": result["answer"],
-                                "abstained": result["abstained"],
-                                "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]},
-                               _client(request)):
+        if not feedback.append({"rating": "up" if liked else "down", **_feedback_record(result)}, _client(request)):
             return TOO_MUCH_FEEDBACK
         return "Thanks, noted. / ありがとうございます。"
 
-    def on_comment(comment: str, results: list[dict], request: gr.Request):
+    def on_comment(comment: str, results: list, request: gr.Request):
         comment = (comment or "").strip()[:2000]
-        if not comment or not results:
+        last = next((r for r in reversed(results or []) if r), None)
+        if not comment or last is None:
             return "Ask a question first, then comment on its answer.", comment
-        result = results[-1]
-        if not feedback.append({"rating": "comment", "comment": comment, "question": result["question"],
-                                "language": result["language"], "answer": result["answer"],
-                                "abstained": result["abstained"],
-                                "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]},
+        if not feedback.append({"rating": "comment", "comment": comment, **_feedback_record(last)},
                                _client(request)):
             return TOO_MUCH_FEEDBACK, comment
         return "Comment saved. / コメントを保存しました。", ""
 
-    def reload_views():
-        return (programme_rows(assistant), glossary_rows(assistant), document_rows(assistant))
+    def reload_views(table: str | None = None, query: str = "", year: str = "all"):
+        assistant.reload_if_changed()
+        tables = programme_tables(assistant)
+        return (programme_table(assistant, table, query, year), gr.update(choices=tables),
+                glossary_rows(assistant), document_rows(assistant), what_is_indexed(assistant))
 
-    with gr.Blocks(title="IURC programme assistant", analytics_enabled=False) as demo:
+    # delete_cache: exported conversations are removed from Gradio's cache after an hour.
+    with gr.Blocks(title="IURC programme assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## IURC programme assistant · IURC プログラム アシスタント\n"
                     "Ask in English or Japanese. Every statement is quoted from the programme "
                     "documents; click a footnote to open its source. / 英語・日本語で質問できます。")
+        indexed = gr.Markdown(what_is_indexed(assistant), elem_id="indexed")
         results = gr.State([])
+        # Conversations persist in the browser (encrypted localStorage), the last 20, each
+        # reopened whole: its messages, its answers and their sources.
+        saved = gr.BrowserState([], storage_key="iurc-conversations", secret=browser_secret(feedback.path))
+        conversation = gr.State("")  # id of the conversation on screen ("" until it has an answer)
         with gr.Tab("Ask / 質問"):
+            with gr.Row():
+                picker = gr.Dropdown([], value=None, label="Conversations / 会話", scale=4,
+                                     elem_id="conversations", allow_custom_value=False)
+                new_button = gr.Button("New conversation / 新しい会話", scale=1, size="sm",
+                                       elem_id="new-conversation")
             with gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Answers", height=520, sanitize_html=True,
@@ -462,6 +614,11 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                                               show_label=False, scale=5, elem_id="question", lines=1)
                         send = gr.Button("Ask / 質問", variant="primary", scale=1, elem_id="send")
                     gr.Examples(example_questions(assistant), inputs=question, label="Examples / 質問の例")
+                    with gr.Row():
+                        export_button = gr.Button("Export conversation (Markdown) / 会話を書き出す", size="sm",
+                                                  elem_id="export")
+                        export_file = gr.File(label="Conversation / 会話", interactive=False, visible=False,
+                                              elem_id="export-file")
                     with gr.Accordion("Comment on the last answer / 最後の回答へのコメント", open=False):
                         comment = gr.Textbox(show_label=False, lines=2, max_lines=6)
                         comment_button = gr.Button("Send comment / 送信")
@@ -474,11 +631,13 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             gr.Markdown("Rows of the programme tables, every row as ingested. Filter by any name, "
                         "in either script or spelling, or by start year. / 表の全行。名前(どの表記でも)や開始年で絞り込めます。")
             years = sorted({p.record.start_year for p in assistant.facts.rows} - {""})
+            tables = programme_tables(assistant)
             with gr.Row():
+                table_picker = gr.Dropdown(tables, value=tables[0] if tables else None,
+                                           label="Table / 表", scale=3, elem_id="table-picker")
                 name_filter = gr.Textbox(label="Name or topic / 名前・テーマ", scale=3)
                 year_filter = gr.Dropdown(["all"] + years, value="all", label="Start year / 開始年", scale=1)
-            pairs = gr.Dataframe(programme_rows(assistant), headers=programme_headers(assistant),
-                                 interactive=False, wrap=True, elem_id="pairs")
+            pairs = gr.Dataframe(programme_table(assistant), interactive=False, wrap=True, elem_id="pairs")
             gr.Markdown("### Glossary / 用語集")
             glossary_table = gr.Dataframe(glossary_rows(assistant), interactive=False, wrap=True,
                                           headers=["id", "kind", "country", "English", "日本語", "variants"])
@@ -489,16 +648,42 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             refresh = gr.Button("Refresh / 更新")
 
         outputs = [chatbot, sources, results, question]
-        question.submit(respond, [question, chatbot, results], outputs, api_visibility="private")
-        send.click(respond, [question, chatbot, results], outputs, api_visibility="private")
+        keep = ([chatbot, results, conversation, saved], [saved, conversation, picker])
+        question.submit(respond, [question, chatbot, results], outputs, api_visibility="private") \
+            .then(save_conversation, *keep, api_visibility="private")
+        send.click(respond, [question, chatbot, results], outputs, api_visibility="private") \
+            .then(save_conversation, *keep, api_visibility="private")
+        picker.input(reopen_conversation, [picker, saved], [chatbot, results, sources, conversation],
+                     api_visibility="private")
+        new_button.click(lambda: ([], [], EMPTY_SOURCES, "", gr.update(value=None), ""), None,
+                         [chatbot, results, sources, conversation, picker, status], api_visibility="private")
+        demo.load(lambda kept: gr.update(choices=conversation_choices(kept)), [saved], [picker],
+                  api_visibility="private")
         chatbot.select(show_sources, [results], [sources], api_visibility="private")
         chatbot.like(on_like, [results], [status], api_visibility="private")
+        # Clear starts a new conversation: the answers, their sources and the follow-up context go.
+        chatbot.clear(lambda: ([], EMPTY_SOURCES, "", "", gr.update(value=None)), None,
+                      [results, sources, status, conversation, picker], api_visibility="private")
         comment_button.click(on_comment, [comment, results], [status, comment], api_visibility="private")
-        name_filter.change(lambda q, y: programme_rows(assistant, q, y), [name_filter, year_filter], [pairs],
-                           api_visibility="private")
-        year_filter.change(lambda q, y: programme_rows(assistant, q, y), [name_filter, year_filter], [pairs],
-                           api_visibility="private")
-        refresh.click(reload_views, None, [pairs, glossary_table, documents], api_visibility="private")
+
+        def export(results: list):
+            import tempfile
+
+            folder = Path(tempfile.mkdtemp(prefix="iurc-export-"))
+            path = folder / f"conversation-{datetime.now().strftime('%Y%m%d-%H%M%S')}.md"
+            path.write_text(conversation_markdown(results), "utf-8")
+            return gr.update(value=str(path), visible=True)
+
+        export_button.click(export, [results], [export_file], api_visibility="private")
+        for control in (table_picker, name_filter, year_filter):
+            control.change(lambda t, q, y: programme_table(assistant, t, q, y), [table_picker, name_filter, year_filter],
+                           [pairs], api_visibility="private")
+        views = [pairs, table_picker, glossary_table, documents, indexed]
+        refresh.click(reload_views, [table_picker, name_filter, year_filter], views, api_visibility="private")
+        # Readers see what another process ingested without a refresh: the views follow the
+        # store (the assistant reloads on its own when the generation changes).
+        gr.Timer(15).tick(reload_views, [table_picker, name_filter, year_filter], views,
+                          api_visibility="private")
 
         def ask_api(question: str, request: gr.Request = None) -> dict:
             """Answer one question; returns the same JSON object as `iurc ask --json`."""

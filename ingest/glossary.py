@@ -146,6 +146,21 @@ class GlossaryError(ValueError):
     pass
 
 
+def find_glossary(configured: str, explicit: bool, folders: list[str]) -> tuple[Path | None, list[Path]]:
+    """Where the glossary is, and where it was looked for. A path given explicitly (--glossary,
+    IURC_GLOSSARY) must exist as given (relative to the working directory). The default
+    (`corpus/glossary.csv`) is looked for relative to the working directory, then beside the
+    documents of each ingested folder (`<folder>/glossary.csv`), then in the project the code was
+    installed from: running `iurc ingest` from another folder does not lose the names."""
+    given = Path(configured)
+    if explicit:
+        return (given if given.is_file() else None), [given.resolve()]
+    candidates = [given] + [Path(f) / given.name for f in folders if Path(f).is_dir()] \
+        + [Path(__file__).resolve().parent.parent / given]
+    seen = list(dict.fromkeys(c.resolve() for c in candidates))
+    return next((c for c in seen if c.is_file()), None), seen
+
+
 def load_glossary(path: str | Path) -> Glossary:
     """Read and validate the glossary file; bad rows are skipped and listed in `problems`."""
     path = Path(path)

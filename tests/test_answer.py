@@ -221,7 +221,7 @@ def test_cli_ask_json_and_batch(tmp_path, venv_bin):
                           "--store", str(store)], capture_output=True, text=True, env=iurc_env(), timeout=120)
     result = json.loads(one.stdout)
     assert CONTRACT <= set(result) and len(result["citations"]) == 3
-    assert set(result["citations"][0]) == {"n", "doc", "location", "text", "quote", "score"}
+    assert set(result["citations"][0]) == {"n", "doc", "location", "text", "quote", "score", "language"}
     assert set(result["timings_ms"]) == {"retrieve", "answer", "total"}
     batch = tmp_path / "q.jsonl"
     batch.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [

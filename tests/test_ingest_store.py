@@ -206,3 +206,23 @@ def _open(path: Path) -> Store:
 
 def _ids_in(path: Path) -> set[str]:
     return stored_ids(_open(path))
+
+
+def test_the_glossary_is_found_from_any_working_directory_or_refused_clearly(tmp_path, monkeypatch, venv_bin):
+    from ingest.glossary import find_glossary
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "glossary.csv").write_text("entity_id,kind,country,name_en,name_ja,aliases\n", "utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    found, _ = find_glossary("corpus/glossary.csv", False, [str(docs)])
+    assert found == (docs / "glossary.csv").resolve()  # beside the documents
+    found, looked = find_glossary("corpus/glossary.csv", False, [str(elsewhere)])
+    assert found == (ROOT / "corpus" / "glossary.csv").resolve() and len(looked) == 3  # the project's
+    assert find_glossary("missing.csv", True, [str(docs)])[0] is None  # given explicitly: as given
+    run = subprocess.run([str(venv_bin / "iurc"), "ingest", str(docs), "--store", str(tmp_path / "s"),
+                          "--glossary", "missing.csv"], capture_output=True, text=True, env=iurc_env(),
+                         cwd=elsewhere, timeout=120)
+    assert run.returncode != 0 and "no glossary file at" in run.stderr and "Traceback" not in run.stderr

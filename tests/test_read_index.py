@@ -232,7 +232,7 @@ def test_the_typed_result_and_its_json_form(ingested):
     as_json = typed.as_dict()
     assert {"question", "answer", "language", "abstained", "citations", "related", "timings_ms",
             "answer_kind", "evidence", "entities"} == set(as_json)
-    assert set(as_json["citations"][0]) == {"n", "doc", "location", "text", "quote", "score"}
+    assert set(as_json["citations"][0]) == {"n", "doc", "location", "text", "quote", "score", "language"}
     assert set(as_json["timings_ms"]) == {"retrieve", "answer", "total"}
     refused = assistant.answer("x" * 100_000, with_retrieved=True).as_dict()
     assert refused["abstained"] and refused["error"] and refused["retrieved"] == []

@@ -31,7 +31,8 @@ def test_answer_markdown_is_inert_and_footnotes_link_to_sources():
     md = answer_markdown(HOSTILE)
     assert "<img" not in md and "&lt;img src=x onerror=alert\\(1\\)&gt;" in md
     assert "![" not in md and "](https" not in md and "https://" not in md
-    assert md.endswith(" [\\[1\\]](#src-1)")
+    assert md.endswith(" [\\[1\\]](#src-0-1)")
+    assert answer_markdown(HOSTILE, 5).endswith(" [\\[1\\]](#src-5-1)")
 
 
 def test_sources_panel_escapes_and_marks_the_quote():
@@ -39,7 +40,7 @@ def test_sources_panel_escapes_and_marks_the_quote():
 
     panel = sources_html(HOSTILE)
     assert "<img" not in panel
-    assert '<details id="src-1" open>' in panel
+    assert '<details id="src-0-1" open>' in panel
     assert "<mark>Kobe harbour hosts cruise ships &lt;img src=x onerror=alert(1)&gt;</mark>" in panel
 
 
@@ -47,10 +48,10 @@ def test_abstention_panel_lists_related_passages():
     from app.ui import answer_markdown, sources_html
 
     result = {"abstained": True, "answer": "The documents say nothing about Paris.", "citations": [],
-              "related": [{"doc": "d", "location": "l", "text": "t <b>x</b>", "score": 0.1}]}
+              "related": [{"doc": "d", "location": "l", "text": "t <b>x</b>", "score": 0.1, "language": "ja"}]}
     assert answer_markdown(result).startswith("**No answer in the documents")
     panel = sources_html(result)
-    assert "related: d · l · score 0.10" in panel and "<b>x</b>" not in panel
+    assert "related: d · l · 日本語" in panel and "<b>x</b>" not in panel and "score" not in panel
 
 
 def test_feedback_export_makes_draft_cases(tmp_path, venv_bin):
@@ -230,6 +231,20 @@ def _text(driver, element_id: str) -> str:
     return ""
 
 
+def _open_and_ask(driver, url: str, question: str):
+    """Open the chat, ask, and wait until the answer's first source is in the panel."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    wait = WebDriverWait(driver, 60)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+    _ask_in_browser(driver, question)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+    return wait
+
+
 def _ask_in_browser(driver, question: str):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -254,13 +269,13 @@ def test_end_to_end_in_chromium(server, tmp_path):
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
         _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
         # The sources panel is filled by the last streamed update: the answer is complete then.
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1 mark")))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
         assert "Kamakura (Japan) and Umeå (Sweden):" in _text(driver, "chat")
-        driver.execute_script("document.querySelector('#sources details#src-1').open = false")
-        driver.find_element(By.CSS_SELECTOR, '#chat a[href$="#src-1"]').click()
-        source = driver.find_element(By.CSS_SELECTOR, "#sources details#src-1")
+        driver.execute_script("document.querySelector('#sources details#src-1-1').open = false")
+        driver.find_element(By.CSS_SELECTOR, '#chat a[href$="#src-1-1"]').click()
+        source = driver.find_element(By.CSS_SELECTOR, "#sources details#src-1-1")
         assert source.get_attribute("open") is not None
-        assert driver.find_element(By.CSS_SELECTOR, "#sources details#src-1 mark").text.strip()
+        assert driver.find_element(By.CSS_SELECTOR, "#sources details#src-1-1 mark").text.strip()
         driver.save_screenshot(str(OUTPUT / "e2e_answer.png"))
 
         # Markup never runs or loads: the hostile passage was neutralised at ingest, and a question
@@ -407,7 +422,7 @@ def test_login_page_works_in_chromium_behind_the_guard(ui_store, venv_bin, tmp_p
         driver.find_element(By.CSS_SELECTOR, "button[type='submit'], button.lg, button").click()
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
         _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1 mark")))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
         assert "Kamakura (Japan) and Umeå (Sweden):" in _text(driver, "chat")
     finally:
         driver.quit()
@@ -454,3 +469,161 @@ def test_a_rebuild_while_the_server_answers_loses_no_answer(tmp_path, venv_bin):
         s.stop()
     assert failures == [] and len(answers) > 10
     assert "port functions" in answers[0][1] and "cruise tourism" in answers[-1][1]
+
+
+@pytest.mark.slow
+def test_each_answer_keeps_its_own_sources_and_feedback_and_clear_starts_over(ui_store, venv_bin, tmp_path):
+    """Two answers: [1] of the first opens the first's source; after an over-long question,
+    thumbs on the earlier answers are saved against their own questions; Clear forgets the
+    conversation, so a follow-up has no old context."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    feedback = tmp_path / "feedback.jsonl"
+    s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_FEEDBACK_FILE=feedback)
+    driver = _browser(tmp_path)
+    first, second = "What did Kamakura and Umeå work on?", "Which pairs started in 2018?"
+
+    def shown(section: str) -> bool:
+        return driver.find_element(By.ID, section).is_displayed()
+
+    def saved() -> list[dict]:
+        return [json.loads(line) for line in feedback.read_text("utf-8").splitlines()] if feedback.exists() else []
+
+    try:
+        wait = _open_and_ask(driver, s.url, first)
+        _ask_in_browser(driver, second)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-3-1 mark")))
+        assert shown("answer-3") and not shown("answer-1")
+        driver.find_element(By.CSS_SELECTOR, '#chat a[href$="#src-1-1"]').click()
+        wait.until(lambda d: shown("answer-1") and not shown("answer-3"))
+        assert driver.find_element(By.CSS_SELECTOR, "#answer-1 .asked").text == first
+        assert driver.find_element(By.CSS_SELECTOR, "#src-1-1").get_attribute("open") is not None
+        driver.save_screenshot(str(OUTPUT / "e2e_first_answer_source.png"))
+        driver.find_element(By.CSS_SELECTOR, "#export button, button#export").click()
+        link = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#export-file a")))
+        with urllib.request.urlopen(link.get_attribute("href"), timeout=10) as response:
+            exported = response.read().decode("utf-8")
+        assert f"## {first}" in exported and f"## {second}" in exported and "[1] corpus/" in exported
+
+        _ask_in_browser(driver, "x" * 1200)
+        wait.until(lambda d: "please keep it under 1000" in _text(d, "chat"))
+        likes = driver.find_elements(By.CSS_SELECTOR, '#chat button[aria-label="Like"]')
+        dislikes = driver.find_elements(By.CSS_SELECTOR, '#chat button[aria-label="Dislike"]')
+        assert len(likes) == len(dislikes) == 3  # two answers and the note
+        likes[0].click()
+        wait.until(lambda d: len(saved()) == 1)
+        dislikes[1].click()
+        wait.until(lambda d: len(saved()) == 2)
+        dislikes[2].click()  # the note is not an answer
+        wait.until(lambda d: "Nothing to rate" in d.find_element(By.TAG_NAME, "body").text)
+        assert [(r["rating"], r["question"]) for r in saved()] == [("up", first), ("down", second)]
+
+        driver.find_element(By.CSS_SELECTOR, '#chat button[aria-label="Clear"]').click()
+        wait.until(lambda d: "Kamakura" not in _text(d, "chat"))
+        _ask_in_browser(driver, "When did they start?")
+        wait.until(lambda d: "When did they start?" in _text(d, "chat") and len(_text(d, "chat")) > 40)
+        time.sleep(1)
+        chat = _text(driver, "chat")
+        assert "Kamakura" not in chat and "Tokorozawa" not in chat and "Umeå" not in chat
+        driver.save_screenshot(str(OUTPUT / "e2e_after_clear.png"))
+    finally:
+        driver.quit()
+        s.stop()
+
+
+@pytest.mark.slow
+def test_landing_says_what_is_indexed_and_phone_and_dark_layouts_fit(server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _browser(tmp_path)
+    try:
+        driver.set_window_size(400, 860)
+        driver.get(server.url + "?__theme=dark")
+        wait = WebDriverWait(driver, 60)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+        assert "Indexed:" in _text(driver, "indexed") and "documents" in _text(driver, "indexed")
+        _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        # The chat box takes at most ~55% of a phone screen and the input sits right under it.
+        box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
+        chat = driver.find_element(By.ID, "chat")
+        screen = driver.execute_script("return window.innerHeight")
+        assert chat.size["height"] <= 0.6 * screen
+        assert 0 <= box.location["y"] - (chat.location["y"] + chat.size["height"]) < 150
+        width = driver.execute_script("return document.documentElement.clientWidth")
+        for card in driver.find_elements(By.CSS_SELECTOR, "#sources details"):
+            assert card.location["x"] + card.size["width"] <= width + 1  # source cards fit the screen
+        mark = driver.find_element(By.CSS_SELECTOR, "#sources details#src-1-1 mark")
+        colour = driver.execute_script("return getComputedStyle(arguments[0]).color", mark)
+        background = driver.execute_script("return getComputedStyle(arguments[0]).backgroundColor", mark)
+        assert colour != background and "255, 255, 255" not in colour  # never white on pale yellow
+        driver.save_screenshot(str(OUTPUT / "e2e_phone_dark.png"))
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", mark)
+        driver.save_screenshot(str(OUTPUT / "e2e_phone_dark_sources.png"))
+    finally:
+        driver.quit()
+
+
+def test_programme_view_shows_each_table_with_its_own_columns(tmp_path, glossary):
+    from app.service import Assistant
+    from app.ui import programme_table, programme_tables
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+    from tests.fakes import FakeEmbeddings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "iurc_cities_and_topics_deck.txt", docs)
+    (docs / "meetings.md").write_text("# Exchange meetings\n\n| Month | Venue | Host |\n|---|---|---|\n"
+                                      "| May 2019 | Tokyo | Kobe |\n| October 2018 | Brussels | Marseille |\n", "utf-8")
+    config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
+    ingest([str(docs)], Store(config, emb), glossary, progress=False)
+    assistant = Assistant(config, emb, min_sentence=0.05)
+    tables = programme_tables(assistant)
+    assert tables[0] == "IUC 2017-2020, Cities and Topics" and "Exchange meetings" in tables
+    meetings = programme_table(assistant, "Exchange meetings")
+    assert list(meetings.columns)[:3] == ["Month", "Venue", "Host"]
+    assert meetings["Month"].tolist() == ["May 2019", "October 2018"]  # months under their own column
+    pairs = programme_table(assistant, tables[0], query="ウメオ")
+    assert pairs["EU City"].tolist() == ["Umea"] and "Month" not in pairs.columns
+
+
+def test_a_conversation_exports_as_markdown_with_numbered_sources():
+    from app.ui import conversation_markdown
+
+    abstained = {"question": "Who is the mayor of Paris?", "abstained": True, "citations": [],
+                 "answer": "The documents say nothing about Paris.",
+                 "related": [{"doc": "d.md", "location": "line 2", "text": "t", "score": 0.1}]}
+    text = conversation_markdown([None, HOSTILE, None, None, None, abstained])
+    assert text.count("## ") == 2 and "## q" in text and "## Who is the mayor of Paris?" in text
+    assert "[1] d.md · Kobe harbour note · line 3: “Kobe harbour hosts cruise ships" in text
+    assert "related: d.md · line 2" in text
+
+
+@pytest.mark.slow
+def test_conversations_survive_a_reload_and_reopen(server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    driver = _browser(tmp_path)
+    question = "Which pairs started in 2018?"
+    try:
+        wait = _open_and_ask(driver, server.url, question)
+        wait.until(lambda d: question in d.find_element(By.CSS_SELECTOR, "#conversations input").get_attribute("value"))
+        driver.refresh()
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
+        assert "Tokorozawa" not in _text(driver, "chat")  # a fresh page starts empty …
+        driver.find_element(By.CSS_SELECTOR, "#conversations input").click()
+        option = wait.until(lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, "#conversations li")
+                                            if question in o.text), None))
+        option.click()
+        wait.until(lambda d: "Tokorozawa" in _text(d, "chat"))  # … and the saved one reopens whole
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        driver.find_element(By.ID, "new-conversation").click()
+        wait.until(lambda d: "Tokorozawa" not in _text(d, "chat"))
+        driver.save_screenshot(str(OUTPUT / "e2e_conversations.png"))
+    finally:
+        driver.quit()
