@@ -198,7 +198,7 @@ def sources_html(result: dict, message: int = 0) -> str:
         items = [f'<p class="abstained">{html.escape(result["answer"])}</p>']
         for i, r in enumerate(result.get("related", []), start=1):
             items.append(
-                f'<details id="rel-{message}-{i}"><summary>related: {html.escape(r["doc"])} · '
+                f'<details id="rel-{message}-{i}"><summary>related / 関連: {html.escape(r["doc"])} · '
                 f'{html.escape(r["location"])}{language_tag(r.get("language", ""))}</summary>'
                 f'<div class="passage">{html.escape(r["text"])}</div></details>')
         return '<div class="sources">' + "".join(items) + "</div>"
@@ -229,7 +229,7 @@ def original_link(doc: str, location: str) -> str:
     where = f"{page.group(0)}" if page else "the file"
     anchor = f"#page={page.group(1)}" if page and doc.lower().endswith(".pdf") else ""
     return (f'<a class="original" href="{ORIGINAL_ROUTE}/{original_key(doc)}{anchor}" target="_blank" '
-            f'rel="noopener noreferrer">open {html.escape(where)} of the original</a>')
+            f'rel="noopener noreferrer">open {html.escape(where)} of the original / 原本を開く</a>')
 
 
 MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
@@ -606,7 +606,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                                        elem_id="new-conversation")
             with gr.Row():
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Answers", height=520, sanitize_html=True,
+                    chatbot = gr.Chatbot(label="Answers / 回答", height=520, sanitize_html=True,
                                          render_markdown=True, allow_tags=False,
                                          feedback_options=("Like", "Dislike"), elem_id="chat")
                     with gr.Row():

@@ -51,7 +51,7 @@ def test_abstention_panel_lists_related_passages():
               "related": [{"doc": "d", "location": "l", "text": "t <b>x</b>", "score": 0.1, "language": "ja"}]}
     assert answer_markdown(result).startswith("**No answer in the documents")
     panel = sources_html(result)
-    assert "related: d · l · 日本語" in panel and "<b>x</b>" not in panel and "score" not in panel
+    assert "related / 関連: d · l · 日本語" in panel and "<b>x</b>" not in panel and "score" not in panel
 
 
 def test_feedback_export_makes_draft_cases(tmp_path, venv_bin):
