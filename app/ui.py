@@ -4,7 +4,6 @@ feedback, the `/ask` API endpoint that returns the `iurc ask --json` object, and
 (POST /api/ask, GET /api/health) on the same server."""
 from __future__ import annotations
 
-import base64
 import html
 import json
 import os
@@ -26,7 +25,8 @@ from pydantic import BaseModel, Field  # noqa: E402
 from ingest import settings  # noqa: E402
 from ingest.names import vocabulary  # noqa: E402
 
-from .guard import Guard, InFlight, RateLimit, Throttle, basic_auth_ok  # noqa: E402
+from .guard import (Guard, InFlight, RateLimit, Throttle, basic_auth_ok, basic_credentials,  # noqa: E402
+                    credentials_match, session_token, session_user)
 from .service import Assistant, original_key  # noqa: E402
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
@@ -238,20 +238,13 @@ MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
                "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 
 
-def session_user(app, request: Request) -> str | None:
-    """The user the chat's login cookie belongs to, or None."""
-    token = request.cookies.get(f"access-token-{app.cookie_id}") or \
-        request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
-    return app.tokens.get(token)
-
-
 def add_original_route(app, assistant: Assistant) -> None:
     """GET /original/<key>: the file a cited document was read from, read-only, only for
     documents in the index, behind the same login as the chat. HTML and text are sent as plain
     text, so a stored page can never run in the app's origin."""
     @app.get(ORIGINAL_ROUTE + "/{key}")
     def original(key: str, request: Request):
-        if app.auth is not None and session_user(app, request) is None:
+        if app.auth is not None and session_user(app, request.cookies) is None:
             raise HTTPException(status_code=401, detail="log in first")
         found = assistant.original(key)
         if found is None:
@@ -279,7 +272,7 @@ class AskRequest(BaseModel):
 def client_key(request: Request) -> str:
     """Who a request counts against: the logged-in session or Basic user, else the address."""
     auth = request.headers.get("authorization", "")
-    return auth[-24:] or request.cookies.get("access-token-unsecure-" + str(getattr(request.app, "cookie_id", ""))) \
+    return auth[-24:] or session_token(request.app, request.cookies) \
         or (request.client.host if request.client else "unknown")
 
 
@@ -297,7 +290,7 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
     rate = RateLimit(settings.get("rate_per_minute"))
 
     def allowed(request: Request) -> bool:
-        if credentials is None or session_user(app, request):
+        if credentials is None or session_user(app, request.cookies):
             return True
         header = request.headers.get("authorization", "")
         user = _basic_user(header)
@@ -344,13 +337,7 @@ USER_THROTTLE = Throttle()
 
 
 def _basic_user(header: str) -> str:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return ""
-    try:
-        return base64.b64decode(value, validate=True).decode("utf-8").partition(":")[0][:200]
-    except (ValueError, UnicodeDecodeError):
-        return ""
+    return (basic_credentials(header) or ("",))[0][:200]
 
 
 def throttled_login(credentials: tuple[str, str]):
@@ -360,8 +347,7 @@ def throttled_login(credentials: tuple[str, str]):
         user = (user or "")[:200]
         if USER_THROTTLE.wait(user) > 0:
             return False
-        ok = secrets.compare_digest(user.encode(), credentials[0].encode()) and \
-            secrets.compare_digest((password or "").encode(), credentials[1].encode())
+        ok = credentials_match(user, password or "", credentials)
         (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
         return ok
 
