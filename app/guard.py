@@ -109,6 +109,24 @@ class InFlight:
                 self._counts.pop(key, None)
 
 
+class ClientLimits:
+    """The per-client bounds of questions: IURC_RATE_PER_MINUTE a minute and
+    IURC_MAX_IN_FLIGHT_PER_CLIENT under way at once. `admit` says which one refused ("rate",
+    "in_flight") or "" when admitted; an admitted question is `leave`-d when answered."""
+
+    def __init__(self):
+        self.rate = RateLimit(settings.get("rate_per_minute"))
+        self.in_flight = InFlight(settings.get("max_in_flight_per_client"))
+
+    def admit(self, key: str) -> str:
+        if not self.rate.allow(key):
+            return "rate"
+        return "" if self.in_flight.enter(key) else "in_flight"
+
+    def leave(self, key: str) -> None:
+        self.in_flight.leave(key)
+
+
 def basic_credentials(header: str) -> tuple[str, str] | None:
     """(user, password) of an `Authorization: Basic` header, or None."""
     import base64

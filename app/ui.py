@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field  # noqa: E402
 from ingest import settings  # noqa: E402
 from ingest.names import vocabulary  # noqa: E402
 
-from .guard import (Guard, InFlight, RateLimit, Throttle, basic_auth_ok, basic_credentials,  # noqa: E402
+from .guard import (ClientLimits, Guard, RateLimit, Throttle, basic_auth_ok, basic_credentials,  # noqa: E402
                     credentials_match, session_token, session_user)
 from .service import Assistant, original_key  # noqa: E402
 
@@ -286,8 +286,7 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
     (429); wrong Basic passwords are throttled per user like the chat's login."""
     working = threading.BoundedSemaphore(concurrency)
     admitted = threading.BoundedSemaphore(concurrency + queue_size)
-    in_flight = InFlight(settings.get("max_in_flight_per_client"))
-    rate = RateLimit(settings.get("rate_per_minute"))
+    limits = ClientLimits()
 
     def allowed(request: Request) -> bool:
         if credentials is None or session_user(app, request.cookies):
@@ -313,10 +312,11 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
         if not allowed(request):
             raise HTTPException(status_code=401, detail="log in first", headers={"WWW-Authenticate": "Basic"})
         key = client_key(request)
-        if not rate.allow(key):
+        refused = limits.admit(key)
+        if refused == "rate":
             raise HTTPException(status_code=429, detail="too many questions from this client; slow down",
                                 headers={"Retry-After": "5"})
-        if not in_flight.enter(key):
+        if refused:
             raise HTTPException(status_code=429, detail="too many questions from this client at once",
                                 headers={"Retry-After": "1"})
         try:
@@ -329,7 +329,7 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
             finally:
                 admitted.release()
         finally:
-            in_flight.leave(key)
+            limits.leave(key)
 
 
 # Failed logins per user name, shared by the chat's login form and the API's Basic auth.
@@ -385,10 +385,13 @@ class FeedbackLog:
         return True
 
 
+def _address(request: gr.Request | None) -> str:
+    return request.client.host if request is not None and request.client else "unknown"
+
+
 def _client(request: gr.Request | None) -> str:
-    if request is None:
-        return "unknown"
-    return getattr(request, "session_hash", None) or (request.client.host if request.client else "unknown")
+    """Whom feedback counts against: the chat session, else the address."""
+    return getattr(request, "session_hash", None) or _address(request)
 
 
 def example_questions(assistant: Assistant) -> list[str]:
@@ -480,8 +483,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
     max_chars = settings.get("max_question_chars")
     feedback = FeedbackLog(feedback_path or settings.get("feedback_file"))
     # One address cannot take the whole queue: the same per-client bounds as the JSON API.
-    chat_in_flight = InFlight(settings.get("max_in_flight_per_client"))
-    chat_rate = RateLimit(settings.get("rate_per_minute"))
+    chat_limits = ClientLimits()
 
     def ask(question: str, history: list[str] | None = None) -> dict:
         return assistant.ask(question, history or [])
@@ -511,15 +513,15 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             return
         history = [r["question"] for r in results if r and not r.get("error")
                    and isinstance(r.get("question"), str)][-settings.get("max_history_entries"):]
-        address = request.client.host if request is not None and request.client else "unknown"
-        if not chat_rate.allow(address) or not chat_in_flight.enter(address):
+        address = _address(request)
+        if chat_limits.admit(address):
             note(TOO_MANY_QUESTIONS, message)
             yield chat, gr.skip(), results, message
             return
         try:
             result = ask(message, history)
         finally:
-            chat_in_flight.leave(address)
+            chat_limits.leave(address)
         chat.append({"role": "user", "content": inert_markdown(message)})
         chat.append({"role": "assistant", "content": ""})
         results += [None, result]
@@ -673,13 +675,13 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
 
         def ask_api(question: str, request: gr.Request = None) -> dict:
             """Answer one question; returns the same JSON object as `iurc ask --json`."""
-            address = request.client.host if request is not None and request.client else "unknown"
-            if not chat_rate.allow(address) or not chat_in_flight.enter(address):
+            address = _address(request)
+            if chat_limits.admit(address):
                 raise gr.Error(TOO_MANY_QUESTIONS)
             try:
                 return ask(question)
             finally:
-                chat_in_flight.leave(address)
+                chat_limits.leave(address)
 
         gr.api(ask_api, api_name="ask", time_limit=60)
     return demo
