@@ -109,22 +109,62 @@ class InFlight:
                 self._counts.pop(key, None)
 
 
-def basic_auth_ok(header: str, credentials: tuple[str, str] | None) -> bool:
-    """An `Authorization: Basic` header carrying the IURC_AUTH user and password."""
-    import base64
-    import secrets
+class ClientLimits:
+    """The per-client bounds of questions: IURC_RATE_PER_MINUTE a minute and
+    IURC_MAX_IN_FLIGHT_PER_CLIENT under way at once. `admit` says which one refused ("rate",
+    "in_flight") or "" when admitted; an admitted question is `leave`-d when answered."""
 
-    if credentials is None:
-        return False
+    def __init__(self):
+        self.rate = RateLimit(settings.get("rate_per_minute"))
+        self.in_flight = InFlight(settings.get("max_in_flight_per_client"))
+
+    def admit(self, key: str) -> str:
+        if not self.rate.allow(key):
+            return "rate"
+        return "" if self.in_flight.enter(key) else "in_flight"
+
+    def leave(self, key: str) -> None:
+        self.in_flight.leave(key)
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """(user, password) of an `Authorization: Basic` header, or None."""
+    import base64
+
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic":
-        return False
+        return None
     try:
         user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
     except (ValueError, UnicodeDecodeError):
-        return False
+        return None
+    return user, password
+
+
+def credentials_match(user: str, password: str, credentials: tuple[str, str]) -> bool:
+    """The IURC_AUTH user and password, compared in constant time."""
+    import secrets
+
     return secrets.compare_digest(user.encode(), credentials[0].encode()) and \
         secrets.compare_digest(password.encode(), credentials[1].encode())
+
+
+def basic_auth_ok(header: str, credentials: tuple[str, str] | None) -> bool:
+    """An `Authorization: Basic` header carrying the IURC_AUTH user and password."""
+    given = basic_credentials(header)
+    return credentials is not None and given is not None and credentials_match(*given, credentials)
+
+
+def session_token(app, cookies) -> str | None:
+    """The chat's login token among the request's cookies (Gradio sets it under two names)."""
+    cookie_id = getattr(app, "cookie_id", None)
+    return cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}") \
+        if cookie_id else None
+
+
+def session_user(app, cookies) -> str | None:
+    """The user the chat's login cookie belongs to, or None."""
+    return (getattr(app, "tokens", None) or {}).get(session_token(app, cookies))
 
 
 def client_address(scope) -> str:
@@ -133,7 +173,9 @@ def client_address(scope) -> str:
 
 
 async def _reply(send, status: int, message: str, extra: list | None = None) -> None:
-    body = ('{"detail": "' + message.replace('"', "'") + '"}').encode()
+    import json
+
+    body = json.dumps({"detail": message}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             *SECURITY_HEADERS, *(extra or [])]})
@@ -155,16 +197,10 @@ class Guard:
 
     def logged_in(self, scope, headers: dict) -> bool:
         """The chat's session cookie (Gradio's login) or HTTP Basic with IURC_AUTH."""
-        app = scope.get("app")
-        cookies = headers.get("cookie", "")
-        cookie_id = getattr(app, "cookie_id", None)
-        tokens = getattr(app, "tokens", {}) or {}
-        if cookie_id:
-            for part in cookies.split(";"):
-                name, _, value = part.strip().partition("=")
-                if name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}") and value in tokens:
-                    return True
-        return basic_auth_ok(headers.get("authorization", ""), self.credentials)
+        from starlette.requests import cookie_parser
+
+        return session_user(scope.get("app"), cookie_parser(headers.get("cookie", ""))) is not None \
+            or basic_auth_ok(headers.get("authorization", ""), self.credentials)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

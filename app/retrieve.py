@@ -63,9 +63,8 @@ def rank_hits(hits: list[Hit], k: int) -> list[Hit]:
 class Retriever:
     """A snapshot of the store: passages, their names, the lexical index."""
 
-    def __init__(self, store: PassageStore, embeddings, glossary: Glossary, index: ReadIndex, candidates: int = 20):
+    def __init__(self, store: PassageStore, glossary: Glossary, index: ReadIndex, candidates: int = 20):
         self.store = store
-        self.embeddings = embeddings
         self.glossary = glossary
         self.candidates = candidates
         self.index = index

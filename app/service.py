@@ -77,7 +77,7 @@ class Assistant:
                 else load_glossary(settings.get("glossary"))
         # Passages, their names and the lexical index as ingest stored them for this generation;
         # rebuilt here only when this process uses another tokenizer or name table.
-        retriever = Retriever(store, self.embeddings, glossary,
+        retriever = Retriever(store, glossary,
                               index.current(store, glossary, self.tokenizer, generation))
         generator = None
         if settings.get("llm_base_url"):

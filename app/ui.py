@@ -4,7 +4,6 @@ feedback, the `/ask` API endpoint that returns the `iurc ask --json` object, and
 (POST /api/ask, GET /api/health) on the same server."""
 from __future__ import annotations
 
-import base64
 import html
 import json
 import os
@@ -13,6 +12,7 @@ import secrets
 import threading
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -26,7 +26,8 @@ from pydantic import BaseModel, Field  # noqa: E402
 from ingest import settings  # noqa: E402
 from ingest.names import vocabulary  # noqa: E402
 
-from .guard import Guard, InFlight, RateLimit, Throttle, basic_auth_ok  # noqa: E402
+from .guard import (ClientLimits, Guard, RateLimit, Throttle, basic_auth_ok, basic_credentials,  # noqa: E402
+                    credentials_match, session_token, session_user)
 from .service import Assistant, original_key  # noqa: E402
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
@@ -116,7 +117,8 @@ def conversation_markdown(results: list) -> str:
     return "\n".join(lines)
 
 
-EMPTY_SOURCES = "<div class='sources'><p>Sources of the answer appear here.</p></div>"
+EMPTY_SOURCES_TEXT = "Sources of the answer appear here."
+EMPTY_SOURCES = f'<div class="sources"><p>{EMPTY_SOURCES_TEXT}</p></div>'
 MAX_SAVED_CONVERSATIONS = 20
 
 
@@ -162,38 +164,48 @@ def reopen_conversation(choice: str, kept: list):
     return entry.get("chat") or [], results, conversation_sources(results, last), entry["id"]
 
 
-def language_tag(code: str) -> str:
-    """' · 日本語' / ' · English': a source's language in its own name (CLDR, through babel);
-    a source in both shows both. Scores are left out: they rank, they do not mean anything to
-    a reader."""
+@lru_cache(maxsize=None)
+def language_name(code: str, in_language: str | None = None) -> str:
+    """A language's name (CLDR, through babel): in its own language by default ("日本語"), or in
+    `in_language`; an unknown code as it is."""
     from babel import Locale
 
+    try:
+        return Locale(in_language or code).languages.get(code, code)
+    except Exception:  # noqa: BLE001 - babel refuses unknown codes
+        return code
+
+
+def language_tag(code: str) -> str:
+    """' · 日本語' / ' · English': a source's language in its own name; a source in both shows
+    both. Scores are left out: they rank, they do not mean anything to a reader."""
     codes = ["ja", "en"] if code == "mixed" else [code] if code else []
-    names = []
-    for c in codes:
-        try:
-            names.append(Locale(c).languages[c])
-        except Exception:  # noqa: BLE001 - an unknown code is shown as it is
-            names.append(c)
-    return (" · " + " / ".join(html.escape(n) for n in names)) if names else ""
+    return (" · " + " / ".join(html.escape(language_name(c)) for c in codes)) if codes else ""
+
+
+def _panel(items: str, empty: str) -> str:
+    return '<div class="sources">' + (items or f"<p>{empty}</p>") + "</div>"
 
 
 def conversation_sources(results: list, active: int) -> str:
     """The sources panel for a conversation: one section per answer (`results` is aligned with
     the chat's messages, None where a message is not an answer), the `active` one shown."""
-    sections = []
-    for message, result in enumerate(results):
-        if not result:
-            continue
-        inner = sources_html(result, message)[len('<div class="sources">'):-len("</div>")]
-        sections.append(f'<section class="answer-sources{"" if message == active else " inactive"}" '
-                        f'data-msg="{message}" id="answer-{message}">'
-                        f'<p class="asked">{html.escape(result.get("question", ""))}</p>{inner}</section>')
-    return '<div class="sources">' + ("".join(sections) or "<p>Sources of the answer appear here.</p>") + "</div>"
+    sections = [f'<section class="answer-sources{"" if message == active else " inactive"}" '
+                f'data-msg="{message}" id="answer-{message}">'
+                f'<p class="asked">{html.escape(result.get("question", ""))}</p>'
+                f'{_source_items(result, message)}</section>'
+                for message, result in enumerate(results) if result]
+    return _panel("".join(sections), EMPTY_SOURCES_TEXT)
 
 
 def sources_html(result: dict, message: int = 0) -> str:
-    """The sources panel of one answer: each cited passage with the quoted span marked."""
+    """The sources panel of one answer."""
+    return _panel(_source_items(result, message), "No sources.")
+
+
+def _source_items(result: dict, message: int) -> str:
+    """Each cited passage with the quoted span marked; for an abstention, the answer and the
+    related passages."""
     if result.get("abstained"):
         items = [f'<p class="abstained">{html.escape(result["answer"])}</p>']
         for i, r in enumerate(result.get("related", []), start=1):
@@ -201,7 +213,7 @@ def sources_html(result: dict, message: int = 0) -> str:
                 f'<details id="rel-{message}-{i}"><summary>related / 関連: {html.escape(r["doc"])} · '
                 f'{html.escape(r["location"])}{language_tag(r.get("language", ""))}</summary>'
                 f'<div class="passage">{html.escape(r["text"])}</div></details>')
-        return '<div class="sources">' + "".join(items) + "</div>"
+        return "".join(items)
     items = []
     for c in result["citations"]:
         text, quote = c["text"], c["quote"]
@@ -216,7 +228,7 @@ def sources_html(result: dict, message: int = 0) -> str:
             f'{html.escape(c["location"])}{language_tag(c.get("language", ""))}</summary>'
             f'{original_link(c["doc"], c["location"])}'
             f'<div class="passage">{body}</div></details>')
-    return '<div class="sources">' + ("".join(items) or "<p>No sources.</p>") + "</div>"
+    return "".join(items)
 
 
 ORIGINAL_ROUTE = "/original"
@@ -238,20 +250,13 @@ MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
                "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 
 
-def session_user(app, request: Request) -> str | None:
-    """The user the chat's login cookie belongs to, or None."""
-    token = request.cookies.get(f"access-token-{app.cookie_id}") or \
-        request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
-    return app.tokens.get(token)
-
-
 def add_original_route(app, assistant: Assistant) -> None:
     """GET /original/<key>: the file a cited document was read from, read-only, only for
     documents in the index, behind the same login as the chat. HTML and text are sent as plain
     text, so a stored page can never run in the app's origin."""
     @app.get(ORIGINAL_ROUTE + "/{key}")
     def original(key: str, request: Request):
-        if app.auth is not None and session_user(app, request) is None:
+        if app.auth is not None and session_user(app, request.cookies) is None:
             raise HTTPException(status_code=401, detail="log in first")
         found = assistant.original(key)
         if found is None:
@@ -279,7 +284,7 @@ class AskRequest(BaseModel):
 def client_key(request: Request) -> str:
     """Who a request counts against: the logged-in session or Basic user, else the address."""
     auth = request.headers.get("authorization", "")
-    return auth[-24:] or request.cookies.get("access-token-unsecure-" + str(getattr(request.app, "cookie_id", ""))) \
+    return auth[-24:] or session_token(request.app, request.cookies) \
         or (request.client.host if request.client else "unknown")
 
 
@@ -293,11 +298,10 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
     (429); wrong Basic passwords are throttled per user like the chat's login."""
     working = threading.BoundedSemaphore(concurrency)
     admitted = threading.BoundedSemaphore(concurrency + queue_size)
-    in_flight = InFlight(settings.get("max_in_flight_per_client"))
-    rate = RateLimit(settings.get("rate_per_minute"))
+    limits = ClientLimits()
 
     def allowed(request: Request) -> bool:
-        if credentials is None or session_user(app, request):
+        if credentials is None or session_user(app, request.cookies):
             return True
         header = request.headers.get("authorization", "")
         user = _basic_user(header)
@@ -320,10 +324,11 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
         if not allowed(request):
             raise HTTPException(status_code=401, detail="log in first", headers={"WWW-Authenticate": "Basic"})
         key = client_key(request)
-        if not rate.allow(key):
+        refused = limits.admit(key)
+        if refused == "rate":
             raise HTTPException(status_code=429, detail="too many questions from this client; slow down",
                                 headers={"Retry-After": "5"})
-        if not in_flight.enter(key):
+        if refused:
             raise HTTPException(status_code=429, detail="too many questions from this client at once",
                                 headers={"Retry-After": "1"})
         try:
@@ -336,7 +341,7 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
             finally:
                 admitted.release()
         finally:
-            in_flight.leave(key)
+            limits.leave(key)
 
 
 # Failed logins per user name, shared by the chat's login form and the API's Basic auth.
@@ -344,13 +349,7 @@ USER_THROTTLE = Throttle()
 
 
 def _basic_user(header: str) -> str:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return ""
-    try:
-        return base64.b64decode(value, validate=True).decode("utf-8").partition(":")[0][:200]
-    except (ValueError, UnicodeDecodeError):
-        return ""
+    return (basic_credentials(header) or ("",))[0][:200]
 
 
 def throttled_login(credentials: tuple[str, str]):
@@ -360,8 +359,7 @@ def throttled_login(credentials: tuple[str, str]):
         user = (user or "")[:200]
         if USER_THROTTLE.wait(user) > 0:
             return False
-        ok = secrets.compare_digest(user.encode(), credentials[0].encode()) and \
-            secrets.compare_digest((password or "").encode(), credentials[1].encode())
+        ok = credentials_match(user, password or "", credentials)
         (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
         return ok
 
@@ -399,10 +397,13 @@ class FeedbackLog:
         return True
 
 
+def _address(request: gr.Request | None) -> str:
+    return request.client.host if request is not None and request.client else "unknown"
+
+
 def _client(request: gr.Request | None) -> str:
-    if request is None:
-        return "unknown"
-    return getattr(request, "session_hash", None) or (request.client.host if request.client else "unknown")
+    """Whom feedback counts against: the chat session, else the address."""
+    return getattr(request, "session_hash", None) or _address(request)
 
 
 def example_questions(assistant: Assistant) -> list[str]:
@@ -461,16 +462,14 @@ def glossary_rows(assistant: Assistant) -> list[list[str]]:
             for e in assistant.glossary.entities.values()]
 
 
-def what_is_indexed(assistant: Assistant) -> str:
-    """The landing line: how many documents in which languages, how recent, and what the
-    assistant does not do."""
-    from babel import Locale
-
-    entries = [e for e in assistant.store.manifest_entries().values() if e.get("status") == "complete"]
+def what_is_indexed(entries: dict[str, dict]) -> str:
+    """The landing line from the manifest (`entries`): how many documents in which languages, how
+    recent, and what the assistant does not do."""
+    entries = [e for e in entries.values() if e.get("status") == "complete"]
     languages = sorted({lang for e in entries for lang in
                         (("ja", "en") if e.get("language") == "mixed" else (e.get("language", ""),)) if lang})
-    names_en = ", ".join(Locale("en").languages.get(c, c) for c in languages)
-    names_ja = "・".join(Locale("ja").languages.get(c, c) for c in languages)
+    names_en = ", ".join(language_name(c, "en") for c in languages)
+    names_ja = "・".join(language_name(c, "ja") for c in languages)
     latest = max((e.get("ingested_at", "") for e in entries), default="")[:10]
     return (f"**Indexed:** {len(entries)} documents ({names_en}), last added {latest or '–'}. "
             "It quotes the documents and says where; it does not translate, summarise beyond them, or "
@@ -479,8 +478,8 @@ def what_is_indexed(assistant: Assistant) -> str:
             "資料の文を出典付きで引用します。翻訳や資料にない内容の回答はしません。")
 
 
-def document_rows(assistant: Assistant) -> list[list]:
-    entries = assistant.store.manifest_entries()
+def document_rows(entries: dict[str, dict]) -> list[list]:
+    """The Documents view from the manifest (`entries`)."""
     return [[doc, e.get("chunk_count", 0), e.get("language", ""), e.get("format", ""),
              e.get("ingested_at", ""), e.get("status", "")] for doc, e in sorted(entries.items())]
 
@@ -494,8 +493,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
     max_chars = settings.get("max_question_chars")
     feedback = FeedbackLog(feedback_path or settings.get("feedback_file"))
     # One address cannot take the whole queue: the same per-client bounds as the JSON API.
-    chat_in_flight = InFlight(settings.get("max_in_flight_per_client"))
-    chat_rate = RateLimit(settings.get("rate_per_minute"))
+    chat_limits = ClientLimits()
 
     def ask(question: str, history: list[str] | None = None) -> dict:
         return assistant.ask(question, history or [])
@@ -525,15 +523,15 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             return
         history = [r["question"] for r in results if r and not r.get("error")
                    and isinstance(r.get("question"), str)][-settings.get("max_history_entries"):]
-        address = request.client.host if request is not None and request.client else "unknown"
-        if not chat_rate.allow(address) or not chat_in_flight.enter(address):
+        address = _address(request)
+        if chat_limits.admit(address):
             note(TOO_MANY_QUESTIONS, message)
             yield chat, gr.skip(), results, message
             return
         try:
             result = ask(message, history)
         finally:
-            chat_in_flight.leave(address)
+            chat_limits.leave(address)
         chat.append({"role": "user", "content": inert_markdown(message)})
         chat.append({"role": "assistant", "content": ""})
         results += [None, result]
@@ -583,16 +581,18 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
 
     def reload_views(table: str | None = None, query: str = "", year: str = "all"):
         assistant.reload_if_changed()
+        entries = assistant.store.manifest_entries()  # read once for both views
         tables = programme_tables(assistant)
         return (programme_table(assistant, table, query, year), gr.update(choices=tables),
-                glossary_rows(assistant), document_rows(assistant), what_is_indexed(assistant))
+                glossary_rows(assistant), document_rows(entries), what_is_indexed(entries))
 
     # delete_cache: exported conversations are removed from Gradio's cache after an hour.
     with gr.Blocks(title="IURC programme assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## IURC programme assistant · IURC プログラム アシスタント\n"
                     "Ask in English or Japanese. Every statement is quoted from the programme "
                     "documents; click a footnote to open its source. / 英語・日本語で質問できます。")
-        indexed = gr.Markdown(what_is_indexed(assistant), elem_id="indexed")
+        entries = assistant.store.manifest_entries()
+        indexed = gr.Markdown(what_is_indexed(entries), elem_id="indexed")
         results = gr.State([])
         # Conversations persist in the browser (encrypted localStorage), the last 20, each
         # reopened whole: its messages, its answers and their sources.
@@ -625,8 +625,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                     status = gr.Markdown("")
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources / 出典")
-                    sources = gr.HTML("<div class='sources'><p>Sources of the answer appear here.</p></div>",
-                                      elem_id="sources")
+                    sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
         with gr.Tab("Programme / プログラム"):
             gr.Markdown("Rows of the programme tables, every row as ingested. Filter by any name, "
                         "in either script or spelling, or by start year. / 表の全行。名前(どの表記でも)や開始年で絞り込めます。")
@@ -642,7 +641,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             glossary_table = gr.Dataframe(glossary_rows(assistant), interactive=False, wrap=True,
                                           headers=["id", "kind", "country", "English", "日本語", "variants"])
         with gr.Tab("Documents / 文書"):
-            documents = gr.Dataframe(document_rows(assistant), interactive=False, wrap=True,
+            documents = gr.Dataframe(document_rows(entries), interactive=False, wrap=True,
                                      headers=["document", "passages", "language", "format", "ingested at",
                                               "status"])
             refresh = gr.Button("Refresh / 更新")
@@ -687,13 +686,13 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
 
         def ask_api(question: str, request: gr.Request = None) -> dict:
             """Answer one question; returns the same JSON object as `iurc ask --json`."""
-            address = request.client.host if request is not None and request.client else "unknown"
-            if not chat_rate.allow(address) or not chat_in_flight.enter(address):
+            address = _address(request)
+            if chat_limits.admit(address):
                 raise gr.Error(TOO_MANY_QUESTIONS)
             try:
                 return ask(question)
             finally:
-                chat_in_flight.leave(address)
+                chat_limits.leave(address)
 
         gr.api(ask_api, api_name="ask", time_limit=60)
     return demo

@@ -250,35 +250,34 @@ class Store:
             self.client.clear_system_cache()
         return Store(self.config, self.embeddings, create=False)
 
-    def iter_chunks(self, page: int = 5000):
-        """Every stored passage as {id, text, metadata}, a page at a time (store order)."""
+    def _pages(self, include: list[str], page: int):
+        """The collection's records a page at a time (store order)."""
         offset = 0
         while True:
-            got = self.collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                yield {"id": cid, "text": text, "metadata": meta}
+            got = self.collection.get(include=include, limit=page, offset=offset)
+            yield got
             if len(got["ids"]) < page:
                 return
             offset += page
 
+    @staticmethod
+    def _rows(got) -> list[dict]:
+        return [{"id": cid, "text": text, "metadata": meta}
+                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    def iter_chunks(self, page: int = 5000):
+        """Every stored passage as {id, text, metadata}, a page at a time (store order)."""
+        for got in self._pages(["documents", "metadatas"], page):
+            yield from self._rows(got)
+
     def chunk_ids(self, page: int = 50_000) -> list[str]:
         """Every stored passage's id, in store order."""
-        ids, offset = [], 0
-        while True:
-            got = self.collection.get(include=[], limit=page, offset=offset)["ids"]
-            ids += got
-            if len(got) < page:
-                return ids
-            offset += page
+        return [cid for got in self._pages([], page) for cid in got["ids"]]
 
     def get_chunks(self, ids: list[str]) -> list[dict]:
         """These passages as {id, text, metadata} (ids not stored are left out)."""
-        out = []
-        for i in range(0, len(ids), BATCH):
-            got = self.collection.get(ids=ids[i:i + BATCH], include=["documents", "metadatas"])
-            out += [{"id": c, "text": t, "metadata": m}
-                    for c, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        return out
+        return [row for i in range(0, len(ids), BATCH)
+                for row in self._rows(self.collection.get(ids=ids[i:i + BATCH], include=["documents", "metadatas"]))]
 
     def all_chunks(self) -> list[dict]:
         """Every stored passage as {id, text, metadata}, in document order."""
