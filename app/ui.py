@@ -24,10 +24,13 @@ from starlette.middleware import Middleware  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 
 from ingest import settings  # noqa: E402
+from ingest.load import SUPPORTED  # noqa: E402
 from ingest.names import vocabulary  # noqa: E402
 
-from .guard import (ClientLimits, Guard, RateLimit, Throttle, basic_auth_ok, basic_credentials,  # noqa: E402
-                    credentials_match, session_token, session_user)
+from .guard import (USER_THROTTLE, ClientLimits, Guard, RateLimit, Throttle, auth_from_setting,  # noqa: E402
+                    basic_auth_ok, basic_credentials, session_token, session_user, staff_from_setting,
+                    throttled_login)
+from .staff import OUTCOME_HEADERS, STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
 from .service import Assistant, original_key  # noqa: E402
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
@@ -344,26 +347,8 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
             limits.leave(key)
 
 
-# Failed logins per user name, shared by the chat's login form and the API's Basic auth.
-USER_THROTTLE = Throttle()
-
-
 def _basic_user(header: str) -> str:
     return (basic_credentials(header) or ("",))[0][:200]
-
-
-def throttled_login(credentials: tuple[str, str]):
-    """The chat's login check (Gradio calls it with the form's user and password): a user who
-    keeps failing waits longer before each next try, even with the right password."""
-    def check(user: str, password: str) -> bool:
-        user = (user or "")[:200]
-        if USER_THROTTLE.wait(user) > 0:
-            return False
-        ok = credentials_match(user, password or "", credentials)
-        (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
-        return ok
-
-    return check
 
 
 class FeedbackLog:
@@ -489,8 +474,11 @@ TOO_MANY_QUESTIONS = ("Too many questions from this computer at once; please wai
 TOO_MUCH_FEEDBACK = "Too much feedback at once; please wait a minute. / 送信が多すぎます。1分ほどお待ちください。"
 
 
-def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.Blocks:
+def build(assistant: Assistant, feedback_path: str | Path | None = None,
+          staff: StaffSessions | None = None) -> gr.Blocks:
+    """The app. `staff`: who may add and remove documents (default: nobody)."""
     max_chars = settings.get("max_question_chars")
+    desk = StaffDesk(assistant, staff or StaffSessions(None))
     feedback = FeedbackLog(feedback_path or settings.get("feedback_file"))
     # One address cannot take the whole queue: the same per-client bounds as the JSON API.
     chat_limits = ClientLimits()
@@ -641,10 +629,24 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             glossary_table = gr.Dataframe(glossary_rows(assistant), interactive=False, wrap=True,
                                           headers=["id", "kind", "country", "English", "日本語", "variants"])
         with gr.Tab("Documents / 文書"):
-            documents = gr.Dataframe(document_rows(entries), interactive=False, wrap=True,
+            documents = gr.Dataframe(document_rows(entries), interactive=False, wrap=True, elem_id="documents",
                                      headers=["document", "passages", "language", "format", "ingested at",
                                               "status"])
             refresh = gr.Button("Refresh / 更新")
+            staff_state = gr.Markdown("", elem_id="staff-state")
+            with gr.Group(visible=False, elem_id="staff-panel") as staff_panel:
+                gr.Markdown("### Add or remove documents (staff) / 文書の追加・削除（スタッフ）\n"
+                            "Each file is checked (type by its content, size, archive limits) before it is "
+                            "read, then indexed like `iurc ingest`. / 各ファイルは内容・サイズを確認してから索引に追加します。")
+                upload_box = gr.File(file_count="multiple", type="filepath", file_types=sorted(SUPPORTED),
+                                     label="Files to add / 追加するファイル", elem_id="upload")
+                add_button = gr.Button("Add to the index / 索引に追加", variant="primary", elem_id="add-documents")
+                to_remove = gr.Dropdown(sorted(entries), value=[], multiselect=True, elem_id="remove-choice",
+                                        label="Documents to remove / 削除する文書")
+                remove_button = gr.Button("Remove from the index / 索引から削除", variant="stop",
+                                          elem_id="remove-documents")
+                outcome = gr.Dataframe(headers=OUTCOME_HEADERS, interactive=False, wrap=True,
+                                       elem_id="upload-outcome")
 
         outputs = [chatbot, sources, results, question]
         keep = ([chatbot, results, conversation, saved], [saved, conversation, picker])
@@ -679,6 +681,33 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                            [pairs], api_visibility="private")
         views = [pairs, table_picker, glossary_table, documents, indexed]
         refresh.click(reload_views, [table_picker, name_filter, year_filter], views, api_visibility="private")
+
+        def staff_view(request: gr.Request):
+            if desk.allowed(request):
+                return gr.update(visible=True), ("Logged in as staff / スタッフとしてログイン中 · "
+                                                 f"[log out / ログアウト]({STAFF_ROUTE}/logout)")
+            if desk.sessions.enabled:
+                return gr.update(visible=False), (f"Staff: [log in / ログイン]({STAFF_ROUTE}) to add or remove "
+                                                  "documents. / スタッフはログインすると文書を追加・削除できます。")
+            return gr.update(visible=False), ("Documents are added with `iurc ingest` on the server. / "
+                                              "文書はサーバーで `iurc ingest` により追加します。")
+
+        demo.load(staff_view, None, [staff_panel, staff_state], api_visibility="private")
+
+        def add_documents(files, request: gr.Request, progress=gr.Progress()):
+            rows = desk.add(files, request, progress)
+            return rows, None, gr.update(choices=sorted(assistant.store.manifest_entries()))
+
+        def remove_documents(docs, request: gr.Request):
+            rows = desk.remove(docs, request)
+            return rows, gr.update(choices=sorted(assistant.store.manifest_entries()), value=[])
+
+        add_button.click(add_documents, [upload_box], [outcome, upload_box, to_remove], api_visibility="private",
+                         concurrency_limit=1) \
+            .then(reload_views, [table_picker, name_filter, year_filter], views, api_visibility="private")
+        remove_button.click(remove_documents, [to_remove], [outcome, to_remove], api_visibility="private",
+                            concurrency_limit=1) \
+            .then(reload_views, [table_picker, name_filter, year_filter], views, api_visibility="private")
         # Readers see what another process ingested without a refresh: the views follow the
         # store (the assistant reloads on its own when the generation changes).
         gr.Timer(15).tick(reload_views, [table_picker, name_filter, year_filter], views,
@@ -698,25 +727,18 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
     return demo
 
 
-def auth_from_setting() -> tuple[str, str] | None:
-    raw = settings.get("auth")
-    if not raw:
-        return None
-    user, sep, password = raw.partition(":")
-    if not sep or not user or not password:
-        raise settings.SettingError("IURC_AUTH must be user:password")
-    return user, password
-
-
 def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool = False):
-    demo = build(assistant)
+    staff = StaffSessions(staff_from_setting())
+    demo = build(assistant, staff=staff)
     demo.queue(default_concurrency_limit=settings.get("concurrency"), max_size=settings.get("queue_size"),
                api_open=False)
     credentials = auth_from_setting()
     routes_ready = threading.Event()
     launched = demo.launch(server_name=host, server_port=port, show_error=False,
-                           auth=throttled_login(credentials) if credentials else None,
-                           max_file_size="1kb", prevent_thread_lock=True, quiet=False,
+                           auth=throttled_login(credentials, staff.credentials) if credentials else None,
+                           # Uploads are for staff only (the guard refuses everyone else first).
+                           max_file_size=settings.get("max_file_bytes") if staff.enabled else "1kb",
+                           prevent_thread_lock=True, quiet=False,
                            footer_links=["api"], js=FOOTNOTE_JS, css=CSS, ssr_mode=False,
                            allowed_paths=[], blocked_paths=[str(Path.cwd())],
                            # OpenAPI docs of the JSON API (the schema only: no answers without the login)
@@ -724,8 +746,9 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
                                        # Before any route: body limit, no uploads, login, headers.
                                        "middleware": [Middleware(Guard, credentials=credentials,
                                                                  address_throttle=Throttle(),
-                                                                 routes_ready=routes_ready)]})
+                                                                 routes_ready=routes_ready, staff=staff)]})
     add_original_route(demo.server_app, assistant)
+    add_staff_routes(demo.server_app, staff)
     add_api_routes(demo.server_app, assistant, credentials, settings.get("concurrency"),
                    settings.get("queue_size"))
     routes_ready.set()
