@@ -50,7 +50,8 @@ FOOTNOTE_JS = """
     const message = id.split('-')[1];
     document.querySelectorAll('#sources section.answer-sources').forEach(
       (section) => section.classList.toggle('inactive', section.dataset.msg !== message));
-    const target = document.getElementById(id);
+    const found = document.getElementById(id);
+    const target = found && (found.closest('details') || found);
     if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
                   target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1200); }
   }, true);
@@ -217,21 +218,34 @@ def _source_items(result: dict, message: int) -> str:
                 f'{html.escape(r["location"])}{language_tag(r.get("language", ""))}</summary>'
                 f'<div class="passage">{html.escape(r["text"])}</div></details>')
         return "".join(items)
-    items = []
+    # One card per passage: quotes from the same passage (or the same text in the same place)
+    # share it, every footnote number pointing at it and every quote marked.
+    cards: dict[tuple, list[dict]] = {}
     for c in result["citations"]:
-        text, quote = c["text"], c["quote"]
-        at = text.find(quote)
-        if at >= 0:
-            body = (html.escape(text[:at]) + "<mark>" + html.escape(quote) + "</mark>"
-                    + html.escape(text[at + len(quote):]))
-        else:
-            body = html.escape(text)
+        cards.setdefault((c["doc"], c["location"], c["text"]), []).append(c)
+    items = []
+    for (doc, location, text), cited in cards.items():
+        numbers = "".join(f"[{c['n']}]" for c in cited)
+        also = "".join(f'<span id="src-{message}-{c["n"]}" class="also"></span>' for c in cited[1:])
         items.append(
-            f'<details id="src-{message}-{c["n"]}" open><summary>[{c["n"]}] {html.escape(c["doc"])} · '
-            f'{html.escape(c["location"])}{language_tag(c.get("language", ""))}</summary>'
-            f'{original_link(c["doc"], c["location"])}'
-            f'<div class="passage">{body}</div></details>')
+            f'<details id="src-{message}-{cited[0]["n"]}" open><summary>{numbers} {html.escape(doc)} · '
+            f'{html.escape(location)}{language_tag(cited[0].get("language", ""))}</summary>{also}'
+            f'{original_link(doc, location)}'
+            f'<div class="passage">{_marked(text, [c["quote"] for c in cited])}</div></details>')
     return "".join(items)
+
+
+def _marked(text: str, quotes: list[str]) -> str:
+    """The passage, escaped, with each quote found in it marked (overlaps merged)."""
+    spans = sorted((at, at + len(q)) for q in quotes if q and (at := text.find(q)) >= 0)
+    out, pos = [], 0
+    for start, end in spans:
+        start = max(start, pos)
+        if end <= start:
+            continue
+        out += [html.escape(text[pos:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        pos = end
+    return "".join(out) + html.escape(text[pos:])
 
 
 ORIGINAL_ROUTE = "/original"

@@ -44,6 +44,19 @@ def test_sources_panel_escapes_and_marks_the_quote():
     assert "<mark>Kobe harbour hosts cruise ships &lt;img src=x onerror=alert(1)&gt;</mark>" in panel
 
 
+def test_a_passage_quoted_twice_is_one_source_card_with_both_numbers_and_marks():
+    from app.ui import sources_html
+
+    text = "Kobe hosts cruise ships. The port has a ferry line. Marseille hosts cruise ships too."
+    cited = [{"n": n, "doc": "d.md", "location": "line 1", "text": text, "quote": q, "score": 0.5, "language": "en"}
+             for n, q in ((1, "Kobe hosts cruise ships."), (2, "Marseille hosts cruise ships too."))]
+    cited.append({**cited[0], "n": 3, "doc": "e.md"})  # the same text in another file: its own card
+    panel = sources_html({"abstained": False, "answer": "", "citations": cited})
+    assert panel.count("<details") == 2 and "[1][2] d.md · line 1" in panel and "[3] e.md" in panel
+    assert 'id="src-0-2" class="also"' in panel  # the footnote [2] finds the shared card
+    assert panel.count("<mark>") == 3 and "<mark>Marseille hosts cruise ships too.</mark>" in panel
+
+
 def test_abstention_panel_lists_related_passages():
     from app.ui import answer_markdown, sources_html
 
