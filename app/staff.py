@@ -140,14 +140,13 @@ def curated_glossary_for_uploads():
     return glossary
 
 
-OUTCOME_HEADERS = ["file / ファイル", "outcome / 結果", "passages / 件数", "reason / 理由"]
-OUTCOME_WORDS = {"added": "added / 追加", "updated": "updated / 更新", "unchanged": "unchanged / 変更なし",
-                 "removed": "removed / 削除", "failed": "failed / 失敗"}
 NOT_STAFF = "Only staff may add or remove documents: log in at /staff. / 文書の追加・削除はスタッフのみです。"
 
 
-def outcome_rows(outcomes) -> list[list]:
-    return [[o.name, OUTCOME_WORDS.get(o.status, o.status), o.passages, o.reason] for o in outcomes]
+def _failed(reason: str):
+    from ingest.upload import Outcome
+
+    return [Outcome("", "failed", reason=reason)]
 
 
 class StaffDesk:
@@ -167,22 +166,22 @@ class StaffDesk:
         from ingest.store import StoreError
 
         if not self._busy.acquire(blocking=False):
-            return [["", OUTCOME_WORDS["failed"], 0, "another change is under way; try again in a moment"]]
+            return _failed("another change is under way; try again in a moment")
         try:
-            rows = outcome_rows(change())
+            done = change()
         except StoreError as exc:
-            rows = [["", OUTCOME_WORDS["failed"], 0, str(exc)]]
+            done = _failed(str(exc))
         finally:
             self._busy.release()
         self.assistant.reload_if_changed(force=True)
-        return rows
+        return done
 
-    def add(self, paths: list[str] | None, request, progress=None) -> list[list]:
-        """Uploaded files (Gradio's temporary copies) -> one outcome row per file."""
+    def add(self, paths: list[str] | None, request, progress=None) -> list:
+        """Uploaded files (Gradio's temporary copies) -> one Outcome per file."""
         from ingest import upload
 
         if not self.allowed(request):
-            return [["", OUTCOME_WORDS["failed"], 0, NOT_STAFF]]
+            return _failed(NOT_STAFF)
         paths = [Path(p) for p in (paths or [])][:settings.get("max_upload_files")]
         max_bytes = settings.get("max_file_bytes")
 
@@ -210,12 +209,12 @@ class StaffDesk:
 
         return self._run(change)
 
-    def remove(self, docs: list[str] | None, request) -> list[list]:
+    def remove(self, docs: list[str] | None, request) -> list:
         from ingest import upload
 
         if not self.allowed(request):
-            return [["", OUTCOME_WORDS["failed"], 0, NOT_STAFF]]
+            return _failed(NOT_STAFF)
         if not docs:
-            return [["", OUTCOME_WORDS["failed"], 0, "choose the documents to remove first"]]
+            return _failed("choose the documents to remove first")
         return self._run(lambda: upload.delete(list(docs), upload_folder(), self.assistant.store,
                                                curated_glossary_for_uploads()))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -149,8 +148,8 @@ def test_a_reader_cannot_add_or_remove(tmp_path, fake_store, glossary):
     (tmp_path / "x.md").write_bytes(NOTE)
     desk = StaffDesk(Assistant(), StaffSessions(("boss", "pw")))
     before = _docs(fake_store)
-    assert desk.add([str(tmp_path / "x.md")], Reader()) == [["", "failed / 失敗", 0, NOT_STAFF]]
-    assert desk.remove(sorted(before), Reader())[0][3] == NOT_STAFF
+    assert [(o.status, o.reason) for o in desk.add([str(tmp_path / "x.md")], Reader())] == [("failed", NOT_STAFF)]
+    assert [(o.status, o.reason) for o in desk.remove(sorted(before), Reader())] == [("failed", NOT_STAFF)]
     assert _docs(fake_store) == before and (tmp_path / "x.md").exists()
 
 
@@ -292,7 +291,7 @@ def test_staff_upload_in_chromium_is_answered_on_a_readers_open_page(staff_serve
         staff.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(f"{MINUTES}\n{bad}")
         swait.until(lambda d: "agenda" in _text(d, "upload") and "r2r_exchange_minutes" in _text(d, "upload"))
         staff.find_element(By.ID, "add-documents").click()
-        swait.until(lambda d: "added / 追加" in _text(d, "upload-outcome"))
+        swait.until(lambda d: "not a PDF" in _text(d, "upload-outcome"))
         outcome = _text(staff, "upload-outcome")
         assert "added" in outcome and "not a PDF: the content is an executable (ELF)" in outcome
         staff.execute_script("arguments[0].scrollIntoView({block: 'center'})",
