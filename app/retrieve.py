@@ -97,6 +97,7 @@ class Retriever:
                 self.by_entity.setdefault(entity_id, []).append(i)
         self.present_entities = set(self.by_entity)
         self._reading_index: dict[str, set[str]] | None = None  # built on first use
+        self._ja_readings: list[tuple[str, str]] | None = None  # likewise
 
     def query_tokens(self, q: Question) -> list[str]:
         tokens = self.lexical.tokenize(q.retrieval_text)
@@ -152,6 +153,27 @@ class Retriever:
             if len(found) == 1 and (k == key or len(k) >= 5):
                 return next(iter(found))
         return None
+
+    def by_japanese_reading(self, en_name: str, threshold: float) -> str | None:
+        """The entity named in the documents whose Japanese name reads like this English
+        spelling (Andreas Roettger -> アンドレアス・レットガー), scored as ingest links names
+        across scripts (`link_score`, at IURC_NAME_LINK_THRESHOLD); None unless exactly one
+        entity scores best."""
+        from ingest.names import ja_reading, link_score
+
+        if self._ja_readings is None:
+            readings = []
+            for eid in sorted(self.present_entities):
+                e = self.glossary.entities[eid]
+                reading = ja_reading(e.name_ja) if e.name_ja else ""
+                if reading:
+                    readings.append((eid, reading))
+            self._ja_readings = readings
+        scored = sorted(((link_score(en_name, reading)[0], eid) for eid, reading in self._ja_readings), reverse=True)
+        if not scored or scored[0][0] < threshold or (len(scored) > 1 and scored[1][0] == scored[0][0]
+                                                       and scored[1][1] != scored[0][1]):
+            return None
+        return scored[0][1]
 
     def attribute_passages(self, q: Question, limit: int = 50) -> list[Hit]:
         """Passages naming the question's subject and the attribute it asks for ("Mayor",
