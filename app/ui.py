@@ -73,6 +73,7 @@ CSS = """
 .sources .asked { font-size: 0.9em; opacity: 0.8; margin: 4px 0; }
 #network svg { display: block; max-width: 560px; width: 100%; height: auto; margin: 0 auto; }
 #ui-language .wrap { flex-wrap: nowrap; }
+#ui-language label { white-space: nowrap; }
 """
 
 
