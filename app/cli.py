@@ -63,25 +63,16 @@ def ingest(paths, rebuild, glossary, as_json, store_dir, chroma_host, chroma_por
       iurc ingest corpus/ --chroma-host 127.0.0.1 --chroma-port 8000
     """
     from ingest.embed import EmbedderError, make_embedder
-    from ingest.glossary import COLUMNS, GlossaryError, find_glossary, load_glossary, parse_glossary
+    from ingest.glossary import GlossaryError, curated_glossary
     from ingest.pipeline import ingest as run_ingest
     from ingest.store import Store, StoreError, acquire, writer_lock
 
     paths = list(paths) or ["corpus"]
     try:
         explicit = glossary is not None or bool(os.environ.get(settings.SETTINGS["glossary"].env_var))
-        found, looked = find_glossary(settings.get("glossary", glossary), explicit, paths)
-        if found is None and explicit:
-            raise GlossaryError(f"no glossary file at {looked[0]}; give an existing --glossary / IURC_GLOSSARY, "
-                                "or leave both unset to use corpus/glossary.csv")
-        if found is None:
-            click.echo("glossary: no glossary.csv found (looked in " + ", ".join(map(str, looked))
-                       + "); names come from discovery in the documents only", err=True)
-            gloss = parse_glossary(",".join(COLUMNS) + "\n", "empty glossary")
-        else:
-            gloss = load_glossary(found)
-        for problem in gloss.problems:
-            click.echo(f"glossary: {problem}", err=True)
+        gloss, messages = curated_glossary(settings.get("glossary", glossary), explicit, paths)
+        for message in messages:
+            click.echo(f"glossary: {message}", err=True)
         config = _config(store_dir, chroma_host, chroma_port)
         lock = writer_lock(config)
         acquire(lock, config)  # before opening: a running ingest may be creating the store

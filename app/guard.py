@@ -1,7 +1,8 @@
 """What the served app refuses before any handler runs, and the counters behind it:
 
 - request bodies over IURC_MAX_BODY_BYTES (413), counted as they arrive when no length is sent;
-- Gradio's file-upload route (403: the app takes no uploads);
+  a staff upload may carry IURC_MAX_UPLOAD_FILES files of IURC_MAX_FILE_BYTES;
+- Gradio's file-upload route (403) for anyone but a staff session (IURC_STAFF_AUTH);
 - with a login (IURC_AUTH), every route but the login page and its assets, unless logged in;
 - login attempts from an address that keeps failing (429, a delay that doubles per failure);
 - security headers on every response: CSP, frame-ancestors / X-Frame-Options, no-sniff.
@@ -30,6 +31,8 @@ _OPEN_EXACT = {"/", "/login", "/login/", "/logout", "/favicon.ico", "/theme.css"
                "/gradio_api/app_id", "/gradio_api/app_id/", "/config", "/config/", "/gradio_api/theme.css",
                "/gradio_api/startup-events"}  # Gradio's own start-up check, from the server itself
 _OPEN_PREFIXES = ("/assets/", "/static/", "/svelte/", "/gradio_api/assets/", "/gradio_api/static/")
+# The staff login has its own check (and its own throttle per user); it is open like the readers'.
+_STAFF_PATHS = {"/staff", "/staff/", "/staff/login", "/staff/logout"}
 _UPLOAD_PATHS = {"/upload", "/upload/", "/gradio_api/upload", "/gradio_api/upload/"}
 
 
@@ -186,11 +189,14 @@ class Guard:
     """ASGI middleware around the whole app (Gradio's routes and ours)."""
 
     def __init__(self, app, credentials: tuple[str, str] | None, address_throttle: Throttle,
-                 routes_ready: threading.Event | None = None):
+                 routes_ready: threading.Event | None = None, staff=None):
+        """`staff`: the StaffSessions (app/staff.py) whose sessions may upload; None: nobody."""
         self.app = app
         self.credentials = credentials
         self.throttle = address_throttle
+        self.staff = staff
         self.max_body = settings.get("max_body_bytes")
+        self.max_upload = settings.get("max_file_bytes") * settings.get("max_upload_files") + 1_000_000
         # Our own routes (/api, /original) are added once Gradio's server runs: a request that
         # comes in between waits for them instead of getting a 404.
         self.routes_ready = routes_ready
@@ -200,31 +206,36 @@ class Guard:
         from starlette.requests import cookie_parser
 
         return session_user(scope.get("app"), cookie_parser(headers.get("cookie", ""))) is not None \
-            or basic_auth_ok(headers.get("authorization", ""), self.credentials)
+            or basic_auth_ok(headers.get("authorization", ""), self.credentials) \
+            or (self.staff is not None and self.staff.from_headers(scope.get("app"), headers))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path, method = scope.get("path", ""), scope.get("method", "GET")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        max_body = self.max_body
         if path in _UPLOAD_PATHS and method == "POST":
-            return await _reply(send, 403, "this app takes no uploads")
+            if self.staff is None or not self.staff.from_headers(scope.get("app"), headers):
+                return await _reply(send, 403, "only staff may upload: log in at /staff")
+            max_body = self.max_upload
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.max_body:
-            return await _reply(send, 413, f"request body over {self.max_body} bytes")
-        is_login = path.rstrip("/") == "/login" and method == "POST"
+        if length.isdigit() and int(length) > max_body:
+            return await _reply(send, 413, f"request body over {max_body} bytes")
+        is_login = path.rstrip("/") in ("/login", "/staff/login") and method == "POST"
         address = client_address(scope)
         if is_login:
             wait = self.throttle.wait(address)
             if wait > 0:
                 return await _reply(send, 429, f"too many failed logins; try again in {int(wait) + 1} s",
                                     [(b"retry-after", str(int(wait) + 1).encode())])
-        elif self.credentials is not None and not (path in _OPEN_EXACT or path.startswith(_OPEN_PREFIXES)) \
+        elif self.credentials is not None and not (path in _OPEN_EXACT or path in _STAFF_PATHS
+                                                   or path.startswith(_OPEN_PREFIXES)) \
                 and not self.logged_in(scope, headers):
             return await _reply(send, 401, "log in first", [(b"www-authenticate", b"Basic")])
 
         if self.routes_ready is not None and not self.routes_ready.is_set() \
-                and path.startswith(("/api/", "/original/")):
+                and path.startswith(("/api/", "/original/", "/staff")):
             import asyncio
 
             for _ in range(300):
@@ -238,7 +249,7 @@ class Guard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > max_body:
                     raise BodyTooLarge
             return message
 
@@ -256,7 +267,7 @@ class Guard:
             await self.app(scope, counted_receive, secured_send)
         except BodyTooLarge:
             if not status["code"]:
-                await _reply(send, 413, f"request body over {self.max_body} bytes")
+                await _reply(send, 413, f"request body over {max_body} bytes")
         if is_login:
             if status["code"] in (200, 302, 303):
                 self.throttle.succeeded(address)
@@ -266,3 +277,51 @@ class Guard:
 
 class BodyTooLarge(Exception):
     pass
+
+
+# Failed logins per user name, shared by the chat's login form, the staff login and the API's
+# Basic auth.
+USER_THROTTLE = Throttle()
+
+
+def credentials_from_setting(name: str) -> tuple[str, str] | None:
+    """A `user:password` setting (IURC_AUTH, IURC_STAFF_AUTH) as a pair, or None when unset."""
+    raw = settings.get(name)
+    if not raw:
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise settings.SettingError(f"{settings.SETTINGS[name].env_var} must be user:password")
+    return user, password
+
+
+def auth_from_setting() -> tuple[str, str] | None:
+    """The readers' login (IURC_AUTH)."""
+    return credentials_from_setting("auth")
+
+
+def staff_from_setting() -> tuple[str, str] | None:
+    """The staff login (IURC_STAFF_AUTH): its user must differ from the readers', since a
+    session is known by its user name."""
+    staff = credentials_from_setting("staff_auth")
+    reader = auth_from_setting()
+    if staff and reader and staff[0] == reader[0]:
+        raise settings.SettingError("IURC_STAFF_AUTH must name another user than IURC_AUTH")
+    return staff
+
+
+def throttled_login(*accepted: tuple[str, str] | None):
+    """The chat's login check (Gradio calls it with the form's user and password), taking any of
+    the `accepted` pairs (readers, and staff, who may read too): a user who keeps failing waits
+    longer before each next try, even with the right password."""
+    pairs = [p for p in accepted if p]
+
+    def check(user: str, password: str) -> bool:
+        user = (user or "")[:200]
+        if USER_THROTTLE.wait(user) > 0:
+            return False
+        ok = any(credentials_match(user, password or "", pair) for pair in pairs)
+        (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
+        return ok
+
+    return check

@@ -200,6 +200,23 @@ def _strip_entities(text: str, glossary: Glossary) -> str:
     return "".join(out)
 
 
+def name_runs(text: str, words: set[str]) -> list[str]:
+    """Runs of consecutive words of `text` that are all in `words` ("Mayor Marko Filipovic" with
+    words {Marko, Filipovic} -> "Marko Filipovic"): a name of several words is matched whole."""
+    runs, current, end = [], [], -1
+    for m in re.finditer(r"[\w'-]+", text):
+        if m.group(0) in words and (not current or text[end:m.start()] in (" ", "-")):
+            current.append(m.group(0))
+        else:
+            if current:
+                runs.append(" ".join(current))
+            current = [m.group(0)] if m.group(0) in words else []
+        end = m.end()
+    if current:
+        runs.append(" ".join(current))
+    return runs
+
+
 def capitalised_names(text: str, glossary: Glossary) -> list[str]:
     """Words that look like proper names in an English question and are not glossary names."""
     known = {(m.start, m.end) for m in glossary.find(text)}

@@ -16,6 +16,21 @@ from .question import Question, names_attribute
 
 RRF_K = 60  # the usual reciprocal-rank constant; fusion is by rank, so scales do not matter
 ENTITY_CANDIDATES = 200  # passages naming the question's subject that are scored per question
+# A document that names at most this many places is about them (a page or record on one pairing:
+# a city and up to two partners), so each of its sections counts as naming them all.
+SUBJECT_PLACES = 3
+PLACE_KINDS = ("city", "region")
+
+
+def document_subjects(passages: list[Passage], glossary: Glossary) -> dict[str, frozenset[str]]:
+    """doc -> the places a single-subject document is about: every place it names, when it names
+    at most SUBJECT_PLACES. A section of such a page ("Theme of the cooperation") often names one
+    partner or none; it is still about the pairing the page is about."""
+    places: dict[str, set[str]] = {}
+    for p in passages:
+        places.setdefault(p.doc, set()).update(
+            e for e in p.entities if e in glossary.entities and glossary.entities[e].kind in PLACE_KINDS)
+    return {doc: frozenset(found) for doc, found in places.items() if 0 < len(found) <= SUBJECT_PLACES}
 
 
 @dataclass
@@ -71,13 +86,18 @@ class Retriever:
         self.passages = index.passages
         self.lexical = index.lexical
         self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
-        # entity id -> passages that name it: a lookup, not a scan, at question time.
+        # What each passage is about: the names it holds, and the places of a single-subject
+        # document it belongs to.
+        subjects = document_subjects(self.passages, glossary)
+        self.about: list[frozenset[str]] = [p.entities | subjects.get(p.doc, frozenset()) for p in self.passages]
+        # entity id -> passages about it: a lookup, not a scan, at question time.
         self.by_entity: dict[str, list[int]] = {}
-        for i, p in enumerate(self.passages):
-            for entity_id in p.entities:
+        for i, names in enumerate(self.about):
+            for entity_id in names:
                 self.by_entity.setdefault(entity_id, []).append(i)
         self.present_entities = set(self.by_entity)
         self._reading_index: dict[str, set[str]] | None = None  # built on first use
+        self._ja_readings: list[tuple[str, str]] | None = None  # likewise
 
     def query_tokens(self, q: Question) -> list[str]:
         tokens = self.lexical.tokenize(q.retrieval_text)
@@ -106,7 +126,7 @@ class Retriever:
         fused = reciprocal_rank_fusion([[self.position[c] for c in dense if c in self.position], top_lexical],
                                        candidates)
         hits = [Hit(self.passages[i], dense.get(self.passages[i].chunk_id, 0.0), float(lexical[i]),
-                    coverage_of(self.passages[i].entities, q.entities), fused[i]) for i in candidates]
+                    coverage_of(self.about[i], q.entities), fused[i]) for i in candidates]
         return rank_hits(hits, k)
 
     def by_reading(self, ja_name: str) -> str | None:
@@ -134,6 +154,27 @@ class Retriever:
                 return next(iter(found))
         return None
 
+    def by_japanese_reading(self, en_name: str, threshold: float) -> str | None:
+        """The entity named in the documents whose Japanese name reads like this English
+        spelling (Andreas Roettger -> アンドレアス・レットガー), scored as ingest links names
+        across scripts (`link_score`, at IURC_NAME_LINK_THRESHOLD); None unless exactly one
+        entity scores best."""
+        from ingest.names import ja_reading, link_score
+
+        if self._ja_readings is None:
+            readings = []
+            for eid in sorted(self.present_entities):
+                e = self.glossary.entities[eid]
+                reading = ja_reading(e.name_ja) if e.name_ja else ""
+                if reading:
+                    readings.append((eid, reading))
+            self._ja_readings = readings
+        scored = sorted(((link_score(en_name, reading)[0], eid) for eid, reading in self._ja_readings), reverse=True)
+        if not scored or scored[0][0] < threshold or (len(scored) > 1 and scored[1][0] == scored[0][0]
+                                                       and scored[1][1] != scored[0][1]):
+            return None
+        return scored[0][1]
+
     def attribute_passages(self, q: Question, limit: int = 50) -> list[Hit]:
         """Passages naming the question's subject and the attribute it asks for ("Mayor",
         市長), wherever they rank: whether the documents state it is decided on all of them."""
@@ -144,7 +185,7 @@ class Retriever:
         for i in named:
             p = self.passages[i]
             if names_attribute(q.attribute, p.text):
-                out.append(Hit(p, 0.0, 0.0, coverage_of(p.entities, q.entities), 0.0))
+                out.append(Hit(p, 0.0, 0.0, coverage_of(self.about[i], q.entities), 0.0))
                 if len(out) == limit:
                     break
         return out

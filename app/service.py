@@ -18,7 +18,7 @@ from ingest.store import PassageStore, Store, StoreConfig, StoreGone
 from .answer import Answer, Composer, abstain_text
 from .facts import Facts
 from .result import AskResult, CitedPassage, RelatedPassage, Timings
-from .question import QuestionError, analyze, capitalised_names
+from .question import QuestionError, analyze, capitalised_names, name_runs
 from .retrieve import Retriever
 
 log = logging.getLogger("iurc")
@@ -164,6 +164,14 @@ class Assistant:
                            error=str(exc), ranking=[] if with_retrieved else None)
         if q.language == "en":
             names = capitalised_names(q.text, state.glossary)
+            # A name the documents write only in Japanese (a person in katakana): the entity
+            # whose reading sounds like the question's spelling, if one clearly does.
+            absent = set(state.retriever.unknown_names(q, names))
+            for run in name_runs(q.text, absent):
+                entity = state.retriever.by_japanese_reading(run, settings.get("name_link_threshold"))
+                if entity and entity not in q.entities:
+                    q.entities.append(entity)
+                    names = [n for n in names if n not in run.split()]
         else:
             known = [(m.start, m.end) for m in state.glossary.find(q.text)]
             names = [] if self.tokenizer != "sudachi" else [

@@ -7,12 +7,10 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 import secrets
 import threading
 import time
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -24,15 +22,18 @@ from starlette.middleware import Middleware  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 
 from ingest import settings  # noqa: E402
-from ingest.names import vocabulary  # noqa: E402
+from ingest.load import SUPPORTED  # noqa: E402
 
-from .guard import (ClientLimits, Guard, RateLimit, Throttle, basic_auth_ok, basic_credentials,  # noqa: E402
-                    credentials_match, session_token, session_user)
-from .service import Assistant, original_key  # noqa: E402
+from .guard import (USER_THROTTLE, ClientLimits, Guard, RateLimit, Throttle, auth_from_setting,  # noqa: E402
+                    basic_auth_ok, basic_credentials, session_token, session_user, staff_from_setting,
+                    throttled_login)
+from .render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conversation_markdown,  # noqa: E402
+                     conversation_sources, empty_sources, inert_markdown, ui_language, ui_text)
+from .service import Assistant  # noqa: E402
+from .staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
+from .views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
+                    programme_tables, what_is_indexed)
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
-_MARKER = re.compile(r" ?\[(\d+)\]")
-_HOST = re.compile(r"(?i)\b(?:[a-z0-9-]+\\?\.)+[a-z]{2,}\b")
 # Footnote clicks open the matching source in the panel instead of following the link: the
 # panel holds the sources of every answer of the conversation, one section per answer, and
 # shows the section of the answer whose footnote was clicked ("src-<message>-<n>").
@@ -47,7 +48,8 @@ FOOTNOTE_JS = """
     const message = id.split('-')[1];
     document.querySelectorAll('#sources section.answer-sources').forEach(
       (section) => section.classList.toggle('inactive', section.dataset.msg !== message));
-    const target = document.getElementById(id);
+    const found = document.getElementById(id);
+    const target = found && (found.closest('details') || found);
     if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
                   target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1200); }
   }, true);
@@ -69,56 +71,12 @@ CSS = """
 .sources a.original { font-size: 0.85em; }
 .sources section.inactive { display: none; }
 .sources .asked { font-size: 0.9em; opacity: 0.8; margin: 4px 0; }
+#network svg { display: block; max-width: 560px; width: 100%; height: auto; margin: 0 auto; }
+#ui-language .wrap { flex-wrap: nowrap; }
+#ui-language label { white-space: nowrap; }
 """
 
 
-def inert_markdown(text: str) -> str:
-    """Text from documents shown as plain text: no HTML, no images, no links."""
-    text = html.escape(text, quote=False)
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    # Bare URLs, host names ("www.example.org", "example.org") and e-mail addresses would be
-    # auto-linked; a zero-width space after the scheme, before a host's dots and after "@" keeps
-    # them text.
-    text = re.sub(r"(?i)\b(https?|ftp|file|javascript|data|mailto):", lambda m: m.group(1) + "\u200b:", text)
-    text = _HOST.sub(lambda m: m.group(0).replace(".", "\u200b."), text)
-    return text.replace("@", "@\u200b")
-
-
-def answer_markdown(result: dict, message: int = 0) -> str:
-    """The answer for the chat: document text inert, each [n] a footnote link to its source in
-    the section of answer `message` (its position in the chat)."""
-    lines = []
-    for line in result["answer"].split("\n"):
-        parts, pos = [], 0
-        for m in _MARKER.finditer(line):
-            parts.append(inert_markdown(line[pos:m.start()]))
-            n = m.group(1)
-            parts.append(f" [\\[{n}\\]](#src-{message}-{n})")
-            pos = m.end()
-        parts.append(inert_markdown(line[pos:]))
-        lines.append("".join(parts))
-    if result.get("abstained"):
-        lines.insert(0, "**No answer in the documents / 資料に記載なし**")
-    return "  \n".join(lines)
-
-
-def conversation_markdown(results: list) -> str:
-    """The conversation as Markdown for export: each question, its answer as plain text and its
-    numbered sources (file, location, the quoted span)."""
-    lines = ["# IURC programme assistant · conversation", ""]
-    for result in (r for r in results or [] if r):
-        lines += [f"## {result['question']}", "", result["answer"], ""]
-        for c in result.get("citations", []):
-            lines.append(f"[{c['n']}] {c['doc']} · {c['location']}: “{c['quote']}”  ")
-        if result.get("abstained"):
-            for r in result.get("related", []):
-                lines.append(f"related: {r['doc']} · {r['location']}  ")
-        lines.append("")
-    return "\n".join(lines)
-
-
-EMPTY_SOURCES_TEXT = "Sources of the answer appear here."
-EMPTY_SOURCES = f'<div class="sources"><p>{EMPTY_SOURCES_TEXT}</p></div>'
 MAX_SAVED_CONVERSATIONS = 20
 
 
@@ -155,93 +113,13 @@ def save_conversation(chat: list, results: list, conversation_id: str, kept: lis
     return kept, conversation_id, gr.update(choices=conversation_choices(kept), value=conversation_id)
 
 
-def reopen_conversation(choice: str, kept: list):
+def reopen_conversation(choice: str, kept: list, language: str = "en"):
     entry = next((c for c in kept or [] if isinstance(c, dict) and c.get("id") == choice), None)
     if entry is None:
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     results = entry.get("results") or []
     last = max((i for i, r in enumerate(results) if r), default=-1)
-    return entry.get("chat") or [], results, conversation_sources(results, last), entry["id"]
-
-
-@lru_cache(maxsize=None)
-def language_name(code: str, in_language: str | None = None) -> str:
-    """A language's name (CLDR, through babel): in its own language by default ("日本語"), or in
-    `in_language`; an unknown code as it is."""
-    from babel import Locale
-
-    try:
-        return Locale(in_language or code).languages.get(code, code)
-    except Exception:  # noqa: BLE001 - babel refuses unknown codes
-        return code
-
-
-def language_tag(code: str) -> str:
-    """' · 日本語' / ' · English': a source's language in its own name; a source in both shows
-    both. Scores are left out: they rank, they do not mean anything to a reader."""
-    codes = ["ja", "en"] if code == "mixed" else [code] if code else []
-    return (" · " + " / ".join(html.escape(language_name(c)) for c in codes)) if codes else ""
-
-
-def _panel(items: str, empty: str) -> str:
-    return '<div class="sources">' + (items or f"<p>{empty}</p>") + "</div>"
-
-
-def conversation_sources(results: list, active: int) -> str:
-    """The sources panel for a conversation: one section per answer (`results` is aligned with
-    the chat's messages, None where a message is not an answer), the `active` one shown."""
-    sections = [f'<section class="answer-sources{"" if message == active else " inactive"}" '
-                f'data-msg="{message}" id="answer-{message}">'
-                f'<p class="asked">{html.escape(result.get("question", ""))}</p>'
-                f'{_source_items(result, message)}</section>'
-                for message, result in enumerate(results) if result]
-    return _panel("".join(sections), EMPTY_SOURCES_TEXT)
-
-
-def sources_html(result: dict, message: int = 0) -> str:
-    """The sources panel of one answer."""
-    return _panel(_source_items(result, message), "No sources.")
-
-
-def _source_items(result: dict, message: int) -> str:
-    """Each cited passage with the quoted span marked; for an abstention, the answer and the
-    related passages."""
-    if result.get("abstained"):
-        items = [f'<p class="abstained">{html.escape(result["answer"])}</p>']
-        for i, r in enumerate(result.get("related", []), start=1):
-            items.append(
-                f'<details id="rel-{message}-{i}"><summary>related / 関連: {html.escape(r["doc"])} · '
-                f'{html.escape(r["location"])}{language_tag(r.get("language", ""))}</summary>'
-                f'<div class="passage">{html.escape(r["text"])}</div></details>')
-        return "".join(items)
-    items = []
-    for c in result["citations"]:
-        text, quote = c["text"], c["quote"]
-        at = text.find(quote)
-        if at >= 0:
-            body = (html.escape(text[:at]) + "<mark>" + html.escape(quote) + "</mark>"
-                    + html.escape(text[at + len(quote):]))
-        else:
-            body = html.escape(text)
-        items.append(
-            f'<details id="src-{message}-{c["n"]}" open><summary>[{c["n"]}] {html.escape(c["doc"])} · '
-            f'{html.escape(c["location"])}{language_tag(c.get("language", ""))}</summary>'
-            f'{original_link(c["doc"], c["location"])}'
-            f'<div class="passage">{body}</div></details>')
-    return "".join(items)
-
-
-ORIGINAL_ROUTE = "/original"
-_PAGE = re.compile(r"^(?:p\.|slide) (\d+)")
-
-
-def original_link(doc: str, location: str) -> str:
-    """A link that opens the cited file, at the page for a PDF ("p. 3" -> #page=3)."""
-    page = _PAGE.match(location)
-    where = f"{page.group(0)}" if page else "the file"
-    anchor = f"#page={page.group(1)}" if page and doc.lower().endswith(".pdf") else ""
-    return (f'<a class="original" href="{ORIGINAL_ROUTE}/{original_key(doc)}{anchor}" target="_blank" '
-            f'rel="noopener noreferrer">open {html.escape(where)} of the original / 原本を開く</a>')
+    return entry.get("chat") or [], results, conversation_sources(results, last, language), entry["id"]
 
 
 MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
@@ -344,26 +222,8 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
             limits.leave(key)
 
 
-# Failed logins per user name, shared by the chat's login form and the API's Basic auth.
-USER_THROTTLE = Throttle()
-
-
 def _basic_user(header: str) -> str:
     return (basic_credentials(header) or ("",))[0][:200]
-
-
-def throttled_login(credentials: tuple[str, str]):
-    """The chat's login check (Gradio calls it with the form's user and password): a user who
-    keeps failing waits longer before each next try, even with the right password."""
-    def check(user: str, password: str) -> bool:
-        user = (user or "")[:200]
-        if USER_THROTTLE.wait(user) > 0:
-            return False
-        ok = credentials_match(user, password or "", credentials)
-        (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
-        return ok
-
-    return check
 
 
 class FeedbackLog:
@@ -406,94 +266,36 @@ def _client(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or _address(request)
 
 
-def example_questions(assistant: Assistant) -> list[str]:
-    """Example questions in both languages, filled from what is ingested: the templates are in
-    ingest/lang/<language>.yaml (ui_examples), the names and years come from the table rows."""
-    glossary, rows = assistant.glossary, assistant.facts.rows
-    pair = next((names for names in (
-        [e for e in assistant.facts.names[r.chunk_id] if glossary.entities[e].kind in ("city", "region")]
-        for r in rows) if len(names) >= 2), None)
-    year = next((r.record.start_year for r in rows if r.record.start_year), "")
-    out = []
-    for language in ("en", "ja"):
-        templates = vocabulary(language).get("ui_examples", {})
-        if pair:
-            a, b = (glossary.display_name(e, language) for e in pair[:2])
-            out += [t.format(a=a, b=b) for t in templates.get("named", [])[:1]]
-        if year:
-            out += [t.format(year=year) for t in templates.get("year", [])]
-        if not pair:
-            out += templates.get("generic", [])
-    return out
+# The UI's own text of each component, by property, from ui_text (ingest/lang/<language>.yaml):
+# the language switch and the first load set them all.
+class Words:
+    def __init__(self):
+        self.parts: list[tuple[object, dict[str, str]]] = []
+
+    def __call__(self, component, **keys: str):
+        self.parts.append((component, keys))
+        return component
+
+    @property
+    def components(self) -> list:
+        return [c for c, _ in self.parts]
+
+    def updates(self, language: str) -> list:
+        return [gr.update(**{prop: ui_text(key, language) for prop, key in keys.items()}) for _, keys in self.parts]
 
 
-def programme_tables(assistant: Assistant) -> list[str]:
-    """The ingested tables' titles, the one with most rows first (each shown with its own columns)."""
-    counts: dict[str, int] = {}
-    for passage in assistant.facts.rows:
-        counts[passage.record.table] = counts.get(passage.record.table, 0) + 1
-    return sorted(counts, key=lambda t: (-counts[t], t))
+COPY_JS = "(text) => { if (text && navigator.clipboard) { navigator.clipboard.writeText(text); } return []; }"
 
 
-def programme_table(assistant: Assistant, table: str | None = None, query: str = "", year: str = "all"):
-    """One table as ingested: its own columns, then group, start year and document; rows
-    filtered by any name (either script or spelling) or word, and by start year."""
-    import pandas as pd
-
-    tables = programme_tables(assistant)
-    table = table if table in tables else (tables[0] if tables else "")
-    chosen = [p for p in assistant.facts.rows if p.record.table == table]
-    columns = list(dict.fromkeys(c for p in chosen for c in p.record.columns))
-    wanted = {m.entity_id for m in assistant.glossary.find(query)} if query else set()
-    rows = []
-    for passage in chosen:
-        record = passage.record
-        if year != "all" and record.start_year != year:
-            continue
-        text = " ".join(list(record.values.values()) + [record.group]).casefold()
-        if query and not (wanted & set(record.entities) or query.casefold() in text):
-            continue
-        rows.append([record.values.get(c, "") for c in columns] + [record.group, record.start_year, passage.doc])
-    return pd.DataFrame(rows, columns=columns + ["group / グループ", "start year / 開始年", "document / 文書"])
-
-
-def glossary_rows(assistant: Assistant) -> list[list[str]]:
-    return [[e.entity_id, e.kind, e.country, e.name_en, e.name_ja, " | ".join(e.aliases)]
-            for e in assistant.glossary.entities.values()]
-
-
-def what_is_indexed(entries: dict[str, dict]) -> str:
-    """The landing line from the manifest (`entries`): how many documents in which languages, how
-    recent, and what the assistant does not do."""
-    entries = [e for e in entries.values() if e.get("status") == "complete"]
-    languages = sorted({lang for e in entries for lang in
-                        (("ja", "en") if e.get("language") == "mixed" else (e.get("language", ""),)) if lang})
-    names_en = ", ".join(language_name(c, "en") for c in languages)
-    names_ja = "・".join(language_name(c, "ja") for c in languages)
-    latest = max((e.get("ingested_at", "") for e in entries), default="")[:10]
-    return (f"**Indexed:** {len(entries)} documents ({names_en}), last added {latest or '–'}. "
-            "It quotes the documents and says where; it does not translate, summarise beyond them, or "
-            "know anything they do not say. / "
-            f"**索引済み:** 文書{len(entries)}件（{names_ja}）、最終追加 {latest or '–'}。"
-            "資料の文を出典付きで引用します。翻訳や資料にない内容の回答はしません。")
-
-
-def document_rows(entries: dict[str, dict]) -> list[list]:
-    """The Documents view from the manifest (`entries`)."""
-    return [[doc, e.get("chunk_count", 0), e.get("language", ""), e.get("format", ""),
-             e.get("ingested_at", ""), e.get("status", "")] for doc, e in sorted(entries.items())]
-
-
-TOO_MANY_QUESTIONS = ("Too many questions from this computer at once; please wait a moment. / "
-                      "同時の質問が多すぎます。少しお待ちください。")
-TOO_MUCH_FEEDBACK = "Too much feedback at once; please wait a minute. / 送信が多すぎます。1分ほどお待ちください。"
-
-
-def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.Blocks:
+def build(assistant: Assistant, feedback_path: str | Path | None = None,
+          staff: StaffSessions | None = None) -> gr.Blocks:
+    """The app. `staff`: who may add and remove documents (default: nobody)."""
     max_chars = settings.get("max_question_chars")
     feedback = FeedbackLog(feedback_path or settings.get("feedback_file"))
+    desk = StaffDesk(assistant, staff or StaffSessions(None))
     # One address cannot take the whole queue: the same per-client bounds as the JSON API.
     chat_limits = ClientLimits()
+    words = Words()
 
     def ask(question: str, history: list[str] | None = None) -> dict:
         return assistant.ask(question, history or [])
@@ -501,7 +303,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
     # `results` is aligned with the chat's messages: results[i] is the answer shown as message i,
     # None for a question or a note. Footnotes, the sources panel, thumbs and comments find their
     # answer by that position, which never shifts: the chat only grows, and Clear empties both.
-    def respond(message: str, chat: list[dict], results: list, request: gr.Request = None):
+    def respond(message: str, chat: list[dict], results: list, language: str, request: gr.Request = None):
         chat = list(chat or [])
         results = list(results or [])
         results += [None] * (len(chat) - len(results))
@@ -513,10 +315,9 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             results.extend([None, None])
 
         if len(message) > max_chars:
-            text = (f"Your question has {len(message)} characters; please keep it under {max_chars}. "
-                    f"/ 質問は{max_chars}文字以内でお願いします。")
+            text = ui_text("too_long", language, n=len(message), max=max_chars)
             note(text, message[:200] + "…")
-            yield chat, sources_html({"abstained": True, "answer": text, "related": []}), results, message
+            yield chat, _panel_note(text), results, message
             return
         if not message:
             yield chat, gr.skip(), results, ""
@@ -525,7 +326,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
                    and isinstance(r.get("question"), str)][-settings.get("max_history_entries"):]
         address = _address(request)
         if chat_limits.admit(address):
-            note(TOO_MANY_QUESTIONS, message)
+            note(ui_text("too_many_questions", language), message)
             yield chat, gr.skip(), results, message
             return
         try:
@@ -544,151 +345,217 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
             chat[-1] = {"role": "assistant", "content": "  \n".join(shown)}
             yield chat, gr.skip(), results, ""
             time.sleep(0.02)
-        yield chat, conversation_sources(results, position), results, ""
+        yield chat, conversation_sources(results, position, language), results, ""
 
     def _answer_at(results: list, index) -> tuple[int, dict | None]:
         position = index if isinstance(index, int) else index[0]
         result = results[position] if results and 0 <= position < len(results) else None
         return position, result
 
-    def show_sources(results: list, data: gr.SelectData):
+    def show_sources(results: list, language: str, data: gr.SelectData):
         position, result = _answer_at(results, data.index)
-        return conversation_sources(results, position) if result else gr.skip()
+        return conversation_sources(results, position, language) if result else gr.skip()
 
     def _feedback_record(result: dict) -> dict:
         return {"question": result["question"], "language": result["language"], "answer": result["answer"],
                 "abstained": result["abstained"],
                 "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]}
 
-    def on_like(results: list, data: gr.LikeData, request: gr.Request):
+    def on_like(results: list, language: str, data: gr.LikeData, request: gr.Request):
         _, result = _answer_at(results, data.index)
         if not result:
-            return "Nothing to rate: rate an answer. / 回答を評価してください。"
+            return ui_text("nothing_to_rate", language)
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked).lower() in ("like", "true")
         if not feedback.append({"rating": "up" if liked else "down", **_feedback_record(result)}, _client(request)):
-            return TOO_MUCH_FEEDBACK
-        return "Thanks, noted. / ありがとうございます。"
+            return ui_text("too_much_feedback", language)
+        return ui_text("thanks", language)
 
-    def on_comment(comment: str, results: list, request: gr.Request):
+    def on_comment(comment: str, results: list, language: str, request: gr.Request):
         comment = (comment or "").strip()[:2000]
         last = next((r for r in reversed(results or []) if r), None)
         if not comment or last is None:
-            return "Ask a question first, then comment on its answer.", comment
+            return ui_text("ask_first", language), comment
         if not feedback.append({"rating": "comment", "comment": comment, **_feedback_record(last)},
                                _client(request)):
-            return TOO_MUCH_FEEDBACK, comment
-        return "Comment saved. / コメントを保存しました。", ""
+            return ui_text("too_much_feedback", language), comment
+        return ui_text("comment_saved", language), ""
 
-    def reload_views(table: str | None = None, query: str = "", year: str = "all"):
+    def reload_views(table: str | None = None, query: str = "", year: str = "all", language: str = "en"):
         assistant.reload_if_changed()
         entries = assistant.store.manifest_entries()  # read once for both views
         tables = programme_tables(assistant)
-        return (programme_table(assistant, table, query, year), gr.update(choices=tables),
-                glossary_rows(assistant), document_rows(entries), what_is_indexed(entries))
+        return (programme_table(assistant, table, query, year, language), gr.update(choices=tables),
+                network_svg(assistant, table, query, year, language), glossary_table(assistant, language),
+                document_table(entries, language), what_is_indexed(entries, language))
+
+    def staff_state(request: gr.Request | None, language: str) -> tuple:
+        if desk.allowed(request):
+            return gr.update(visible=True), ui_text("staff_logged_in", language, route=STAFF_ROUTE)
+        hint = "staff_login_hint" if desk.sessions.enabled else "staff_cli_hint"
+        return gr.update(visible=False), ui_text(hint, language, route=STAFF_ROUTE)
 
     # delete_cache: exported conversations are removed from Gradio's cache after an hour.
     with gr.Blocks(title="IURC programme assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        gr.Markdown("## IURC programme assistant · IURC プログラム アシスタント\n"
-                    "Ask in English or Japanese. Every statement is quoted from the programme "
-                    "documents; click a footnote to open its source. / 英語・日本語で質問できます。")
+        with gr.Row(equal_height=True):
+            words(gr.Markdown(ui_text("title")), value="title")
+            language = gr.Radio([(ui_text("language_name", code), code) for code in UI_LANGUAGES], value="en",
+                                show_label=False, container=False, elem_id="ui-language", scale=0, min_width=180)
+        words(gr.Markdown(ui_text("intro")), value="intro")
         entries = assistant.store.manifest_entries()
         indexed = gr.Markdown(what_is_indexed(entries), elem_id="indexed")
         results = gr.State([])
         # Conversations persist in the browser (encrypted localStorage), the last 20, each
-        # reopened whole: its messages, its answers and their sources.
+        # reopened whole: its messages, its answers and their sources. So does the UI language.
         saved = gr.BrowserState([], storage_key="iurc-conversations", secret=browser_secret(feedback.path))
+        saved_language = gr.BrowserState("", storage_key="iurc-ui-language")
         conversation = gr.State("")  # id of the conversation on screen ("" until it has an answer)
-        with gr.Tab("Ask / 質問"):
+        with words(gr.Tab(ui_text("tab_ask")), label="tab_ask"):
             with gr.Row():
-                picker = gr.Dropdown([], value=None, label="Conversations / 会話", scale=4,
-                                     elem_id="conversations", allow_custom_value=False)
-                new_button = gr.Button("New conversation / 新しい会話", scale=1, size="sm",
-                                       elem_id="new-conversation")
+                picker = words(gr.Dropdown([], value=None, label=ui_text("conversations"), scale=4,
+                                           elem_id="conversations", allow_custom_value=False), label="conversations")
+                new_button = words(gr.Button(ui_text("new_conversation"), scale=1, size="sm",
+                                             elem_id="new-conversation"), value="new_conversation")
             with gr.Row():
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Answers / 回答", height=520, sanitize_html=True,
-                                         render_markdown=True, allow_tags=False,
-                                         feedback_options=("Like", "Dislike"), elem_id="chat")
+                    # No per-message copy (it gave escaped Markdown without sources) and no share:
+                    # "Copy conversation" below gives the conversation as exported, sources numbered.
+                    chatbot = words(gr.Chatbot(label=ui_text("answers"), height=520, sanitize_html=True,
+                                               render_markdown=True, allow_tags=False, buttons=[],
+                                               feedback_options=("Like", "Dislike"), elem_id="chat"),
+                                    label="answers")
                     with gr.Row():
-                        question = gr.Textbox(placeholder="Ask about the programme… / プログラムについて質問…",
-                                              show_label=False, scale=5, elem_id="question", lines=1)
-                        send = gr.Button("Ask / 質問", variant="primary", scale=1, elem_id="send")
-                    gr.Examples(example_questions(assistant), inputs=question, label="Examples / 質問の例")
+                        question = words(gr.Textbox(placeholder=ui_text("question_placeholder"), show_label=False,
+                                                    scale=5, elem_id="question", lines=1),
+                                         placeholder="question_placeholder")
+                        send = words(gr.Button(ui_text("ask"), variant="primary", scale=1, elem_id="send"),
+                                     value="ask")
+                    examples = gr.Examples(example_questions(assistant), inputs=question, label=ui_text("examples"))
+                    words(examples.dataset, label="examples")
                     with gr.Row():
-                        export_button = gr.Button("Export conversation (Markdown) / 会話を書き出す", size="sm",
-                                                  elem_id="export")
-                        export_file = gr.File(label="Conversation / 会話", interactive=False, visible=False,
-                                              elem_id="export-file")
-                    with gr.Accordion("Comment on the last answer / 最後の回答へのコメント", open=False):
+                        copy_button = words(gr.Button(ui_text("copy"), size="sm", elem_id="copy-conversation"),
+                                            value="copy")
+                        export_button = words(gr.Button(ui_text("export"), size="sm", elem_id="export"), value="export")
+                        export_file = words(gr.File(label=ui_text("export_file"), interactive=False, visible=False,
+                                                    elem_id="export-file"), label="export_file")
+                    copied = gr.Textbox(visible=False, elem_id="copied-text")
+                    with words(gr.Accordion(ui_text("comment_heading"), open=False), label="comment_heading"):
                         comment = gr.Textbox(show_label=False, lines=2, max_lines=6)
-                        comment_button = gr.Button("Send comment / 送信")
-                    status = gr.Markdown("")
+                        comment_button = words(gr.Button(ui_text("send_comment")), value="send_comment")
+                    status = gr.Markdown("", elem_id="status")
                 with gr.Column(scale=2):
-                    gr.Markdown("### Sources / 出典")
-                    sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
-        with gr.Tab("Programme / プログラム"):
-            gr.Markdown("Rows of the programme tables, every row as ingested. Filter by any name, "
-                        "in either script or spelling, or by start year. / 表の全行。名前(どの表記でも)や開始年で絞り込めます。")
+                    words(gr.Markdown(ui_text("sources_heading")), value="sources_heading")
+                    sources = gr.HTML(empty_sources(), elem_id="sources")
+        with words(gr.Tab(ui_text("tab_programme")), label="tab_programme"):
+            words(gr.Markdown(ui_text("programme_intro")), value="programme_intro")
             years = sorted({p.record.start_year for p in assistant.facts.rows} - {""})
             tables = programme_tables(assistant)
             with gr.Row():
-                table_picker = gr.Dropdown(tables, value=tables[0] if tables else None,
-                                           label="Table / 表", scale=3, elem_id="table-picker")
-                name_filter = gr.Textbox(label="Name or topic / 名前・テーマ", scale=3)
-                year_filter = gr.Dropdown(["all"] + years, value="all", label="Start year / 開始年", scale=1)
+                table_picker = words(gr.Dropdown(tables, value=tables[0] if tables else None, label=ui_text("table"),
+                                                 scale=3, elem_id="table-picker"), label="table")
+                name_filter = words(gr.Textbox(label=ui_text("name_filter"), scale=3, elem_id="name-filter"),
+                                    label="name_filter")
+                year_filter = words(gr.Dropdown(["all"] + years, value="all", label=ui_text("start_year"), scale=1),
+                                    label="start_year")
             pairs = gr.Dataframe(programme_table(assistant), interactive=False, wrap=True, elem_id="pairs")
-            gr.Markdown("### Glossary / 用語集")
-            glossary_table = gr.Dataframe(glossary_rows(assistant), interactive=False, wrap=True,
-                                          headers=["id", "kind", "country", "English", "日本語", "variants"])
-        with gr.Tab("Documents / 文書"):
-            documents = gr.Dataframe(document_rows(entries), interactive=False, wrap=True,
-                                     headers=["document", "passages", "language", "format", "ingested at",
-                                              "status"])
-            refresh = gr.Button("Refresh / 更新")
+            words(gr.Markdown(ui_text("network_heading")), value="network_heading")
+            network = gr.HTML(network_svg(assistant), elem_id="network")
+            words(gr.Markdown(ui_text("glossary_heading")), value="glossary_heading")
+            glossary_view = gr.Dataframe(glossary_table(assistant), interactive=False, wrap=True, elem_id="glossary")
+        with words(gr.Tab(ui_text("tab_documents")), label="tab_documents"):
+            documents = gr.Dataframe(document_table(entries), interactive=False, wrap=True, elem_id="documents")
+            refresh = words(gr.Button(ui_text("refresh")), value="refresh")
+            staff_note = gr.Markdown("", elem_id="staff-state")
+            with gr.Group(visible=False, elem_id="staff-panel") as staff_panel:
+                words(gr.Markdown(ui_text("staff_heading")), value="staff_heading")
+                words(gr.Markdown(ui_text("staff_help")), value="staff_help")
+                upload_box = words(gr.File(file_count="multiple", type="filepath", file_types=sorted(SUPPORTED),
+                                           label=ui_text("files_to_add"), elem_id="upload"), label="files_to_add")
+                add_button = words(gr.Button(ui_text("add"), variant="primary", elem_id="add-documents"), value="add")
+                to_remove = words(gr.Dropdown(sorted(entries), value=[], multiselect=True, elem_id="remove-choice",
+                                              label=ui_text("to_remove")), label="to_remove")
+                remove_button = words(gr.Button(ui_text("remove"), variant="stop", elem_id="remove-documents"),
+                                      value="remove")
+                outcome = gr.Dataframe(outcome_table([], "en"), interactive=False, wrap=True, elem_id="upload-outcome")
+
+        filters = [table_picker, name_filter, year_filter, language]
+        views = [pairs, table_picker, network, glossary_view, documents, indexed]
+
+        # The language: from the saved choice or the browser on load, then from the switch.
+        def apply_language(chosen: str, table, query, year, request: gr.Request = None):
+            panel, note = staff_state(request, chosen)
+            return [chosen, chosen, *words.updates(chosen), *reload_views(table, query, year, chosen), panel, note]
+
+        language_outputs = [language, saved_language, *words.components, *views, staff_panel, staff_note]
+        def first_language(saved_code: str, table, query, year, request: gr.Request = None):
+            # The reader's saved choice, else the browser's first language (its Accept-Language).
+            browser = (request.headers.get("accept-language", "") if request is not None else "").split(",")[0]
+            return apply_language(ui_language(saved_code or browser), table, query, year, request)
+
+        demo.load(first_language, [saved_language, table_picker, name_filter, year_filter], language_outputs,
+                  api_visibility="private")
+        language.input(apply_language, [language, table_picker, name_filter, year_filter], language_outputs,
+                       api_visibility="private")
 
         outputs = [chatbot, sources, results, question]
         keep = ([chatbot, results, conversation, saved], [saved, conversation, picker])
-        question.submit(respond, [question, chatbot, results], outputs, api_visibility="private") \
-            .then(save_conversation, *keep, api_visibility="private")
-        send.click(respond, [question, chatbot, results], outputs, api_visibility="private") \
-            .then(save_conversation, *keep, api_visibility="private")
-        picker.input(reopen_conversation, [picker, saved], [chatbot, results, sources, conversation],
-                     api_visibility="private")
-        new_button.click(lambda: ([], [], EMPTY_SOURCES, "", gr.update(value=None), ""), None,
+        for trigger in (question.submit, send.click):
+            trigger(respond, [question, chatbot, results, language], outputs, api_visibility="private") \
+                .then(save_conversation, *keep, api_visibility="private")
+        picker.input(reopen_conversation, [picker, saved, language],
+                     [chatbot, results, sources, conversation], api_visibility="private")
+        new_button.click(lambda lang: ([], [], empty_sources(lang), "", gr.update(value=None), ""), [language],
                          [chatbot, results, sources, conversation, picker, status], api_visibility="private")
         demo.load(lambda kept: gr.update(choices=conversation_choices(kept)), [saved], [picker],
                   api_visibility="private")
-        chatbot.select(show_sources, [results], [sources], api_visibility="private")
-        chatbot.like(on_like, [results], [status], api_visibility="private")
+        chatbot.select(show_sources, [results, language], [sources], api_visibility="private")
+        chatbot.like(on_like, [results, language], [status], api_visibility="private")
         # Clear starts a new conversation: the answers, their sources and the follow-up context go.
-        chatbot.clear(lambda: ([], EMPTY_SOURCES, "", "", gr.update(value=None)), None,
+        chatbot.clear(lambda lang: ([], empty_sources(lang), "", "", gr.update(value=None)), [language],
                       [results, sources, status, conversation, picker], api_visibility="private")
-        comment_button.click(on_comment, [comment, results], [status, comment], api_visibility="private")
+        comment_button.click(on_comment, [comment, results, language], [status, comment], api_visibility="private")
 
-        def export(results: list):
+        def export(results: list, lang: str):
             import tempfile
 
             folder = Path(tempfile.mkdtemp(prefix="iurc-export-"))
             path = folder / f"conversation-{datetime.now().strftime('%Y%m%d-%H%M%S')}.md"
-            path.write_text(conversation_markdown(results), "utf-8")
+            path.write_text(conversation_markdown(results, lang), "utf-8")
             return gr.update(value=str(path), visible=True)
 
-        export_button.click(export, [results], [export_file], api_visibility="private")
+        export_button.click(export, [results, language], [export_file], api_visibility="private")
+        # Copy: the same Markdown as the export, put on the clipboard by the browser.
+        copy_button.click(lambda r, lang: (conversation_markdown(r, lang), ui_text("copied", lang)),
+                          [results, language], [copied, status], api_visibility="private") \
+            .then(None, [copied], None, js=COPY_JS, api_visibility="private")
         for control in (table_picker, name_filter, year_filter):
-            control.change(lambda t, q, y: programme_table(assistant, t, q, y), [table_picker, name_filter, year_filter],
-                           [pairs], api_visibility="private")
-        views = [pairs, table_picker, glossary_table, documents, indexed]
-        refresh.click(reload_views, [table_picker, name_filter, year_filter], views, api_visibility="private")
+            control.change(lambda t, q, y, lang: (programme_table(assistant, t, q, y, lang),
+                                                  network_svg(assistant, t, q, y, lang)),
+                           filters, [pairs, network], api_visibility="private")
+        refresh.click(reload_views, filters, views, api_visibility="private")
         # Readers see what another process ingested without a refresh: the views follow the
         # store (the assistant reloads on its own when the generation changes).
-        gr.Timer(15).tick(reload_views, [table_picker, name_filter, year_filter], views,
-                          api_visibility="private")
+        gr.Timer(15).tick(reload_views, filters, views, api_visibility="private")
+
+        def add_documents(files, lang: str, request: gr.Request, progress=gr.Progress()):
+            done = desk.add(files, request, progress)
+            return outcome_table(done, lang), None, gr.update(choices=sorted(assistant.store.manifest_entries()))
+
+        def remove_documents(docs, lang: str, request: gr.Request):
+            done = desk.remove(docs, request)
+            return outcome_table(done, lang), gr.update(choices=sorted(assistant.store.manifest_entries()), value=[])
+
+        add_button.click(add_documents, [upload_box, language], [outcome, upload_box, to_remove],
+                         api_visibility="private", concurrency_limit=1) \
+            .then(reload_views, filters, views, api_visibility="private")
+        remove_button.click(remove_documents, [to_remove, language], [outcome, to_remove], api_visibility="private",
+                            concurrency_limit=1) \
+            .then(reload_views, filters, views, api_visibility="private")
 
         def ask_api(question: str, request: gr.Request = None) -> dict:
             """Answer one question; returns the same JSON object as `iurc ask --json`."""
             address = _address(request)
             if chat_limits.admit(address):
-                raise gr.Error(TOO_MANY_QUESTIONS)
+                raise gr.Error(ui_text("too_many_questions"))
             try:
                 return ask(question)
             finally:
@@ -698,25 +565,31 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None) -> gr.B
     return demo
 
 
-def auth_from_setting() -> tuple[str, str] | None:
-    raw = settings.get("auth")
-    if not raw:
-        return None
-    user, sep, password = raw.partition(":")
-    if not sep or not user or not password:
-        raise settings.SettingError("IURC_AUTH must be user:password")
-    return user, password
+def _panel_note(text: str) -> str:
+    return '<div class="sources"><p class="abstained">' + html.escape(text) + "</p></div>"
+
+
+def outcome_table(outcomes, language: str):
+    """The staff panel's table: one row per file, its outcome in the reader's words."""
+    import pandas as pd
+
+    said = ui_text("outcome", language)
+    return pd.DataFrame([[o.name, said.get(o.status, o.status), o.passages, o.reason] for o in outcomes],
+                        columns=ui_text("outcome_columns", language))
 
 
 def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool = False):
-    demo = build(assistant)
+    staff = StaffSessions(staff_from_setting())
+    demo = build(assistant, staff=staff)
     demo.queue(default_concurrency_limit=settings.get("concurrency"), max_size=settings.get("queue_size"),
                api_open=False)
     credentials = auth_from_setting()
     routes_ready = threading.Event()
     launched = demo.launch(server_name=host, server_port=port, show_error=False,
-                           auth=throttled_login(credentials) if credentials else None,
-                           max_file_size="1kb", prevent_thread_lock=True, quiet=False,
+                           auth=throttled_login(credentials, staff.credentials) if credentials else None,
+                           # Uploads are for staff only (the guard refuses everyone else first).
+                           max_file_size=settings.get("max_file_bytes") if staff.enabled else "1kb",
+                           prevent_thread_lock=True, quiet=False,
                            footer_links=["api"], js=FOOTNOTE_JS, css=CSS, ssr_mode=False,
                            allowed_paths=[], blocked_paths=[str(Path.cwd())],
                            # OpenAPI docs of the JSON API (the schema only: no answers without the login)
@@ -724,8 +597,9 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
                                        # Before any route: body limit, no uploads, login, headers.
                                        "middleware": [Middleware(Guard, credentials=credentials,
                                                                  address_throttle=Throttle(),
-                                                                 routes_ready=routes_ready)]})
+                                                                 routes_ready=routes_ready, staff=staff)]})
     add_original_route(demo.server_app, assistant)
+    add_staff_routes(demo.server_app, staff)
     add_api_routes(demo.server_app, assistant, credentials, settings.get("concurrency"),
                    settings.get("queue_size"))
     routes_ready.set()

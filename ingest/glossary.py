@@ -161,6 +161,23 @@ def find_glossary(configured: str, explicit: bool, folders: list[str]) -> tuple[
     return next((c for c in seen if c.is_file()), None), seen
 
 
+def curated_glossary(configured: str, explicit: bool, folders: list[str]) -> tuple[Glossary, list[str]]:
+    """The curated glossary an ingest uses (the CLI's and the chat UI's alike), found as
+    `find_glossary` says, and what to tell the user about it. An explicit path that does not
+    exist is a GlossaryError; no glossary at all is an empty table (names then come from
+    discovery only), said in the messages."""
+    found, looked = find_glossary(configured, explicit, folders)
+    if found is None and explicit:
+        raise GlossaryError(f"no glossary file at {looked[0]}; give an existing --glossary / IURC_GLOSSARY, "
+                            "or leave both unset to use corpus/glossary.csv")
+    if found is None:
+        return parse_glossary(",".join(COLUMNS) + "\n", "empty glossary"), [
+            "no glossary.csv found (looked in " + ", ".join(map(str, looked))
+            + "); names come from discovery in the documents only"]
+    glossary = load_glossary(found)
+    return glossary, list(glossary.problems)
+
+
 def load_glossary(path: str | Path) -> Glossary:
     """Read and validate the glossary file; bad rows are skipped and listed in `problems`."""
     path = Path(path)

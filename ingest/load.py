@@ -59,6 +59,7 @@ def load(path: str | Path, doc: str, max_bytes: int, data: bytes | None = None) 
     if data is None:
         data = read_file(path, max_bytes)
     sha = hashlib.sha256(data).hexdigest()
+    check_content(fmt, data)
     check_limits(fmt, data)
     if fmt in ("txt", "md"):
         text, encoding = decode_text(data)
@@ -76,7 +77,52 @@ def load(path: str | Path, doc: str, max_bytes: int, data: bytes | None = None) 
     return SourceDoc(path=str(path), doc=doc, text=text, sha256=sha, encoding=encoding, format=fmt)
 
 
-# --- limits checked before any parser sees the bytes --------------------------------------------
+# --- type by content, and limits, checked before any parser sees the bytes ---------------------
+
+# What a file's first bytes say it is, for the message when its name claims another format.
+_MAGIC = ((b"%PDF-", "a PDF"), (b"PK\x03\x04", "a ZIP archive"), (b"\x7fELF", "an executable (ELF)"),
+          (b"MZ", "an executable (Windows)"), (b"\xca\xfe\xba\xbe", "an executable (Mach-O or Java)"),
+          (b"\xcf\xfa\xed\xfe", "an executable (Mach-O)"), (b"#!", "a script"),
+          (b"\x1f\x8b", "a gzip archive"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+          (b"\xd0\xcf\x11\xe0", "an old Office file (.doc/.ppt/.xls)"), (b"Rar!", "a RAR archive"),
+          (b"7z\xbc\xaf", "a 7-Zip archive"))
+# The part every Word / PowerPoint file has, by the Office Open XML standard.
+_MAIN_PART = {"docx": "word/document.xml", "pptx": "ppt/presentation.xml"}
+_LABEL = {"pdf": "a PDF", "docx": "a Word (.docx) file", "pptx": "a PowerPoint (.pptx) file"}
+
+
+def content_kind(data: bytes) -> str:
+    """What the first bytes say the file is ("an executable (ELF)"), or "" when they say nothing."""
+    head = data[:8].lstrip(b"\xef\xbb\xbf")
+    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), "")
+
+
+def check_content(fmt: str, data: bytes) -> None:
+    """The file is what its name says, judged by its bytes, not its name: a PDF starts with
+    %PDF- (within the first KB, as readers allow), a DOCX/PPTX is a ZIP holding its main part,
+    and a text or HTML file is not a binary format renamed."""
+    import zipfile
+
+    kind = content_kind(data)
+    if fmt == "pdf":
+        if b"%PDF-" not in data[:1024]:
+            raise LoadError(f"not a PDF: the content is {kind or 'something else'}")
+    elif fmt in _MAIN_PART:
+        if kind != "a ZIP archive":
+            raise LoadError(f"not {_LABEL[fmt]}: the content is {kind or 'not a ZIP archive'}")
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, ValueError, OSError) as exc:
+            raise LoadError(f"unreadable {_LABEL[fmt]}: {exc}") from None
+        if _MAIN_PART[fmt] not in names:
+            other = next((f for f, part in _MAIN_PART.items() if part in names), "")
+            raise LoadError(f"not {_LABEL[fmt]}: the archive has no {_MAIN_PART[fmt]}"
+                            + (f" (it is {_LABEL[other]})" if other else ""))
+    elif kind in ("a PDF", "a ZIP archive") or (kind and b"\x00" in data[:4096]):
+        # (Two letters such as "MZ" may also start a real text; binary formats hold NUL bytes.)
+        raise LoadError(f"not text: the content is {kind}")
+
 
 def check_limits(fmt: str, data: bytes) -> None:
     """Refuse, before parsing, a file whose parser would need far more memory or time than its

@@ -456,13 +456,20 @@ def hepburn(katakana: str, person: bool = False) -> str:
 def reading_key(ja_name: str) -> str:
     """The phonetic key of a Japanese name's reading, its place suffix left out (生駒市 -> ikoma):
     what an English spelling of the name is compared with."""
+    reading = ja_reading(ja_name)
+    return phonetic_key(romaji(reading)) if reading else ""
+
+
+def ja_reading(ja_name: str) -> str:
+    """A Japanese name's reading in katakana, its place suffix left out (生駒市 -> イコマ), or ""
+    when it has none in katakana."""
     reading = "".join(m.reading_form() for m in _tokenizer().tokenize(ja_name))
     suffix = place_suffix(ja_name)
     for r in vocabulary("ja")["place_suffixes"][suffix]["readings"] if suffix else ():
         if reading.endswith(r):
             reading = reading[: -len(r)]
             break
-    return phonetic_key(romaji(reading)) if _katakana(reading) else ""
+    return reading if _katakana(reading) else ""
 
 
 def place_suffix(ja_name: str) -> str:

@@ -66,12 +66,16 @@ class FoundFile:
     doc: str  # stable name: "<folder name>/<relative path>" or the file name
 
 
-def discover(paths: list[str], report: IngestReport, warn: Callable[[str], None],
+def discover(paths: list, report: IngestReport, warn: Callable[[str], None],
              supported: frozenset[str] = frozenset(SUPPORTED)) -> tuple[list[FoundFile], list[str]]:
     """Files to ingest and the name prefixes (folders) whose vanished documents get deleted.
+    `paths`: files and folders, or FoundFile entries already named (the chat UI's uploads).
     `supported`: the file endings accepted (ours by default; the naive baseline has its own)."""
     found, prefixes = [], []
     for raw in paths:
+        if isinstance(raw, FoundFile):
+            found.append(raw)
+            continue
         path = Path(raw)
         if path.is_dir():
             root = path.resolve()
@@ -102,9 +106,11 @@ def fingerprint(glossary: Glossary, chunk_size: int, embedder_name: str) -> str:
     return f"v{PIPELINE_VERSION}|glossary:{glossary.sha256[:16]}|chunk:{chunk_size}|{embedder_name}"
 
 
-def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = False,
-           progress: bool = True, warn: Callable[[str], None] | None = None) -> IngestReport:
-    """Bring the store in line with `paths`. Holds the store's writer lock throughout."""
+def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
+           progress: bool = True, warn: Callable[[str], None] | None = None,
+           on_file: Callable[[int, int, str], None] | None = None) -> IngestReport:
+    """Bring the store in line with `paths`. Holds the store's writer lock throughout.
+    `on_file(i, n, doc)` is told before each file (the chat UI's progress bar)."""
     from tqdm import tqdm
 
     warn = warn or (lambda msg: tqdm.write(msg, file=sys.stderr))
@@ -123,7 +129,9 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
         files, prefixes = discover(paths, report, warn)
         seen_docs = set()
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
-        for found in bar:
+        for number, found in enumerate(bar):
+            if on_file:
+                on_file(number, len(files), found.doc)
             seen_docs.add(found.doc)
             before = (report.added, report.updated, report.skipped)
             try:
@@ -159,20 +167,52 @@ def ingest(paths: list[str], store: Store, glossary: Glossary, rebuild: bool = F
         report.glossary_changed = _store_name_table(store, glossary)
         changed = report.added or report.updated or report.deleted or rebuild or report.glossary_changed
         if changed or _index_stale(store):
-            # The read-side index first, then the generation that points at it: running servers
-            # reload on their next question and find the index already there.
-            generation = uuid.uuid4().hex
-            stored = store.stored_glossary()
-            table = parse_glossary(stored, "name table stored with the collection") if stored else glossary
-            built = index.current(store, table, settings.get("lexical_tokenizer"), generation)
-            store.put_index(index.to_bytes(built), generation, built.tokenizer)
-            store.bump_generation(generation)
+            _publish(store, glossary)
         if rebuild:
             store.commit_rebuild()  # complete: readers switch on their next check
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def remove(docs: list[str], store: Store, glossary: Glossary) -> IngestReport:
+    """Take documents out of the index: their passages and manifest entries, then the name table
+    and the read-side index, under the same writer lock as an ingest. Unknown names fail."""
+    started = time.perf_counter()
+    report = IngestReport()
+    lock = writer_lock(store.config)
+    acquire(lock, store.config)
+    try:
+        manifest = store.manifest_entries()
+        for doc in docs:
+            if doc not in manifest:
+                report.fail(doc, "not in the index", doc, verb="")
+                continue
+            ids = list(store.doc_chunks(doc))
+            store.delete(ids)
+            store.delete_manifest(doc)
+            report.deleted += len(ids)
+            report.files.append({"path": manifest[doc].get("path", ""), "doc": doc, "status": "removed",
+                                 "passages": len(ids), "reason": ""})
+        if any(f["status"] == "removed" for f in report.files):
+            report.glossary_changed = _store_name_table(store, glossary)
+            _publish(store, glossary)
+    finally:
+        lock.release()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _publish(store: Store, glossary: Glossary) -> None:
+    """The read-side index first, then the generation that points at it: running servers reload
+    on their next question and find the index already there."""
+    generation = uuid.uuid4().hex
+    stored = store.stored_glossary()
+    table = parse_glossary(stored, "name table stored with the collection") if stored else glossary
+    built = index.current(store, table, settings.get("lexical_tokenizer"), generation)
+    store.put_index(index.to_bytes(built), generation, built.tokenizer)
+    store.bump_generation(generation)
 
 
 def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict | None,

@@ -65,6 +65,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("concurrency", 4, "Chat requests answered at once."),
         Setting("queue_size", 32, "Chat requests waiting before new ones are refused."),
         Setting("auth", "", "user:password to require a login for the chat UI."),
+        Setting("staff_auth", "", "user:password of staff, who log in at /staff to add and remove "
+                "documents in the chat UI (readers keep IURC_AUTH). Unset: no uploads."),
+        Setting("upload_dir", "corpus/uploads", "Folder where documents added in the chat UI are kept "
+                "and ingested from; inside the corpus folder, so `iurc ingest corpus` keeps them."),
+        Setting("max_upload_files", 20, "Files one staff upload may carry."),
+        Setting("staff_session_hours", 8.0, "How long a staff login lasts."),
         Setting("feedback_file", ".iurc/feedback.jsonl", "Where the chat UI appends thumbs up/down and comments."),
         Setting("feedback_per_minute", 20, "Feedback records one chat session may send per minute."),
         Setting("feedback_max_bytes", 10_000_000, "Size at which the feedback file is rotated (3 kept)."),

@@ -272,3 +272,55 @@ def test_generator_through_a_langchain_chat_model_is_verified_as_strictly(corpus
     broken = Generator("", "", 5, a.retriever.lexical.tokenize, a.glossary,
                        chat_model=FakeListChatModel(responses=["Nothing supported here."]))
     assert broken.answer(q, hits) is None  # the extractive answer stands
+
+
+def test_a_section_of_a_single_subject_page_counts_as_naming_the_pair(tmp_path, glossary):
+    """A page about one pairing has sections that name one partner or none ("Theme of the
+    cooperation"); they are about the pair all the same. A document naming many places gets no
+    such subject. The documents are made up for the test."""
+    from app.retrieve import Retriever, coverage_of
+    from ingest import index
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+    from tests.fakes import FakeEmbeddings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pair_page.md").write_text(
+        "# Port cooperation\n\nKobe works with Marseille for two years.\n\n"
+        "## Theme of the cooperation\n\nThe theme is port innovation.\n", "utf-8")
+    (docs / "overview.md").write_text(
+        "# Overview\n\nYokohama, Frankfurt, Toyota, Grenoble and Kamakura take part.\n\n"
+        "## Kobe\n\nKobe joined later.\n", "utf-8")
+    config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
+    store = Store(config, emb)
+    ingest([str(docs)], store, glossary, progress=False)
+    retriever = Retriever(store, glossary, index.current(store, glossary, "bigram", store.generation()))
+    asked = ["kobe", "marseille"]
+    theme = next(i for i, p in enumerate(retriever.passages) if "port innovation" in p.text)
+    assert "marseille" not in retriever.passages[theme].entities  # the section alone names neither
+    assert coverage_of(retriever.about[theme], asked) == 1.0
+    later = next(i for i, p in enumerate(retriever.passages) if "joined later" in p.text)
+    assert coverage_of(retriever.about[later], asked) == 0.5  # a many-place document: its own names only
+
+
+def test_an_english_spelling_of_a_name_written_only_in_katakana_is_not_unknown(tmp_path, glossary):
+    """The documents write a person only in katakana; an English question spells the name in
+    Latin letters: it is found by its reading, not refused as a name the documents lack. A name
+    that sounds like nothing in them still is. Made-up text and names."""
+    from app.service import Assistant
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+    from tests.fakes import FakeEmbeddings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kobe_note_ja.md").write_text(
+        "# 神戸市の会議\n\n神戸市の会議では、アンナ・ベルトラン氏が港湾の脱炭素について講演した。\n", "utf-8")
+    config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
+    ingest([str(docs)], Store(config, emb), glossary, progress=False)
+    assistant = Assistant(config, emb, min_sentence=0.05, min_named_sentence=0.0)
+    found = assistant.ask("What did Anna Bertrand talk about in Kobe?")
+    assert not found["abstained"] and "アンナ・ベルトラン" in found["citations"][0]["quote"]
+    missing = assistant.ask("What did Lisa Schmidt talk about in Kobe?")
+    assert missing["abstained"] and "Lisa" in missing["answer"]

@@ -211,7 +211,7 @@ def test_fifty_wrong_logins_from_one_address_are_throttled():
 
 
 def test_the_login_check_throttles_per_user_even_with_the_right_password():
-    from app.ui import USER_THROTTLE, throttled_login
+    from app.guard import USER_THROTTLE, throttled_login
 
     check = throttled_login(("staff", "right"))
     assert check("staff", "right")

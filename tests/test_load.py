@@ -115,7 +115,7 @@ def test_pdf_pages(tmp_path):
 @pytest.mark.parametrize("name, data, reason", [
     ("table.xlsx", b"PK", "unsupported file type .xlsx"),
     ("broken.pdf", b"%PDF-1.4\nnot really a pdf", "unreadable PDF|empty"),
-    ("broken.docx", b"this is not a zip", "unreadable Word file"),
+    ("broken.docx", b"this is not a zip", r"not a Word \(.docx\) file: the content is not a ZIP archive"),
 ])
 def test_unsupported_or_broken_files(tmp_path, name, data, reason):
     path = tmp_path / name

@@ -26,7 +26,7 @@ HOSTILE = {"question": "q", "language": "en", "abstained": False, "answer": (
 
 
 def test_answer_markdown_is_inert_and_footnotes_link_to_sources():
-    from app.ui import answer_markdown
+    from app.render import answer_markdown
 
     md = answer_markdown(HOSTILE)
     assert "<img" not in md and "&lt;img src=x onerror=alert\\(1\\)&gt;" in md
@@ -36,7 +36,7 @@ def test_answer_markdown_is_inert_and_footnotes_link_to_sources():
 
 
 def test_sources_panel_escapes_and_marks_the_quote():
-    from app.ui import sources_html
+    from app.render import sources_html
 
     panel = sources_html(HOSTILE)
     assert "<img" not in panel
@@ -44,14 +44,27 @@ def test_sources_panel_escapes_and_marks_the_quote():
     assert "<mark>Kobe harbour hosts cruise ships &lt;img src=x onerror=alert(1)&gt;</mark>" in panel
 
 
+def test_a_passage_quoted_twice_is_one_source_card_with_both_numbers_and_marks():
+    from app.render import sources_html
+
+    text = "Kobe hosts cruise ships. The port has a ferry line. Marseille hosts cruise ships too."
+    cited = [{"n": n, "doc": "d.md", "location": "line 1", "text": text, "quote": q, "score": 0.5, "language": "en"}
+             for n, q in ((1, "Kobe hosts cruise ships."), (2, "Marseille hosts cruise ships too."))]
+    cited.append({**cited[0], "n": 3, "doc": "e.md"})  # the same text in another file: its own card
+    panel = sources_html({"abstained": False, "answer": "", "citations": cited})
+    assert panel.count("<details") == 2 and "[1][2] d.md · line 1" in panel and "[3] e.md" in panel
+    assert 'id="src-0-2" class="also"' in panel  # the footnote [2] finds the shared card
+    assert panel.count("<mark>") == 3 and "<mark>Marseille hosts cruise ships too.</mark>" in panel
+
+
 def test_abstention_panel_lists_related_passages():
-    from app.ui import answer_markdown, sources_html
+    from app.render import answer_markdown, sources_html
 
     result = {"abstained": True, "answer": "The documents say nothing about Paris.", "citations": [],
               "related": [{"doc": "d", "location": "l", "text": "t <b>x</b>", "score": 0.1, "language": "ja"}]}
     assert answer_markdown(result).startswith("**No answer in the documents")
     panel = sources_html(result)
-    assert "related / 関連: d · l · 日本語" in panel and "<b>x</b>" not in panel and "score" not in panel
+    assert "related: d · l · 日本語" in panel and "<b>x</b>" not in panel and "score" not in panel
 
 
 def test_feedback_export_makes_draft_cases(tmp_path, venv_bin):
@@ -152,7 +165,8 @@ def test_files_outside_the_app_are_refused(server):
 
 @pytest.mark.slow
 def test_cited_originals_are_served_read_only_and_only_from_the_index(server):
-    from app.ui import original_key, original_link
+    from app.render import original_link
+    from app.service import original_key
 
     deck = "corpus/iurc_cities_and_topics_deck.txt"
     with urllib.request.urlopen(server.url + "original/" + original_key(deck), timeout=10) as response:
@@ -176,7 +190,7 @@ def test_cited_originals_are_served_read_only_and_only_from_the_index(server):
 def test_login_required_when_auth_is_set(ui_store, venv_bin, tmp_path):
     from gradio_client import Client
 
-    from app.ui import original_key
+    from app.service import original_key
 
     s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_AUTH="staff:s3cret")
     try:
@@ -200,7 +214,7 @@ def test_login_required_when_auth_is_set(ui_store, venv_bin, tmp_path):
 
 
 # --- end to end in headless Chromium ---------------------------------------------------------
-def _browser(tmp_path):
+def _browser(tmp_path, language: str = "en-US"):
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         if os.environ.get("CI"):
             pytest.fail("chromium and chromedriver are required in CI (make test installs them)")
@@ -213,8 +227,9 @@ def _browser(tmp_path):
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
-                f"--user-data-dir={tmp_path / 'chrome'}"):
+                f"--user-data-dir={tmp_path / 'chrome'}", f"--lang={language}"):
         options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
     return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
 
 
@@ -569,7 +584,7 @@ def test_landing_says_what_is_indexed_and_phone_and_dark_layouts_fit(server, tmp
 
 def test_programme_view_shows_each_table_with_its_own_columns(tmp_path, glossary):
     from app.service import Assistant
-    from app.ui import programme_table, programme_tables
+    from app.views import programme_table, programme_tables
     from ingest.pipeline import ingest
     from ingest.store import Store, StoreConfig
     from tests.fakes import FakeEmbeddings
@@ -592,7 +607,7 @@ def test_programme_view_shows_each_table_with_its_own_columns(tmp_path, glossary
 
 
 def test_a_conversation_exports_as_markdown_with_numbered_sources():
-    from app.ui import conversation_markdown
+    from app.render import conversation_markdown
 
     abstained = {"question": "Who is the mayor of Paris?", "abstained": True, "citations": [],
                  "answer": "The documents say nothing about Paris.",
@@ -625,5 +640,59 @@ def test_conversations_survive_a_reload_and_reopen(server, tmp_path):
         driver.find_element(By.ID, "new-conversation").click()
         wait.until(lambda d: "Tokorozawa" not in _text(d, "chat"))
         driver.save_screenshot(str(OUTPUT / "e2e_conversations.png"))
+    finally:
+        driver.quit()
+
+
+@pytest.mark.slow
+def test_the_ui_speaks_the_browsers_language_switches_and_copies_with_sources(server, tmp_path):
+    """A Japanese browser gets the Japanese UI (no English left in labels, tabs, buttons); the
+    switch turns it English and a reload keeps the choice; "copy" puts the conversation on the
+    clipboard as Markdown with numbered sources; the Programme view draws who works with whom."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.test_staff import _tab
+
+    driver = _browser(tmp_path, "ja")
+    try:
+        driver.get(server.url)
+        wait = WebDriverWait(driver, 60)
+        wait.until(lambda d: "索引済み" in _text(d, "indexed"))
+        tabs = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "button[role=tab]")]
+        assert tabs == ["質問", "プログラム", "文書"]
+        box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
+        assert box.get_attribute("placeholder") == "プログラムについて質問…"
+        assert _text(driver, "send") == "質問する" and "会話をコピー" in _text(driver, "copy-conversation")
+        _ask_in_browser(driver, "鎌倉市とウメオ市は何に取り組みましたか")
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
+        assert "原本" in _text(driver, "sources") and "open" not in _text(driver, "sources")
+        driver.save_screenshot(str(OUTPUT / "e2e_japanese_ui.png"))
+
+        driver.execute_cdp_cmd("Browser.grantPermissions", {
+            "origin": server.url.rstrip("/"), "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+        driver.find_element(By.ID, "copy-conversation").click()
+        wait.until(lambda d: "コピーしました" in _text(d, "status"))
+        copied = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1]; navigator.clipboard.readText().then(done, e => done('ERR ' + e));")
+        assert copied.startswith("# IURC") and "## 鎌倉市とウメオ市は何に取り組みましたか" in copied
+        assert "[1] corpus/" in copied and "\\" not in copied  # numbered sources, no Markdown escapes
+
+        _tab(driver, "プログラム")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#network svg line"))
+        labels = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#network svg text")]
+        assert len(labels) >= 4 and "鎌倉市" in labels
+        driver.execute_script("document.getElementById('network').scrollIntoView()")
+        driver.save_screenshot(str(OUTPUT / "e2e_network_ja.png"))
+
+        driver.find_element(By.CSS_SELECTOR, "#ui-language input[value=en]").click()
+        wait.until(lambda d: "Indexed:" in _text(d, "indexed"))
+        assert [t.text for t in driver.find_elements(By.CSS_SELECTOR, "button[role=tab]")] == \
+            ["Ask", "Programme", "Documents"]
+        wait.until(lambda d: "Kamakura" in " ".join(t.text for t in d.find_elements(By.CSS_SELECTOR, "#network svg text")))
+        driver.refresh()
+        wait.until(lambda d: "Indexed:" in _text(d, "indexed"))  # the choice outlives a reload
+        assert driver.find_element(By.CSS_SELECTOR, "#ui-language input[value=en]").is_selected()
     finally:
         driver.quit()

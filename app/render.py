@@ -1,0 +1,187 @@
+"""What the chat UI shows of an answer, in the reader's words: the UI's own text in English or
+Japanese (from `ui_text` in ingest/lang/<language>.yaml), the answer as inert Markdown with
+footnote links, the sources panel (one card per cited passage, the quotes marked, a link to the
+original), and the conversation as Markdown for export and copy."""
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+from ingest.names import vocabulary
+
+from .service import original_key
+
+UI_LANGUAGES = ("en", "ja")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
+_MARKER = re.compile(r" ?\[(\d+)\]")
+_HOST = re.compile(r"(?i)\b(?:[a-z0-9-]+\\?\.)+[a-z]{2,}\b")
+
+
+# --- the UI's own words ---------------------------------------------------------------------------
+
+def ui_language(code: str | None) -> str:
+    """A UI language from a saved choice or a browser's language ("ja-JP" -> "ja"); English when
+    the language has no UI text."""
+    code = (code or "").split("-")[0].split("_")[0].lower()
+    return code if code in UI_LANGUAGES else "en"
+
+
+@lru_cache(maxsize=None)
+def _words(language: str) -> dict:
+    return vocabulary(language)["ui_text"]
+
+
+def ui_text(key: str, language: str = "en", **values):
+    """One piece of UI text in `language` (a string, or the list / mapping stored under `key`),
+    with `{name}` placeholders filled from `values`."""
+    text = _words(ui_language(language))[key]
+    return text.format(**values) if values else text
+
+
+# --- text from documents, made inert ----------------------------------------------------------------
+
+def inert_markdown(text: str) -> str:
+    """Text from documents shown as plain text: no HTML, no images, no links."""
+    text = html.escape(text, quote=False)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # Bare URLs, host names ("www.example.org", "example.org") and e-mail addresses would be
+    # auto-linked; a zero-width space after the scheme, before a host's dots and after "@" keeps
+    # them text.
+    text = re.sub(r"(?i)\b(https?|ftp|file|javascript|data|mailto):", lambda m: m.group(1) + "\u200b:", text)
+    text = _HOST.sub(lambda m: m.group(0).replace(".", "\u200b."), text)
+    return text.replace("@", "@\u200b")
+
+
+def answer_markdown(result: dict, message: int = 0) -> str:
+    """The answer for the chat: document text inert, each [n] a footnote link to its source in
+    the section of answer `message` (its position in the chat)."""
+    lines = []
+    for line in result["answer"].split("\n"):
+        parts, pos = [], 0
+        for m in _MARKER.finditer(line):
+            parts.append(inert_markdown(line[pos:m.start()]))
+            n = m.group(1)
+            parts.append(f" [\\[{n}\\]](#src-{message}-{n})")
+            pos = m.end()
+        parts.append(inert_markdown(line[pos:]))
+        lines.append("".join(parts))
+    if result.get("abstained"):
+        lines.insert(0, f"**{ui_text('no_answer', result.get('language', 'en'))}**")
+    return "  \n".join(lines)
+
+
+def conversation_markdown(results: list, language: str = "en") -> str:
+    """The conversation as Markdown, for export and for "copy": each question, its answer as
+    plain text and its numbered sources (file, location, the quoted span)."""
+    lines = [ui_text("export_title", language), ""]
+    for result in (r for r in results or [] if r):
+        lines += [f"## {result['question']}", "", result["answer"], ""]
+        for c in result.get("citations", []):
+            lines.append(f"[{c['n']}] {c['doc']} · {c['location']}: “{c['quote']}”  ")
+        if result.get("abstained"):
+            for r in result.get("related", []):
+                lines.append(f"{ui_text('related', language)}: {r['doc']} · {r['location']}  ")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# --- the sources panel ----------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def language_name(code: str, in_language: str | None = None) -> str:
+    """A language's name (CLDR, through babel): in its own language by default ("日本語"), or in
+    `in_language`; an unknown code as it is."""
+    from babel import Locale
+
+    try:
+        return Locale(in_language or code).languages.get(code, code)
+    except Exception:  # noqa: BLE001 - babel refuses unknown codes
+        return code
+
+
+def language_tag(code: str) -> str:
+    """' · 日本語' / ' · English': a source's language in its own name; a source in both shows
+    both. Scores are left out: they rank, they do not mean anything to a reader."""
+    codes = ["ja", "en"] if code == "mixed" else [code] if code else []
+    return (" · " + " / ".join(html.escape(language_name(c)) for c in codes)) if codes else ""
+
+
+def empty_sources(language: str = "en") -> str:
+    return _panel("", ui_text("sources_empty", language))
+
+
+def _panel(items: str, empty: str) -> str:
+    return '<div class="sources">' + (items or f"<p>{html.escape(empty)}</p>") + "</div>"
+
+
+def conversation_sources(results: list, active: int, language: str = "en") -> str:
+    """The sources panel for a conversation: one section per answer (`results` is aligned with
+    the chat's messages, None where a message is not an answer), the `active` one shown. Each
+    section speaks its answer's language."""
+    sections = [f'<section class="answer-sources{"" if message == active else " inactive"}" '
+                f'data-msg="{message}" id="answer-{message}">'
+                f'<p class="asked">{html.escape(result.get("question", ""))}</p>'
+                f'{_source_items(result, message)}</section>'
+                for message, result in enumerate(results) if result]
+    return _panel("".join(sections), ui_text("sources_empty", language))
+
+
+def sources_html(result: dict, message: int = 0) -> str:
+    """The sources panel of one answer."""
+    return _panel(_source_items(result, message), ui_text("no_sources", result.get("language", "en")))
+
+
+def _source_items(result: dict, message: int) -> str:
+    """Each cited passage with the quoted span marked; for an abstention, the answer and the
+    related passages."""
+    language = result.get("language", "en")
+    if result.get("abstained"):
+        items = [f'<p class="abstained">{html.escape(result["answer"])}</p>']
+        for i, r in enumerate(result.get("related", []), start=1):
+            items.append(
+                f'<details id="rel-{message}-{i}"><summary>{html.escape(ui_text("related", language))}: '
+                f'{html.escape(r["doc"])} · {html.escape(r["location"])}{language_tag(r.get("language", ""))}'
+                f'</summary><div class="passage">{html.escape(r["text"])}</div></details>')
+        return "".join(items)
+    # One card per passage: quotes from the same passage (or the same text in the same place)
+    # share it, every footnote number pointing at it and every quote marked.
+    cards: dict[tuple, list[dict]] = {}
+    for c in result["citations"]:
+        cards.setdefault((c["doc"], c["location"], c["text"]), []).append(c)
+    items = []
+    for (doc, location, text), cited in cards.items():
+        numbers = "".join(f"[{c['n']}]" for c in cited)
+        also = "".join(f'<span id="src-{message}-{c["n"]}" class="also"></span>' for c in cited[1:])
+        items.append(
+            f'<details id="src-{message}-{cited[0]["n"]}" open><summary>{numbers} {html.escape(doc)} · '
+            f'{html.escape(location)}{language_tag(cited[0].get("language", ""))}</summary>{also}'
+            f'{original_link(doc, location, language)}'
+            f'<div class="passage">{_marked(text, [c["quote"] for c in cited])}</div></details>')
+    return "".join(items)
+
+
+def _marked(text: str, quotes: list[str]) -> str:
+    """The passage, escaped, with each quote found in it marked (overlaps merged)."""
+    spans = sorted((at, at + len(q)) for q in quotes if q and (at := text.find(q)) >= 0)
+    out, pos = [], 0
+    for start, end in spans:
+        start = max(start, pos)
+        if end <= start:
+            continue
+        out += [html.escape(text[pos:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        pos = end
+    return "".join(out) + html.escape(text[pos:])
+
+
+ORIGINAL_ROUTE = "/original"
+_PAGE = re.compile(r"^(?:p\.|slide) (\d+)")
+
+
+def original_link(doc: str, location: str, language: str = "en") -> str:
+    """A link that opens the cited file, at the page for a PDF ("p. 3" -> #page=3)."""
+    page = _PAGE.match(location)
+    where = page.group(0) if page else ui_text("the_file", language)
+    anchor = f"#page={page.group(1)}" if page and doc.lower().endswith(".pdf") else ""
+    return (f'<a class="original" href="{ORIGINAL_ROUTE}/{original_key(doc)}{anchor}" target="_blank" '
+            f'rel="noopener noreferrer">{html.escape(ui_text("open_original", language, where=where))}</a>')

@@ -1,0 +1,220 @@
+"""Staff document management in the chat UI: the staff login (IURC_STAFF_AUTH, separate from the
+readers' IURC_AUTH), its sessions, and the Documents view's add / remove panel, which runs the
+same ingest code as the CLI (ingest/upload.py) under the same one-writer lock.
+
+Staff log in at /staff (a small form; the session is an HttpOnly, SameSite=Strict cookie), or,
+when readers have a login too, with the staff user on the chat's own login form. Only a staff
+session may use Gradio's upload route (the guard refuses everyone else before a byte is stored)
+and only a staff session's clicks add or remove anything (each handler checks again)."""
+from __future__ import annotations
+
+import html
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from fastapi import Request  # (Gradio's web framework; module-level so route annotations resolve)
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.requests import cookie_parser
+
+from ingest import settings
+
+from .guard import USER_THROTTLE, credentials_match, session_user
+
+STAFF_COOKIE = "iurc-staff"
+STAFF_ROUTE = "/staff"
+
+
+class StaffSessions:
+    """Staff logins: token -> (user, expiry). `is_staff` also accepts the chat's own login when
+    it was made with the staff user."""
+
+    def __init__(self, credentials: tuple[str, str] | None, hours: float | None = None):
+        self.credentials = credentials
+        self.seconds = 3600 * (hours if hours is not None else settings.get("staff_session_hours"))
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.credentials is not None
+
+    def login(self, user: str, password: str) -> str | None:
+        """A new session token for the right staff user and password, else None (throttled per
+        user like the readers' login)."""
+        user = (user or "")[:200]
+        if not self.enabled or USER_THROTTLE.wait(user) > 0:
+            return None
+        ok = credentials_match(user, password or "", self.credentials)
+        (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
+        if not ok:
+            return None
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}  # drop expired ones
+            self._tokens[token] = (user, now + self.seconds)
+        return token
+
+    def logout(self, token: str | None) -> None:
+        with self._lock:
+            self._tokens.pop(token or "", None)
+
+    def is_staff(self, app, cookies: dict) -> bool:
+        """A staff session cookie that has not expired, or the chat's login made as the staff user."""
+        if not self.enabled:
+            return False
+        with self._lock:
+            found = self._tokens.get(cookies.get(STAFF_COOKIE, ""))
+        if found and found[1] > time.monotonic():
+            return True
+        return session_user(app, cookies) == self.credentials[0]
+
+    def from_headers(self, app, headers: dict) -> bool:
+        return self.is_staff(app, cookie_parser(headers.get("cookie", "")))
+
+
+LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Staff login · スタッフ ログイン</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:10vh auto;padding:0 16px}}
+label{{display:block;margin:12px 0 4px}}input{{width:100%;padding:8px;box-sizing:border-box}}
+button{{margin-top:16px;padding:8px 16px}}.msg{{color:#a00}}</style></head><body>
+<h1>Staff login · スタッフ ログイン</h1>
+<p>Staff add and remove documents in the Documents view. / スタッフは「文書」画面で文書を追加・削除できます。</p>
+<p class="msg" id="message">{message}</p>
+<form method="post" action="{route}/login">
+<label for="username">User / ユーザー</label><input id="username" name="username" autocomplete="username" required>
+<label for="password">Password / パスワード</label><input id="password" name="password" type="password"
+ autocomplete="current-password" required>
+<button type="submit" id="staff-login">Log in / ログイン</button></form>
+<p><a href="/">Back to the assistant / アシスタントへ戻る</a></p></body></html>"""
+
+
+def add_staff_routes(app, sessions: StaffSessions) -> None:
+    """GET /staff (the login form), POST /staff/login, GET /staff/logout."""
+    def page(message: str, status: int = 200) -> HTMLResponse:
+        return HTMLResponse(LOGIN_PAGE.format(message=html.escape(message), route=STAFF_ROUTE), status_code=status,
+                            headers={"Cache-Control": "no-store"})
+
+    @app.get(STAFF_ROUTE)
+    def staff_page():
+        if not sessions.enabled:
+            return page("Staff logins are off on this server (set IURC_STAFF_AUTH). / "
+                        "このサーバーではスタッフ ログインは無効です。", 404)
+        return page("")
+
+    @app.post(STAFF_ROUTE + "/login")
+    async def staff_login(request: Request):
+        form = await request.form()
+        token = sessions.login(str(form.get("username", "")), str(form.get("password", "")))
+        if token is None:
+            return page("Wrong user or password, or too many tries; wait and try again. / "
+                        "ユーザー名かパスワードが違います。", 401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(STAFF_COOKIE, token, max_age=int(sessions.seconds), httponly=True,
+                            samesite="strict", path="/")
+        return response
+
+    @app.get(STAFF_ROUTE + "/logout")
+    def staff_logout(request: Request):
+        sessions.logout(request.cookies.get(STAFF_COOKIE))
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(STAFF_COOKIE, path="/")
+        return response
+
+
+def upload_folder() -> Path:
+    return Path(settings.get("upload_dir")).resolve()
+
+
+def curated_glossary_for_uploads():
+    """The curated glossary an upload is ingested with: found as `iurc ingest <corpus>` finds it."""
+    import os
+
+    from ingest.glossary import curated_glossary
+
+    explicit = bool(os.environ.get(settings.SETTINGS["glossary"].env_var))
+    glossary, _ = curated_glossary(settings.get("glossary"), explicit, [str(upload_folder().parent)])
+    return glossary
+
+
+NOT_STAFF = "Only staff may add or remove documents: log in at /staff. / 文書の追加・削除はスタッフのみです。"
+
+
+def _failed(reason: str):
+    from ingest.upload import Outcome
+
+    return [Outcome("", "failed", reason=reason)]
+
+
+class StaffDesk:
+    """The add / remove handlers behind the Documents view's staff panel. One change at a time
+    in this process (and the store's writer lock across processes); after a change the
+    assistant reloads at once, so the next question, from any reader, sees it."""
+
+    def __init__(self, assistant, sessions: StaffSessions):
+        self.assistant = assistant
+        self.sessions = sessions
+        self._busy = threading.Lock()
+
+    def allowed(self, request) -> bool:
+        return request is not None and self.sessions.is_staff(getattr(request, "app", None), dict(request.cookies))
+
+    def _run(self, change):
+        from ingest.store import StoreError
+
+        if not self._busy.acquire(blocking=False):
+            return _failed("another change is under way; try again in a moment")
+        try:
+            done = change()
+        except StoreError as exc:
+            done = _failed(str(exc))
+        finally:
+            self._busy.release()
+        self.assistant.reload_if_changed(force=True)
+        return done
+
+    def add(self, paths: list[str] | None, request, progress=None) -> list:
+        """Uploaded files (Gradio's temporary copies) -> one Outcome per file."""
+        from ingest import upload
+
+        if not self.allowed(request):
+            return _failed(NOT_STAFF)
+        paths = [Path(p) for p in (paths or [])][:settings.get("max_upload_files")]
+        max_bytes = settings.get("max_file_bytes")
+
+        def change():
+            files, refused = [], []
+            for path in paths:
+                try:
+                    size = path.stat().st_size
+                    if size > max_bytes:
+                        refused.append(upload.Outcome(upload.safe_name(path.name), "failed",
+                                                      reason=f"too large: {size} bytes > limit {max_bytes} "
+                                                             "(IURC_MAX_FILE_BYTES)"))
+                        continue
+                    files.append((path.name, path.read_bytes()))
+                finally:
+                    path.unlink(missing_ok=True)  # the upload's temporary copy is not kept
+
+            def on_file(number: int, total: int, doc: str) -> None:
+                if progress is not None:
+                    progress((number, total), desc=f"indexing {doc}", unit="files")
+
+            outcomes, _ = upload.add(files, upload_folder(), self.assistant.store, curated_glossary_for_uploads(),
+                                     max_bytes, on_file)
+            return refused + outcomes
+
+        return self._run(change)
+
+    def remove(self, docs: list[str] | None, request) -> list:
+        from ingest import upload
+
+        if not self.allowed(request):
+            return _failed(NOT_STAFF)
+        if not docs:
+            return _failed("choose the documents to remove first")
+        return self._run(lambda: upload.delete(list(docs), upload_folder(), self.assistant.store,
+                                               curated_glossary_for_uploads()))

@@ -1,0 +1,152 @@
+"""The chat UI's onboarding views, all built from what is ingested: the landing line, example
+questions, each programme table with its own columns, the diagram of who works with whom, the
+glossary and the documents."""
+from __future__ import annotations
+
+import html
+import math
+
+from ingest.names import vocabulary
+
+from .render import language_name, ui_text
+from .service import Assistant
+
+PLACE_KINDS = ("city", "region")
+
+
+def example_questions(assistant: Assistant) -> list[str]:
+    """Example questions in both languages, filled from what is ingested: the templates are in
+    ingest/lang/<language>.yaml (ui_examples), the names and years come from the table rows."""
+    glossary, rows = assistant.glossary, assistant.facts.rows
+    pair = next((names for names in (
+        [e for e in assistant.facts.names[r.chunk_id] if glossary.entities[e].kind in PLACE_KINDS]
+        for r in rows) if len(names) >= 2), None)
+    year = next((r.record.start_year for r in rows if r.record.start_year), "")
+    out = []
+    for language in ("en", "ja"):
+        templates = vocabulary(language).get("ui_examples", {})
+        if pair:
+            a, b = (glossary.display_name(e, language) for e in pair[:2])
+            out += [t.format(a=a, b=b) for t in templates.get("named", [])[:1]]
+        if year:
+            out += [t.format(year=year) for t in templates.get("year", [])]
+        if not pair:
+            out += templates.get("generic", [])
+    return out
+
+
+def what_is_indexed(entries: dict[str, dict], language: str = "en") -> str:
+    """The landing line from the manifest (`entries`): how many documents in which languages, how
+    recent, and what the assistant does not do."""
+    entries = [e for e in entries.values() if e.get("status") == "complete"]
+    languages = sorted({lang for e in entries for lang in
+                        (("ja", "en") if e.get("language") == "mixed" else (e.get("language", ""),)) if lang})
+    names = ui_text("language_separator", language).join(language_name(c, language) for c in languages)
+    latest = max((e.get("ingested_at", "") for e in entries), default="")[:10]
+    return ui_text("indexed_one" if len(entries) == 1 else "indexed", language, count=len(entries),
+                   languages=names, latest=latest or "–")
+
+
+def document_table(entries: dict[str, dict], language: str = "en"):
+    """The Documents view from the manifest (`entries`)."""
+    import pandas as pd
+
+    rows = [[doc, e.get("chunk_count", 0), e.get("language", ""), e.get("format", ""),
+             e.get("ingested_at", ""), e.get("status", "")] for doc, e in sorted(entries.items())]
+    return pd.DataFrame(rows, columns=ui_text("document_columns", language))
+
+
+def glossary_table(assistant: Assistant, language: str = "en"):
+    import pandas as pd
+
+    rows = [[e.entity_id, e.kind, e.country, e.name_en, e.name_ja, " | ".join(e.aliases)]
+            for e in assistant.glossary.entities.values()]
+    return pd.DataFrame(rows, columns=ui_text("glossary_columns", language))
+
+
+def programme_tables(assistant: Assistant) -> list[str]:
+    """The ingested tables' titles, the one with most rows first (each shown with its own columns)."""
+    counts: dict[str, int] = {}
+    for passage in assistant.facts.rows:
+        counts[passage.record.table] = counts.get(passage.record.table, 0) + 1
+    return sorted(counts, key=lambda t: (-counts[t], t))
+
+
+def _chosen_rows(assistant: Assistant, table: str | None, query: str, year: str):
+    tables = programme_tables(assistant)
+    table = table if table in tables else (tables[0] if tables else "")
+    wanted = {m.entity_id for m in assistant.glossary.find(query)} if query else set()
+    rows = []
+    for passage in (p for p in assistant.facts.rows if p.record.table == table):
+        record = passage.record
+        if year != "all" and record.start_year != year:
+            continue
+        text = " ".join(list(record.values.values()) + [record.group]).casefold()
+        if query and not (wanted & set(record.entities) or query.casefold() in text):
+            continue
+        rows.append(passage)
+    return table, rows
+
+
+def programme_table(assistant: Assistant, table: str | None = None, query: str = "", year: str = "all",
+                    language: str = "en"):
+    """One table as ingested: its own columns, then group, start year and document; rows
+    filtered by any name (either script or spelling) or word, and by start year."""
+    import pandas as pd
+
+    table, rows = _chosen_rows(assistant, table, query, year)
+    everything = [p for p in assistant.facts.rows if p.record.table == table]
+    columns = list(dict.fromkeys(c for p in everything for c in p.record.columns))
+    return pd.DataFrame([[p.record.values.get(c, "") for c in columns] + [p.record.group, p.record.start_year, p.doc]
+                         for p in rows], columns=columns + ui_text("programme_columns", language))
+
+
+def network_svg(assistant: Assistant, table: str | None = None, query: str = "", year: str = "all",
+                language: str = "en") -> str:
+    """Who works with whom, as an SVG drawn here (no map tiles, nothing fetched): every place
+    the name table knows that a row of the chosen table names is a dot on a circle, grouped by
+    country; the places one row names together are joined by a line whose tooltip is the row.
+    Names are shown in the reader's language. The filters of the table view apply."""
+    glossary = assistant.glossary
+    _, rows = _chosen_rows(assistant, table, query, year)
+    edges: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        places = list(dict.fromkeys(e for e in assistant.facts.names.get(row.chunk_id, [])
+                                    if e in glossary.entities and glossary.entities[e].kind in PLACE_KINDS))
+        for i, a in enumerate(places):
+            for b in places[i + 1:]:
+                edges.setdefault(tuple(sorted((a, b))), []).append(row.record.cell_text or row.text)
+    if not edges:
+        return f'<p class="network-empty">{html.escape(ui_text("network_empty", language))}</p>'
+    nodes = sorted({n for pair in edges for n in pair})
+    by_country: dict[str, list[str]] = {}
+    for n in nodes:
+        by_country.setdefault(glossary.entities[n].country or "", []).append(n)
+    countries = sorted(by_country, key=lambda c: (-len(by_country[c]), c))
+    order = [n for c in countries for n in sorted(by_country[c], key=lambda e: glossary.display_name(e, language))]
+    size, radius = 720, 230
+    centre = size / 2
+    where = {n: (centre + radius * math.cos(2 * math.pi * i / len(order) - math.pi / 2),
+                 centre + radius * math.sin(2 * math.pi * i / len(order) - math.pi / 2)) for i, n in enumerate(order)}
+    colour = {c: f"hsl({(i * 137) % 360}, 60%, 45%)" for i, c in enumerate(countries)}
+    parts = [f'<svg class="network" viewBox="0 0 {size} {size}" role="img" xmlns="http://www.w3.org/2000/svg" '
+             f'aria-label="{html.escape(ui_text("network_heading", language).lstrip("# "))}">']
+    for (a, b), said in sorted(edges.items()):
+        (x1, y1), (x2, y2) = where[a], where[b]
+        tip = html.escape(" / ".join(said)[:300])
+        parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="currentColor" '
+                     f'stroke-opacity="0.55" stroke-width="{1.5 + len(said)}"><title>{tip}</title></line>')
+    for n in order:
+        x, y = where[n]
+        entity = glossary.entities[n]
+        name = glossary.display_name(n, language)
+        country = glossary.display_name(entity.country, language) if entity.country in glossary.entities \
+            else entity.country
+        right = x >= centre
+        lx = x + (10 if right else -10)
+        parts.append(f'<g class="place" data-id="{html.escape(n)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="6" '
+                     f'fill="{colour[entity.country or ""]}"><title>{html.escape(name)} ({html.escape(country)})'
+                     f'</title></circle><text x="{lx:.1f}" y="{y + 4:.1f}" font-size="13" fill="currentColor" '
+                     f'text-anchor="{"start" if right else "end"}">{html.escape(name)}</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
