@@ -217,6 +217,21 @@ def name_runs(text: str, words: set[str]) -> list[str]:
     return runs
 
 
+def ja_name_runs(text: str, found: list[tuple[int, str]]) -> list[tuple[str, list[str]]]:
+    """Proper nouns of a Japanese question that follow each other directly or across a middle
+    dot (アンナ / ・ / ベルトラン): each run of two or more, whole, with its parts."""
+    runs, current = [], []
+    for start, name in sorted(found):
+        if current and text[current[-1][0] + len(current[-1][1]):start] in ("", "・", "･", "="):
+            current.append((start, name))
+        else:
+            runs.append(current)
+            current = [(start, name)]
+    runs.append(current)
+    return [(text[run[0][0]:run[-1][0] + len(run[-1][1])], [name for _, name in run])
+            for run in runs if len(run) > 1]
+
+
 def capitalised_names(text: str, glossary: Glossary) -> list[str]:
     """Words that look like proper names in an English question and are not glossary names."""
     known = {(m.start, m.end) for m in glossary.find(text)}

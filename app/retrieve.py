@@ -75,6 +75,18 @@ def rank_hits(hits: list[Hit], k: int) -> list[Hit]:
     return kept
 
 
+def _best_link(scored: list[tuple[float, str]], threshold: float) -> str | None:
+    """The entity of the best (score, entity) at or above `threshold`, unless another entity
+    scores as well."""
+    best: dict[str, float] = {}
+    for score, eid in scored:
+        best[eid] = max(score, best.get(eid, 0.0))
+    ranked = sorted(best.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < threshold or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]
+
+
 class Retriever:
     """A snapshot of the store: passages, their names, the lexical index."""
 
@@ -98,6 +110,7 @@ class Retriever:
         self.present_entities = set(self.by_entity)
         self._reading_index: dict[str, set[str]] | None = None  # built on first use
         self._ja_readings: list[tuple[str, str]] | None = None  # likewise
+        self._en_names: list[tuple[str, str]] | None = None  # likewise
 
     def query_tokens(self, q: Question) -> list[str]:
         tokens = self.lexical.tokenize(q.retrieval_text)
@@ -154,6 +167,23 @@ class Retriever:
                 return next(iter(found))
         return None
 
+    def by_english_reading(self, ja_name: str, threshold: float) -> str | None:
+        """The entity named in the documents whose English name the reading of this Japanese
+        name sounds like, scored as ingest links names across scripts (`link_score`, at
+        IURC_NAME_LINK_THRESHOLD): the looser partner of `by_reading`. None unless exactly one
+        entity scores best."""
+        from ingest.names import ja_reading, link_score
+
+        reading = ja_reading(ja_name)
+        if not reading:
+            return None
+        if self._en_names is None:
+            self._en_names = [(eid, name) for eid in sorted(self.present_entities)
+                              for name in dict.fromkeys([self.glossary.entities[eid].name_en,
+                                                         *self.glossary.entities[eid].aliases])
+                              if name and name.isascii()]
+        return _best_link([(link_score(name, reading)[0], eid) for eid, name in self._en_names], threshold)
+
     def by_japanese_reading(self, en_name: str, threshold: float) -> str | None:
         """The entity named in the documents whose Japanese name reads like this English
         spelling (Andreas Roettger -> アンドレアス・レットガー), scored as ingest links names
@@ -169,11 +199,7 @@ class Retriever:
                 if reading:
                     readings.append((eid, reading))
             self._ja_readings = readings
-        scored = sorted(((link_score(en_name, reading)[0], eid) for eid, reading in self._ja_readings), reverse=True)
-        if not scored or scored[0][0] < threshold or (len(scored) > 1 and scored[1][0] == scored[0][0]
-                                                       and scored[1][1] != scored[0][1]):
-            return None
-        return scored[0][1]
+        return _best_link([(link_score(en_name, reading)[0], eid) for eid, reading in self._ja_readings], threshold)
 
     def attribute_passages(self, q: Question, limit: int = 50) -> list[Hit]:
         """Passages naming the question's subject and the attribute it asks for ("Mayor",

@@ -18,7 +18,7 @@ from ingest.store import PassageStore, Store, StoreConfig, StoreGone
 from .answer import Answer, Composer, abstain_text
 from .facts import Facts
 from .result import AskResult, CitedPassage, RelatedPassage, Timings
-from .question import QuestionError, analyze, capitalised_names, name_runs
+from .question import QuestionError, analyze, capitalised_names, ja_name_runs, name_runs
 from .retrieve import Retriever
 
 log = logging.getLogger("iurc")
@@ -174,13 +174,24 @@ class Assistant:
                     names = [n for n in names if n not in run.split()]
         else:
             known = [(m.start, m.end) for m in state.glossary.find(q.text)]
-            names = [] if self.tokenizer != "sudachi" else [
-                name for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
+            found = [] if self.tokenizer != "sudachi" else [
+                (start, name) for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
+            names = [name for _, name in found]
+            # A name of several parts (アンナ・ベルトラン) is first matched whole.
+            for run, parts in ja_name_runs(q.text, found):
+                entity = state.retriever.by_english_reading(run, settings.get("name_link_threshold"))
+                if entity and entity not in q.entities:
+                    q.entities.append(entity)
+                    names = [n for n in names if n not in parts]
             # A Japanese name the table lacks, whose reading is an English name it has (生駒 ->
             # Ikoma): that name, as if the question had spelled it.
             for name in list(names):
                 entity = state.retriever.by_reading(name)
                 exonym = "" if entity else english_exonym(name)  # プラハ -> Prague (CLDR)
+                if entity is None and not exonym:
+                    # Not the same sound key, but close enough by ingest's own link score
+                    # (a person's name, a spelling the key does not fold).
+                    entity = state.retriever.by_english_reading(name, settings.get("name_link_threshold"))
                 if exonym:
                     found = state.glossary.find(exonym)
                     entity = found[0].entity_id if found and found[0].surface == exonym else None

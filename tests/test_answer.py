@@ -324,3 +324,24 @@ def test_an_english_spelling_of_a_name_written_only_in_katakana_is_not_unknown(t
     assert not found["abstained"] and "アンナ・ベルトラン" in found["citations"][0]["quote"]
     missing = assistant.ask("What did Lisa Schmidt talk about in Kobe?")
     assert missing["abstained"] and "Lisa" in missing["answer"]
+
+
+def test_a_katakana_name_in_a_japanese_question_finds_the_english_name_by_its_reading(tmp_path, glossary):
+    """The reverse: the documents write a person only in Latin letters; a Japanese question
+    writes the name in katakana. Made-up text and names."""
+    from app.service import Assistant
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+    from tests.fakes import FakeEmbeddings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kobe_note.md").write_text(
+        "# Port meeting in Kobe\n\nAt the meeting in Kobe, Anna Bertrand spoke about port decarbonisation.\n", "utf-8")
+    config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
+    ingest([str(docs)], Store(config, emb), glossary, progress=False)
+    assistant = Assistant(config, emb, min_sentence=0.05, min_named_sentence=0.0)
+    found = assistant.ask("アンナ・ベルトランは神戸で何について話しましたか")
+    assert not found["abstained"] and "Anna Bertrand" in found["citations"][0]["quote"]
+    missing = assistant.ask("リサ・シュミットは神戸で何について話しましたか")
+    assert missing["abstained"]
