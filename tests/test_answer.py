@@ -304,10 +304,8 @@ def test_a_section_of_a_single_subject_page_counts_as_naming_the_pair(tmp_path, 
     assert coverage_of(retriever.about[later], asked) == 0.5  # a many-place document: its own names only
 
 
-def test_an_english_spelling_of_a_name_written_only_in_katakana_is_not_unknown(tmp_path, glossary):
-    """The documents write a person only in katakana; an English question spells the name in
-    Latin letters: it is found by its reading, not refused as a name the documents lack. A name
-    that sounds like nothing in them still is. Made-up text and names."""
+def _assistant_over(tmp_path, glossary, name: str, text: str):
+    """An assistant over one made-up document (fake embedder, thresholds open)."""
     from app.service import Assistant
     from ingest.pipeline import ingest
     from ingest.store import Store, StoreConfig
@@ -315,11 +313,18 @@ def test_an_english_spelling_of_a_name_written_only_in_katakana_is_not_unknown(t
 
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "kobe_note_ja.md").write_text(
-        "# 神戸市の会議\n\n神戸市の会議では、アンナ・ベルトラン氏が港湾の脱炭素について講演した。\n", "utf-8")
+    (docs / name).write_text(text, "utf-8")
     config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
     ingest([str(docs)], Store(config, emb), glossary, progress=False)
-    assistant = Assistant(config, emb, min_sentence=0.05, min_named_sentence=0.0)
+    return Assistant(config, emb, min_sentence=0.05, min_named_sentence=0.0)
+
+
+def test_an_english_spelling_of_a_name_written_only_in_katakana_is_not_unknown(tmp_path, glossary):
+    """The documents write a person only in katakana; an English question spells the name in
+    Latin letters: it is found by its reading, not refused as a name the documents lack. A name
+    that sounds like nothing in them still is. Made-up text and names."""
+    assistant = _assistant_over(tmp_path, glossary, "kobe_note_ja.md",
+                                "# 神戸市の会議\n\n神戸市の会議では、アンナ・ベルトラン氏が港湾の脱炭素について講演した。\n")
     found = assistant.ask("What did Anna Bertrand talk about in Kobe?")
     assert not found["abstained"] and "アンナ・ベルトラン" in found["citations"][0]["quote"]
     missing = assistant.ask("What did Lisa Schmidt talk about in Kobe?")
@@ -329,18 +334,8 @@ def test_an_english_spelling_of_a_name_written_only_in_katakana_is_not_unknown(t
 def test_a_katakana_name_in_a_japanese_question_finds_the_english_name_by_its_reading(tmp_path, glossary):
     """The reverse: the documents write a person only in Latin letters; a Japanese question
     writes the name in katakana. Made-up text and names."""
-    from app.service import Assistant
-    from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
-    from tests.fakes import FakeEmbeddings
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "kobe_note.md").write_text(
-        "# Port meeting in Kobe\n\nAt the meeting in Kobe, Anna Bertrand spoke about port decarbonisation.\n", "utf-8")
-    config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
-    ingest([str(docs)], Store(config, emb), glossary, progress=False)
-    assistant = Assistant(config, emb, min_sentence=0.05, min_named_sentence=0.0)
+    assistant = _assistant_over(tmp_path, glossary, "kobe_note.md", "# Port meeting in Kobe\n\nAt the meeting in "
+                                "Kobe, Anna Bertrand spoke about port decarbonisation.\n")
     found = assistant.ask("アンナ・ベルトランは神戸で何について話しましたか")
     assert not found["abstained"] and "Anna Bertrand" in found["citations"][0]["quote"]
     missing = assistant.ask("リサ・シュミットは神戸で何について話しましたか")
