@@ -95,6 +95,36 @@ def ingest(paths, rebuild, glossary, as_json, store_dir, chroma_host, chroma_por
 
 
 @main.command()
+@click.argument("docs", nargs=-1, required=True)
+@click.option("--glossary", default=None, help="Glossary CSV [env IURC_GLOSSARY].")
+@store_options
+def remove(docs, glossary, store_dir, chroma_host, chroma_port):
+    """Take documents out of the index by their stored names (as `iurc chunks` and the Documents
+    view list them): their passages, then the name table and the read-side index. Files are
+    left alone: delete a file too, or the next ingest of its folder adds it again.
+
+    \b
+    Example:
+      iurc remove corpus/uploads/minutes.docx
+    """
+    from ingest.glossary import GlossaryError, curated_glossary
+    from ingest.pipeline import remove as run_remove
+    from ingest.store import Store, StoreError
+
+    try:
+        explicit = glossary is not None or bool(os.environ.get(settings.SETTINGS["glossary"].env_var))
+        gloss, _ = curated_glossary(settings.get("glossary", glossary), explicit, [])
+        store = Store(_config(store_dir, chroma_host, chroma_port), None, create=False)
+        report = run_remove(list(docs), store, gloss)
+    except (StoreError, GlossaryError, settings.SettingError) as exc:
+        _fail(str(exc))
+    for f in report.files:
+        click.echo(f"{f['doc']}: " + (f"removed ({f['passages']} passages)" if f["status"] == "removed"
+                                       else f"not removed: {f['reason']}"))
+    sys.exit(1 if report.failed else 0)
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of passages.")
 @click.option("--doc", default=None, help="Only passages of this document.")
 @store_options

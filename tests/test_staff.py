@@ -310,3 +310,23 @@ def test_staff_upload_in_chromium_is_answered_on_a_readers_open_page(staff_serve
     finally:
         reader.quit()
         staff.quit()
+
+
+def test_the_cli_removes_a_document_the_same_way(tmp_path, venv_bin):
+    """`iurc remove`: the same removal as the staff panel, from the command line; an unknown
+    name is reported and makes the exit code 1; the file itself is left alone."""
+    import json
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "note.md").write_bytes(NOTE)
+    store = tmp_path / "store"
+    run = lambda *args: subprocess.run([str(venv_bin / "iurc"), *args, "--store", str(store)],  # noqa: E731
+                                       capture_output=True, text=True, env=iurc_env(), timeout=300)
+    assert run("ingest", str(corpus)).returncode == 0
+    removed = run("remove", "corpus/note.md", "corpus/none.md")
+    assert removed.returncode == 1
+    assert "corpus/note.md: removed (1 passages)" in removed.stdout
+    assert "corpus/none.md: not removed: not in the index" in removed.stdout
+    docs = {c["document"] for c in json.loads(run("chunks", "--json").stdout)}
+    assert "corpus/note.md" not in docs and docs and (corpus / "note.md").exists()
