@@ -179,6 +179,7 @@ class StaffDesk:
     def add(self, paths: list[str] | None, request, progress=None) -> list:
         """Uploaded files (Gradio's temporary copies) -> one Outcome per file."""
         from ingest import upload
+        from ingest.load import LoadError, read_file
 
         if not self.allowed(request):
             return _failed(NOT_STAFF)
@@ -189,13 +190,9 @@ class StaffDesk:
             files, refused = [], []
             for path in paths:
                 try:
-                    size = path.stat().st_size
-                    if size > max_bytes:
-                        refused.append(upload.Outcome(upload.safe_name(path.name), "failed",
-                                                      reason=f"too large: {size} bytes > limit {max_bytes} "
-                                                             "(IURC_MAX_FILE_BYTES)"))
-                        continue
-                    files.append((path.name, path.read_bytes()))
+                    files.append((path.name, read_file(path, max_bytes)))  # never reads an oversized one
+                except LoadError as exc:
+                    refused.append(upload.Outcome(upload.safe_name(path.name), "failed", reason=str(exc)))
                 finally:
                     path.unlink(missing_ok=True)  # the upload's temporary copy is not kept
 

@@ -4,7 +4,6 @@ feedback, the `/ask` API endpoint that returns the `iurc ask --json` object, and
 (POST /api/ask, GET /api/health) on the same server."""
 from __future__ import annotations
 
-import html
 import json
 import os
 import secrets
@@ -28,7 +27,8 @@ from .guard import (USER_THROTTLE, ClientLimits, Guard, RateLimit, Throttle, aut
                     basic_auth_ok, basic_credentials, session_token, session_user, staff_from_setting,
                     throttled_login)
 from .render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conversation_markdown,  # noqa: E402
-                     conversation_sources, empty_sources, inert_markdown, ui_language, ui_text)
+                     conversation_sources, empty_sources, inert_markdown, sources_html, ui_language,
+                     ui_text)
 from .service import Assistant  # noqa: E402
 from .staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
 from .views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
@@ -317,7 +317,8 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         if len(message) > max_chars:
             text = ui_text("too_long", language, n=len(message), max=max_chars)
             note(text, message[:200] + "…")
-            yield chat, _panel_note(text), results, message
+            yield chat, sources_html({"abstained": True, "answer": text, "related": [], "language": language}), \
+                results, message
             return
         if not message:
             yield chat, gr.skip(), results, ""
@@ -563,10 +564,6 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
 
         gr.api(ask_api, api_name="ask", time_limit=60)
     return demo
-
-
-def _panel_note(text: str) -> str:
-    return '<div class="sources"><p class="abstained">' + html.escape(text) + "</p></div>"
 
 
 def outcome_table(outcomes, language: str):

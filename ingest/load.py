@@ -37,12 +37,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise LoadError("undecodable: not UTF-8, cp932 or EUC-JP")
 
 
+def check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise LoadError(f"too large: {size} bytes > limit {max_bytes} (IURC_MAX_FILE_BYTES)")
+
+
 def read_file(path: Path, max_bytes: int) -> bytes:
     """The file's bytes, or LoadError when it is too large or unreadable."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise LoadError(f"too large: {size} bytes > limit {max_bytes} (IURC_MAX_FILE_BYTES)")
+        check_size(path.stat().st_size, max_bytes)
         return path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read: {exc.strerror or exc}") from None

@@ -160,10 +160,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         # Documents that vanished from an ingested folder: their passages go too.
         for doc, entry in manifest.items():
             if doc not in seen_docs and any(doc.startswith(p) for p in prefixes):
-                ids = list(store.doc_chunks(doc))
-                store.delete(ids)
-                store.delete_manifest(doc)
-                report.deleted += len(ids)
+                report.deleted += _drop(store, doc)
         report.glossary_changed = _store_name_table(store, glossary)
         changed = report.added or report.updated or report.deleted or rebuild or report.glossary_changed
         if changed or _index_stale(store):
@@ -189,12 +186,10 @@ def remove(docs: list[str], store: Store, glossary: Glossary) -> IngestReport:
             if doc not in manifest:
                 report.fail(doc, "not in the index", doc, verb="")
                 continue
-            ids = list(store.doc_chunks(doc))
-            store.delete(ids)
-            store.delete_manifest(doc)
-            report.deleted += len(ids)
+            dropped = _drop(store, doc)
+            report.deleted += dropped
             report.files.append({"path": manifest[doc].get("path", ""), "doc": doc, "status": "removed",
-                                 "passages": len(ids), "reason": ""})
+                                 "passages": dropped, "reason": ""})
         if any(f["status"] == "removed" for f in report.files):
             report.glossary_changed = _store_name_table(store, glossary)
             _publish(store, glossary)
@@ -202,6 +197,14 @@ def remove(docs: list[str], store: Store, glossary: Glossary) -> IngestReport:
         lock.release()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _drop(store: Store, doc: str) -> int:
+    """Delete a document's passages and its manifest entry; how many passages went."""
+    ids = list(store.doc_chunks(doc))
+    store.delete(ids)
+    store.delete_manifest(doc)
+    return len(ids)
 
 
 def _publish(store: Store, glossary: Glossary) -> None:

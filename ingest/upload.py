@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .glossary import Glossary
-from .load import SUPPORTED, LoadError, check_content, check_limits
+from .load import SUPPORTED, LoadError, check_content, check_limits, check_size
 from .pipeline import FoundFile, IngestReport, ingest, printable, remove
 from .store import Store
 
@@ -52,8 +52,7 @@ def check_upload(name: str, data: bytes, max_bytes: int) -> str:
     if fmt is None:
         raise LoadError(f"unsupported file type {Path(name).suffix or '(none)'}; supported: "
                         + " ".join(sorted(SUPPORTED)))
-    if len(data) > max_bytes:
-        raise LoadError(f"too large: {len(data)} bytes > limit {max_bytes} (IURC_MAX_FILE_BYTES)")
+    check_size(len(data), max_bytes)
     if not data:
         raise LoadError("empty file")
     check_content(fmt, data)
