@@ -314,6 +314,15 @@ def _group_start(row: Passage, after: int) -> int:
     return row.text.find(group, after) if group else -1
 
 
+def _holds_other_name(q: Question, spans: list[Span]) -> bool:
+    """The best-scored sentence's passage holds a name of the question that the name table
+    lacks (an acronym, an organisation): the question is anchored there like on a known name."""
+    if not q.other_names or not spans:
+        return False
+    text = max(spans, key=lambda s: s.score).passage.text.casefold()
+    return any(name.casefold() in text for name in q.other_names)
+
+
 def _complete_lead_ins(keep: list[Span], own: list[Span]) -> list[Span]:
     """A quoted heading or lead-in ("Mutual learning", "The aims were:") comes with the sentence
     that completes it."""
@@ -371,9 +380,13 @@ class Composer:
         name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
         q_tokens = set(self.tokenize(q.retrieval_text)) - name_tokens
         values = asked_values(q)
+        others = [n.casefold() for n in q.other_names]
         for span, sim in zip(spans, sims):
             mentioned = {m.entity_id for m in self.glossary.find(span.text)}
-            coverage = len(mentioned & wanted) / len(wanted) if wanted else 0.0
+            if wanted:
+                coverage = len(mentioned & wanted) / len(wanted)
+            else:  # names the name table lacks, found in the documents: the sentence names them
+                coverage = sum(n in span.text.casefold() for n in others) / len(others) if others else 0.0
             overlap = len(q_tokens & set(self.tokenize(span.text)))
             span.score = float(sim) + COVERAGE_BONUS * coverage + 0.08 * min(overlap, 3)
             # The sentence carries what is asked: a date for when, a number for how many ...
@@ -422,8 +435,9 @@ class Composer:
                 return Answer(not_stated_text(q, self.glossary), q.language, True, [], hits, kind="abstained")
             top = stating + [h for h in top if h not in stating]
         spans = self.score_spans(q, qvec, top)
-        # A question anchored on a name the documents contain needs less textual evidence.
-        floor = self.min_named_sentence if q.entities else self.min_sentence
+        # A question anchored on a name the documents contain needs less textual evidence: a name
+        # in the name table, or one it lacks that the quoted passage holds word for word.
+        floor = self.min_named_sentence if q.entities or _holds_other_name(q, spans) else self.min_sentence
         if not spans or max(s.score for s in spans) < floor:
             return None
         by_passage: dict[str, list[Span]] = {}

@@ -304,8 +304,8 @@ def test_a_section_of_a_single_subject_page_counts_as_naming_the_pair(tmp_path, 
     assert coverage_of(retriever.about[later], asked) == 0.5  # a many-place document: its own names only
 
 
-def _assistant_over(tmp_path, glossary, name: str, text: str):
-    """An assistant over one made-up document (fake embedder, thresholds open)."""
+def _assistant_over(tmp_path, glossary, name: str, text: str, min_sentence: float = 0.05):
+    """An assistant over one made-up document (fake embedder, thresholds open unless given)."""
     from app.service import Assistant
     from ingest.pipeline import ingest
     from ingest.store import Store, StoreConfig
@@ -316,7 +316,7 @@ def _assistant_over(tmp_path, glossary, name: str, text: str):
     (docs / name).write_text(text, "utf-8")
     config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
     ingest([str(docs)], Store(config, emb), glossary, progress=False)
-    return Assistant(config, emb, min_sentence=0.05, min_named_sentence=0.0)
+    return Assistant(config, emb, min_sentence=min_sentence, min_named_sentence=0.0)
 
 
 def test_an_english_spelling_of_a_name_written_only_in_katakana_is_not_unknown(tmp_path, glossary):
@@ -340,3 +340,29 @@ def test_a_katakana_name_in_a_japanese_question_finds_the_english_name_by_its_re
     assert not found["abstained"] and "Anna Bertrand" in found["citations"][0]["quote"]
     missing = assistant.ask("リサ・シュミットは神戸で何について話しましたか")
     assert missing["abstained"]
+
+
+def test_a_katakana_name_the_tokenizer_splits_finds_the_english_name_opening_a_sentence(tmp_path, glossary):
+    """The document names a person only at a sentence's opening, in Latin letters; a Japanese
+    question writes the name in katakana. Both halves of that used to fail: discovery dropped
+    sentence-opening runs, and the scorer's single key missed the spelling. Made-up text."""
+    assistant = _assistant_over(tmp_path, glossary, "kobe_minutes.md", "# Port meeting in Kobe\n\n"
+                                "Beatrice Flor of the port authority spoke about shore power in Kobe.\n")
+    found = assistant.ask("ベアトリス・フロール氏は何について話しましたか")
+    assert not found["abstained"] and "Beatrice Flor" in found["citations"][0]["quote"]
+    missing = assistant.ask("ベルナール・フルール氏は何について話しましたか")
+    assert missing["abstained"]
+
+
+def test_a_name_the_name_table_lacks_anchors_the_question_where_a_passage_holds_it(tmp_path, glossary):
+    """An acronym found in the documents but not in the name table ('What is ACMEX?', or asked
+    in Japanese) is answered from the passage that holds it, under the threshold of questions on
+    a known name; a made-up acronym the documents lack is not. Made-up text; the threshold for
+    questions naming nothing is out of reach."""
+    assistant = _assistant_over(tmp_path, glossary, "kobe_bodies.md", "# Research bodies\n\n"
+                                "The Kobe Institute for Harbour Studies (ACMEX) measures water quality.\n",
+                                min_sentence=5.0)
+    for question in ("What is ACMEX?", "ACMEXとは何ですか"):
+        found = assistant.ask(question)
+        assert not found["abstained"] and "ACMEX" in found["citations"][0]["quote"], question
+    assert assistant.ask("What is QWERTZ?")["abstained"]
