@@ -300,6 +300,11 @@ COVERAGE_BONUS = 0.05  # times the share of the question's names a sentence name
 MAX_STATED = 6  # values stated on the first line from other-language quotes
 ORDINAL_BONUS = 0.15
 ATTRIBUTE_BONUS = 0.3
+# The multilingual embedder scores a sentence in the other language lower than one in the
+# question's own language that says as much; this offset puts them on one scale. Calibrated on
+# the seed split and the unseen dev half: 0.05 to 0.15 answer two more seed cases and raise dev
+# key-fact recall; 0.2 answers a seed question that should abstain.
+CROSS_LANGUAGE_BONUS = 0.1
 _LEAD_IN_END = re.compile(r"[:：–—-]\s*$")
 
 
@@ -312,6 +317,15 @@ def _group_start(row: Passage, after: int) -> int:
     """Where a table row's group label starts (from `after` on), or -1 when it has none."""
     group = row.record.group if row.record else ""
     return row.text.find(group, after) if group else -1
+
+
+def _holds_other_name(q: Question, spans: list[Span]) -> bool:
+    """The best-scored sentence's passage holds a name of the question that the name table
+    lacks (an acronym, an organisation): the question is anchored there like on a known name."""
+    if not q.other_names or not spans:
+        return False
+    text = max(spans, key=lambda s: s.score).passage.text.casefold()
+    return any(name.casefold() in text for name in q.other_names)
 
 
 def _complete_lead_ins(keep: list[Span], own: list[Span]) -> list[Span]:
@@ -371,11 +385,17 @@ class Composer:
         name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
         q_tokens = set(self.tokenize(q.retrieval_text)) - name_tokens
         values = asked_values(q)
+        others = [n.casefold() for n in q.other_names]
         for span, sim in zip(spans, sims):
             mentioned = {m.entity_id for m in self.glossary.find(span.text)}
-            coverage = len(mentioned & wanted) / len(wanted) if wanted else 0.0
+            if wanted:
+                coverage = len(mentioned & wanted) / len(wanted)
+            else:  # names the name table lacks, found in the documents: the sentence names them
+                coverage = sum(n in span.text.casefold() for n in others) / len(others) if others else 0.0
             overlap = len(q_tokens & set(self.tokenize(span.text)))
             span.score = float(sim) + COVERAGE_BONUS * coverage + 0.08 * min(overlap, 3)
+            if span.passage.language not in (q.language, "mixed"):
+                span.score += CROSS_LANGUAGE_BONUS
             # The sentence carries what is asked: a date for when, a number for how many ...
             span.score += sum(INTENT_BONUS for v in values if carries(v, _content(span), self.glossary))
             if q.ordinals:
@@ -422,8 +442,9 @@ class Composer:
                 return Answer(not_stated_text(q, self.glossary), q.language, True, [], hits, kind="abstained")
             top = stating + [h for h in top if h not in stating]
         spans = self.score_spans(q, qvec, top)
-        # A question anchored on a name the documents contain needs less textual evidence.
-        floor = self.min_named_sentence if q.entities else self.min_sentence
+        # A question anchored on a name the documents contain needs less textual evidence: a name
+        # in the name table, or one it lacks that the quoted passage holds word for word.
+        floor = self.min_named_sentence if q.entities or _holds_other_name(q, spans) else self.min_sentence
         if not spans or max(s.score for s in spans) < floor:
             return None
         by_passage: dict[str, list[Span]] = {}

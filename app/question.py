@@ -217,23 +217,41 @@ def name_runs(text: str, words: set[str]) -> list[str]:
     return runs
 
 
+_KATAKANA_RUN = re.compile(r"[\u30a1-\u30fa\u30fc\u30fb\uff65=＝]+")
+
+
 def ja_name_runs(text: str, found: list[tuple[int, str]]) -> list[tuple[str, list[str]]]:
     """Proper nouns of a Japanese question that follow each other directly or across a middle
-    dot (アンナ / ・ / ベルトラン): each run of two or more, whole, with its parts."""
-    runs, current = [], []
+    dot (アンナ / ・ / ベルトラン): each run of two or more, whole, with its parts. A foreign name
+    is written as one run of katakana (パトリシア・フロール, ヴァル・ドワーズ) of which the
+    tokenizer may call only one part a proper noun: the whole run is the name."""
+    runs: dict[tuple[int, int], list[str]] = {}
+    for start, name in found:
+        for m in _KATAKANA_RUN.finditer(text):
+            inner = m.group(0).strip("・･=＝")
+            if m.start() <= start < m.end() and inner != name and ("・" in inner or "=" in inner
+                                                                  or "＝" in inner or "･" in inner):
+                runs.setdefault((m.start(), m.start() + len(inner)), []).append(name)
+    current: list[tuple[int, str]] = []
+    joined: list[list[tuple[int, str]]] = []
     for start, name in sorted(found):
-        if current and text[current[-1][0] + len(current[-1][1]):start] in ("", "・", "･", "="):
+        if current and text[current[-1][0] + len(current[-1][1]):start] in ("", "・", "･", "=", "＝"):
             current.append((start, name))
         else:
-            runs.append(current)
+            joined.append(current)
             current = [(start, name)]
-    runs.append(current)
-    return [(text[run[0][0]:run[-1][0] + len(run[-1][1])], [name for _, name in run])
-            for run in runs if len(run) > 1]
+    joined.append(current)
+    for run in joined:
+        if len(run) > 1:
+            span = (run[0][0], run[-1][0] + len(run[-1][1]))
+            if not any(s <= span[0] and span[1] <= e for s, e in runs):
+                runs[span] = [name for _, name in run]
+    return [(text[s:e], parts) for (s, e), parts in sorted(runs.items())]
 
 
 def capitalised_names(text: str, glossary: Glossary) -> list[str]:
-    """Words that look like proper names in an English question and are not glossary names."""
+    """Words that look like proper names in an English question and are not glossary names (in a
+    Japanese question: its capitalised Latin words, GMCA, Applica, wherever they stand)."""
     known = {(m.start, m.end) for m in glossary.find(text)}
     c = cues("en")
     # "Osaka Prefecture": the name is Osaka; "in June", "on Monday": calendar words (CLDR).
@@ -242,8 +260,8 @@ def capitalised_names(text: str, glossary: Glossary) -> list[str]:
     for m in re.finditer(r"(?<![\w'])([A-Z][\w'-]+)", text):
         if any(s <= m.start() < e for s, e in known):
             continue
-        word = m.group(1)
-        if word.lower() in skip or m.start() == 0:
+        word = re.match(r"[A-Za-z\u00c0-\u024f0-9'-]+", m.group(1)).group(0)  # Latin letters only
+        if word.lower() in skip or (m.start() == 0 and question_language(text) == "en"):
             continue
         names.append(word)
     return names

@@ -176,7 +176,7 @@ class Assistant:
             known = [(m.start, m.end) for m in state.glossary.find(q.text)]
             found = [] if self.tokenizer != "sudachi" else [
                 (start, name) for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
-            names = [name for _, name in found]
+            names = [name for _, name in found] + capitalised_names(q.text, state.glossary)
             # A name of several parts (アンナ・ベルトラン) is first matched whole.
             for run, parts in ja_name_runs(q.text, found):
                 entity = state.retriever.by_english_reading(run, settings.get("name_link_threshold"))

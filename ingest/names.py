@@ -160,7 +160,14 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
     if single and (key in not_names or key in lowered or (name.isupper() and len(name) <= 2)):
         return
     before = line[:run[0].start()].rstrip()
-    _count(found, name, inside=bool(before) and before[-1] not in _OPENERS)
+    # A run of capitalised words opening a sentence and going on with it ("Terry Ward of …",
+    # "Lena Lindahl, coordinator") is a name when its first word is not an ordinary word of the
+    # document ("The Mayor of …" is not); a run that the line's next capital follows may be the
+    # cells of a flattened table row.
+    first, rest = run[0].group(0).casefold(), line[run[-1].end():].lstrip()
+    named_opener = not single and first not in lowered and first not in not_names and \
+        bool(rest) and (rest[0] in ",;" or rest[0].islower())
+    _count(found, name, inside=(bool(before) and before[-1] not in _OPENERS) or named_opener)
 
 
 def _count(found: dict, name: str, inside: bool) -> None:
@@ -463,7 +470,8 @@ def reading_key(ja_name: str) -> str:
 def ja_reading(ja_name: str) -> str:
     """A Japanese name's reading in katakana, its place suffix left out (生駒市 -> イコマ), or ""
     when it has none in katakana."""
-    reading = "".join(m.reading_form() for m in _tokenizer().tokenize(ja_name))
+    # A double hyphen joins the parts of a foreign name as the middle dot does.
+    reading = "".join(m.reading_form() for m in _tokenizer().tokenize(re.sub("[=＝]", "・", ja_name)))
     suffix = place_suffix(ja_name)
     for r in vocabulary("ja")["place_suffixes"][suffix]["readings"] if suffix else ():
         if reading.endswith(r):
@@ -516,9 +524,53 @@ def link_score(en: str, ja_reading: str) -> tuple[float, str]:
     bones_ja, bones_en = skeleton(ja_key), skeleton(en_key)
     if len(bones_en) >= 3 and bones_ja == bones_en and ratio >= 0.6:
         return round(0.6 + 0.3 * ratio, 3), f"reading {romaji(ja_reading)!r} sounds like {en!r}"
-    if ratio >= 0.8 and min(len(ja_key), len(en_key)) >= 4:
-        return round(0.85 * ratio, 3), f"reading {romaji(ja_reading)!r} close to {en!r}"
+    close = round(0.85 * ratio, 3) if ratio >= 0.8 and min(len(ja_key), len(en_key)) >= 4 else 0.0
+    alike = sounds_alike(en, ja_reading)
+    if alike >= SOUNDS_ALIKE and round(0.9 * alike, 3) > close:
+        return round(0.9 * alike, 3), f"reading {romaji(ja_reading)!r} sounds like {en!r} word by word"
+    if close:
+        return close, f"reading {romaji(ja_reading)!r} close to {en!r}"
     return 0.0, ""
+
+
+# Word-by-word sound similarity from which two names may be the same (0.9 x this is the link's
+# confidence, compared with IURC_NAME_LINK_THRESHOLD).
+SOUNDS_ALIKE = 0.75
+
+
+def sounds_alike(en: str, ja_reading: str) -> float:
+    """How alike an English name and a katakana reading sound, word by word (パトリシア・フロール
+    / Patricia Flor): per word, the better of its spelling and of its English pronunciation
+    written in katakana (e2k), compared with the reading's romanisation; 0 when the word
+    counts differ or a one-word name is too short to tell."""
+    ja_words = [w for w in re.split(r"[・･\s]+", ja_reading) if w]
+    en_words = [w for w in re.split(r"[\s\-]+", en) if w]
+    if not ja_words or len(ja_words) != len(en_words):
+        return 0.0
+    total = 0.0
+    for ja_word, en_word in zip(ja_words, en_words):
+        ja_key, en_key = phonetic_key(romaji(ja_word)), phonetic_key(en_word)
+        if not ja_key or not en_key:
+            return 0.0
+        spoken = phonetic_key(romaji(_english_katakana(fold(en_word))))
+        total += max(SequenceMatcher(None, ja_key, key).ratio() for key in (en_key, spoken))
+    if len(en_words) == 1 and min(len(ja_key), len(en_key)) < 5:
+        return 0.0
+    return total / len(en_words)
+
+
+@lru_cache(maxsize=8192)
+def _english_katakana(word: str) -> str:
+    """An English word as an English speaker says it, in katakana (e2k's character model)."""
+    letters = re.sub(r"[^a-z]", "", word.lower())
+    return _e2k()(letters) if letters else ""
+
+
+@lru_cache(maxsize=1)
+def _e2k():
+    from e2k import C2K
+
+    return C2K()
 
 
 def build_table(curated: Glossary, found: dict[str, dict], threshold: float,

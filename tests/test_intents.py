@@ -209,3 +209,18 @@ def test_question_words_are_stemmed_like_the_rows_they_filter():
 
     # the list nouns, as the stemmer makes them ("cities" -> "city"), never filter rows
     assert set(latin_tokens("cities countries regions towns")) <= _scaffold()
+
+
+def test_a_sentence_in_the_other_language_is_scored_on_the_same_scale():
+    """The same sentence stored as an English and as a 'Japanese' passage: the embedder gives
+    both one similarity, and the other-language copy gains the cross-language offset (the real
+    embedder scores other-language sentences lower for the same content)."""
+    from app.answer import CROSS_LANGUAGE_BONUS
+
+    text = "Veldora opened a harbour museum in 2021."
+    q = analyze("ヴェルドラ市は何を開きましたか", GLOSSARY)
+    hits = [Hit(passage(text, language="ja", n=0), 0.5, 1.0, 1.0, 1.0),
+            Hit(passage(text, language="en", n=1), 0.5, 1.0, 1.0, 0.9)]
+    own, other = composer().score_spans(q, FakeEmbeddings().embed_query(q.retrieval_text), hits)
+    assert other.score - own.score == pytest.approx(CROSS_LANGUAGE_BONUS)
+    assert 0 < CROSS_LANGUAGE_BONUS < 0.2  # 0.2 answered a seed question that should abstain

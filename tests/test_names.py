@@ -115,3 +115,26 @@ def test_a_japanese_name_is_found_by_its_reading():
 def test_cldr_gives_the_english_name_of_a_japanese_exonym():
     assert names.english_exonym("プラハ") == names.english_exonym("プラハ市") == "Prague"
     assert names.english_exonym("スペイン") == "Spain" and names.english_exonym("横浜") == ""
+
+
+def test_a_name_opening_a_sentence_is_a_name_when_its_words_are_not_ordinary_words():
+    """'Terence Walden of …' opens a sentence and goes on with it; 'The Mayor of …' and a
+    flattened table row do not make names. Made-up text."""
+    found = names.discover_en("Terence Walden of Acme gave a talk on ports.\n"
+                              "The Mayor of Bexford thanked the mayor of the other city.\n"
+                              "Marcia Holt, coordinator for the pair, closed the session.\n")
+    assert found["Terence Walden"]["inside"] == 1 and found["Marcia Holt"]["inside"] == 1
+    assert "The Mayor" not in found or found["The Mayor"]["inside"] == 0
+
+
+def test_names_sound_alike_word_by_word_in_either_pronunciation():
+    """A katakana reading and an English spelling compared per word, each word by its spelling
+    and by its English pronunciation in katakana (e2k): made-up names the plain key misses."""
+    for en, ja in [("Terence Walden", "テレンス・ウォールデン"), ("Beatrice Flor", "ベアトリス・フロール"),
+                   ("Oskar Lindqvist", "オスカル・リンドクヴィスト")]:
+        score, evidence = names.link_score(en, names.ja_reading(ja))
+        assert score >= 0.7 and "word by word" in evidence, (en, ja, score)
+    for en, ja in [("Terence Walden", "マーシャ・ホルト"), ("Beatrice Flor", "ベルナール・フルール"),
+                   ("Terence Walden", "テレンス")]:  # another person; another number of words
+        assert names.link_score(en, names.ja_reading(ja))[0] < 0.7, (en, ja)
+    assert names.ja_reading("ラ＝ヴェルド") == names.ja_reading("ラ・ヴェルド") != ""

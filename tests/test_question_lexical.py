@@ -90,3 +90,22 @@ def test_fusion_is_reciprocal_rank_with_names_first_and_copies_collapsed():
     ranked = rank_hits([hit("x", "Alpha beta.", 0.0, 0.9), hit("y", "Gamma delta.", 1.0, 0.1),
                         hit("z", "Alpha  beta.", 0.0, 0.5), hit("w", "Epsilon.", 0.0, 0.3)], k=3)
     assert [h.passage.chunk_id for h in ranked] == ["y", "x", "w"]  # names first; z is x again
+
+
+def test_a_katakana_name_is_taken_whole_when_the_tokenizer_tags_one_part():
+    """Sudachi may call only one part of a foreign name a proper noun: the name is the whole
+    katakana run across its middle dots or double hyphens. Made-up names."""
+    from app.question import ja_name_runs
+
+    assert ja_name_runs("ヴァル・ドワーズはどこですか", [(0, "ヴァル")]) == [("ヴァル・ドワーズ", ["ヴァル"])]
+    assert ja_name_runs("ラ＝ヴェルド＝ノールの人口", [(0, "ラ"), (6, "ノール")]) == \
+        [("ラ＝ヴェルド＝ノール", ["ラ", "ノール"])]
+    assert ja_name_runs("パリの市長", [(0, "パリ")]) == []  # one word, nothing to join
+
+
+def test_latin_names_in_a_japanese_question_are_names(glossary):
+    from app.question import capitalised_names
+
+    assert capitalised_names("ACMEとは何ですか", glossary) == ["ACME"]
+    assert capitalised_names("Bexford Portの役割は", glossary) == ["Bexford", "Port"]
+    assert capitalised_names("Who is Terence Walden?", glossary) == ["Terence", "Walden"]
