@@ -131,12 +131,9 @@ def upload_folder() -> Path:
 
 def curated_glossary_for_uploads():
     """The curated glossary an upload is ingested with: found as `iurc ingest <corpus>` finds it."""
-    import os
-
     from ingest.glossary import curated_glossary
 
-    explicit = bool(os.environ.get(settings.SETTINGS["glossary"].env_var))
-    glossary, _ = curated_glossary(settings.get("glossary"), explicit, [str(upload_folder().parent)])
+    glossary, _ = curated_glossary(None, [str(upload_folder().parent)])
     return glossary
 
 
