@@ -11,6 +11,7 @@ from pathlib import Path
 # Entity ids of names discovered in the documents (ingest/names.py), not typed in by staff.
 DISCOVERED_PREFIX = "found:"
 KINDS = ("city", "region", "country", "programme", "organisation", "person", "name")
+PLACE_KINDS = ("city", "region")  # the kinds that are places a pairing or a table row joins
 COLUMNS = ("entity_id", "kind", "country", "name_en", "name_ja", "aliases")
 
 
