@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import click
@@ -69,8 +68,7 @@ def ingest(paths, rebuild, glossary, as_json, store_dir, chroma_host, chroma_por
 
     paths = list(paths) or ["corpus"]
     try:
-        explicit = glossary is not None or bool(os.environ.get(settings.SETTINGS["glossary"].env_var))
-        gloss, messages = curated_glossary(settings.get("glossary", glossary), explicit, paths)
+        gloss, messages = curated_glossary(glossary, paths)
         for message in messages:
             click.echo(f"glossary: {message}", err=True)
         config = _config(store_dir, chroma_host, chroma_port)
@@ -112,8 +110,7 @@ def remove(docs, glossary, store_dir, chroma_host, chroma_port):
     from ingest.store import Store, StoreError
 
     try:
-        explicit = glossary is not None or bool(os.environ.get(settings.SETTINGS["glossary"].env_var))
-        gloss, _ = curated_glossary(settings.get("glossary", glossary), explicit, [])
+        gloss, _ = curated_glossary(glossary, [])
         store = Store(_config(store_dir, chroma_host, chroma_port), None, create=False)
         report = run_remove(list(docs), store, gloss)
     except (StoreError, GlossaryError, settings.SettingError) as exc:

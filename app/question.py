@@ -217,7 +217,9 @@ def name_runs(text: str, words: set[str]) -> list[str]:
     return runs
 
 
-_KATAKANA_RUN = re.compile(r"[\u30a1-\u30fa\u30fc\u30fb\uff65=＝]+")
+# What joins the parts of a foreign name written in katakana: パトリシア・フロール, ラ＝ヴェルド.
+_NAME_JOINERS = "・･=＝"
+_FOREIGN_NAME = re.compile(rf"[\u30a1-\u30fa\u30fc]+(?:[{_NAME_JOINERS}][\u30a1-\u30fa\u30fc]+)+")
 
 
 def ja_name_runs(text: str, found: list[tuple[int, str]]) -> list[tuple[str, list[str]]]:
@@ -225,17 +227,16 @@ def ja_name_runs(text: str, found: list[tuple[int, str]]) -> list[tuple[str, lis
     dot (アンナ / ・ / ベルトラン): each run of two or more, whole, with its parts. A foreign name
     is written as one run of katakana (パトリシア・フロール, ヴァル・ドワーズ) of which the
     tokenizer may call only one part a proper noun: the whole run is the name."""
+    found = sorted(found)
     runs: dict[tuple[int, int], list[str]] = {}
-    for start, name in found:
-        for m in _KATAKANA_RUN.finditer(text):
-            inner = m.group(0).strip("・･=＝")
-            if m.start() <= start < m.end() and inner != name and ("・" in inner or "=" in inner
-                                                                  or "＝" in inner or "･" in inner):
-                runs.setdefault((m.start(), m.start() + len(inner)), []).append(name)
+    for m in _FOREIGN_NAME.finditer(text):
+        parts = [name for start, name in found if m.start() <= start < m.end()]
+        if parts and parts != [m.group(0)]:
+            runs[m.span()] = parts
     current: list[tuple[int, str]] = []
     joined: list[list[tuple[int, str]]] = []
-    for start, name in sorted(found):
-        if current and text[current[-1][0] + len(current[-1][1]):start] in ("", "・", "･", "=", "＝"):
+    for start, name in found:
+        if current and text[current[-1][0] + len(current[-1][1]):start] in ("", *_NAME_JOINERS):
             current.append((start, name))
         else:
             joined.append(current)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.glossary import Glossary
+from ingest.glossary import PLACE_KINDS, Glossary
 from ingest.index import ReadIndex
 from ingest.models import Passage
 from ingest.store import PassageStore
@@ -19,7 +19,6 @@ ENTITY_CANDIDATES = 200  # passages naming the question's subject that are score
 # A document that names at most this many places is about them (a page or record on one pairing:
 # a city and up to two partners), so each of its sections counts as naming them all.
 SUBJECT_PLACES = 3
-PLACE_KINDS = ("city", "region")
 
 
 def document_subjects(passages: list[Passage], glossary: Glossary) -> dict[str, frozenset[str]]:

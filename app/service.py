@@ -18,7 +18,7 @@ from ingest.store import PassageStore, Store, StoreConfig, StoreGone
 from .answer import Answer, Composer, abstain_text
 from .facts import Facts
 from .result import AskResult, CitedPassage, RelatedPassage, Timings
-from .question import QuestionError, analyze, capitalised_names, ja_name_runs, name_runs
+from .question import Question, QuestionError, analyze, capitalised_names, ja_name_runs, name_runs
 from .retrieve import Retriever
 
 log = logging.getLogger("iurc")
@@ -162,46 +162,7 @@ class Assistant:
             question = question if isinstance(question, str) else repr(question)[:200]
             return _result(question, Answer(str(exc), _guess_language(question), True, kind="abstained"), started, started,
                            error=str(exc), ranking=[] if with_retrieved else None)
-        if q.language == "en":
-            names = capitalised_names(q.text, state.glossary)
-            # A name the documents write only in Japanese (a person in katakana): the entity
-            # whose reading sounds like the question's spelling, if one clearly does.
-            absent = set(state.retriever.unknown_names(q, names))
-            for run in name_runs(q.text, absent):
-                entity = state.retriever.by_japanese_reading(run, settings.get("name_link_threshold"))
-                if entity and entity not in q.entities:
-                    q.entities.append(entity)
-                    names = [n for n in names if n not in run.split()]
-        else:
-            known = [(m.start, m.end) for m in state.glossary.find(q.text)]
-            found = [] if self.tokenizer != "sudachi" else [
-                (start, name) for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
-            names = [name for _, name in found] + capitalised_names(q.text, state.glossary)
-            # A name of several parts (アンナ・ベルトラン) is first matched whole.
-            for run, parts in ja_name_runs(q.text, found):
-                entity = state.retriever.by_english_reading(run, settings.get("name_link_threshold"))
-                if entity and entity not in q.entities:
-                    q.entities.append(entity)
-                    names = [n for n in names if n not in parts]
-            # A Japanese name the table lacks, whose reading is an English name it has (生駒 ->
-            # Ikoma): that name, as if the question had spelled it.
-            for name in list(names):
-                entity = state.retriever.by_reading(name)
-                exonym = "" if entity else english_exonym(name)  # プラハ -> Prague (CLDR)
-                if entity is None and not exonym:
-                    # Not the same sound key, but close enough by ingest's own link score
-                    # (a person's name, a spelling the key does not fold).
-                    entity = state.retriever.by_english_reading(name, settings.get("name_link_threshold"))
-                if exonym:
-                    found = state.glossary.find(exonym)
-                    entity = found[0].entity_id if found and found[0].surface == exonym else None
-                    if entity is None and state.retriever.unknown_names(q, [exonym]) == []:
-                        names.remove(name)  # written in English only: searched by that name
-                        q.retrieval_text += " " + exonym
-                        continue
-                if entity and entity not in q.entities:
-                    q.entities.append(entity)
-                    names.remove(name)
+        names = _question_names(q, state, self.tokenizer)
         unknown = state.retriever.unknown_names(q, names)
         q.other_names = [n for n in names if n not in unknown]
         vector = self.embeddings.embed_query(q.retrieval_text)
@@ -241,6 +202,54 @@ class Assistant:
                        # The retriever's own ranking, before the answer reorders passages or adds
                        # table rows: the evaluation's recall@k and MRR measure retrieval.
                        ranking=hits if with_retrieved else None)
+
+
+def _question_names(q: Question, state: _State, tokenizer: str) -> list[str]:
+    """The names a question writes that the name table does not give it as entities. Names
+    linked here by their reading (a katakana name, an English spelling of a Japanese one) join
+    `q.entities` instead; a Japanese exonym of an English-only name joins its retrieval text."""
+    threshold = settings.get("name_link_threshold")  # ingest's own, for links across scripts
+    if q.language == "en":
+        names = capitalised_names(q.text, state.glossary)
+        # A name the documents write only in Japanese (a person in katakana): the entity
+        # whose reading sounds like the question's spelling, if one clearly does.
+        absent = set(state.retriever.unknown_names(q, names))
+        for run in name_runs(q.text, absent):
+            entity = state.retriever.by_japanese_reading(run, threshold)
+            if entity and entity not in q.entities:
+                q.entities.append(entity)
+                names = [n for n in names if n not in run.split()]
+    else:
+        known = [(m.start, m.end) for m in state.glossary.find(q.text)]
+        found = [] if tokenizer != "sudachi" else [
+            (start, name) for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
+        names = [name for _, name in found] + capitalised_names(q.text, state.glossary)
+        # A name of several parts (アンナ・ベルトラン) is first matched whole.
+        for run, parts in ja_name_runs(q.text, found):
+            entity = state.retriever.by_english_reading(run, threshold)
+            if entity and entity not in q.entities:
+                q.entities.append(entity)
+                names = [n for n in names if n not in parts]
+        # A Japanese name the table lacks, whose reading is an English name it has (生駒 ->
+        # Ikoma): that name, as if the question had spelled it.
+        for name in list(names):
+            entity = state.retriever.by_reading(name)
+            exonym = "" if entity else english_exonym(name)  # プラハ -> Prague (CLDR)
+            if entity is None and not exonym:
+                # Not the same sound key, but close enough by ingest's own link score
+                # (a person's name, a spelling the key does not fold).
+                entity = state.retriever.by_english_reading(name, threshold)
+            if exonym:
+                found = state.glossary.find(exonym)
+                entity = found[0].entity_id if found and found[0].surface == exonym else None
+                if entity is None and state.retriever.unknown_names(q, [exonym]) == []:
+                    names.remove(name)  # written in English only: searched by that name
+                    q.retrieval_text += " " + exonym
+                    continue
+            if entity and entity not in q.entities:
+                q.entities.append(entity)
+                names.remove(name)
+    return names
 
 
 def _warm(embeddings, store: PassageStore) -> None:

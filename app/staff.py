@@ -21,6 +21,7 @@ from starlette.requests import cookie_parser
 from ingest import settings
 
 from .guard import USER_THROTTLE, credentials_match, session_user
+from .render import ui_text
 
 STAFF_COOKIE = "iurc-staff"
 STAFF_ROUTE = "/staff"
@@ -77,32 +78,38 @@ class StaffSessions:
 
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Staff login · スタッフ ログイン</title>
+<title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:10vh auto;padding:0 16px}}
 label{{display:block;margin:12px 0 4px}}input{{width:100%;padding:8px;box-sizing:border-box}}
 button{{margin-top:16px;padding:8px 16px}}.msg{{color:#a00}}</style></head><body>
-<h1>Staff login · スタッフ ログイン</h1>
-<p>Staff add and remove documents in the Documents view. / スタッフは「文書」画面で文書を追加・削除できます。</p>
+<h1>{title}</h1>
+<p>{intro}</p>
 <p class="msg" id="message">{message}</p>
 <form method="post" action="{route}/login">
-<label for="username">User / ユーザー</label><input id="username" name="username" autocomplete="username" required>
-<label for="password">Password / パスワード</label><input id="password" name="password" type="password"
+<label for="username">{user}</label><input id="username" name="username" autocomplete="username" required>
+<label for="password">{password}</label><input id="password" name="password" type="password"
  autocomplete="current-password" required>
-<button type="submit" id="staff-login">Log in / ログイン</button></form>
-<p><a href="/">Back to the assistant / アシスタントへ戻る</a></p></body></html>"""
+<button type="submit" id="staff-login">{login}</button></form>
+<p><a href="/">{back}</a></p></body></html>"""
+
+
+def _both(key: str, joiner: str = " / ") -> str:
+    """The login page is read before anyone chose a language: each text in English and Japanese."""
+    return joiner.join(ui_text(key, language) for language in ("en", "ja"))
 
 
 def add_staff_routes(app, sessions: StaffSessions) -> None:
     """GET /staff (the login form), POST /staff/login, GET /staff/logout."""
     def page(message: str, status: int = 200) -> HTMLResponse:
-        return HTMLResponse(LOGIN_PAGE.format(message=html.escape(message), route=STAFF_ROUTE), status_code=status,
-                            headers={"Cache-Control": "no-store"})
+        words = {key: html.escape(_both(f"staff_page_{key}")) for key in ("intro", "user", "password", "login", "back")}
+        return HTMLResponse(LOGIN_PAGE.format(message=html.escape(message), route=STAFF_ROUTE,
+                                              title=html.escape(_both("staff_page_title", " · ")), **words),
+                            status_code=status, headers={"Cache-Control": "no-store"})
 
     @app.get(STAFF_ROUTE)
     def staff_page():
         if not sessions.enabled:
-            return page("Staff logins are off on this server (set IURC_STAFF_AUTH). / "
-                        "このサーバーではスタッフ ログインは無効です。", 404)
+            return page(_both("staff_page_off"), 404)
         return page("")
 
     @app.post(STAFF_ROUTE + "/login")
@@ -110,8 +117,7 @@ def add_staff_routes(app, sessions: StaffSessions) -> None:
         form = await request.form()
         token = sessions.login(str(form.get("username", "")), str(form.get("password", "")))
         if token is None:
-            return page("Wrong user or password, or too many tries; wait and try again. / "
-                        "ユーザー名かパスワードが違います。", 401)
+            return page(_both("staff_page_failed"), 401)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(STAFF_COOKIE, token, max_age=int(sessions.seconds), httponly=True,
                             samesite="strict", path="/")
@@ -131,12 +137,9 @@ def upload_folder() -> Path:
 
 def curated_glossary_for_uploads():
     """The curated glossary an upload is ingested with: found as `iurc ingest <corpus>` finds it."""
-    import os
-
     from ingest.glossary import curated_glossary
 
-    explicit = bool(os.environ.get(settings.SETTINGS["glossary"].env_var))
-    glossary, _ = curated_glossary(settings.get("glossary"), explicit, [str(upload_folder().parent)])
+    glossary, _ = curated_glossary(None, [str(upload_folder().parent)])
     return glossary
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import html
 import math
 
+from ingest.glossary import PLACE_KINDS
 from ingest.names import vocabulary
 
 from .render import language_name, ui_text
 from .service import Assistant
-
-PLACE_KINDS = ("city", "region")
 
 
 def example_questions(assistant: Assistant) -> list[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 # Entity ids of names discovered in the documents (ingest/names.py), not typed in by staff.
 DISCOVERED_PREFIX = "found:"
 KINDS = ("city", "region", "country", "programme", "organisation", "person", "name")
+PLACE_KINDS = ("city", "region")  # the kinds that are places a pairing or a table row joins
 COLUMNS = ("entity_id", "kind", "country", "name_en", "name_ja", "aliases")
 
 
@@ -161,12 +162,18 @@ def find_glossary(configured: str, explicit: bool, folders: list[str]) -> tuple[
     return next((c for c in seen if c.is_file()), None), seen
 
 
-def curated_glossary(configured: str, explicit: bool, folders: list[str]) -> tuple[Glossary, list[str]]:
+def curated_glossary(given: str | None, folders: list[str]) -> tuple[Glossary, list[str]]:
     """The curated glossary an ingest uses (the CLI's and the chat UI's alike), found as
-    `find_glossary` says, and what to tell the user about it. An explicit path that does not
-    exist is a GlossaryError; no glossary at all is an empty table (names then come from
-    discovery only), said in the messages."""
-    found, looked = find_glossary(configured, explicit, folders)
+    `find_glossary` says, and what to tell the user about it. `given`: a --glossary option, else
+    IURC_GLOSSARY, else the default; either of the first two is explicit. An explicit path that
+    does not exist is a GlossaryError; no glossary at all is an empty table (names then come
+    from discovery only), said in the messages."""
+    import os
+
+    from . import settings
+
+    explicit = given is not None or bool(os.environ.get(settings.SETTINGS["glossary"].env_var))
+    found, looked = find_glossary(settings.get("glossary", given), explicit, folders)
     if found is None and explicit:
         raise GlossaryError(f"no glossary file at {looked[0]}; give an existing --glossary / IURC_GLOSSARY, "
                             "or leave both unset to use corpus/glossary.csv")

@@ -550,12 +550,10 @@ def sounds_alike(en: str, ja_reading: str) -> float:
     total = 0.0
     for ja_word, en_word in zip(ja_words, en_words):
         ja_key, en_key = phonetic_key(romaji(ja_word)), phonetic_key(en_word)
-        if not ja_key or not en_key:
+        if not ja_key or not en_key or (len(en_words) == 1 and min(len(ja_key), len(en_key)) < 5):
             return 0.0
         spoken = phonetic_key(romaji(_english_katakana(fold(en_word))))
         total += max(SequenceMatcher(None, ja_key, key).ratio() for key in (en_key, spoken))
-    if len(en_words) == 1 and min(len(ja_key), len(en_key)) < 5:
-        return 0.0
     return total / len(en_words)
 
 
