@@ -467,9 +467,12 @@ class Composer:
         for s in ranked[1:]:
             if len(chosen) >= self.max_passages:
                 break
-            if s.passage.language != chosen[0].language and q.entities and not answered:
+            if s.passage.language != chosen[0].language and q.entities and not answered and (
+                    s.passage.kind == "table_row" or s.passage.language in (q.language, "mixed")):
                 # Another language, naming the same subject: an answer in its own right (unless
-                # the lead already answers).
+                # the lead already answers): the asker's own language, or a table row, whose
+                # cells the first line states in the asker's script. Prose the asker may not
+                # read must answer about as well as the lead, like any second passage.
                 good = s.score >= floor
             else:
                 good = s.score >= max(floor, ranked[0].score - 0.05)

@@ -224,3 +224,16 @@ def test_a_sentence_in_the_other_language_is_scored_on_the_same_scale():
     own, other = composer().score_spans(q, FakeEmbeddings().embed_query(q.retrieval_text), hits)
     assert other.score - own.score == pytest.approx(CROSS_LANGUAGE_BONUS)
     assert 0 < CROSS_LANGUAGE_BONUS < 0.2  # 0.2 answered a seed question that should abstain
+
+
+def test_other_language_prose_must_answer_as_well_as_the_lead_a_table_row_need_not():
+    """A Japanese question answered by a Japanese passage: an English table row on the same
+    subject still follows (its cells are stated in the asker's script), but English prose that
+    merely names the subject and answers far worse is left out, so the answer stays readable."""
+    lead = passage("ヴェルドラ市は港に海の博物館を開いた。", "ヴェルドラ市", language="ja", n=1)
+    prose = passage("Veldora's councillors visited Kasumigaoka in May to talk about buses.", "News", n=2)
+    table = row(3, "Veldora", "Norvia", "Harbour museum")
+    _, answer = ask("ヴェルドラ市は港に何を開きましたか", [lead, prose, table])
+    quoted = [c.passage.chunk_id for c in answer.citations]
+    assert quoted[0] == "p1" and "p3" in quoted
+    assert "p2" not in quoted
