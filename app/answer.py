@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ingest.bilingual import bridged
 from ingest.glossary import DISCOVERED_PREFIX, Glossary, is_cjk
 from ingest.names import vocabulary
 from ingest.structure import SECTION_JOINER
@@ -384,6 +385,8 @@ class Composer:
         # Words of the question other than its names: what is asked about them.
         name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
         q_tokens = set(self.tokenize(q.retrieval_text)) - name_tokens
+        # Across languages, words are shared through the Japanese -> English word bridge.
+        q_english = bridged(q_tokens) if q.language == "ja" else q_tokens
         values = asked_values(q)
         others = [n.casefold() for n in q.other_names]
         for span, sim in zip(spans, sims):
@@ -392,9 +395,13 @@ class Composer:
                 coverage = len(mentioned & wanted) / len(wanted)
             else:  # names the name table lacks, found in the documents: the sentence names them
                 coverage = sum(n in span.text.casefold() for n in others) / len(others) if others else 0.0
-            overlap = len(q_tokens & set(self.tokenize(span.text)))
+            span_tokens = set(self.tokenize(span.text))
+            overlap = len(q_tokens & span_tokens)
+            other_language = span.passage.language not in (q.language, "mixed")
+            if other_language:
+                overlap += len(q_english & (span_tokens if q.language == "ja" else bridged(span_tokens)))
             span.score = float(sim) + COVERAGE_BONUS * coverage + 0.08 * min(overlap, 3)
-            if span.passage.language not in (q.language, "mixed"):
+            if other_language:
                 span.score += CROSS_LANGUAGE_BONUS
             # The sentence carries what is asked: a date for when, a number for how many ...
             span.score += sum(INTENT_BONUS for v in values if carries(v, _content(span), self.glossary))
@@ -467,6 +474,8 @@ class Composer:
         for s in ranked[1:]:
             if len(chosen) >= self.max_passages:
                 break
+            if answered and s.passage.language not in (q.language, "mixed"):
+                continue  # the lead says what was asked, readably: the other language can only repeat it
             if s.passage.language != chosen[0].language and q.entities and not answered and (
                     s.passage.kind == "table_row" or s.passage.language in (q.language, "mixed")):
                 # Another language, naming the same subject: an answer in its own right (unless

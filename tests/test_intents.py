@@ -49,8 +49,9 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("会合の議長は誰ですか", {"who"}),
     ("How many cities took part?", {"how_many"}),
     ("何都市が参加しましたか", {"how_many"}),
-    ("Which cities work on water?", {"list"}),
-    ("水に取り組む都市はどれですか", {"list"}),
+    ("Which cities work on water?", {"list", "where"}),  # cities: places are asked for
+    ("水に取り組む都市はどれですか", {"list", "where"}),
+    ("Which projects work on water?", {"list"}),
     ("Does Veldora have a port?", {"yes_no"}),
 ])
 def test_intents_in_both_languages(question, intents):
@@ -211,12 +212,15 @@ def test_question_words_are_stemmed_like_the_rows_they_filter():
     assert set(latin_tokens("cities countries regions towns")) <= _scaffold()
 
 
-def test_a_sentence_in_the_other_language_is_scored_on_the_same_scale():
+def test_a_sentence_in_the_other_language_is_scored_on_the_same_scale(monkeypatch):
     """The same sentence stored as an English and as a 'Japanese' passage: the embedder gives
     both one similarity, and the other-language copy gains the cross-language offset (the real
     embedder scores other-language sentences lower for the same content)."""
     from app.answer import CROSS_LANGUAGE_BONUS
 
+    import app.answer as answer_module
+
+    monkeypatch.setattr(answer_module, "bridged", lambda tokens: set())  # the offset alone
     text = "Veldora opened a harbour museum in 2021."
     q = analyze("ヴェルドラ市は何を開きましたか", GLOSSARY)
     hits = [Hit(passage(text, language="ja", n=0), 0.5, 1.0, 1.0, 1.0),
@@ -237,3 +241,49 @@ def test_other_language_prose_must_answer_as_well_as_the_lead_a_table_row_need_n
     quoted = [c.passage.chunk_id for c in answer.citations]
     assert quoted[0] == "p1" and "p3" in quoted
     assert "p2" not in quoted
+
+
+def test_words_shared_across_languages_through_the_word_bridge_count_like_shared_words(monkeypatch):
+    """An English question and a Japanese sentence share "delegation" through the Japanese ->
+    English word bridge (代表団 -> delegation, from JMdict): the sentence gains what a shared word
+    gains in one language; a sentence sharing nothing gains nothing. Made-up sentences."""
+    import app.answer as answer_module
+    from ingest.bilingual import english_words
+
+    assert "delegation" in english_words("代表団")
+    q = analyze("Where did the delegation go?", GLOSSARY)
+    hits = [Hit(passage("代表団は港の博物館を訪れた。", language="ja", n=0), 0.5, 1.0, 0.0, 1.0),
+            Hit(passage("港の博物館は春に開いた。", language="ja", n=1), 0.5, 1.0, 0.0, 0.9)]
+    qvec = FakeEmbeddings().embed_query(q.retrieval_text)
+    bridged_scores = [s.score for s in composer().score_spans(q, qvec, hits)]
+    monkeypatch.setattr(answer_module, "bridged", lambda tokens: set())
+    plain_scores = [s.score for s in composer().score_spans(q, qvec, hits)]
+    assert bridged_scores[0] - plain_scores[0] == pytest.approx(0.08)
+    assert bridged_scores[1] == pytest.approx(plain_scores[1])
+
+
+def test_a_readable_lead_that_says_what_was_asked_is_not_repeated_in_the_other_language():
+    """A Japanese when-question whose Japanese lead carries the date: an English passage that
+    scores as well (it says the same) is not quoted after it; without a date in the lead, it is."""
+    from app.answer import sentences
+
+    lead = passage("ヴェルドラ市は2021年に港の博物館を開いた。", "ヴェルドラ市", language="ja", n=1)
+    lead_without_date = passage("ヴェルドラ市は港の博物館を開いた。", "ヴェルドラ市", language="ja", n=1)
+    other = passage("Veldora opened its harbour museum in 2021.", "Veldora", n=2)
+    q = analyze("ヴェルドラ市はいつ博物館を開きましたか", GLOSSARY)
+
+    def quoted(first):
+        c = composer()
+
+        def fixed_scores(q, qvec, hits):  # the two passages score alike, the lead a little higher
+            spans = [s for h in hits for s in sentences(h.passage)]
+            for s in spans:
+                s.score = 0.8 if s.passage.language == "ja" else 0.79
+            return spans
+
+        c.score_spans = fixed_scores
+        hits = [Hit(p, 0.5, 1.0, 1.0, 1.0 - i / 10) for i, p in enumerate([first, other])]
+        return [x.passage.chunk_id for x in c.compose(q, [0.0], hits).citations]
+
+    assert quoted(lead) == ["p1"]
+    assert quoted(lead_without_date) == ["p1", "p2"]
