@@ -603,11 +603,13 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
     pairs: dict[tuple[str, str], str] = {}
     codes: set[str] = set()
     acronyms: dict[str, str] = {}
+    # Short forms the documents define ("European Union (EU)"): names as much as curated ones.
+    defined = {fold(short) for result in found.values() for _, short in result.get("acronyms", [])}
     for doc, result in sorted(found.items()):
         for name, info in result.get("en", {}).items():
             if info["inside"] == 0 and (" " not in name or info["count"] < 2):
                 continue  # seen only opening a sentence or line: an ordinary word, or a table row
-            if " " in name and _holds_a_name(name, curated):
+            if " " in name and (_holds_a_name(name, curated) or _holds_a_known_word(name, defined)):
                 continue  # a listed name next to other words: juxtaposed names, not a new one
             entry = en_names.setdefault(name, {"docs": [], "count": 0})
             entry["docs"].append(doc)
@@ -735,6 +737,14 @@ def acronym(name: str) -> str:
 
 def _holds_a_name(name: str, curated: Glossary) -> bool:
     return any(m.end - m.start < len(name) for m in curated.find(name))
+
+
+def _holds_a_known_word(name: str, defined: set[str]) -> bool:
+    """A word of the name is a country or its adjective (CLDR: "Japanese Prefectures") or a
+    short form the documents define ("EU Regions"): what a curated table would hold, so the
+    glossary-free table treats the phrase as the curated one does."""
+    words = [fold(w) for w in re.split(r"[\s–-]+", name) if w]
+    return len(words) > 1 and any(w in _territory_words() or w in defined for w in words)
 
 
 def _merge_rows(rows: list[dict]) -> list[dict]:
