@@ -16,7 +16,7 @@ from ingest.names import vocabulary
 from ingest.structure import SECTION_JOINER
 
 from .facts import FactAnswer
-from .question import YEAR, Question, names_attribute, ordinals
+from .question import INTENT_VALUES, YEAR, Question, names_attribute, ordinals
 from .retrieve import Hit, Passage
 
 # A sentence ends at its punctuation or at the end of its line (list items, lines of a table).
@@ -198,8 +198,6 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
     return True
 
 
-# What each intent needs a sentence to carry.
-INTENT_VALUES = {"when": "date", "how_many": "number", "who": "person", "where": "place"}
 
 
 def asked_values(q: Question) -> list[str]:

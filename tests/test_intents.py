@@ -287,3 +287,22 @@ def test_a_readable_lead_that_says_what_was_asked_is_not_repeated_in_the_other_l
 
     assert quoted(lead) == ["p1"]
     assert quoted(lead_without_date) == ["p1", "p2"]
+
+
+@pytest.mark.parametrize("question, key", [
+    ("What did the mayor of Veldora talk about?", ""),  # the mayor is whom it is about
+    ("ヴェルドラ市の市長は何について話しましたか", ""),
+    ("Who is the mayor of Veldora?", "mayor"),
+    ("ヴェルドラ市の市長は誰ですか", "mayor"),
+    ("What population does Veldora have?", "population"),
+    ("霞ヶ丘市には何人住んでいますか", ""),  # no attribute word: a how-many question
+    ("When does the application deadline end?", "deadline"),  # asks for the deadline's date
+])
+def test_an_attribute_word_in_a_question_about_an_action_names_the_subject(question, key):
+    assert analyze(question, GLOSSARY).attribute == key
+
+
+def test_what_the_mayor_said_is_answered_not_refused():
+    p = passage("The mayor of Veldora spoke about flood barriers on the river.", "Veldora", n=1)
+    _, answer = ask("What did the mayor of Veldora talk about?", [p])
+    assert not answer.abstained and "flood barriers" in answer.citations[0].quote
