@@ -170,6 +170,7 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
     _count(found, name, inside=(bool(before) and before[-1] not in _OPENERS) or named_opener)
 
 
+@lru_cache(maxsize=50_000)
 def _common_noun(word: str) -> bool:
     """A capitalised word that sudachi's dictionary knows as an ordinary English noun (it gives
     loanwords such as "Delegation" or "Workshop" a katakana reading): a heading or table cell
