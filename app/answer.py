@@ -11,12 +11,12 @@ from functools import lru_cache
 import numpy as np
 
 from ingest.bilingual import bridged
-from ingest.glossary import DISCOVERED_PREFIX, Glossary, is_cjk
+from ingest.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, is_cjk
 from ingest.names import vocabulary
 from ingest.structure import SECTION_JOINER
 
 from .facts import FactAnswer
-from .question import INTENT_VALUES, YEAR, Question, names_attribute, ordinals
+from .question import INTENT_VALUES, YEAR, Question, attribute_spans, names_attribute, ordinals
 from .retrieve import Hit, Passage
 
 # A sentence ends at its punctuation or at the end of its line (list items, lines of a table).
@@ -307,6 +307,25 @@ CROSS_LANGUAGE_BONUS = 0.1
 _LEAD_IN_END = re.compile(r"[:：–—-]\s*$")
 
 
+# Names that can hold an asked attribute (a city's mayor, a body's budget); a person's name or a
+# discovered name of unknown kind next to it is not its holder.
+_HOLDER_KINDS = {*PLACE_KINDS, "country", "organisation", "programme"}
+
+
+def _holder(named: list, attribute: tuple[int, int], text: str):
+    """The name an attribute word belongs to: "Mayor of Essen" (English, the name after "of"),
+    else the nearest name before it (X市の市長, X's mayor); None when the sentence names none."""
+    start, end = attribute
+    after = [m for m in named if m.start >= end]
+    if after and _OF.fullmatch(text[end:min(after, key=lambda m: m.start).start]):
+        return min(after, key=lambda m: m.start)
+    before = [m for m in named if m.end <= start]
+    return max(before, key=lambda m: m.end) if before else None
+
+
+_OF = re.compile(r"\s+of\s+(the\s+)?(city\s+of\s+)?", re.I)
+
+
 def _content(span: Span) -> str:
     """What a sentence says: a table row without its table's title and group label."""
     return span.text.split(" | ", 1)[-1] if span.passage.kind == "table_row" else span.text
@@ -427,6 +446,15 @@ class Composer:
             return False
         where = span.text + " " + span.passage.section
         if q.entities:
+            # Whose attribute: the name written nearest to it in the sentence ("リエカ市の代表団は
+            # …市長が率い" states Rijeka's mayor, even in a section about Kawasaki); a sentence
+            # naming nobody is about its section's subject.
+            named = [m for m in self.glossary.find(span.text) if m.entity_id in q.entities
+                     or self.glossary.entities[m.entity_id].kind in _HOLDER_KINDS]
+            holders = {h.entity_id for a in attribute_spans(q.attribute, span.text)
+                       if (h := _holder(named, a, span.text)) is not None}
+            if holders:
+                return bool(holders & set(q.entities))
             about = {m.entity_id for m in self.glossary.find(where)}
             return bool(about & set(q.entities))
         if q.other_names:  # "the mayor of X", X in the documents but not in the name table

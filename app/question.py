@@ -82,6 +82,16 @@ def names_attribute(key: str, text: str) -> bool:
     return any(_says(folded, w) for w in attribute_words(key))
 
 
+def attribute_spans(key: str, text: str) -> list[tuple[int, int]]:
+    """Where a text names the attribute: (start, end) of each of its words, either language."""
+    folded = text.casefold()
+    out = []
+    for word in attribute_words(key):
+        pattern = rf"(?<![a-z]){re.escape(word)}(?![a-z])" if word.isascii() else re.escape(word)
+        out += [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
+    return out
+
+
 def asked_attribute(text: str) -> tuple[str, str, str]:
     """(key, word as asked, kind of value) of an attribute the question asks for, or empties."""
     folded = text.casefold()

@@ -306,3 +306,18 @@ def test_what_the_mayor_said_is_answered_not_refused():
     p = passage("The mayor of Veldora spoke about flood barriers on the river.", "Veldora", n=1)
     _, answer = ask("What did the mayor of Veldora talk about?", [p])
     assert not answer.abstained and "flood barriers" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question, sentence, stated", [
+    # The name an attribute word belongs to: the one after "of" in English, else the nearest before.
+    ("Who is the mayor of Veldora?", "Ilse Marrow, Mayor of Veldora, opened the forum.", True),
+    ("Who is the mayor of Kasumigaoka?", "Ilse Marrow, Mayor of Veldora, visited Kasumigaoka.", False),
+    ("霞ヶ丘市の市長は誰ですか", "ヴェルドラ市の代表団はイルゼ・マロウ市長が率い、霞ヶ丘市を訪れた。", False),
+    ("ヴェルドラ市の市長は誰ですか", "ヴェルドラ市の代表団はイルゼ・マロウ市長が率い、霞ヶ丘市を訪れた。", True),
+])
+def test_an_attribute_belongs_to_the_name_it_is_written_with(question, sentence, stated):
+    """A sentence stating another city's mayor, in a section about the asked city, does not state
+    the asked city's mayor. Made-up names."""
+    p = passage(sentence, "Kasumigaoka 霞ヶ丘市", language="ja" if "市" in sentence else "en", n=1)
+    _, answer = ask(question, [p])
+    assert answer.abstained != stated
