@@ -196,3 +196,20 @@ def test_a_katakana_word_the_dictionary_lacks_is_a_name():
     from ingest.lexical import proper_nouns
 
     assert proper_nouns("キックオフでヴェスタームーアとの協力を話した") == [(6, "ヴェスタームーア")]
+
+
+def test_the_first_passages_keep_a_place_for_the_other_language():
+    """Five English passages first for an English question: the dense search's best Japanese
+    passage naming the subject as well takes the fifth place; nothing moves when one of the
+    first five is Japanese already, or when no Japanese passage names the subject."""
+    from app.retrieve import OTHER_LANGUAGE_SLOT, Hit, Passage, with_other_language
+
+    def hit(cid, lang, coverage, dense, fused):
+        return Hit(Passage(cid, "d", "", "", lang, "text", f"text {cid}", None), dense, 0.0, coverage, fused)
+
+    english = [hit(f"e{i}", "en", 1.0, 0.5, 1.0 - i / 10) for i in range(6)]
+    japanese = [hit("j1", "ja", 1.0, 0.4, 0.01), hit("j2", "ja", 1.0, 0.6, 0.005), hit("j3", "ja", 0.0, 0.9, 0.2)]
+    ranked = with_other_language(english, english + japanese, "en", 6)
+    assert OTHER_LANGUAGE_SLOT == 5 and [h.passage.chunk_id for h in ranked] == ["e0", "e1", "e2", "e3", "j2", "e4"]
+    assert with_other_language(english[:4] + [japanese[0]], english + japanese, "en", 6)[4].passage.chunk_id == "j1"
+    assert with_other_language(english, english + [japanese[2]], "en", 6) == english
