@@ -313,7 +313,7 @@ _HOLDER_KINDS = {*PLACE_KINDS, "country", "organisation", "programme"}
 
 
 def _holder(named: list, attribute: tuple[int, int], text: str):
-    """The name an attribute word belongs to: "Mayor of Essen" (English, the name after "of"),
+    """The name an attribute word belongs to: "Mayor of Westmoor" (English, the name after "of"),
     else the nearest name before it (X市の市長, X's mayor); None when the sentence names none."""
     start, end = attribute
     after = [m for m in named if m.start >= end]
@@ -446,8 +446,8 @@ class Composer:
             return False
         where = span.text + " " + span.passage.section
         if q.entities:
-            # Whose attribute: the name written nearest to it in the sentence ("リエカ市の代表団は
-            # …市長が率い" states Rijeka's mayor, even in a section about Kawasaki); a sentence
+            # Whose attribute: the name written nearest to it in the sentence ("A市の代表団は…市長が
+            # 率い" states A's mayor, even in a section about B); a sentence
             # naming nobody is about its section's subject.
             named = [m for m in self.glossary.find(span.text) if m.entity_id in q.entities
                      or self.glossary.entities[m.entity_id].kind in _HOLDER_KINDS]

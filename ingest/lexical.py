@@ -91,7 +91,7 @@ def _morpheme_tokens(surface: str, norm: str) -> tuple[str, ...]:
 
 def proper_nouns(text: str) -> list[tuple[int, str]]:
     """(offset, surface) of each proper noun sudachi finds (固有名詞), e.g. a city name, and of
-    each katakana word its dictionary lacks: a foreign name it cannot tag (イオアニナ)."""
+    each katakana word its dictionary lacks: a foreign name it cannot tag (ヴェスタームーア)."""
     tok, mode = _sudachi()
     return [(m.begin(), m.surface()) for m in tok.tokenize(text[:40000], mode)
             if m.part_of_speech()[1] == "固有名詞" or (m.is_oov() and _KATAKANA_WORD.fullmatch(m.surface()))]

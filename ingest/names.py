@@ -174,11 +174,11 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
 def _common_noun(word: str) -> bool:
     """A capitalised word that sudachi's dictionary knows as an ordinary English noun (it gives
     loanwords such as "Delegation" or "Workshop" a katakana reading): a heading or table cell
-    word, not a name. Names it knows are proper nouns (Essen); most it does not know at all."""
+    word, not a name. Names it knows are proper nouns (Paris); most it does not know at all."""
     from sudachipy import SplitMode
 
     if not (word[:1].isupper() and word[1:].islower() and word.isalpha()):
-        return False  # an acronym (GAM, SDGs) or a compound: left to the other rules
+        return False  # an acronym (NHTA, SDGs) or a compound: left to the other rules
     if word.casefold() in _territory_words():
         return False  # a country or its adjective (Japanese, European): a name, by CLDR
     morphemes = _tokenizer().tokenize(word, SplitMode.C)
