@@ -10,12 +10,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from ingest.glossary import DISCOVERED_PREFIX, Glossary, is_cjk
+from ingest.bilingual import bridged
+from ingest.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, is_cjk
 from ingest.names import vocabulary
 from ingest.structure import SECTION_JOINER
 
 from .facts import FactAnswer
-from .question import YEAR, Question, names_attribute, ordinals
+from .question import INTENT_VALUES, YEAR, Question, attribute_spans, names_attribute, ordinals
 from .retrieve import Hit, Passage
 
 # A sentence ends at its punctuation or at the end of its line (list items, lines of a table).
@@ -197,8 +198,6 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
     return True
 
 
-# What each intent needs a sentence to carry.
-INTENT_VALUES = {"when": "date", "how_many": "number", "who": "person", "where": "place"}
 
 
 def asked_values(q: Question) -> list[str]:
@@ -308,6 +307,25 @@ CROSS_LANGUAGE_BONUS = 0.1
 _LEAD_IN_END = re.compile(r"[:：–—-]\s*$")
 
 
+# Names that can hold an asked attribute (a city's mayor, a body's budget); a person's name or a
+# discovered name of unknown kind next to it is not its holder.
+_HOLDER_KINDS = {*PLACE_KINDS, "country", "organisation", "programme"}
+
+
+def _holder(named: list, attribute: tuple[int, int], text: str):
+    """The name an attribute word belongs to: "Mayor of Westmoor" (English, the name after "of"),
+    else the nearest name before it (X市の市長, X's mayor); None when the sentence names none."""
+    start, end = attribute
+    after = [m for m in named if m.start >= end]
+    if after and _OF.fullmatch(text[end:min(after, key=lambda m: m.start).start]):
+        return min(after, key=lambda m: m.start)
+    before = [m for m in named if m.end <= start]
+    return max(before, key=lambda m: m.end) if before else None
+
+
+_OF = re.compile(r"\s+of\s+(the\s+)?(city\s+of\s+)?", re.I)
+
+
 def _content(span: Span) -> str:
     """What a sentence says: a table row without its table's title and group label."""
     return span.text.split(" | ", 1)[-1] if span.passage.kind == "table_row" else span.text
@@ -384,6 +402,8 @@ class Composer:
         # Words of the question other than its names: what is asked about them.
         name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
         q_tokens = set(self.tokenize(q.retrieval_text)) - name_tokens
+        # Across languages, words are shared through the Japanese -> English word bridge.
+        q_english = bridged(q_tokens) if q.language == "ja" else q_tokens
         values = asked_values(q)
         others = [n.casefold() for n in q.other_names]
         for span, sim in zip(spans, sims):
@@ -392,9 +412,13 @@ class Composer:
                 coverage = len(mentioned & wanted) / len(wanted)
             else:  # names the name table lacks, found in the documents: the sentence names them
                 coverage = sum(n in span.text.casefold() for n in others) / len(others) if others else 0.0
-            overlap = len(q_tokens & set(self.tokenize(span.text)))
+            span_tokens = set(self.tokenize(span.text))
+            overlap = len(q_tokens & span_tokens)
+            other_language = span.passage.language not in (q.language, "mixed")
+            if other_language:
+                overlap += len(q_english & (span_tokens if q.language == "ja" else bridged(span_tokens)))
             span.score = float(sim) + COVERAGE_BONUS * coverage + 0.08 * min(overlap, 3)
-            if span.passage.language not in (q.language, "mixed"):
+            if other_language:
                 span.score += CROSS_LANGUAGE_BONUS
             # The sentence carries what is asked: a date for when, a number for how many ...
             span.score += sum(INTENT_BONUS for v in values if carries(v, _content(span), self.glossary))
@@ -422,6 +446,15 @@ class Composer:
             return False
         where = span.text + " " + span.passage.section
         if q.entities:
+            # Whose attribute: the name written nearest to it in the sentence ("A市の代表団は…市長が
+            # 率い" states A's mayor, even in a section about B); a sentence
+            # naming nobody is about its section's subject.
+            named = [m for m in self.glossary.find(span.text) if m.entity_id in q.entities
+                     or self.glossary.entities[m.entity_id].kind in _HOLDER_KINDS]
+            holders = {h.entity_id for a in attribute_spans(q.attribute, span.text)
+                       if (h := _holder(named, a, span.text)) is not None}
+            if holders:
+                return bool(holders & set(q.entities))
             about = {m.entity_id for m in self.glossary.find(where)}
             return bool(about & set(q.entities))
         if q.other_names:  # "the mayor of X", X in the documents but not in the name table
@@ -467,9 +500,14 @@ class Composer:
         for s in ranked[1:]:
             if len(chosen) >= self.max_passages:
                 break
-            if s.passage.language != chosen[0].language and q.entities and not answered:
+            if answered and s.passage.language not in (q.language, "mixed"):
+                continue  # the lead says what was asked, readably: the other language can only repeat it
+            if s.passage.language != chosen[0].language and q.entities and not answered and (
+                    s.passage.kind == "table_row" or s.passage.language in (q.language, "mixed")):
                 # Another language, naming the same subject: an answer in its own right (unless
-                # the lead already answers).
+                # the lead already answers): the asker's own language, or a table row, whose
+                # cells the first line states in the asker's script. Prose the asker may not
+                # read must answer about as well as the lead, like any second passage.
                 good = s.score >= floor
             else:
                 good = s.score >= max(floor, ranked[0].score - 0.05)

@@ -28,6 +28,7 @@ def cues(language: str) -> dict:
     return {"intents": intents, "attributes": attributes,
             "elliptic": re.compile(v.get("elliptic", "$^"), re.I),
             "all_rows": re.compile(v.get("all_rows", "$^"), re.I),
+            "action": re.compile(v.get("action_question", "$^"), re.I),
             "ordinal": re.compile(v.get("ordinal_pattern", "$^"), re.I),
             "ordinal_words": {w.lower(): n for w, n in (v.get("ordinal_words") or {}).items()},
             "ordinal_digits": v.get("ordinal_digits") or {},
@@ -81,6 +82,16 @@ def names_attribute(key: str, text: str) -> bool:
     return any(_says(folded, w) for w in attribute_words(key))
 
 
+def attribute_spans(key: str, text: str) -> list[tuple[int, int]]:
+    """Where a text names the attribute: (start, end) of each of its words, either language."""
+    folded = text.casefold()
+    out = []
+    for word in attribute_words(key):
+        pattern = rf"(?<![a-z]){re.escape(word)}(?![a-z])" if word.isascii() else re.escape(word)
+        out += [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
+    return out
+
+
 def asked_attribute(text: str) -> tuple[str, str, str]:
     """(key, word as asked, kind of value) of an attribute the question asks for, or empties."""
     folded = text.casefold()
@@ -90,6 +101,10 @@ def asked_attribute(text: str) -> tuple[str, str, str]:
                 if _says(folded, word.casefold()):
                     return key, word, value
     return "", "", ""
+
+
+# The kind of value each intent asks for (app/answer.py scores sentences carrying it).
+INTENT_VALUES = {"when": "date", "how_many": "number", "who": "person", "where": "place"}
 
 
 @dataclass
@@ -169,10 +184,14 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
     language = question_language(text)
     c = cues(language)
     attribute, attribute_word, attribute_value = asked_attribute(text)
+    intents = {name for name, pattern in c["intents"].items() if pattern.search(text)}
+    if attribute and c["action"].search(text) and attribute_value not in {INTENT_VALUES.get(i) for i in intents}:
+        # "What did the mayor of X talk about?": the mayor is whom it is about, not what is asked
+        # ("When does the deadline end?" still asks for the deadline's date).
+        attribute = attribute_word = attribute_value = ""
     q = Question(text=text, language=language, entities=entities, retrieval_text=text,
                  years=YEAR.findall(text), ordinals=ordinals(text),
-                 intents={name for name, pattern in c["intents"].items() if pattern.search(text)}
-                 | ({"all_rows"} if c["all_rows"].search(text) else set()),
+                 intents=intents | ({"all_rows"} if c["all_rows"].search(text) else set()),
                  attribute=attribute, attribute_word=attribute_word, attribute_value=attribute_value)
     previous = [h for h in (history or []) if h and h.strip()]
     if previous:

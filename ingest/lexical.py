@@ -11,14 +11,15 @@ from functools import lru_cache
 import numpy as np
 
 from ingest.glossary import fold, has_cjk
+from ingest.names import vocabulary
 
 _LATIN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{2,}")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶー]+")
-STOPWORDS = frozenset("""a an the and or of to in on at by for with from as is are was were be been
-being do does did what which who whom whose when where why how that this these those it its their
-they them he she his her we our you your i me my about into than then there here not no yes can
-could would should will shall may might must have has had any all some each other such also
-tell show list give please much many""".split())
+# Words that carry no topic, per language (ingest/lang/<language>.yaml, `stopwords`): English
+# words as written, Japanese words in sudachi's normalised form (いつ, 誰, 何, 為る).
+STOPWORDS = frozenset(vocabulary("en")["stopwords"])
+JA_STOPWORDS = frozenset(vocabulary("ja")["stopwords"])
 # Part-of-speech classes that carry no topic: particles, auxiliaries, symbols, blanks.
 _SKIP_POS = ("助詞", "助動詞", "補助記号", "記号", "空白", "接頭辞", "接尾辞")
 
@@ -81,7 +82,7 @@ def sudachi_tokens(text: str) -> list[str]:
 def _morpheme_tokens(surface: str, norm: str) -> tuple[str, ...]:
     """One morpheme's tokens (the same words recur: computed once per spelling)."""
     if has_cjk(surface):
-        return (norm,)
+        return () if norm in JA_STOPWORDS else (norm,)
     words = latin_tokens(surface)
     if words and has_cjk(norm):
         return (*words, norm)
@@ -89,10 +90,11 @@ def _morpheme_tokens(surface: str, norm: str) -> tuple[str, ...]:
 
 
 def proper_nouns(text: str) -> list[tuple[int, str]]:
-    """(offset, surface) of each proper noun sudachi finds (固有名詞), e.g. a city name."""
+    """(offset, surface) of each proper noun sudachi finds (固有名詞), e.g. a city name, and of
+    each katakana word its dictionary lacks: a foreign name it cannot tag (ヴェスタームーア)."""
     tok, mode = _sudachi()
     return [(m.begin(), m.surface()) for m in tok.tokenize(text[:40000], mode)
-            if m.part_of_speech()[1] == "固有名詞"]
+            if m.part_of_speech()[1] == "固有名詞" or (m.is_oov() and _KATAKANA_WORD.fullmatch(m.surface()))]
 
 
 def tokenizer_for(name: str):
@@ -160,6 +162,23 @@ class LexicalIndex:
             index._bm25.unique_token_ids_set = set(vocabulary.values())
             index._bm25.nonoccurrence_array = None  # the default (lucene) method has none
         return index
+
+    def matched_share(self, tokens: list[str]) -> np.ndarray:
+        """Per passage, the share of the query's weight that it contains: each distinct query
+        token weighs its BM25 idf, and a token in no passage weighs the most (a question word
+        the documents write in the other language is still part of what is asked)."""
+        share = np.zeros(self.size, dtype=np.float32)
+        distinct = sorted(set(tokens))
+        if not distinct or not self.size:
+            return share
+        scores = self._bm25.scores
+        indptr, indices = scores["indptr"], scores["indices"]
+        spans = [(indptr[self.vocabulary[t]], indptr[self.vocabulary[t] + 1]) if t in self.vocabulary else (0, 0)
+                 for t in distinct]
+        idf = np.array([np.log(1 + (self.size - (b - a) + 0.5) / ((b - a) + 0.5)) for a, b in spans])
+        for (a, b), weight in zip(spans, idf / idf.sum()):
+            share[indices[a:b]] += weight
+        return share
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         known = [t for t in tokens if t in self.vocabulary]

@@ -232,6 +232,10 @@ def pdf_to_text(data: bytes) -> str:
     out = []
     for items in pages:
         lines, previous = [], None
+        # The right edge of the page's body text: a body line reaching it, with no sentence end,
+        # was wrapped by the layout and goes on in the next line.
+        right = max((i["x1"] for i in items if i["kind"] == "line" and i["size"] == body and not i["margin"]),
+                    default=0)
         for item in items:
             if item["kind"] == "table":
                 lines += [""] + [_pipe_row(row) for row in item["rows"]] + [""]
@@ -242,6 +246,8 @@ def pdf_to_text(data: bytes) -> str:
             heading = body and item["size"] >= body * _HEADING_SIZE_RATIO and len(item["text"]) <= 120
             if heading and previous is not None and previous["heading"] and previous["size"] == item["size"]:
                 lines[-1] += (" " if item["text"][:1].isascii() else "") + item["text"]  # a wrapped title
+            elif not heading and _wrapped(previous, item, right):
+                lines[-1] += (" " if item["text"][:1].isascii() and lines[-1][-1:].isascii() else "") + item["text"]
             else:
                 gap = previous is not None and item["top"] - previous["bottom"] > 0.9 * item["size"]
                 if heading or gap:
@@ -251,6 +257,20 @@ def pdf_to_text(data: bytes) -> str:
             previous = {**item, "heading": heading}
         out.append("\n".join(lines))
     return "\n\f".join(out)
+
+
+def _wrapped(previous: dict | None, item: dict, right: float) -> bool:
+    """`item` continues `previous` on the next line: both body lines of one size, no paragraph
+    gap, the same left edge, and `previous` runs to the right edge with no sentence end."""
+    return (previous is not None and not previous["heading"] and previous["size"] == item["size"]
+            and item["top"] - previous["bottom"] <= 0.9 * item["size"]
+            and abs(item["x0"] - previous["x0"]) <= item["size"]
+            and previous["x1"] >= right - 3 * item["size"]
+            and previous["text"][-1] not in _SENTENCE_END and not _BULLET_START.match(item["text"]))
+
+
+_SENTENCE_END = ".!?:;。！？」』"
+_BULLET_START = re.compile(r"^\s*(?:[・●■◆▪•\-*+–]|\d+[.)]\s|[①-⑳])")
 
 
 def _pdf_page_items(page) -> list[dict]:
@@ -269,6 +289,7 @@ def _pdf_page_items(page) -> list[dict]:
         if not text or inside(line):
             continue
         items.append({"kind": "line", "top": line["top"], "bottom": line["bottom"], "text": text,
+                      "x0": line["x0"], "x1": line["x1"],
                       "size": round(max(c["size"] for c in line["chars"]), 1),
                       "margin": line["top"] < margin or line["bottom"] > page.height - margin})
     return sorted(items, key=lambda item: item["top"])

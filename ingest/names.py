@@ -142,7 +142,7 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
         run = run[:-1]
     if not run or len(run) > MAX_NAME_WORDS:
         return  # nothing left, or a run of capitals too long to be one name (a flattened table)
-    name = line[run[0].start():run[-1].end()].strip(".'’-")
+    name = re.sub(r"['’]s$", "", line[run[0].start():run[-1].end()]).strip(".'’-")  # Osaka's -> Osaka
     if not name or any(is_cjk(c) for c in name) or len(name) < 2:
         return
     single = len(run) == 1
@@ -157,7 +157,7 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
                     and word.casefold() not in prefixes:
                 _count(found, word, inside=True)
         return
-    if single and (key in not_names or key in lowered or (name.isupper() and len(name) <= 2)):
+    if single and (key in not_names or key in lowered or (name.isupper() and len(name) <= 2) or _common_noun(name)):
         return
     before = line[:run[0].start()].rstrip()
     # A run of capitalised words opening a sentence and going on with it ("Terry Ward of …",
@@ -168,6 +168,21 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
     named_opener = not single and first not in lowered and first not in not_names and \
         bool(rest) and (rest[0] in ",;" or rest[0].islower())
     _count(found, name, inside=(bool(before) and before[-1] not in _OPENERS) or named_opener)
+
+
+@lru_cache(maxsize=50_000)
+def _common_noun(word: str) -> bool:
+    """A capitalised word that sudachi's dictionary knows as an ordinary English noun (it gives
+    loanwords such as "Delegation" or "Workshop" a katakana reading): a heading or table cell
+    word, not a name. Names it knows are proper nouns (Paris); most it does not know at all."""
+    from sudachipy import SplitMode
+
+    if not (word[:1].isupper() and word[1:].islower() and word.isalpha()):
+        return False  # an acronym (NHTA, SDGs) or a compound: left to the other rules
+    if word.casefold() in _territory_words():
+        return False  # a country or its adjective (Japanese, European): a name, by CLDR
+    morphemes = _tokenizer().tokenize(word, SplitMode.C)
+    return len(morphemes) == 1 and not morphemes[0].is_oov() and morphemes[0].part_of_speech()[1] == "普通名詞"
 
 
 def _count(found: dict, name: str, inside: bool) -> None:
@@ -258,8 +273,8 @@ def discover_ja(text: str) -> dict[str, dict]:
             suffix = "" if after in honorifics else next(
                 (s for s in sorted(suffixes, key=len, reverse=True)
                  if after == s or (after.startswith(s) and not is_cjk(after[len(s)]))), "")
-            if not proper and not suffix:
-                i = j  # a katakana common noun that names no place
+            if not proper and not suffix and not any(tokens[k].is_oov() for k in range(i, j)):
+                i = j  # a katakana common noun that names no place (one the dictionary lacks is a name)
                 continue
             own = next((x for x in sorted(suffixes, key=len, reverse=True)
                         if proper and name.endswith(x) and len(name) > len(x) + 1), "")
@@ -349,6 +364,12 @@ def _territories() -> dict[str, dict]:
                      "languages_ja": [ja.languages[lang] for lang in languages if lang in ja.languages]
                      + list(vocabulary("ja").get("territory_names", {}).get(code, []))}
     return out
+
+
+@lru_cache(maxsize=1)
+def _territory_words() -> frozenset[str]:
+    """Country names and adjectives in English, casefolded (Japan, Japanese, Europe, European)."""
+    return frozenset(w.casefold() for t in _territories().values() for w in [t["en"], *t["adjectives_en"]])
 
 
 @lru_cache(maxsize=1)
@@ -583,11 +604,13 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
     pairs: dict[tuple[str, str], str] = {}
     codes: set[str] = set()
     acronyms: dict[str, str] = {}
+    # Short forms the documents define ("European Union (EU)"): names as much as curated ones.
+    defined = {fold(short) for result in found.values() for _, short in result.get("acronyms", [])}
     for doc, result in sorted(found.items()):
         for name, info in result.get("en", {}).items():
             if info["inside"] == 0 and (" " not in name or info["count"] < 2):
                 continue  # seen only opening a sentence or line: an ordinary word, or a table row
-            if " " in name and _holds_a_name(name, curated):
+            if " " in name and (_holds_a_name(name, curated) or _holds_a_known_word(name, defined)):
                 continue  # a listed name next to other words: juxtaposed names, not a new one
             entry = en_names.setdefault(name, {"docs": [], "count": 0})
             entry["docs"].append(doc)
@@ -715,6 +738,14 @@ def acronym(name: str) -> str:
 
 def _holds_a_name(name: str, curated: Glossary) -> bool:
     return any(m.end - m.start < len(name) for m in curated.find(name))
+
+
+def _holds_a_known_word(name: str, defined: set[str]) -> bool:
+    """A word of the name is a country or its adjective (CLDR: "Japanese Prefectures") or a
+    short form the documents define ("EU Regions"): what a curated table would hold, so the
+    glossary-free table treats the phrase as the curated one does."""
+    words = [fold(w) for w in re.split(r"[\s–-]+", name) if w]
+    return len(words) > 1 and any(w in _territory_words() or w in defined for w in words)
 
 
 def _merge_rows(rows: list[dict]) -> list[dict]:

@@ -21,8 +21,9 @@ from .models import Chunk
 from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
 from .structure import structure
 
-# Bump when cleaning, structuring or chunking changes, so stored documents are re-chunked.
-PIPELINE_VERSION = "12"
+# Bump when loading, cleaning, structuring, chunking or lexical tokens change, so stored
+# documents are read again.
+PIPELINE_VERSION = "13"
 
 
 @dataclass

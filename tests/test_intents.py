@@ -49,8 +49,9 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("会合の議長は誰ですか", {"who"}),
     ("How many cities took part?", {"how_many"}),
     ("何都市が参加しましたか", {"how_many"}),
-    ("Which cities work on water?", {"list"}),
-    ("水に取り組む都市はどれですか", {"list"}),
+    ("Which cities work on water?", {"list", "where"}),  # cities: places are asked for
+    ("水に取り組む都市はどれですか", {"list", "where"}),
+    ("Which projects work on water?", {"list"}),
     ("Does Veldora have a port?", {"yes_no"}),
 ])
 def test_intents_in_both_languages(question, intents):
@@ -211,12 +212,15 @@ def test_question_words_are_stemmed_like_the_rows_they_filter():
     assert set(latin_tokens("cities countries regions towns")) <= _scaffold()
 
 
-def test_a_sentence_in_the_other_language_is_scored_on_the_same_scale():
+def test_a_sentence_in_the_other_language_is_scored_on_the_same_scale(monkeypatch):
     """The same sentence stored as an English and as a 'Japanese' passage: the embedder gives
     both one similarity, and the other-language copy gains the cross-language offset (the real
     embedder scores other-language sentences lower for the same content)."""
     from app.answer import CROSS_LANGUAGE_BONUS
 
+    import app.answer as answer_module
+
+    monkeypatch.setattr(answer_module, "bridged", lambda tokens: set())  # the offset alone
     text = "Veldora opened a harbour museum in 2021."
     q = analyze("ヴェルドラ市は何を開きましたか", GLOSSARY)
     hits = [Hit(passage(text, language="ja", n=0), 0.5, 1.0, 1.0, 1.0),
@@ -224,3 +228,96 @@ def test_a_sentence_in_the_other_language_is_scored_on_the_same_scale():
     own, other = composer().score_spans(q, FakeEmbeddings().embed_query(q.retrieval_text), hits)
     assert other.score - own.score == pytest.approx(CROSS_LANGUAGE_BONUS)
     assert 0 < CROSS_LANGUAGE_BONUS < 0.2  # 0.2 answered a seed question that should abstain
+
+
+def test_other_language_prose_must_answer_as_well_as_the_lead_a_table_row_need_not():
+    """A Japanese question answered by a Japanese passage: an English table row on the same
+    subject still follows (its cells are stated in the asker's script), but English prose that
+    merely names the subject and answers far worse is left out, so the answer stays readable."""
+    lead = passage("ヴェルドラ市は港に海の博物館を開いた。", "ヴェルドラ市", language="ja", n=1)
+    prose = passage("Veldora's councillors visited Kasumigaoka in May to talk about buses.", "News", n=2)
+    table = row(3, "Veldora", "Norvia", "Harbour museum")
+    _, answer = ask("ヴェルドラ市は港に何を開きましたか", [lead, prose, table])
+    quoted = [c.passage.chunk_id for c in answer.citations]
+    assert quoted[0] == "p1" and "p3" in quoted
+    assert "p2" not in quoted
+
+
+def test_words_shared_across_languages_through_the_word_bridge_count_like_shared_words(monkeypatch):
+    """An English question and a Japanese sentence share "delegation" through the Japanese ->
+    English word bridge (代表団 -> delegation, from JMdict): the sentence gains what a shared word
+    gains in one language; a sentence sharing nothing gains nothing. Made-up sentences."""
+    import app.answer as answer_module
+    from ingest.bilingual import english_words
+
+    assert "delegation" in english_words("代表団")
+    q = analyze("Where did the delegation go?", GLOSSARY)
+    hits = [Hit(passage("代表団は港の博物館を訪れた。", language="ja", n=0), 0.5, 1.0, 0.0, 1.0),
+            Hit(passage("港の博物館は春に開いた。", language="ja", n=1), 0.5, 1.0, 0.0, 0.9)]
+    qvec = FakeEmbeddings().embed_query(q.retrieval_text)
+    bridged_scores = [s.score for s in composer().score_spans(q, qvec, hits)]
+    monkeypatch.setattr(answer_module, "bridged", lambda tokens: set())
+    plain_scores = [s.score for s in composer().score_spans(q, qvec, hits)]
+    assert bridged_scores[0] - plain_scores[0] == pytest.approx(0.08)
+    assert bridged_scores[1] == pytest.approx(plain_scores[1])
+
+
+def test_a_readable_lead_that_says_what_was_asked_is_not_repeated_in_the_other_language():
+    """A Japanese when-question whose Japanese lead carries the date: an English passage that
+    scores as well (it says the same) is not quoted after it; without a date in the lead, it is."""
+    from app.answer import sentences
+
+    lead = passage("ヴェルドラ市は2021年に港の博物館を開いた。", "ヴェルドラ市", language="ja", n=1)
+    lead_without_date = passage("ヴェルドラ市は港の博物館を開いた。", "ヴェルドラ市", language="ja", n=1)
+    other = passage("Veldora opened its harbour museum in 2021.", "Veldora", n=2)
+    q = analyze("ヴェルドラ市はいつ博物館を開きましたか", GLOSSARY)
+
+    def quoted(first):
+        c = composer()
+
+        def fixed_scores(q, qvec, hits):  # the two passages score alike, the lead a little higher
+            spans = [s for h in hits for s in sentences(h.passage)]
+            for s in spans:
+                s.score = 0.8 if s.passage.language == "ja" else 0.79
+            return spans
+
+        c.score_spans = fixed_scores
+        hits = [Hit(p, 0.5, 1.0, 1.0, 1.0 - i / 10) for i, p in enumerate([first, other])]
+        return [x.passage.chunk_id for x in c.compose(q, [0.0], hits).citations]
+
+    assert quoted(lead) == ["p1"]
+    assert quoted(lead_without_date) == ["p1", "p2"]
+
+
+@pytest.mark.parametrize("question, key", [
+    ("What did the mayor of Veldora talk about?", ""),  # the mayor is whom it is about
+    ("ヴェルドラ市の市長は何について話しましたか", ""),
+    ("Who is the mayor of Veldora?", "mayor"),
+    ("ヴェルドラ市の市長は誰ですか", "mayor"),
+    ("What population does Veldora have?", "population"),
+    ("霞ヶ丘市には何人住んでいますか", ""),  # no attribute word: a how-many question
+    ("When does the application deadline end?", "deadline"),  # asks for the deadline's date
+])
+def test_an_attribute_word_in_a_question_about_an_action_names_the_subject(question, key):
+    assert analyze(question, GLOSSARY).attribute == key
+
+
+def test_what_the_mayor_said_is_answered_not_refused():
+    p = passage("The mayor of Veldora spoke about flood barriers on the river.", "Veldora", n=1)
+    _, answer = ask("What did the mayor of Veldora talk about?", [p])
+    assert not answer.abstained and "flood barriers" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question, sentence, stated", [
+    # The name an attribute word belongs to: the one after "of" in English, else the nearest before.
+    ("Who is the mayor of Veldora?", "Ilse Marrow, Mayor of Veldora, opened the forum.", True),
+    ("Who is the mayor of Kasumigaoka?", "Ilse Marrow, Mayor of Veldora, visited Kasumigaoka.", False),
+    ("霞ヶ丘市の市長は誰ですか", "ヴェルドラ市の代表団はイルゼ・マロウ市長が率い、霞ヶ丘市を訪れた。", False),
+    ("ヴェルドラ市の市長は誰ですか", "ヴェルドラ市の代表団はイルゼ・マロウ市長が率い、霞ヶ丘市を訪れた。", True),
+])
+def test_an_attribute_belongs_to_the_name_it_is_written_with(question, sentence, stated):
+    """A sentence stating another city's mayor, in a section about the asked city, does not state
+    the asked city's mayor. Made-up names."""
+    p = passage(sentence, "Kasumigaoka 霞ヶ丘市", language="ja" if "市" in sentence else "en", n=1)
+    _, answer = ask(question, [p])
+    assert answer.abstained != stated

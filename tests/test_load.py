@@ -122,3 +122,30 @@ def test_unsupported_or_broken_files(tmp_path, name, data, reason):
     path.write_bytes(data)
     with pytest.raises(LoadError, match=reason):
         load(path, name, MAX)
+
+
+def test_pdf_line_wrapped_by_the_layout_is_one_sentence(tmp_path):
+    """A body line that runs to the right edge with no sentence end goes on in the next line,
+    even before a capitalised word; a short line, a sentence end or a bullet keeps its break."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    lines = ["The harbour museum of the old fishing town was opened in spring by the Westmoor",
+             "Council in March 1990.",
+             "A line that ends early",
+             "Next line of its own.",
+             "The lighthouse keepers of the coast are remembered in a long gallery of portraits:",
+             "- the first keeper",
+             "Its archive of ship logs, letters and harbour charts was moved to the new wing in",
+             "2004 and opened to readers."]
+    for n, text in enumerate(lines):
+        pdf.text(40, 100 + 15 * n, text)
+    path = tmp_path / "museum.pdf"
+    pdf.output(str(path))
+    text = load(path, "museum.pdf", MAX).text
+    assert "opened in spring by the Westmoor Council in March 1990." in text
+    assert "A line that ends early\nNext line of its own." in text
+    assert "portraits:\n- the first keeper" in text
+    assert "moved to the new wing in 2004 and opened to readers." in text

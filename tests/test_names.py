@@ -138,3 +138,28 @@ def test_names_sound_alike_word_by_word_in_either_pronunciation():
                    ("Terence Walden", "テレンス")]:  # another person; another number of words
         assert names.link_score(en, names.ja_reading(ja))[0] < 0.7, (en, ja)
     assert names.ja_reading("ラ＝ヴェルド") == names.ja_reading("ラ・ヴェルド") != ""
+
+
+def test_a_phrase_around_a_country_or_a_defined_short_form_is_no_name_of_its_own():
+    """"Polish Harbour Towns" (a CLDR adjective) and "NHTA Members" (a short form the document
+    defines) are phrases about a name, as a curated table would have it; "Northmoor Quay" is a
+    name. Made-up names."""
+    doc = ("The Northern Harbour Towns Alliance (NHTA) met in May with the Polish Harbour Towns and "
+           "the NHTA Members from Northmoor Quay. The Polish Harbour Towns and the NHTA Members "
+           "came back later to Northmoor Quay.\n")
+    glossary, _ = names.build_table(parse_glossary(HEADER, "test"), {"a.txt": names.discover(doc)}, 0.7)
+    surfaces = {m.surface for m in glossary.find(doc)}
+    assert "Northmoor Quay" in surfaces
+    assert "Polish Harbour Towns" not in surfaces and "NHTA Members" not in surfaces
+
+
+def test_discovery_keeps_unknown_katakana_words_and_drops_common_english_nouns():
+    """A katakana word sudachi's dictionary lacks is a name (made up: ヴェスタームーア); a
+    capitalised English word it knows as a common noun ("Workshop") is not, and neither is a
+    number opening a sentence; a country's adjective stays a name."""
+    assert "ヴェスタームーア" in names.discover_ja("代表団はヴェスタームーアの港を訪れた。")
+    assert "セミナー" not in names.discover_ja("代表団はセミナーに参加した。")
+    found = names.discover_en("Workshop on ferries. Thirteen Polish towns met Ostrava Harbour staff there.\n"
+                              "Day two: Workshop with Ostrava Harbour.\n")
+    assert "Workshop" not in found and "Thirteen Polish" not in found
+    assert "Polish" in found and "Ostrava Harbour" in found

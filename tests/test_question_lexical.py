@@ -109,3 +109,107 @@ def test_latin_names_in_a_japanese_question_are_names(glossary):
     assert capitalised_names("ACMEとは何ですか", glossary) == ["ACME"]
     assert capitalised_names("Bexford Portの役割は", glossary) == ["Bexford", "Port"]
     assert capitalised_names("Who is Terence Walden?", glossary) == ["Terence", "Walden"]
+
+
+class _RankedStore:
+    """A store whose dense search returns a fixed ranking (the test says what the embedder
+    would find), best first, with made-up similarities."""
+
+    def __init__(self, ranking: list[str]):
+        self.ranking = ranking
+
+    def query(self, vector, k):
+        return {cid: 0.9 - 0.01 * n for n, cid in enumerate(self.ranking[:k])}
+
+
+def _retriever(texts: dict[str, tuple[str, str]], dense: list[str]):
+    """A retriever over made-up passages {chunk_id: (language, text)}; `dense`: the dense ranking."""
+    from app.retrieve import Retriever
+    from ingest.glossary import parse_glossary
+    from ingest.index import ReadIndex
+    from ingest.models import Passage
+
+    passages = [Passage(cid, "d", "", "", lang, "text", text, None) for cid, (lang, text) in texts.items()]
+    lexical = LexicalIndex([p.text for p in passages], "sudachi")
+    index = ReadIndex("g", "sudachi", "", passages, [], lexical)
+    return Retriever(_RankedStore(dense), parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t"),
+                     index, candidates=3)
+
+
+def test_a_passage_sharing_only_a_common_word_is_no_lexical_evidence():
+    """A Japanese question whose answer is in English: the English passage the embedder ranks
+    first is not pushed out by Japanese passages that share one common word with the question
+    ("参加"), as it was when every such passage voted in the fusion. Made-up text."""
+    from app.question import analyze
+    from ingest.glossary import parse_glossary
+
+    texts = {"en": ("en", "Members were asked to post their comments on the harbour plan."),
+             **{f"ja{i}": ("ja", f"第{i}区の住民が祭りに参加した。") for i in range(1, 5)},
+             "ja-good": ("ja", "参加者はコメントを送るよう求められた。")}
+    r = _retriever(texts, ["en", "ja1", "ja-good", "ja2"])
+    q = analyze("参加者は何を送るよう求められましたか", parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t"), [], 500)
+    ranked = [h.passage.chunk_id for h in r.search(q, [0.0], 3)]
+    assert ranked[0] == "ja-good"  # strong on both channels
+    assert "en" in ranked[:2]  # before the passages that share only 参加
+    share = r.matched_share(r.query_tokens(q))
+    assert share[list(texts).index("ja1")] < 0.25 <= share[list(texts).index("ja-good")]
+
+
+def test_an_english_passage_is_measured_against_the_latin_words_of_a_japanese_question():
+    from app.question import analyze
+    from ingest.glossary import parse_glossary
+
+    texts = {"en": ("en", "Row: Westmoor; started 2016"), "ja": ("ja", "港の祭りは毎年開かれる。")}
+    r = _retriever(texts, ["ja", "en"])
+    q = analyze("2016年に始まったのはどれですか", parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t"), [], 500)
+    share = r.matched_share(r.query_tokens(q))
+    assert share[0] == 1.0  # "2016" is the question's whole Latin part
+
+
+def test_an_ordinal_finds_its_passage_in_either_language():
+    """第3回 and "third": the passage about the asked ordinal joins the ranking although neither
+    the lexical channel nor the embedder tells it from the others. Made-up text."""
+    from app.question import analyze
+    from ingest.glossary import parse_glossary
+
+    texts = {"first": ("en", "The first harbour forum was held in Westmoor."),
+             "second": ("en", "The second harbour forum was held in Eastmoor."),
+             "third": ("en", "The third harbour forum was held in Northmoor."),
+             "ja": ("ja", "港のフォーラムは毎年開かれる。")}
+    r = _retriever(texts, ["ja", "first", "second", "third"])
+    q = analyze("第3回フォーラムはどこで開かれましたか", parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t"), [], 500)
+    assert q.ordinals == [3]
+    assert "third" in [h.passage.chunk_id for h in r.search(q, [0.0], 2)]  # not "first", ranked above it
+
+
+def test_question_words_carry_no_topic_in_either_language():
+    """誰, いつ, どこ, 何 are the counterparts of "who", "when", "where", "what": stop words in
+    both languages (ingest/lang/<language>.yaml), so they match no passage."""
+    assert sudachi_tokens("誰がいつどこで何をしましたか") == []
+    assert sudachi_tokens("Who did what, and when?") == []
+    assert sudachi_tokens("港の祭りはいつですか") == ["港", "祭"]  # sudachi's normalised form
+
+
+def test_a_katakana_word_the_dictionary_lacks_is_a_name():
+    """A foreign name sudachi does not know (made up here) is a name of the question; a
+    katakana loanword it knows is not."""
+    from ingest.lexical import proper_nouns
+
+    assert proper_nouns("キックオフでヴェスタームーアとの協力を話した") == [(6, "ヴェスタームーア")]
+
+
+def test_the_first_passages_keep_a_place_for_the_other_language():
+    """Five English passages first for an English question: the dense search's best Japanese
+    passage naming the subject as well takes the fifth place; nothing moves when one of the
+    first five is Japanese already, or when no Japanese passage names the subject."""
+    from app.retrieve import OTHER_LANGUAGE_SLOT, Hit, Passage, with_other_language
+
+    def hit(cid, lang, coverage, dense, fused):
+        return Hit(Passage(cid, "d", "", "", lang, "text", f"text {cid}", None), dense, 0.0, coverage, fused)
+
+    english = [hit(f"e{i}", "en", 1.0, 0.5, 1.0 - i / 10) for i in range(6)]
+    japanese = [hit("j1", "ja", 1.0, 0.4, 0.01), hit("j2", "ja", 1.0, 0.6, 0.005), hit("j3", "ja", 0.0, 0.9, 0.2)]
+    ranked = with_other_language(english, english + japanese, "en", 6)
+    assert OTHER_LANGUAGE_SLOT == 5 and [h.passage.chunk_id for h in ranked] == ["e0", "e1", "e2", "e3", "j2", "e4"]
+    assert with_other_language(english[:4] + [japanese[0]], english + japanese, "en", 6)[4].passage.chunk_id == "j1"
+    assert with_other_language(english, english + [japanese[2]], "en", 6) == english

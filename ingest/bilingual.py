@@ -1,0 +1,87 @@
+"""A Japanese -> English word bridge for matching across languages without translation.
+
+The table (ingest/lang/ja_en_glosses.tsv.gz) gives each Japanese word JMdict lists (written in
+kanji, or only in kana: テーマ) the English words of its first senses (視察 -> inspection,
+observation; 代表団 -> delegation). A sentence in one language and a question
+in the other share such words when they say the same thing: the composer counts them like words
+the two share in one language.
+
+Data: JMdict (the Electronic Dictionary Research and Development Group, CC BY-SA 4.0,
+https://www.edrdg.org/edrdg/licence.html), read from the jamdict-data package's SQLite build.
+The table is derived data under the same licence. Regenerate it with
+    python -m ingest.bilingual /path/to/jamdict.db
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from .glossary import has_cjk
+from .lexical import latin_tokens
+
+TABLE = Path(__file__).parent / "lang" / "ja_en_glosses.tsv.gz"
+SENSES = 2  # the first senses of a word: later ones are rarer uses
+_PARENTHESES = re.compile(r"\([^)]*\)")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, str]:
+    if not TABLE.is_file():
+        return {}
+    with gzip.open(TABLE, "rt", encoding="utf-8") as f:
+        return dict(line.rstrip("\n").split("\t", 1) for line in f if "\t" in line)
+
+
+@lru_cache(maxsize=100_000)
+def english_words(word: str) -> frozenset[str]:
+    """The English words (as the lexical tokenizer stems them) a Japanese word's first senses
+    give; empty for a word the table lacks or a Latin word."""
+    if len(word) < 2 or not has_cjk(word):
+        return frozenset()
+    return frozenset(latin_tokens(_table().get(word, "")))
+
+
+def bridged(tokens: set[str]) -> set[str]:
+    """The English words of a set of Japanese tokens."""
+    out: set[str] = set()
+    for token in tokens:
+        out |= english_words(token)
+    return out
+
+
+def build(db_path: str, out: Path = TABLE) -> int:
+    """Write the table from a jamdict SQLite database; returns the number of headwords."""
+    import sqlite3
+
+    db = sqlite3.connect(db_path)
+    words: dict[str, list[str]] = {}
+    # Words written in kanji, and words written only in kana (テーマ, ああ); not the kana readings
+    # of kanji words, which text rarely spells out and which would collide with other words.
+    for form, only_kana in (("Kanji", ""), ("Kana", "AND NOT EXISTS (SELECT 1 FROM Kanji k WHERE k.idseq = f.idseq)")):
+        rows = db.execute(
+            f"SELECT DISTINCT f.text, f.idseq, s.ID, g.text FROM {form} f "
+            f"JOIN Sense s ON s.idseq = f.idseq JOIN SenseGloss g ON g.sid = s.ID "
+            f"WHERE g.lang = 'eng' {only_kana} ORDER BY f.text, s.ID")
+        senses: dict[str, list[int]] = {}
+        for text, _, sense, gloss in rows:
+            seen = senses.setdefault(text, [])
+            if sense not in seen:
+                seen.append(sense)
+            if len(seen) > SENSES:
+                continue
+            english = _PARENTHESES.sub(" ", gloss).casefold().split()
+            words.setdefault(text, [])
+            words[text] += [w.strip(".,;:!?\"'") for w in english if w.strip(".,;:!?\"'")]
+    with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
+        for text in sorted(words):
+            f.write(text + "\t" + " ".join(dict.fromkeys(words[text])) + "\n")
+    return len(words)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m ingest.bilingual /path/to/jamdict.db")
+    print(f"{build(sys.argv[1])} headwords -> {TABLE}")
