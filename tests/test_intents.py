@@ -53,6 +53,8 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("Which cities work on water?", {"list", "where"}),  # cities: places are asked for
     ("水に取り組む都市はどれですか", {"list", "where"}),
     ("Which projects work on water?", {"list"}),
+    ("What are the projects on water?", {"list"}),
+    ("What does Veldora plan with other projects?", set()),  # the noun is not what is asked
     ("Does Veldora have a port?", {"yes_no"}),
 ])
 def test_intents_in_both_languages(question, intents):
