@@ -217,7 +217,10 @@ def subject_line(q: Question, glossary: Glossary) -> str:
             # A discovered name as the asker wrote it (大阪市, not the 大阪府 it was grouped with);
             # a curated one as the curators wrote it.
             surface = asked.get(entity_id, "") if entity_id.startswith(DISCOVERED_PREFIX) else ""
-            names.append(surface if any(is_cjk(ch) for ch in surface) else (e.name_ja or e.name_en))
+            names.append(surface if any(is_cjk(ch) for ch in surface) else (e.name_ja or q.spelled.get(entity_id) or e.name_en))
+        elif not e.name_en:
+            # A name the documents write only in Japanese, linked by its reading: as the asker spelled it.
+            names.append(q.spelled.get(entity_id) or e.name_ja)
         else:
             country = glossary.entities.get(e.country)
             names.append(f"{e.name_en} ({country.name_en})" if e.kind == "city" and country else e.name_en)

@@ -121,6 +121,8 @@ class Question:
     attribute_word: str = ""  # ... and the word the question used for it
     attribute_value: str = ""  # ... and the kind of value that answers it (number, person, date)
     other_names: list[str] = field(default_factory=list)  # names the name table lacks (filled by the service)
+    # entity id -> the question's own spelling of a name linked by its reading (filled by the service)
+    spelled: dict[str, str] = field(default_factory=dict)
 
     @property
     def wants_when(self) -> bool:

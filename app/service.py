@@ -218,6 +218,7 @@ def _question_names(q: Question, state: _State, tokenizer: str) -> list[str]:
             entity = state.retriever.by_japanese_reading(run, threshold)
             if entity and entity not in q.entities:
                 q.entities.append(entity)
+                q.spelled[entity] = run
                 names = [n for n in names if n not in run.split()]
     else:
         known = [(m.start, m.end) for m in state.glossary.find(q.text)]
@@ -229,6 +230,7 @@ def _question_names(q: Question, state: _State, tokenizer: str) -> list[str]:
             entity = state.retriever.by_english_reading(run, threshold)
             if entity and entity not in q.entities:
                 q.entities.append(entity)
+                q.spelled[entity] = run
                 names = [n for n in names if n not in parts]
         # A Japanese name the table lacks, whose reading is an English name it has (生駒 ->
         # Ikoma): that name, as if the question had spelled it.
@@ -248,6 +250,7 @@ def _question_names(q: Question, state: _State, tokenizer: str) -> list[str]:
                     continue
             if entity and entity not in q.entities:
                 q.entities.append(entity)
+                q.spelled[entity] = name
                 names.remove(name)
     return names
 

@@ -12,6 +12,7 @@ from ingest.glossary import parse_glossary
 from ingest.models import TableRow
 from tests.fakes import FakeEmbeddings
 
+HEADER_ROWS = "entity_id,kind,country,name_en,name_ja,aliases\n"
 GLOSSARY = parse_glossary(
     "entity_id,kind,country,name_en,name_ja,aliases\n"
     "veldora,city,norvia,Veldora,ヴェルドラ市,ヴェルドラ\n"
@@ -52,6 +53,8 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("Which cities work on water?", {"list", "where"}),  # cities: places are asked for
     ("水に取り組む都市はどれですか", {"list", "where"}),
     ("Which projects work on water?", {"list"}),
+    ("What are the projects on water?", {"list"}),
+    ("What does Veldora plan with other projects?", set()),  # the noun is not what is asked
     ("Does Veldora have a port?", {"yes_no"}),
 ])
 def test_intents_in_both_languages(question, intents):
@@ -321,3 +324,16 @@ def test_an_attribute_belongs_to_the_name_it_is_written_with(question, sentence,
     p = passage(sentence, "Kasumigaoka 霞ヶ丘市", language="ja" if "市" in sentence else "en", n=1)
     _, answer = ask(question, [p])
     assert answer.abstained != stated
+
+
+def test_a_name_linked_by_its_reading_heads_the_answer_as_the_asker_spelled_it():
+    """An English question about a name the documents write only in katakana: the first line
+    names it as the asker wrote it, not with an empty subject. Made-up name."""
+    from app.answer import subject_line
+
+    glossary = parse_glossary(HEADER_ROWS + "found:vesta,name,,,ヴェスタームーア,\n", "test")
+    q = analyze("What is Vestamoor?", glossary)
+    q.entities, q.spelled = ["found:vesta"], {"found:vesta": "Vestamoor"}
+    assert subject_line(q, glossary) == "Vestamoor:"
+    q_ja = analyze("ヴェスタームーアとは何ですか", glossary)
+    assert subject_line(q_ja, glossary) == "ヴェスタームーア:"
