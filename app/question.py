@@ -71,10 +71,14 @@ def attribute_words(key: str) -> tuple[str, ...]:
     return tuple(w.casefold() for w in words)
 
 
+def _word_pattern(word: str) -> str:
+    """A casefolded word as a pattern: a whole word for Latin script, anywhere for Japanese."""
+    return rf"(?<![a-z]){re.escape(word)}(?![a-z])" if word.isascii() else re.escape(word)
+
+
 def _says(folded: str, word: str) -> bool:
-    """Whether a casefolded text holds a casefolded word: a whole word for Latin script, anywhere
-    for Japanese."""
-    return bool(re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", folded)) if word.isascii() else word in folded
+    """Whether a casefolded text holds a casefolded word (`_word_pattern`)."""
+    return bool(re.search(_word_pattern(word), folded))
 
 
 def names_attribute(key: str, text: str) -> bool:
@@ -87,8 +91,7 @@ def attribute_spans(key: str, text: str) -> list[tuple[int, int]]:
     folded = text.casefold()
     out = []
     for word in attribute_words(key):
-        pattern = rf"(?<![a-z]){re.escape(word)}(?![a-z])" if word.isascii() else re.escape(word)
-        out += [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
+        out += [m.span() for m in re.finditer(_word_pattern(word), folded)]
     return out
 
 

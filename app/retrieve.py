@@ -170,13 +170,15 @@ class Retriever:
         return self.store.query(vector, min(k, len(self.passages)))
 
     def search(self, q: Question, vector: list[float], k: int) -> list[Hit]:
-        dense = self.dense(vector, self.candidates)
+        # One dense search: wider when the question has an ordinal (its ranking below reads
+        # further down); the fusion's dense ranking is its first `self.candidates`.
+        dense = self.dense(vector, ENTITY_CANDIDATES if q.ordinals else self.candidates)
         tokens = self.query_tokens(q)
         lexical = self.lexical.scores(tokens)
         share = self.matched_share(tokens)
         top_lexical = [int(i) for i in np.argsort(-lexical)[: self.candidates]
                        if lexical[i] > 0 and share[i] >= MIN_MATCHED_SHARE]
-        dense_ranking = [self.position[c] for c in dense if c in self.position]
+        dense_ranking = [self.position[c] for c in list(dense)[: self.candidates] if c in self.position]
         rankings = [dense_ranking, top_lexical]
         candidates = set(dense_ranking) | set(top_lexical)
         if q.entities:
@@ -191,7 +193,6 @@ class Retriever:
             # similarity, as a ranking of their own. Neither other channel matches "fourth" with
             # 第4回, and the embedder hardly tells one ordinal from another.
             asked = set(q.ordinals)
-            dense = self.dense(vector, ENTITY_CANDIDATES)  # its first `self.candidates` are the same
             ranking = [self.position[c] for c in dense
                        if c in self.position and asked & self.ordinals_of(self.position[c])]
             candidates.update(ranking)

@@ -215,10 +215,7 @@ def _question_names(q: Question, state: _State, tokenizer: str) -> list[str]:
         # whose reading sounds like the question's spelling, if one clearly does.
         absent = set(state.retriever.unknown_names(q, names))
         for run in name_runs(q.text, absent):
-            entity = state.retriever.by_japanese_reading(run, threshold)
-            if entity and entity not in q.entities:
-                q.entities.append(entity)
-                q.spelled[entity] = run
+            if _take(q, state.retriever.by_japanese_reading(run, threshold), run):
                 names = [n for n in names if n not in run.split()]
     else:
         known = [(m.start, m.end) for m in state.glossary.find(q.text)]
@@ -227,10 +224,7 @@ def _question_names(q: Question, state: _State, tokenizer: str) -> list[str]:
         names = [name for _, name in found] + capitalised_names(q.text, state.glossary)
         # A name of several parts (アンナ・ベルトラン) is first matched whole.
         for run, parts in ja_name_runs(q.text, found):
-            entity = state.retriever.by_english_reading(run, threshold)
-            if entity and entity not in q.entities:
-                q.entities.append(entity)
-                q.spelled[entity] = run
+            if _take(q, state.retriever.by_english_reading(run, threshold), run):
                 names = [n for n in names if n not in parts]
         # A Japanese name the table lacks, whose reading is an English name it has (生駒 ->
         # Ikoma): that name, as if the question had spelled it.
@@ -248,11 +242,19 @@ def _question_names(q: Question, state: _State, tokenizer: str) -> list[str]:
                     names.remove(name)  # written in English only: searched by that name
                     q.retrieval_text += " " + exonym
                     continue
-            if entity and entity not in q.entities:
-                q.entities.append(entity)
-                q.spelled[entity] = name
+            if _take(q, entity, name):
                 names.remove(name)
     return names
+
+
+def _take(q: Question, entity: str | None, spelled: str) -> bool:
+    """Add an entity the question's name `spelled` was linked to (by its reading, or a CLDR
+    exonym); False when there is none or the question has it already."""
+    if not entity or entity in q.entities:
+        return False
+    q.entities.append(entity)
+    q.spelled[entity] = spelled
+    return True
 
 
 def _warm(embeddings, store: PassageStore) -> None:
