@@ -16,6 +16,7 @@ from ingest.names import vocabulary
 from ingest.structure import SECTION_JOINER
 
 from .facts import FactAnswer
+from .lead import FIRST_LINE_COLUMNS, Strategy, clause, columns, strategy
 from .question import INTENT_VALUES, YEAR, Question, attribute_spans, names_attribute, ordinals
 from .retrieve import Hit, Passage
 
@@ -134,29 +135,49 @@ def _format_date(year: int, month: int, day: int | None, last: int | None, langu
     return f"{text}〜{last}日" if last else text
 
 
-def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str]) -> list[str]:
-    """What a quote in the other language says that needs no translation, written for the asker:
-    names in the asker's script (from the name table), dates and years."""
-    values = []
+def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
+                  kinds: tuple[str, ...] = ("names", "dates")) -> list[str]:
+    """What a quote in the other language says that needs no translation, written for the asker,
+    in the order of `kinds`: names in the asker's script (from the name table), dates and
+    years, numbers."""
+    found: dict[str, list[str]] = {"names": [], "dates": [], "numbers": []}
     for m in glossary.find(quote):
         if m.entity_id in skip:
             continue
         name = glossary.display_name(m.entity_id, language)
         if name and (any(is_cjk(c) for c in name) == (language == "ja")):
-            values.append(name)
+            found["names"].append(name)
     en, ja = _date_patterns()
-    found_dates = False
+    spans = []
     for m in en.finditer(quote):
-        found_dates = True
-        values.append(_format_date(int(m.group(4)), _month_numbers()[m.group(3).casefold()],
-                                   int(m.group(1)), int(m.group(2)) if m.group(2) else None, language))
+        spans.append(m.span())
+        found["dates"].append(_format_date(int(m.group(4)), _month_numbers()[m.group(3).casefold()],
+                                           int(m.group(1)), int(m.group(2)) if m.group(2) else None, language))
     for m in ja.finditer(quote):
-        found_dates = True
-        values.append(_format_date(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None,
-                                   int(m.group(4)) if m.group(4) else None, language))
-    if not found_dates:
-        values += YEAR.findall(quote)
+        spans.append(m.span())
+        found["dates"].append(_format_date(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None,
+                                           int(m.group(4)) if m.group(4) else None, language))
+    if not found["dates"]:
+        found["dates"] = YEAR.findall(quote)
+    for m in _NUMBER.finditer(quote):
+        if any(a <= m.start() < b for a, b in spans) or YEAR.fullmatch(m.group(0)):
+            continue
+        word = m.group(0).casefold()
+        if word.isalpha() and word not in _number_values():
+            continue
+        found["numbers"].append(str(_number_values().get(word, m.group(0))))
+    values = [v for kind in kinds for v in found.get(kind, [])]
     return list(dict.fromkeys(values))
+
+
+@lru_cache(maxsize=None)
+def _number_values() -> dict[str, int]:
+    """Spelled-out numbers of the languages' vocabularies (`number_values`) and their values."""
+    return {str(w).casefold(): int(n) for language in ("en", "ja")
+            for w, n in (vocabulary(language).get("number_values") or {}).items()}
+
+
+_NUMBER = re.compile(r"(?<![\d.])\d[\d,]*(?![\d])|\b[A-Za-z]+\b")
 
 
 # --- what a sentence carries ---------------------------------------------------------------------
@@ -248,21 +269,55 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
         if d.get("topic"):
             parts.append("「" + "・".join(d["topic"]) + "」に関する")
         return "".join(parts) + f"{noun}: {n}件"
-    if n == 1 and noun.endswith("s") and d.get("noun"):
-        noun = noun[:-1]
+    if n == 1 and d.get("noun"):
+        noun = wording("en")["singular"].get(noun, noun)  # "pairs" -> "pair", never "citie"
+    f = wording("en")["facts"]
     parts = []
     if names:
-        parts.append("with " + _join_names(names, "en"))
+        parts.append(f["with"].format(names=_join_names(names, "en")))
     if d.get("topic"):
-        parts.append("on " + ", ".join(f"“{t}”" for t in d["topic"]))
+        parts.append(f["on"].format(topics=", ".join(f"“{t}”" for t in d["topic"])))
     if d.get("group"):
-        parts.append(f"in the {d['group']}")
+        parts.append(f["in_group"].format(group=d["group"]))
     if d.get("years"):
-        parts.append("started in " + " or ".join(d["years"]))
+        parts.append(f["started"].format(years=" or ".join(d["years"])))
     if q.wants_count:
         return f"{n} {noun} " + " ".join(parts) + ":" if parts else f"{n} {noun}:"
-    parts = [("that " + p) if p.startswith("started") else p for p in parts]
-    return f"{noun.capitalize()} " + " ".join(parts) + f" ({n}):"
+    return f"{noun[:1].upper()}{noun[1:]} " + " ".join(parts) + f" ({n}):"
+
+
+def context_prefix(q: Question, glossary: Glossary) -> str:
+    """'Kamakura and Umeå: ' when the question took its subject from an earlier turn, so the
+    reader sees what the answer is about; '' otherwise."""
+    if not q.inherited or not q.entities:
+        return ""
+    names = [q.spelled.get(e) or glossary.display_name(e, q.language) for e in q.entities
+             if glossary.entities[e].kind != "country"]
+    names = [n for n in dict.fromkeys(names) if n]
+    return (_join_names(names, q.language) + ("：" if q.language == "ja" else ": ")) if names else ""
+
+
+def row_sentence(row: Passage, glossary: Glossary) -> str:
+    """A table row as a short line, not `Key: value; Key: value`: the names its cells hold
+    (cells that are a name of the name table), then what its other cells say, then its group."""
+    record = row.record
+    names, countries, rest = [], [], []
+    for value in record.values.values():
+        value = value.strip()
+        found = glossary.find(value)
+        kinds = {glossary.entities[m.entity_id].kind for m in found}
+        is_name = bool(found) and sum(m.end - m.start for m in found) * 2 >= len(value) and kinds <= _ROW_NAME_KINDS
+        (countries if is_name and kinds == {"country"} else names if is_name else rest).append(value)
+    said = "; ".join(v for v in rest if v)
+    head = " – ".join(dict.fromkeys(n for n in names if n))
+    if head and countries:
+        head += " (" + ", ".join(dict.fromkeys(countries)) + ")"
+    group = f" ({record.group.strip()})" if record.group.strip() else ""
+    return (f"{head}: {said}" if head and said else head or said) + group
+
+
+# Kinds of names that make up a row's subject on its line (a topic or programme cell does not).
+_ROW_NAME_KINDS = {*PLACE_KINDS, "country", "person", "organisation", "name"}
 
 
 def abstain_text(q: Question, glossary: Glossary, unknown: list[str]) -> str:
@@ -300,6 +355,7 @@ def _merge_adjacent(spans: list[Span]) -> list[Span]:
 INTENT_BONUS = 0.15
 COVERAGE_BONUS = 0.05  # times the share of the question's names a sentence names
 MAX_STATED = 6  # values stated on the first line from other-language quotes
+MAX_EVIDENCE = 3  # supporting quotes after the first line
 ORDINAL_BONUS = 0.15
 ATTRIBUTE_BONUS = 0.3
 # The multilingual embedder scores a sentence in the other language lower than one in the
@@ -516,7 +572,7 @@ class Composer:
                 good = s.score >= max(floor, ranked[0].score - 0.05)
             if good:
                 chosen.append(s.passage)
-        lines, citations = [subject_line(q, self.glossary)], []
+        kept: dict[str, list[Span]] = {}
         for passage in chosen:
             own = by_passage[passage.chunk_id]
             top_score = max(s.score for s in own)
@@ -529,45 +585,88 @@ class Composer:
                 carrying = [s for s in own if all(carries(v, _content(s), self.glossary) for v in values)]
                 if carrying:
                     keep = sorted(keep + [max(carrying, key=lambda s: s.score)], key=lambda s: s.start)
-            keep = _complete_lead_ins(keep, own)
-            label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
-            parts = [label] if label else []
-            for span in _merge_adjacent(keep):
-                if label and passage.kind == "table_row":
-                    # A row in the other language quotes its group label and cells: its table's
-                    # title is in the citation's location, and the reader cannot read it.
-                    start = _group_start(passage, span.start)
-                    start = start if start >= 0 else passage.text.find(" | ", span.start) + 3
-                    span = Span(passage, start, span.end, span.score) if span.start < start < span.end else span
-                citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
-                parts.append(f"{span.text} [{len(citations)}]")
-            lines.append(" ".join(parts))
-        said = self._said_for_the_asker(q, citations)
-        if said:
-            lines[0] += " " + said
-        return Answer("\n".join(lines), q.language, False, citations, evidence=ranked[0].score)
+            kept[passage.chunk_id] = _complete_lead_ins(keep, own)
+        lead = self._lead_span(q, chosen, kept, values)
+        return self._write(q, chosen, kept, lead, evidence=ranked[0].score)
 
-    def _said_for_the_asker(self, q: Question, citations: list[Citation]) -> str:
-        """'Turku (Finland): 2029 [1]': names and dates of the other-language quotes, in the
-        asker's script, on the first line, each with the citation it comes from."""
-        out, seen = [], set()
+    def _lead_span(self, q: Question, chosen: list[Passage], kept: dict[str, list[Span]],
+                   values: list[str]) -> Span:
+        """The sentence the first line answers from: one that carries every value asked (a date
+        for when ...), readable by the asker if one is, else the best-scored one."""
+        candidates = [s for p in chosen for s in kept[p.chunk_id]]
+        headings = {p.chunk_id: p.section.split(SECTION_JOINER)[-1].strip() for p in chosen}
+
+        def rank(span: Span):
+            carrying = all(carries(v, _content(span), self.glossary) for v in values) if values else True
+            readable = span.passage.language in (q.language, "mixed")
+            heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text))
+            return (carrying, not heading, readable, span.score)
+
+        return max(candidates, key=rank)
+
+    def _write(self, q: Question, chosen: list[Passage], kept: dict[str, list[Span]], lead: Span,
+               evidence: float) -> Answer:
+        """First line: the answer (context named when inherited); then at most three supporting
+        quotes, each with its citation, the other language's labelled."""
+        citations = [Citation(1, lead.passage, lead.text, lead.score)]
+        readable = lead.passage.language in (q.language, "mixed")
+        how = strategy(q.intents)
+        if readable:
+            first = clause(row_sentence(lead.passage, self.glossary) if lead.passage.kind == "table_row"
+                           and lead.passage.record else lead.text,
+                           lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
+        else:
+            first = self._stated(q, how, lead)
+        lines = [context_prefix(q, self.glossary) + first + " [1]"]
+        quoted = 0 if readable else -1  # an other-language lead is quoted below as well
+        for passage in chosen:
+            label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
+            parts = []
+            for span in _merge_adjacent(kept[passage.chunk_id]):
+                if quoted >= MAX_EVIDENCE:
+                    break
+                if span.start <= lead.start and lead.end <= span.end and passage is lead.passage:
+                    if readable:
+                        continue
+                    n = 1
+                else:
+                    if label and passage.kind == "table_row":
+                        # A row in the other language quotes its group label and cells.
+                        start = _group_start(passage, span.start)
+                        start = start if start >= 0 else passage.text.find(" | ", span.start) + 3
+                        span = Span(passage, start, span.end, span.score) if span.start < start < span.end else span
+                    citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
+                    n = len(citations)
+                shown = row_sentence(passage, self.glossary) if passage.kind == "table_row" and passage.record else span.text
+                parts.append(f"{shown} [{n}]")
+                quoted += 1
+            if parts:
+                lines.append(" ".join(([label] if label else []) + parts))
+        return Answer("\n".join(lines), q.language, False, citations, evidence=evidence)
+
+    def _answers(self, how: Strategy, q: Question, part: str) -> float:
+        """How well a clause answers: it carries the asked value, and shares the question's words."""
+        words = set(self.tokenize(part)) & set(self.tokenize(q.text))
+        return (2.0 if how.value and carries(how.value, part, self.glossary) else 0.0) + 0.1 * len(words)
+
+    def _stated(self, q: Question, how: Strategy, lead: Span) -> str:
+        """The first line from a sentence in the other language: what it says that needs no
+        translation (names, dates, numbers), in the asker's script, and where it comes from."""
+        w = wording(q.language)
         skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
-        for c in citations:
-            if c.passage.language in (q.language, "mixed"):
-                continue
-            # A row's column titles ("EU city") are not what it says: its cells are.
-            said = c.passage.record.cell_text if c.passage.kind == "table_row" and c.passage.record else c.quote
-            values = [v for v in stated_values(said, q.language, self.glossary, skip) if v not in seen]
-            seen.update(values)
-            if values:
-                out.append(("、" if q.language == "ja" else ", ").join(values[:MAX_STATED]) + f" [{c.n}]")
-        return ("; " if q.language == "en" else "。").join(out[:MAX_STATED])
+        said = lead.passage.record.cell_text if lead.passage.kind == "table_row" and lead.passage.record else lead.text
+        values = stated_values(said, q.language, self.glossary, skip, how.states)
+        tag = w["lead_other_language"].get(lead.passage.language, "")
+        if not values:
+            return w["only_other_language"].get(lead.passage.language, "").strip()
+        return ("、" if q.language == "ja" else ", ").join(values[:MAX_STATED]) + " " + tag
 
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         keys = []
         for n, row in enumerate(facts.rows, start=1):
+            # The row's subject: its places, people and bodies (not a country, topic or programme).
             names = [self.glossary.display_name(e, q.language) for e in facts.names[row.chunk_id]
-                     if self.glossary.entities[e].kind != "country"]
+                     if self.glossary.entities[e].kind in _ROW_NAME_KINDS - {"country"}]
             key = " – ".join(dict.fromkeys(names)) or next(iter(row.record.values.values()), "")
             if key and any(is_cjk(c) for c in key) == (q.language == "ja"):
                 keys.append(f"{key} [{n}]")  # only what reads in the asker's script
@@ -580,5 +679,5 @@ class Composer:
             start = _group_start(row, body_start(row))
             quote = row.text[start:] if start >= 0 else sentences(row)[0].text
             citations.append(Citation(n, row, quote, 1.0))
-            lines.append(f"- {quote} [{n}]")
+            lines.append(f"- {row_sentence(row, self.glossary)} [{n}]")
         return Answer("\n".join(lines), q.language, False, citations, kind="facts", evidence=1.0)

@@ -27,6 +27,8 @@ def cues(language: str) -> dict:
                   for key, a in (v.get("attributes") or {}).items()}
     return {"intents": intents, "attributes": attributes,
             "elliptic": re.compile(v.get("elliptic", "$^"), re.I),
+            "pronoun": re.compile(v.get("follow_up_pronouns", "$^"), re.I),
+            "stopwords": {str(w).lower() for w in v.get("stopwords", [])},
             "all_rows": re.compile(v.get("all_rows", "$^"), re.I),
             "action": re.compile(v.get("action_question", "$^"), re.I),
             "ordinal": re.compile(v.get("ordinal_pattern", "$^"), re.I),
@@ -200,19 +202,55 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
                  attribute=attribute, attribute_word=attribute_word, attribute_value=attribute_value)
     previous = [h for h in (history or []) if h and h.strip()]
     if previous:
-        last = previous[-1]
-        if not entities:
-            # "When did they start?" / "それはいつですか": the subject is the last named one.
-            for earlier in reversed(previous):
-                found = list(dict.fromkeys(m.entity_id for m in glossary.find(earlier)))
-                if found:
-                    q.entities, q.inherited = found, True
-                    break
-            q.retrieval_text = f"{text} {last}"
-        elif c["elliptic"].search(text) or len(text.split()) <= 3 and q.language == "en":
-            # "And the other city?": keep the last question's intent, with the new subject.
-            q.retrieval_text = f"{text} {_strip_entities(last, glossary)}"
+        _use_context(q, previous, glossary, c)
     return q
+
+
+def _entities_of(text: str, glossary: Glossary) -> list[str]:
+    return list(dict.fromkeys(m.entity_id for m in glossary.find(text)))
+
+
+def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) -> None:
+    """Earlier turns only when the question needs them: a pronoun pointing back ("When did they
+    start?", それはいつ), an ellipsis ("And of Y?", では…は？), or no subject and hardly a word of
+    its own ("What about the budget?"). A question with its own subject starts fresh, so a new
+    topic, or an off-topic question, is answered (or refused) for itself."""
+    last = previous[-1]
+    earlier = next((found for h in reversed(previous) if (found := _entities_of(h, glossary))), [])
+    # Countries are context ("Spanish cities"), not a subject of their own.
+    own = [e for e in q.entities if glossary.entities[e].kind != "country"]
+    if c["elliptic"].search(q.text):
+        if own:
+            # "And the other city?": the last question's intent, with the new subject.
+            q.retrieval_text = f"{q.text} {_strip_entities(last, glossary)}"
+            _keep_intent(q, last, glossary)
+            return
+        q.entities, q.inherited = list(dict.fromkeys(earlier + q.entities)), bool(earlier)
+        q.retrieval_text = f"{q.text} {last}"
+        _keep_intent(q, last, glossary)
+        return
+    pointing_back = bool(c["pronoun"].search(q.text))
+    words = [w for w in re.findall(r"[^\W\d_]+", q.text.lower())
+             if w not in c["stopwords"] and w not in c["question_words"]]
+    bare = not q.entities and not capitalised_names(q.text, glossary) and q.language == "en" and len(words) <= 1
+    if not (pointing_back or bare):
+        return  # a question with its own subject (or none it points back to): fresh
+    added = [e for e in earlier if e not in q.entities]
+    if pointing_back and own and not added:
+        return
+    q.entities = list(dict.fromkeys(q.entities + earlier))
+    q.inherited = bool(added)
+    q.retrieval_text = f"{q.text} {last}"
+
+
+def _keep_intent(q: Question, last: str, glossary: Glossary) -> None:
+    """An ellipsis asks what the last question asked ("Who is the mayor of X?" - "And of Y?")."""
+    if q.intents or q.attribute:
+        return
+    before = analyze(last, glossary)
+    q.intents |= before.intents
+    q.attribute, q.attribute_word, q.attribute_value = before.attribute, before.attribute_word, before.attribute_value
+    q.ordinals = q.ordinals or []
 
 
 def _strip_entities(text: str, glossary: Glossary) -> str:

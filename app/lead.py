@@ -1,0 +1,85 @@
+"""The answer's first line, what a reader acts on: one strategy per kind of question.
+
+A strategy says which value the first line must carry (a date for "when", a place for "where",
+a person for "who", a number for "how many", nothing for "what"/"why"), and how it is said when
+the answering sentence is in the other language (the values that need no translation: names
+through the name table, dates, numbers). A new intent is one entry in STRATEGIES plus its cue
+words in ingest/lang/<language>.yaml. The wording is in the `answers` section of those files.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# A first line reads at a glance: at most this many columns (a CJK character counts 2).
+FIRST_LINE_COLUMNS = 240
+# Where a long sentence may be cut into clauses: after a comma, semicolon or colon (either
+# script), or around a dash.
+_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*|\s+[–—]\s+")
+_ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """How one kind of question is answered on the first line."""
+
+    intent: str
+    value: str  # the kind of value the line must carry ("" = the answering clause itself)
+    states: tuple[str, ...]  # what is stated from an other-language sentence: names, dates, numbers
+
+
+STRATEGIES = {
+    "when": Strategy("when", "date", ("dates", "names")),
+    "where": Strategy("where", "place", ("names", "dates")),
+    "who": Strategy("who", "person", ("names",)),
+    "how_many": Strategy("how_many", "number", ("numbers", "names")),
+    "what": Strategy("what", "", ("names", "dates")),
+}
+# When a question has several intents ("when and where"), the first of these leads.
+ORDER = ("who", "when", "where", "how_many")
+
+
+def strategy(intents: set[str]) -> Strategy:
+    return next((STRATEGIES[i] for i in ORDER if i in intents), STRATEGIES["what"])
+
+
+def columns(text: str) -> int:
+    """Display width: a wide or full-width character counts 2."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def clause(sentence: str, keep, limit: int = FIRST_LINE_COLUMNS) -> str:
+    """The sentence itself when it fits in `limit` columns; else the clauses around the one that
+    `keep(clause)` scores highest, as many as fit, with an ellipsis where it was cut."""
+    sentence = " ".join(sentence.split())
+    if columns(sentence) <= limit:
+        return sentence
+    cuts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence) if 0 < m.end() < len(sentence)] + [len(sentence)]
+    parts = [sentence[a:b] for a, b in zip(cuts, cuts[1:]) if sentence[a:b].strip()]
+    if len(parts) < 2:
+        return _cut(sentence, limit)
+    best = max(range(len(parts)), key=lambda i: (keep(parts[i]), -i))
+    lo = hi = best
+    while True:
+        grown = False
+        for lo2, hi2 in ((lo, hi + 1), (lo - 1, hi)):
+            if 0 <= lo2 and hi2 < len(parts) and columns("".join(parts[lo2:hi2 + 1])) + 2 <= limit:
+                lo, hi, grown = lo2, hi2, True
+                break
+        if not grown:
+            break
+    text = "".join(parts[lo:hi + 1]).strip()
+    if columns(text) > limit - 2:
+        text = _cut(text, limit - 2)
+    return (_ELLIPSIS if lo > 0 else "") + text.rstrip(",;:、，；： ") + (_ELLIPSIS if hi < len(parts) - 1 else "")
+
+
+def _cut(text: str, limit: int) -> str:
+    out, width = [], 0
+    for ch in text:
+        width += columns(ch)
+        if width > limit - 1:
+            break
+        out.append(ch)
+    return "".join(out).rstrip() + _ELLIPSIS
