@@ -356,6 +356,7 @@ INTENT_BONUS = 0.15
 COVERAGE_BONUS = 0.05  # times the share of the question's names a sentence names
 MAX_STATED = 6  # values stated on the first line from other-language quotes
 MAX_EVIDENCE = 3  # supporting quotes after the first line
+READABLE_MARGIN = 0.05  # a sentence in the asker's language leads over a better one within this
 ORDINAL_BONUS = 0.15
 ATTRIBUTE_BONUS = 0.3
 # The multilingual embedder scores a sentence in the other language lower than one in the
@@ -600,7 +601,9 @@ class Composer:
             carrying = all(carries(v, _content(span), self.glossary) for v in values) if values else True
             readable = span.passage.language in (q.language, "mixed")
             heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text))
-            return (carrying, not heading, readable, span.score)
+            # Readable first only among sentences that answer about as well (the margin that
+            # admits a second passage): a far better sentence in the other language leads.
+            return (carrying, not heading, span.score + (READABLE_MARGIN if readable else 0.0))
 
         return max(candidates, key=rank)
 
@@ -657,8 +660,14 @@ class Composer:
         said = lead.passage.record.cell_text if lead.passage.kind == "table_row" and lead.passage.record else lead.text
         values = stated_values(said, q.language, self.glossary, skip, how.states)
         tag = w["lead_other_language"].get(lead.passage.language, "")
-        if not values:
-            return w["only_other_language"].get(lead.passage.language, "").strip()
+        if not values or not how.value:
+            # Nothing to state without translating ("what", "why"): say plainly where the answer
+            # is, and give the answering clause as written.
+            quoted = row_sentence(lead.passage, self.glossary) if lead.passage.kind == "table_row" \
+                and lead.passage.record else lead.text
+            label = w["only_other_language"].get(lead.passage.language, "").strip()
+            return label + " " + clause(quoted, lambda part: self._answers(how, q, part),
+                                        FIRST_LINE_COLUMNS - 12 - columns(label))
         return ("、" if q.language == "ja" else ", ").join(values[:MAX_STATED]) + " " + tag
 
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
@@ -668,6 +677,7 @@ class Composer:
             names = [self.glossary.display_name(e, q.language) for e in facts.names[row.chunk_id]
                      if self.glossary.entities[e].kind in _ROW_NAME_KINDS - {"country"}]
             key = " – ".join(dict.fromkeys(names)) or next(iter(row.record.values.values()), "")
+            key = " – ".join(key.split(" – ")[:2])  # the row's subject, not every name it holds
             if key and any(is_cjk(c) for c in key) == (q.language == "ja"):
                 keys.append(f"{key} [{n}]")  # only what reads in the asker's script
         # The rows' names on the first line, in the asker's script: the list is read there.

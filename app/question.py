@@ -118,6 +118,7 @@ class Question:
     language: str  # "ja" or "en" (other languages are answered in English)
     entities: list[str]  # glossary entity ids, in order of mention
     inherited: bool = False  # entities came from an earlier turn
+    context: str = ""  # why earlier turns were used: "ellipsis", "pronoun", "bare" (no subject of its own)
     retrieval_text: str = ""  # text used for search (may include the previous turn)
     years: list[str] = field(default_factory=list)
     ordinals: list[int] = field(default_factory=list)  # "4th meeting", 第2陣: 4, 2
@@ -222,17 +223,15 @@ def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) 
     if c["elliptic"].search(q.text):
         if own:
             # "And the other city?": the last question's intent, with the new subject.
-            q.retrieval_text = f"{q.text} {_strip_entities(last, glossary)}"
+            q.retrieval_text, q.context = f"{q.text} {_strip_entities(last, glossary)}", "ellipsis"
             _keep_intent(q, last, glossary)
             return
         q.entities, q.inherited = list(dict.fromkeys(earlier + q.entities)), bool(earlier)
-        q.retrieval_text = f"{q.text} {last}"
+        q.retrieval_text, q.context = f"{q.text} {last}", "ellipsis"
         _keep_intent(q, last, glossary)
         return
     pointing_back = bool(c["pronoun"].search(q.text))
-    words = [w for w in re.findall(r"[^\W\d_]+", q.text.lower())
-             if w not in c["stopwords"] and w not in c["question_words"]]
-    bare = not q.entities and not capitalised_names(q.text, glossary) and q.language == "en" and len(words) <= 1
+    bare = not q.entities and not capitalised_names(q.text, glossary) and len(_content_words(q.text, c)) <= 2
     if not (pointing_back or bare):
         return  # a question with its own subject (or none it points back to): fresh
     added = [e for e in earlier if e not in q.entities]
@@ -240,7 +239,17 @@ def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) 
         return
     q.entities = list(dict.fromkeys(q.entities + earlier))
     q.inherited = bool(added)
-    q.retrieval_text = f"{q.text} {last}"
+    q.retrieval_text, q.context = f"{q.text} {last}", "pronoun" if pointing_back else "bare"
+
+
+def _content_words(text: str, c: dict) -> list[str]:
+    """The words of a question that say what it is about: Latin words other than stop and
+    question words; in Japanese, runs of kanji or katakana other than those (a rough count that
+    needs no tokenizer: 今後の予定は? has two)."""
+    latin = [w for w in re.findall(r"[A-Za-z]+", text.lower()) if w not in c["stopwords"] and w not in c["question_words"]]
+    runs = [r for r in re.findall(r"[\u4e00-\u9fff\u30a1-\u30fa\u30fc]+", text)
+            if r not in c["stopwords"] and r not in c["question_words"]]
+    return latin + runs
 
 
 def _keep_intent(q: Question, last: str, glossary: Glossary) -> None:

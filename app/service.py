@@ -162,6 +162,10 @@ class Assistant:
             question = question if isinstance(question, str) else repr(question)[:200]
             return _result(question, Answer(str(exc), _guess_language(question), True, kind="abstained"), started, started,
                            error=str(exc), ranking=[] if with_retrieved else None)
+        if q.context == "bare" and _new_words(q, state):
+            # No subject of its own, but a word the documents never use: a new topic, asked for
+            # itself (and refused if the documents cannot answer it), not the last subject's.
+            q = analyze(question, state.glossary, None, settings.get("max_question_chars"))
         names = _question_names(q, state, self.tokenizer)
         unknown = state.retriever.unknown_names(q, names)
         q.other_names = [n for n in names if n not in unknown]
@@ -245,6 +249,12 @@ def _question_names(q: Question, state: _State, tokenizer: str) -> list[str]:
             if _take(q, entity, name):
                 names.remove(name)
     return names
+
+
+def _new_words(q: Question, state: _State) -> bool:
+    """Whether the question uses a word (as the lexical index tokenizes it) no document has."""
+    vocabulary = state.retriever.lexical.vocabulary
+    return any(token not in vocabulary for token in state.retriever.lexical.tokenize(q.text))
 
 
 def _take(q: Question, entity: str | None, spelled: str) -> bool:

@@ -16,6 +16,7 @@ import yaml
 
 from ingest import settings
 from ingest.chunk import detect_language
+from app.lead import FIRST_LINE_COLUMNS, columns
 from ingest.glossary import is_cjk
 
 METRICS = ["pass_rate", "first_line", "fact_language", "lead_on_topic", "pass_rate_400", "recall_at_1", "recall_at_5", "mrr", "citation_precision", "citation_recall",
@@ -25,8 +26,6 @@ MAXIMUM_METRICS = {"garbled", "chars_before_fact"}
 # The old pass rule (key facts anywhere in the answer's first this many characters), reported
 # beside the first-line rule for comparison.
 ANSWER_HEAD_CHARS = 400
-# A first line reads at a glance: at most this many columns, a wide (CJK) character counting 2.
-FIRST_LINE_COLUMNS = 240
 LABELS = {"recall_at_1": "retrieval recall@1", "recall_at_5": "retrieval recall@5", "mrr": "MRR",
           "citation_precision": "citation precision", "citation_recall": "citation recall",
           "fact_recall": "key-fact recall", "abstention_precision": "abstention precision",
@@ -212,21 +211,26 @@ def score(case: Case, result: dict, furniture: dict | None = None, reference: "R
     at = [plain.find(_norm(a)) for f in case.facts for a in f if _norm(a) in plain]
     s.chars_before_fact = min(at) if at else None
     if reference is not None and at:
-        # What stands before the first key fact names no subject the question and its facts do not.
-        before = plain[: min(at)]
+        # Nothing before the first key fact is about another subject: no sentence there names
+        # places or people of which none is the question's (or its facts').
         own = set(result.get("entities") or []) | reference.entities(case.question + " " + " ".join(case.history)) \
             | {e for f in case.facts for a in f for e in reference.entities(a)}
-        s.lead_on_topic = not (reference.entities(before) - own)
-    elif at:
-        s.lead_on_topic = True
+        before = _CITATION_MARK.sub("", answer)
+        cut = min(i for i in (_find_fact(before, a) for f in case.facts for a in f) if i >= 0)
+        s.lead_on_topic = not any(reference.subjects(part) and not reference.subjects(part) & own
+                                  for part in _SENTENCE_SPLIT.split(before[:cut]))
     else:
-        s.lead_on_topic = False
+        s.lead_on_topic = bool(at)
     return s
 
 
-def columns(text: str) -> int:
-    """Display width: a wide or full-width character (CJK) counts 2."""
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+_SENTENCE_SPLIT = re.compile(r"(?<=[。！？.!?])\s+|\n|(?<=[。！？])")
+
+
+def _find_fact(text: str, fact: str) -> int:
+    """Where a key fact first stands in a text (NFKC, case-folded), or -1."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return folded.find(_norm(fact))
 
 
 def _fact_script(text: str) -> str | None:
@@ -269,6 +273,13 @@ class Reference:
             return set()
         return {m.entity_id for m in self.glossary.find(text)
                 if self.glossary.entities[m.entity_id].kind != "country"}
+
+    def subjects(self, text: str) -> set[str]:
+        """The places and people a text names (the subjects an answer may stray to)."""
+        if not self.glossary:
+            return set()
+        return {m.entity_id for m in self.glossary.find(text)
+                if self.glossary.entities[m.entity_id].kind in ("city", "region", "person")}
 
     def garbled(self, answer: str, question: str, history: list[str] = ()) -> list[str]:
         asked = unicodedata.normalize("NFKC", question + " " + " ".join(history))
