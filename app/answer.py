@@ -615,9 +615,7 @@ class Composer:
         readable = lead.passage.language in (q.language, "mixed")
         how = strategy(q.intents)
         if readable:
-            first = clause(row_sentence(lead.passage, self.glossary) if lead.passage.kind == "table_row"
-                           and lead.passage.record else lead.text,
-                           lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
+            first = clause(self._shown(lead), lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
         else:
             first = self._stated(q, how, lead)
         lines = [context_prefix(q, self.glossary) + first + " [1]"]
@@ -625,27 +623,32 @@ class Composer:
         for passage in chosen:
             label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
             parts = []
-            for span in _merge_adjacent(kept[passage.chunk_id]):
+            own = kept[passage.chunk_id]
+            if passage is lead.passage:
+                # The lead's own sentence is on the first line (readable) or quoted first, as [1].
+                own = [s for s in own if (s.start, s.end) != (lead.start, lead.end)]
+                if not readable:
+                    parts.append(f"{self._shown(lead)} [1]")
+                    quoted += 1
+            for span in _merge_adjacent(own):
                 if quoted >= MAX_EVIDENCE:
                     break
-                if span.start <= lead.start and lead.end <= span.end and passage is lead.passage:
-                    if readable:
-                        continue
-                    n = 1
-                else:
-                    if label and passage.kind == "table_row":
-                        # A row in the other language quotes its group label and cells.
-                        start = _group_start(passage, span.start)
-                        start = start if start >= 0 else passage.text.find(" | ", span.start) + 3
-                        span = Span(passage, start, span.end, span.score) if span.start < start < span.end else span
-                    citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
-                    n = len(citations)
-                shown = row_sentence(passage, self.glossary) if passage.kind == "table_row" and passage.record else span.text
-                parts.append(f"{shown} [{n}]")
+                if label and passage.kind == "table_row":
+                    # A row in the other language quotes its group label and cells.
+                    start = _group_start(passage, span.start)
+                    start = start if start >= 0 else passage.text.find(" | ", span.start) + 3
+                    span = Span(passage, start, span.end, span.score) if span.start < start < span.end else span
+                citations.append(Citation(len(citations) + 1, passage, span.text, span.score))
+                parts.append(f"{self._shown(span)} [{len(citations)}]")
                 quoted += 1
             if parts:
                 lines.append(" ".join(([label] if label else []) + parts))
         return Answer("\n".join(lines), q.language, False, citations, evidence=evidence)
+
+    def _shown(self, span: Span) -> str:
+        """A quote as the reader sees it: a table row as a short line, a sentence as written."""
+        return row_sentence(span.passage, self.glossary) if span.passage.kind == "table_row" \
+            and span.passage.record else span.text
 
     def _answers(self, how: Strategy, q: Question, part: str) -> float:
         """How well a clause answers: it carries the asked value, and shares the question's words."""
@@ -663,8 +666,7 @@ class Composer:
         if not values or not how.value:
             # Nothing to state without translating ("what", "why"): say plainly where the answer
             # is, and give the answering clause as written.
-            quoted = row_sentence(lead.passage, self.glossary) if lead.passage.kind == "table_row" \
-                and lead.passage.record else lead.text
+            quoted = self._shown(lead)
             label = w["only_other_language"].get(lead.passage.language, "").strip()
             return label + " " + clause(quoted, lambda part: self._answers(how, q, part),
                                         FIRST_LINE_COLUMNS - 12 - columns(label))
