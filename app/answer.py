@@ -619,7 +619,9 @@ class Composer:
         else:
             first = self._stated(q, how, lead)
         lines = [context_prefix(q, self.glossary) + first + " [1]"]
-        quoted = 0 if readable else -1  # an other-language lead is quoted below as well
+        # An other-language lead, or one the first line cut to a clause, is quoted whole below.
+        whole = not readable or " ".join(self._shown(lead).split()) != first
+        quoted = -1 if whole else 0
         for passage in chosen:
             label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
             parts = []
@@ -627,7 +629,7 @@ class Composer:
             if passage is lead.passage:
                 # The lead's own sentence is on the first line (readable) or quoted first, as [1].
                 own = [s for s in own if (s.start, s.end) != (lead.start, lead.end)]
-                if not readable:
+                if whole:
                     parts.append(f"{self._shown(lead)} [1]")
                     quoted += 1
             for span in _merge_adjacent(own):
@@ -652,7 +654,9 @@ class Composer:
 
     def _answers(self, how: Strategy, q: Question, part: str) -> float:
         """How well a clause answers: it carries the asked value, and shares the question's words."""
-        words = set(self.tokenize(part)) & set(self.tokenize(q.text))
+        # The question's names say whose answer it is, not what answers: their words do not count.
+        names = {t for e in q.entities for n in self.glossary.entities[e].names for t in self.tokenize(n)}
+        words = set(self.tokenize(part)) & (set(self.tokenize(q.text)) - names)
         return (2.0 if how.value and carries(how.value, part, self.glossary) else 0.0) + 0.1 * len(words)
 
     def _stated(self, q: Question, how: Strategy, lead: Span) -> str:
@@ -679,7 +683,6 @@ class Composer:
             names = [self.glossary.display_name(e, q.language) for e in facts.names[row.chunk_id]
                      if self.glossary.entities[e].kind in _ROW_NAME_KINDS - {"country"}]
             key = " – ".join(dict.fromkeys(names)) or next(iter(row.record.values.values()), "")
-            key = " – ".join(key.split(" – ")[:2])  # the row's subject, not every name it holds
             if key and any(is_cjk(c) for c in key) == (q.language == "ja"):
                 keys.append(f"{key} [{n}]")  # only what reads in the asker's script
         # The rows' names on the first line, in the asker's script: the list is read there.
