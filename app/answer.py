@@ -356,7 +356,6 @@ INTENT_BONUS = 0.15
 COVERAGE_BONUS = 0.05  # times the share of the question's names a sentence names
 MAX_STATED = 6  # values stated on the first line from other-language quotes
 MAX_EVIDENCE = 3  # supporting quotes after the first line
-READABLE_MARGIN = 0.05  # a sentence in the asker's language leads over a better one within this
 ORDINAL_BONUS = 0.15
 ATTRIBUTE_BONUS = 0.3
 # The multilingual embedder scores a sentence in the other language lower than one in the
@@ -364,6 +363,11 @@ ATTRIBUTE_BONUS = 0.3
 # the seed split and the unseen dev half: 0.05 to 0.15 answer two more seed cases and raise dev
 # key-fact recall; 0.2 answers a seed question that should abstain.
 CROSS_LANGUAGE_BONUS = 0.1
+# A sentence in the asker's language leads over an other-language one scored up to this much
+# higher: the cross-language offset that puts the two on one scale, so the lead is chosen on the
+# embedder's own score.
+READABLE_MARGIN = CROSS_LANGUAGE_BONUS
+_LIST_MARK = re.compile(r"^\s*(?:[-–•・*]|\d{1,2}[.)])\s+")
 _LEAD_IN_END = re.compile(r"[:：–—-]\s*$")
 
 
@@ -632,6 +636,9 @@ class Composer:
                 if whole:
                     parts.append(f"{self._shown(lead)} [1]")
                     quoted += 1
+            if self._carries_asked(q, lead):
+                # The lead states what was asked: a quote that does not is about something else.
+                own = [s for s in own if self._carries_asked(q, s)]
             for span in _merge_adjacent(own):
                 if quoted >= MAX_EVIDENCE:
                     break
@@ -647,10 +654,20 @@ class Composer:
                 lines.append(" ".join(([label] if label else []) + parts))
         return Answer("\n".join(lines), q.language, False, citations, evidence=evidence)
 
+    def _carries_asked(self, q: Question, span: Span) -> bool:
+        """The sentence carries every value asked (a date for when ...) and states an asked
+        attribute; False when the question asks for no value at all."""
+        values = asked_values(q)
+        if not values and not q.attribute:
+            return False
+        return all(carries(v, _content(span), self.glossary) for v in values) and (
+            not q.attribute or self.states_attribute(q, span))
+
     def _shown(self, span: Span) -> str:
         """A quote as the reader sees it: a table row as a short line, a sentence as written."""
-        return row_sentence(span.passage, self.glossary) if span.passage.kind == "table_row" \
-            and span.passage.record else span.text
+        if span.passage.kind == "table_row" and span.passage.record:
+            return row_sentence(span.passage, self.glossary)
+        return _LIST_MARK.sub("", span.text)  # a list item's bullet is layout, not what it says
 
     def _answers(self, how: Strategy, q: Question, part: str) -> float:
         """How well a clause answers: it carries the asked value, and shares the question's words."""
