@@ -591,18 +591,25 @@ class Composer:
                 if carrying:
                     keep = sorted(keep + [max(carrying, key=lambda s: s.score)], key=lambda s: s.start)
             kept[passage.chunk_id] = _complete_lead_ins(keep, own)
-        lead = self._lead_span(q, chosen, kept, values)
+        lead = self._lead_span(q, chosen, kept, values, spans, floor)
+        if lead.passage not in chosen:
+            # The sentence carrying what was asked stands in another of the subject's passages.
+            chosen = [lead.passage] + chosen[: self.max_passages - 1]
+            kept = {**kept, lead.passage.chunk_id: [lead]}
         return self._write(q, chosen, kept, lead, evidence=ranked[0].score)
 
     def _lead_span(self, q: Question, chosen: list[Passage], kept: dict[str, list[Span]],
-                   values: list[str]) -> Span:
+                   values: list[str], spans: list[Span], floor: float) -> Span:
         """The sentence the first line answers from: one that carries every value asked (a date
-        for when ...), readable by the asker if one is, else the best-scored one."""
+        for when ...), readable by the asker if one is, else the best-scored one. A sentence
+        carrying the value is looked for in every passage considered, not only the quoted ones."""
         candidates = [s for p in chosen for s in kept[p.chunk_id]]
-        headings = {p.chunk_id: p.section.split(SECTION_JOINER)[-1].strip() for p in chosen}
+        if values and not any(self._carries_values(q, s, values) for s in candidates):
+            candidates += [s for s in spans if s.score >= floor and self._carries_values(q, s, values)]
+        headings = {s.passage.chunk_id: s.passage.section.split(SECTION_JOINER)[-1].strip() for s in candidates}
 
         def rank(span: Span):
-            carrying = all(carries(v, _content(span), self.glossary) for v in values) if values else True
+            carrying = self._carries_values(q, span, values) if values else True
             readable = span.passage.language in (q.language, "mixed")
             heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text))
             # Readable first only among sentences that answer about as well (the margin that
@@ -654,14 +661,22 @@ class Composer:
                 lines.append(" ".join(([label] if label else []) + parts))
         return Answer("\n".join(lines), q.language, False, citations, evidence=evidence)
 
+    def _carries_values(self, q: Question, span: Span, values: list[str]) -> bool:
+        """The sentence holds a value of each kind asked, other than the question's own names
+        ("Where was the X workshop held?": X is not where)."""
+        text = _content(span)
+        for m in sorted(self.glossary.find(text), key=lambda m: -m.start):
+            if m.entity_id in q.entities:
+                text = text[:m.start] + " " + text[m.end:]
+        return all(carries(v, text, self.glossary) for v in values)
+
     def _carries_asked(self, q: Question, span: Span) -> bool:
         """The sentence carries every value asked (a date for when ...) and states an asked
         attribute; False when the question asks for no value at all."""
         values = asked_values(q)
         if not values and not q.attribute:
             return False
-        return all(carries(v, _content(span), self.glossary) for v in values) and (
-            not q.attribute or self.states_attribute(q, span))
+        return self._carries_values(q, span, values) and (not q.attribute or self.states_attribute(q, span))
 
     def _shown(self, span: Span) -> str:
         """A quote as the reader sees it: a table row as a short line, a sentence as written."""

@@ -234,9 +234,9 @@ def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) 
     bare = not q.entities and not capitalised_names(q.text, glossary) and len(_content_words(q.text, c)) <= 2
     if not (pointing_back or bare):
         return  # a question with its own subject (or none it points back to): fresh
+    if own:
+        return  # "When did X open its port?": the pronoun points at the question's own subject
     added = [e for e in earlier if e not in q.entities]
-    if pointing_back and own and not added:
-        return
     q.entities = list(dict.fromkeys(q.entities + earlier))
     q.inherited = bool(added)
     q.retrieval_text, q.context = f"{q.text} {last}", "pronoun" if pointing_back else "bare"

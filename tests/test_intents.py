@@ -154,8 +154,9 @@ def test_other_language_quote_is_labelled_and_its_dates_stated_in_the_askers_scr
     p = passage("ヴェルドラ市は2030年までに全てのバスを電化する。", "ヴェルドラ市", language="ja", n=1)
     _, answer = ask("When will Veldora electrify its buses?", [p])
     first, rest = answer.text.split("\n", 1)
-    assert first.startswith("Veldora (Norvia):") and "2030 [1]" in first
-    assert rest.startswith("From a Japanese source:")
+    # No subject label: the date, in the asker's script, and where it comes from (issue 24).
+    assert first == "2030 (from a Japanese source) [1]"
+    assert rest.startswith("From a Japanese source: ヴェルドラ市は2030年までに全てのバスを電化する。 [1]")
 
 
 def test_stated_values_convert_dates_between_scripts():
@@ -289,7 +290,9 @@ def test_a_readable_lead_that_says_what_was_asked_is_not_repeated_in_the_other_l
         return [x.passage.chunk_id for x in c.compose(q, [0.0], hits).citations]
 
     assert quoted(lead) == ["p1"]
-    assert quoted(lead_without_date) == ["p1", "p2"]
+    # Without a date in the readable passage, the sentence that carries it leads (issue 24), and
+    # a quote that does not say what was asked does not follow it.
+    assert quoted(lead_without_date) == ["p2"]
 
 
 @pytest.mark.parametrize("question, key", [

@@ -1,0 +1,134 @@
+"""Answer first (issue 24): the first line answers what was asked, shaped per intent, in the
+asker's language; evidence after it; conversations use earlier turns only when the question
+needs them. Names and sentences are invented for the test (not from the corpus)."""
+from __future__ import annotations
+
+import pytest
+
+from app.lead import FIRST_LINE_COLUMNS, STRATEGIES, clause, columns, strategy
+from app.question import analyze
+from tests.test_intents import GLOSSARY, ask, passage
+
+
+def first_line(answer) -> str:
+    return answer.text.split("\n")[0]
+
+
+@pytest.mark.parametrize("question, passages, expected", [
+    # when: the sentence with the date leads, not the one about the subject in general
+    ("When did Veldora join the network?",
+     [passage("Veldora is a port city in Norvia with a long trading history."),
+      passage("Veldora joined the network on 3 March 2021 after a council vote.", n=1)],
+     "3 March 2021"),
+    ("ヴェルドラ市はいつネットワークに参加しましたか",
+     [passage("ヴェルドラ市はノルヴィアの港湾都市である。", language="ja"),
+      passage("ヴェルドラ市は2021年3月3日にネットワークに参加した。", language="ja", n=1)],
+     "2021年3月3日"),
+    # where: the place
+    ("Where was the Veldora workshop held?",
+     [passage("The Veldora workshop discussed harbour logistics and tourism."),
+      passage("The Veldora workshop was held in Kasumigaoka city hall.", n=1)],
+     "Kasumigaoka"),
+    ("ヴェルドラ市のワークショップはどこで開かれましたか",
+     [passage("ヴェルドラ市のワークショップでは港湾物流が議論された。", language="ja"),
+      passage("ヴェルドラ市のワークショップは霞ヶ丘市の市役所で開かれた。", language="ja", n=1)],
+     "霞ヶ丘市"),
+    # who: the person, with the role as written
+    ("Who opened the Veldora forum?",
+     [passage("The Veldora forum gathered forty delegates from two countries."),
+      passage("The Veldora forum was opened by Mayor Anna Brisk.", n=1)],
+     "Anna Brisk"),
+    # how many: the number
+    ("How many delegates attended the Veldora forum?",
+     [passage("The Veldora forum was held in spring."),
+      passage("The Veldora forum was attended by 42 delegates.", n=1)],
+     "42"),
+    ("ヴェルドラ市のフォーラムには何名が参加しましたか",
+     [passage("ヴェルドラ市のフォーラムは春に開かれた。", language="ja"),
+      passage("ヴェルドラ市のフォーラムには42名が参加した。", language="ja", n=1)],
+     "42名"),
+    # what: the answering clause
+    ("What does Veldora share with Kasumigaoka?",
+     [passage("Veldora and Kasumigaoka share an interest in flood-resistant harbours.")],
+     "flood-resistant harbours"),
+])
+def test_the_first_line_carries_what_is_asked(question, passages, expected):
+    q, answer = ask(question, passages)
+    line = first_line(answer)
+    assert expected in line, answer.text
+    assert line.endswith("[1]") and answer.citations[0].quote in passages[int(passages[-1].chunk_id[1:])].text \
+        or expected in answer.citations[0].quote
+    assert columns(line) <= FIRST_LINE_COLUMNS
+
+
+def test_no_subject_label_before_the_answer():
+    q, answer = ask("When did Veldora join the network?",
+                    [passage("Veldora joined the network on 3 March 2021.")])
+    assert first_line(answer).startswith("Veldora joined the network on 3 March 2021.")
+
+
+def test_other_language_evidence_states_dates_in_the_askers_script():
+    q, answer = ask("ヴェルドラ市はいつネットワークに参加しましたか",
+                    [passage("Veldora joined the network on 3 March 2021.")])
+    line = first_line(answer)
+    assert "2021年3月3日" in line and "英語の資料より" in line
+    assert "Veldora joined the network on 3 March 2021." in answer.text.split("\n")[1]
+
+
+def test_other_language_what_answer_says_where_it_comes_from():
+    q, answer = ask("What does Veldora share with Kasumigaoka?",
+                    [passage("ヴェルドラ市と霞ヶ丘市は洪水に強い港づくりに関心を共有している。", language="ja")])
+    line = first_line(answer)
+    assert line.startswith("From a Japanese source:") and "洪水に強い港づくり" in line
+
+
+def test_a_long_sentence_is_cut_to_the_clause_that_answers():
+    sentence = ("Veldora, a harbour city of Norvia known for its fish market and its old lighthouse, "
+                "which was restored in the last decade with help from several regional funds, "
+                "and which now hosts a museum, a café and a small library for visiting school classes, "
+                "joined the network on 3 March 2021, after a long debate in the council.")
+    line = clause(sentence, lambda part: 2.0 if "2021" in part else 0.0, 120)
+    assert "3 March 2021" in line and columns(line) <= 120 and line.startswith("…")
+
+
+def test_columns_count_wide_characters_twice():
+    assert columns("abc") == 3 and columns("鎌倉") == 4
+
+
+def test_one_strategy_per_intent():
+    assert strategy({"when"}) is STRATEGIES["when"] and strategy({"who", "when"}) is STRATEGIES["who"]
+    assert strategy(set()).value == "" and STRATEGIES["how_many"].value == "number"
+
+
+# --- conversations ---------------------------------------------------------------------------------
+
+def test_a_pronoun_takes_the_last_subject_and_the_first_line_names_it():
+    history = ["What does Veldora share with Kasumigaoka?"]
+    q = analyze("When did they start?", GLOSSARY, history)
+    assert q.inherited and q.context == "pronoun" and set(q.entities) == {"veldora", "kasumi"}
+    q, answer = ask("When did they start?",
+                    [passage("Veldora and Kasumigaoka started their exchange in May 2020.")], history)
+    assert first_line(answer).startswith("Veldora and Kasumigaoka: ")
+
+
+def test_a_question_with_its_own_subject_starts_fresh():
+    q = analyze("When did Kasumigaoka open its port?", GLOSSARY, ["What is Veldora known for?"])
+    assert not q.inherited and q.entities == ["kasumi"] and q.retrieval_text == q.text
+
+
+def test_a_self_contained_question_without_names_starts_fresh():
+    q = analyze("Who won the chess tournament in Lisbon last year?", GLOSSARY, ["What is Veldora known for?"])
+    assert not q.inherited and q.entities == []
+
+
+def test_an_ellipsis_keeps_the_intent_with_the_new_subject():
+    q = analyze("And of Kasumigaoka?", GLOSSARY, ["Who is the mayor of Veldora?"])
+    assert q.entities == ["kasumi"] and q.attribute == "mayor" and "who" in q.intents
+
+
+def test_japanese_follow_ups():
+    history = ["ヴェルドラ市と霞ヶ丘市の共通点は何ですか"]
+    q = analyze("それはいつ始まりましたか", GLOSSARY, history)
+    assert q.inherited and set(q.entities) == {"veldora", "kasumi"}
+    q = analyze("霞ヶ丘市の港はいつ開かれましたか", GLOSSARY, history)
+    assert not q.inherited and q.entities == ["kasumi"]
