@@ -282,6 +282,9 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
     if d.get("years"):
         parts.append(f["started"].format(years=" or ".join(d["years"])))
     if q.wants_count:
+        # "5 pairs started in 2017:" (a count reads without the relative "that")
+        parts = [p.replace(f["started"].format(years=" or ".join(d.get("years", []))),
+                           f["started_count"].format(years=" or ".join(d.get("years", [])))) for p in parts]
         return f"{n} {noun} " + " ".join(parts) + ":" if parts else f"{n} {noun}:"
     return f"{noun[:1].upper()}{noun[1:]} " + " ".join(parts) + f" ({n}):"
 
@@ -614,7 +617,10 @@ class Composer:
             heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text))
             # Readable first only among sentences that answer about as well (the margin that
             # admits a second passage): a far better sentence in the other language leads.
-            return (carrying, not heading, span.score + (READABLE_MARGIN if readable else 0.0))
+            # A readable sentence naming every subject of the question answers in its own right.
+            named = {m.entity_id for m in self.glossary.find(span.text + " " + span.passage.section)}
+            whole = readable and bool(q.entities) and set(q.entities) <= named
+            return (carrying, not heading, whole, span.score + (READABLE_MARGIN if readable else 0.0))
 
         return max(candidates, key=rank)
 

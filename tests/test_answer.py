@@ -54,11 +54,12 @@ def test_every_citation_resolves_to_a_verbatim_quote(corpus_assistant_fake, ques
     check_citations(result)
 
 
-def test_subject_line_in_the_question_language(corpus_assistant_fake):
+def test_the_first_line_is_the_answer_not_a_subject_label(corpus_assistant_fake):
     en = corpus_assistant_fake.ask("What did Kamakura and Umeå work on?")
     ja = corpus_assistant_fake.ask("鎌倉とウメオは何に取り組みましたか")
-    assert en["answer"].splitlines()[0] == "Kamakura (Japan) and Umeå (Sweden):"
-    assert ja["answer"].splitlines()[0] == "鎌倉市とウメオ市:"
+    for result in (en, ja):
+        first = result["answer"].splitlines()[0]
+        assert not first.endswith(":") and re.search(r"\[1\]$", first), first
     assert (en["language"], ja["language"]) == ("en", "ja")
 
 

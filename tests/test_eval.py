@@ -65,12 +65,38 @@ def _answer(text: str, quote: str = "beta", location: str = "Section · lines 1-
             "citations": [{"n": 1, "doc": "d", "location": location, "text": "beta text", "quote": quote}]}
 
 
-def test_a_pass_needs_the_facts_in_the_first_400_characters():
+def test_a_pass_needs_every_fact_in_a_readable_first_line():
     case = runner.Case("c", "q", "en", "en", sources=[runner.Source("d", "beta")], facts=[["2029"]])
     assert runner.score(case, _answer("In 2029 [1]")).verdict == "pass"
+    second = runner.score(case, _answer("Topic label:\nIn 2029 [1]"))
+    assert second.fact_recall == 1.0 and second.first_line_facts == 0.0
+    assert second.verdict == "FAIL (facts not in line 1)" and second.verdict_400 == "pass"
+    wide = runner.score(case, _answer("x" * 240 + " in 2029 [1]"))
+    assert wide.first_line_columns == 248 and wide.verdict == "FAIL (line 1 is 248 columns)"
+    japanese = runner.score(case, _answer("鎌" * 116 + "2029 [1]"))  # 116 wide characters + 4 = 236
+    assert japanese.first_line_columns == 236 and japanese.verdict == "pass"
     late = runner.score(case, _answer("x" * 400 + " in 2029 [1]"))
-    assert late.fact_recall == 1.0 and late.head_fact_recall == 0.0
-    assert late.verdict == "FAIL (facts after 400 chars)"
+    assert late.fact_recall == 1.0 and late.head_fact_recall == 0.0 and late.verdict_400 == "FAIL"
+
+
+def test_fact_script_lead_and_garbled_words():
+    from ingest.glossary import parse_glossary
+
+    glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
+                              "veldora,city,,Veldora,ヴェルドラ市,\nmarsk,city,,Marsk,マルスク市,\n", "g")
+    reference = runner.Reference(["Veldora opened a port in 2029.", "ヴェルドラ市は港を開いた。"], glossary)
+    case = runner.Case("c", "When did Veldora open a port?", "en", "en",
+                       sources=[runner.Source("d", "beta")], facts=[["2029"]])
+    s = runner.score(case, _answer("Veldora opened a port in 2029. [1]"), reference=reference)
+    assert s.lead_on_topic and s.garbled == [] and s.fact_language
+    off = runner.score(case, _answer("Marsk is a city.\nVeldora opened a port in 2029. [1]"), reference=reference)
+    assert off.lead_on_topic is False
+    garbled = runner.score(case, _answer("Hokubei Citie: 2029 [1]"), reference=reference)
+    assert garbled.garbled == ["Hokubei", "Citie"]
+    ja_case = runner.Case("j", "ヴェルドラ市はどこ", "ja", "ja", sources=[runner.Source("d", "beta")],
+                          facts=[["Veldora", "ヴェルドラ"]])
+    assert runner.score(ja_case, _answer("Veldora [1]"), reference=reference).fact_language is False
+    assert runner.score(ja_case, _answer("ヴェルドラ市 [1]"), reference=reference).fact_language is True
 
 
 def test_a_pass_needs_an_expected_source_cited():

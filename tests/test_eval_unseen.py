@@ -90,7 +90,7 @@ def test_the_unseen_set_is_valid_and_covers_every_kind_in_both_languages():
 def test_every_expected_snippet_and_fact_is_in_its_document(built):
     docs, _ = built
     texts = {f"iurc_unseen/{p.name}": _squash(naive_text(p)) for p in docs.iterdir()}
-    for case in runner.load_cases(UNSEEN):
+    for case in runner.load_cases(UNSEEN) + runner.load_cases(ROOT / "eval/conversations.yaml"):
         for source in case.sources:
             assert any(_squash(source.snippet) in texts[d] for d in source.docs), (case.id, source)
         cited = "".join(texts[d] for s in case.sources for d in s.docs)
@@ -106,16 +106,29 @@ def test_header_only_glossary_has_no_names(tmp_path):
     assert load_glossary(str(path)).find("Kamakura and Umeå") == []
 
 
-def test_runs_file_names_four_runs_and_thresholds_cover_every_split():
+def test_runs_file_names_five_runs_and_thresholds_cover_every_split():
     runs = {r.name: r for r in runner.load_runs(ROOT / "eval/runs.yaml")}
-    assert set(runs) == {"seed", "unseen", "unseen_no_glossary", "seed_no_glossary"}
+    assert set(runs) == {"seed", "unseen", "unseen_no_glossary", "seed_no_glossary", "conversations"}
     assert runs["unseen_no_glossary"].glossary == "" and runs["unseen"].glossary
     assert runs["seed_no_glossary"].glossary == "" and runs["seed"].glossary
     for name, splits in (("seed", ["all"]), ("unseen", ["dev", "test"]), ("unseen_no_glossary", ["dev", "test"]),
-                         ("seed_no_glossary", ["all"])):
+                         ("seed_no_glossary", ["all"]), ("conversations", ["dev", "test"])):
         for split in splits:
             limits = runner.load_thresholds(ROOT / "eval/thresholds.yaml", name, split)
-            assert {"pass_rate", "fact_recall", "abstention_recall", "readable"} <= set(limits)
+            assert {"pass_rate", "fact_recall", "abstention_recall", "readable", "first_line",
+                    "pass_rate_400", "garbled"} <= set(limits)
+            assert limits["garbled"] == 0  # no garbled word in any answer of any run
+
+
+def test_the_conversation_split():
+    cases = runner.load_cases(ROOT / "eval/conversations.yaml")
+    assert len(cases) >= 30 and all(c.history for c in cases)
+    assert {c.split for c in cases} == {"dev", "test"}
+    kinds = {c.kind for c in cases}
+    assert kinds == {"followup_pronoun", "followup_ellipsis", "followup_cross", "topic_shift", "offtopic_after_topic"}
+    assert all(c.abstain for c in cases if c.kind == "offtopic_after_topic")
+    # follow-ups across languages: the earlier question in the other language
+    assert all(runner._fact_script(c.history[-1]) != c.language for c in cases if c.kind == "followup_cross")
 
 
 def test_the_gate_reports_a_split_without_thresholds(tmp_path):

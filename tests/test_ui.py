@@ -123,7 +123,7 @@ def test_api_answers_in_english_and_japanese_with_citations(client):
     assert en["language"] == "en" and any("Kamacon" in c["quote"] for c in en["citations"])
     ja = client.predict("トヨタとグルノーブルの協力テーマは?", api_name="/ask")
     check_citations(ja)
-    assert ja["language"] == "ja" and ja["answer"].startswith("豊田市とグルノーブル・アルプ・メトロポール:")
+    assert ja["language"] == "ja" and "エネルギー転換" in ja["answer"].splitlines()[0]
 
 
 @pytest.mark.slow
@@ -285,7 +285,7 @@ def test_end_to_end_in_chromium(server, tmp_path):
         _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
         # The sources panel is filled by the last streamed update: the answer is complete then.
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
-        assert "Kamakura (Japan) and Umeå (Sweden):" in _text(driver, "chat")
+        assert "Kamacon" in _text(driver, "chat")
         driver.execute_script("document.querySelector('#sources details#src-1-1').open = false")
         driver.find_element(By.CSS_SELECTOR, '#chat a[href$="#src-1-1"]').click()
         source = driver.find_element(By.CSS_SELECTOR, "#sources details#src-1-1")
@@ -438,7 +438,7 @@ def test_login_page_works_in_chromium_behind_the_guard(ui_store, venv_bin, tmp_p
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
         _ask_in_browser(driver, "What did Kamakura and Umeå work on?")
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
-        assert "Kamakura (Japan) and Umeå (Sweden):" in _text(driver, "chat")
+        assert "Kamacon" in _text(driver, "chat")
     finally:
         driver.quit()
         s.stop()
