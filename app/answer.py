@@ -311,12 +311,19 @@ def row_sentence(row: Passage, glossary: Glossary) -> str:
         kinds = {glossary.entities[m.entity_id].kind for m in found}
         is_name = bool(found) and sum(m.end - m.start for m in found) * 2 >= len(value) and kinds <= _ROW_NAME_KINDS
         (countries if is_name and kinds == {"country"} else names if is_name else rest).append(value)
-    said = "; ".join(v for v in rest if v)
+    said = "; ".join(v for v in rest if v and v.casefold() not in _empty_cells())
     head = " – ".join(dict.fromkeys(n for n in names if n))
     if head and countries:
         head += " (" + ", ".join(dict.fromkeys(countries)) + ")"
     group = f" ({record.group.strip()})" if record.group.strip() else ""
     return (f"{head}: {said}" if head and said else head or said) + group
+
+
+@lru_cache(maxsize=None)
+def _empty_cells() -> frozenset[str]:
+    """Cell values that say a cell is empty ("none", "-", なし): not content (vocabulary files)."""
+    return frozenset(str(w).casefold() for language in ("en", "ja")
+                     for w in vocabulary(language).get("empty_cells", []))
 
 
 # Kinds of names that make up a row's subject on its line (a topic or programme cell does not).
@@ -374,6 +381,8 @@ READABLE_MARGIN = CROSS_LANGUAGE_BONUS
 # Calibrated on the seed split and the unseen dev half: 0.1 keeps the dev half's first-line rate
 # and lets an asker's-language table row naming both subjects lead the flagship question.
 WHOLE_MARGIN = 0.1
+# Added to a candidate lead per word of the question (names aside) it shares, up to two.
+ASKED_WORD_BONUS = 0.05
 _LIST_MARK = re.compile(r"^\s*(?:[-–•・*]|\d{1,2}[.)])\s+")
 _LEAD_IN_END = re.compile(r"[:：–—-]\s*$")
 
@@ -611,8 +620,19 @@ class Composer:
         for when ...), readable by the asker if one is, else the best-scored one. A sentence
         carrying the value is looked for in every passage considered, not only the quoted ones."""
         candidates = [s for p in chosen for s in kept[p.chunk_id]]
+        # The sentence after a quoted one often answers ("X and Y signed in 2005. Both share …").
+        following = {}
+        for s in spans:
+            following.setdefault(s.passage.chunk_id, []).append(s)
+        for c in list(candidates):
+            after = [s for s in following.get(c.passage.chunk_id, []) if s.start >= c.end]
+            if after:
+                nxt = min(after, key=lambda s: s.start)
+                if nxt not in candidates:
+                    candidates.append(nxt)
         if values and not any(self._carries_values(q, s, values) for s in candidates):
             candidates += [s for s in spans if s.score >= floor and self._carries_values(q, s, values)]
+        asked = self._asked_words(q)
         headings = {s.passage.chunk_id: s.passage.section.split(SECTION_JOINER)[-1].strip() for s in candidates}
 
         def rank(span: Span):
@@ -624,8 +644,11 @@ class Composer:
             # A readable sentence naming every subject of the question answers in its own right.
             named = {m.entity_id for m in self.glossary.find(span.text + " " + span.passage.section)}
             whole = readable and bool(q.entities) and set(q.entities) <= named
+            # What is asked beyond the names ("共通点", "organised", "fields"), said in the sentence.
+            said = len(asked & set(self.tokenize(span.text)))
             return (carrying, not heading,
-                    span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0))
+                    span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
+                    + ASKED_WORD_BONUS * min(said, 2))
 
         return max(candidates, key=rank)
 
@@ -672,6 +695,11 @@ class Composer:
                 lines.append(" ".join(([label] if label else []) + parts))
         return Answer("\n".join(lines), q.language, False, citations, evidence=evidence)
 
+    def _asked_words(self, q: Question) -> set[str]:
+        """The question's own words other than its names (what is asked about them)."""
+        names = {t for e in q.entities for n in self.glossary.entities[e].names for t in self.tokenize(n)}
+        return set(self.tokenize(q.text)) - names
+
     def _carries_values(self, q: Question, span: Span, values: list[str]) -> bool:
         """The sentence holds a value of each kind asked, other than the question's own names
         ("Where was the X workshop held?": X is not where)."""
@@ -698,8 +726,7 @@ class Composer:
     def _answers(self, how: Strategy, q: Question, part: str) -> float:
         """How well a clause answers: it carries the asked value, and shares the question's words."""
         # The question's names say whose answer it is, not what answers: their words do not count.
-        names = {t for e in q.entities for n in self.glossary.entities[e].names for t in self.tokenize(n)}
-        words = set(self.tokenize(part)) & (set(self.tokenize(q.text)) - names)
+        words = set(self.tokenize(part)) & self._asked_words(q)
         return (2.0 if how.value and carries(how.value, part, self.glossary) else 0.0) + 0.1 * len(words)
 
     def _stated(self, q: Question, how: Strategy, lead: Span) -> str:
@@ -728,8 +755,14 @@ class Composer:
             key = " – ".join(dict.fromkeys(names)) or next(iter(row.record.values.values()), "")
             if key and any(is_cjk(c) for c in key) == (q.language == "ja"):
                 keys.append(f"{key} [{n}]")  # only what reads in the asker's script
-        # The rows' names on the first line, in the asker's script: the list is read there.
-        first = " ".join([facts_line(q, facts, self.glossary)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
+        # The rows' names on the first line, in the asker's script: the list is read there; when
+        # that is too wide to read at a glance, each row by its first two names.
+        def line(keys: list[str]) -> str:
+            return " ".join([facts_line(q, facts, self.glossary)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
+
+        first = line(keys)
+        if columns(first) > FIRST_LINE_COLUMNS:
+            first = line([" – ".join(k.rsplit(" [", 1)[0].split(" – ")[:2]) + " [" + k.rsplit(" [", 1)[1] for k in keys])
         lines, citations = [first], []
         for n, row in enumerate(facts.rows, start=1):
             # A listed row quotes its group label too (what it was filtered by); the table's
