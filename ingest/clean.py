@@ -43,8 +43,11 @@ def _is_punctuation_only(text: str) -> bool:
         c in "●■◆▪•" for c in text)
 
 
-def _join_mode(prev: CleanLine, nxt: CleanLine, glossary: Glossary | None) -> str | None:
-    """How `nxt` continues `prev`: "" (no space), " " (one space), or None (a new line)."""
+def _join_mode(prev: CleanLine, nxt: CleanLine, glossary: Glossary | None, wrap: int = 0,
+               last_width: int = 0) -> str | None:
+    """How `nxt` continues `prev`: "" (no space), " " (one space), or None (a new line).
+    `wrap`: the column a hard-wrapped text file is wrapped at (0: not wrapped); `last_width`:
+    the length of the last source line joined into `prev`."""
     if nxt.blank_before >= 2 or nxt.indented or nxt.page != prev.page:
         return None
     a, b = prev.text, nxt.text
@@ -76,7 +79,26 @@ def _join_mode(prev: CleanLine, nxt: CleanLine, glossary: Glossary | None) -> st
     last_word = a.split()[-1].casefold() if a.split() else ""
     if first.islower() or last == "," or last_word in _CONNECTORS:
         return " "
+    if wrap and nxt.blank_before == 0 and not nxt.indented and last_width + 1 + len(b.split()[0]) > wrap:
+        # A text wrapped at a fixed width: the next line's first word would not have fitted on
+        # this one, so the writer's editor broke the sentence here ("… held in Tokyo on 17 May" /
+        # "2019 at …").
+        return " "
     return None
+
+
+def wrap_width(lines: list[CleanLine]) -> int:
+    """The column a hard-wrapped text (Markdown, plain text) is wrapped at, or 0: Latin lines
+    of prose that end without a sentence end reach nearly the same length, at least four of
+    them. The width is their longest length."""
+    ends = [len(line.text) for line in lines
+            if _cjk_share(line.text) < 0.3 and len(line.text) >= 40 and line.text[-1] not in _LATIN_END
+            and not line.text.startswith(("#", "|")) and not _BULLET.match(line.text)]
+    if len(ends) < 4:
+        return 0
+    width = max(ends)
+    near = [n for n in ends if n >= width - 15]
+    return width if len(near) >= 4 and len(near) * 2 >= len(ends) else 0
 
 
 _HYPHENATED_NAME_END = re.compile(r"(?:^|\s)[A-Z][^\W\d_]+-[A-Z][^\W\d_]*$")
@@ -169,17 +191,22 @@ def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
 
     titles = {id(line) for line, following in zip(raw_lines, raw_lines[1:] + [None])
               if is_standalone_title(line, following)}
+    # Markdown and text files may be wrapped by the writer's editor at a fixed width.
+    wrap = wrap_width(raw_lines) if source.format in ("md", "txt") else 0
     lines: list[CleanLine] = []
     title_open = False  # lines[-1] is a standalone title that nothing has joined yet
+    last_width = 0  # length of the last source line joined into lines[-1]
     for line in raw_lines:
         if lines and id(line) not in titles and not title_open:
-            mode = _join_mode(lines[-1], line, glossary)
+            mode = _join_mode(lines[-1], line, glossary, wrap, last_width)
             if mode is not None:
                 prev = lines[-1]
                 prev.text = prev.text + mode + line.text
                 prev.last_line = line.last_line
+                last_width = len(line.text)
                 continue
         lines.append(line)
+        last_width = len(line.text)
         title_open = id(line) in titles
 
     for line in lines:

@@ -185,3 +185,26 @@ def test_split_header_falls_back_to_numbered_columns():
     ("Kamakura 鎌倉 and Umeå cooperated on planning", "mixed"), ("2029", "en")])
 def test_language_detection(text, language):
     assert detect_language(text) == language
+
+
+def test_hard_wrapped_markdown_and_text_are_joined_into_whole_sentences():
+    """Issue 24: a paragraph wrapped by an editor at a fixed width is one paragraph again, so no
+    quote starts or ends mid-sentence (the next line's first word would not have fitted)."""
+    from ingest.clean import clean
+    from ingest.models import SourceDoc
+
+    text = ("# Meeting note\n\n"
+            "The fourth meeting of the partner cities was held in Tokyo on 17 May\n"
+            "2019 at the embassy. It was opened by the ambassador and by the deputy\n"
+            "Director-General of the City Bureau, who welcomed the delegations from\n"
+            "Westmoor and Kasumigaoka. The pair then presented its action plan for\n"
+            "Harbour Renewal, which the council adopted later that year in a vote.\n\n"
+            "- A short bullet\n- Another bullet\n")
+    for fmt in ("md", "txt"):
+        lines = [line.text for line in clean(SourceDoc("x", "x", text, "", "utf-8", fmt)).lines]
+        assert lines[1].startswith("The fourth meeting of the partner cities was held in Tokyo on 17 May 2019 at")
+        assert "from Westmoor and Kasumigaoka. The pair" in lines[1] and "for Harbour Renewal," in lines[1]
+        assert lines[2:] == ["- A short bullet", "- Another bullet"]
+    # Short lines of a list or a poem are not a wrapped paragraph.
+    short = "Agenda\nOpening Words\nCity Reports\nClosing\n"
+    assert len(clean(SourceDoc("y", "y", short, "", "utf-8", "txt")).lines) == 4
