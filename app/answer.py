@@ -407,8 +407,12 @@ _OF = re.compile(r"\s+of\s+(the\s+)?(city\s+of\s+)?", re.I)
 
 
 def _content(span: Span) -> str:
-    """What a sentence says: a table row without its table's title and group label."""
-    return span.text.split(" | ", 1)[-1] if span.passage.kind == "table_row" else span.text
+    """What a sentence says: a table row without its table's title (its group label, which may
+    carry the row's start year, stays)."""
+    if span.passage.kind != "table_row":
+        return span.text
+    group = _group_start(span.passage, span.start)
+    return span.passage.text[group:span.end] if group >= 0 else span.text.split(" | ", 1)[-1]
 
 
 def _group_start(row: Passage, after: int) -> int:
@@ -659,7 +663,10 @@ class Composer:
         citations = [Citation(1, lead.passage, lead.text, lead.score)]
         readable = lead.passage.language in (q.language, "mixed")
         how = strategy(q.intents)
-        if readable:
+        if readable and how.value and lead.passage.kind == "table_row" and lead.passage.record \
+                and (value := self._row_value(q, lead.passage, how.value)):
+            first = value  # "When did X and Y start?": the row's date, not its topics
+        elif readable:
             first = clause(self._shown(lead), lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
         else:
             first = self._stated(q, how, lead)
@@ -667,7 +674,7 @@ class Composer:
         # An other-language lead, or one the first line cut to a clause, is quoted whole below.
         whole = not readable or " ".join(self._shown(lead).split()) != first
         quoted = -1 if whole else 0
-        for passage in chosen:
+        for passage in [lead.passage] + [p for p in chosen if p is not lead.passage]:
             label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
             parts = []
             own = kept[passage.chunk_id]
@@ -716,6 +723,26 @@ class Composer:
         if not values and not q.attribute:
             return False
         return self._carries_values(q, span, values) and (not q.attribute or self.states_attribute(q, span))
+
+    def _row_value(self, q: Question, row: Passage, kind: str) -> str:
+        """A table row as the asked value: its names, then the cells (or group label) holding a
+        value of that kind other than the question's own names; "" when none does."""
+        record = row.record
+        cells = [v.strip() for v in [*record.values.values(), record.group] if v and v.strip()]
+        found = []
+        for value in cells:
+            text = value
+            for m in sorted(self.glossary.find(text), key=lambda m: -m.start):
+                if m.entity_id in q.entities:
+                    text = text[:m.start] + " " + text[m.end:]
+            if carries(kind, text, self.glossary):
+                found.append(value)
+        if not found:
+            return ""
+        line = row_sentence(row, self.glossary)
+        # The row's names, unless the first line names the inherited subject already.
+        head = line.split(":", 1)[0] if ":" in line and not q.inherited else ""
+        return (head + ": " if head else "") + "; ".join(dict.fromkeys(found))
 
     def _shown(self, span: Span) -> str:
         """A quote as the reader sees it: a table row as a short line, a sentence as written."""

@@ -696,3 +696,34 @@ def test_the_ui_speaks_the_browsers_language_switches_and_copies_with_sources(se
         assert driver.find_element(By.CSS_SELECTOR, "#ui-language input[value=en]").is_selected()
     finally:
         driver.quit()
+
+
+@pytest.mark.slow
+def test_a_topic_shift_in_chromium_is_answered_about_the_new_subject(server, tmp_path):
+    """Issue 24: a self-contained question after another subject is answered about its own
+    subject, not the earlier one; a follow-up with a pronoun keeps the earlier subject."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    driver = _browser(tmp_path)
+    try:
+        wait = _open_and_ask(driver, server.url, "What did Kamakura and Umeå work on?")
+        _ask_in_browser(driver, "What do Tokorozawa and Bratislava share?")
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-3-1 mark")))
+        sources = driver.find_element(By.CSS_SELECTOR, "#sources section#answer-3").get_attribute("textContent")
+        # The new question's sources are about its own subject: the pair's row, not Kamakura's.
+        assert "Tokorozawa" in sources or "所沢" in sources, sources
+        assert "Kamacon" not in sources and "カマコン" not in sources, sources
+        chat = _text(driver, "chat")
+        last = chat[chat.rindex("What do Tokorozawa and Bratislava share?"):]
+        assert "Kamakura" not in last and "鎌倉" not in last, last
+        assert "Green urban infrastructure" in last or "グリーンインフラ" in last, last
+        # A follow-up with a pronoun keeps the last subject, and its first line names it.
+        _ask_in_browser(driver, "When did they start?")
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-5-1 mark")))
+        chat = _text(driver, "chat")
+        follow = chat[chat.rindex("When did they start?"):]
+        assert "Tokorozawa and Bratislava" in follow and "2018" in follow, follow
+        driver.save_screenshot(str(OUTPUT / "e2e_topic_shift.png"))
+    finally:
+        driver.quit()
