@@ -646,7 +646,7 @@ class Composer:
             # Readable first only among sentences that answer about as well (the margin that
             # admits a second passage): a far better sentence in the other language leads.
             # A readable sentence naming every subject of the question answers in its own right.
-            named = {m.entity_id for m in self.glossary.find(span.text + " " + span.passage.section)}
+            named = set(span.passage.entities) | {m.entity_id for m in self.glossary.find(span.passage.section)}
             whole = readable and bool(q.entities) and set(q.entities) <= named
             # What is asked beyond the names ("共通点", "organised", "fields"), said in the sentence.
             said = len(asked & set(self.tokenize(span.text)))
