@@ -300,6 +300,28 @@ def context_prefix(q: Question, glossary: Glossary) -> str:
     return (_join_names(names, q.language) + ("：" if q.language == "ja" else ": ")) if names else ""
 
 
+def _name_cell(value: str, glossary: Glossary) -> tuple[bool, set[str], list]:
+    """Whether a table cell is a name (names of the table cover half of it, all of row-subject
+    kinds), the kinds found, and the mentions."""
+    found = glossary.find(value)
+    kinds = {glossary.entities[m.entity_id].kind for m in found}
+    is_name = bool(found) and sum(m.end - m.start for m in found) * 2 >= len(value) and kinds <= _ROW_NAME_KINDS
+    return is_name, kinds, found
+
+
+def row_subjects(row: Passage, glossary: Glossary) -> dict[str, str]:
+    """The entities a table row is about (those of its name cells, countries left out), each
+    with its spelling in the row."""
+    out: dict[str, str] = {}
+    for value in row.record.values.values():
+        is_name, kinds, found = _name_cell(value.strip(), glossary)
+        if is_name:
+            for m in found:
+                if glossary.entities[m.entity_id].kind != "country":
+                    out.setdefault(m.entity_id, m.surface)
+    return out
+
+
 def row_sentence(row: Passage, glossary: Glossary) -> str:
     """A table row as a short line, not `Key: value; Key: value`: the names its cells hold
     (cells that are a name of the name table), then what its other cells say, then its group."""
@@ -307,9 +329,7 @@ def row_sentence(row: Passage, glossary: Glossary) -> str:
     names, countries, rest = [], [], []
     for value in record.values.values():
         value = value.strip()
-        found = glossary.find(value)
-        kinds = {glossary.entities[m.entity_id].kind for m in found}
-        is_name = bool(found) and sum(m.end - m.start for m in found) * 2 >= len(value) and kinds <= _ROW_NAME_KINDS
+        is_name, kinds, _ = _name_cell(value, glossary)
         (countries if is_name and kinds == {"country"} else names if is_name else rest).append(value)
     said = "; ".join(v for v in rest if v and v.casefold() not in _empty_cells())
     head = " – ".join(dict.fromkeys(n for n in names if n))
@@ -761,7 +781,8 @@ class Composer:
         translation (names, dates, numbers), in the asker's script, and where it comes from."""
         w = wording(q.language)
         skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
-        said = lead.passage.record.cell_text if lead.passage.kind == "table_row" and lead.passage.record else lead.text
+        said = (lead.passage.record.group + " " + lead.passage.record.cell_text) \
+            if lead.passage.kind == "table_row" and lead.passage.record else lead.text
         values = stated_values(said, q.language, self.glossary, skip, how.states)
         tag = w["lead_other_language"].get(lead.passage.language, "")
         if not values or not how.value:
@@ -776,12 +797,16 @@ class Composer:
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         keys = []
         for n, row in enumerate(facts.rows, start=1):
-            # The row's subject: its places, people and bodies (not a country, topic or programme).
-            names = [self.glossary.display_name(e, q.language) for e in facts.names[row.chunk_id]
-                     if self.glossary.entities[e].kind in _ROW_NAME_KINDS - {"country"}]
+            # The row's subject: the names its name cells hold (not a country, nor a name inside
+            # a topic cell: "SDGs promotion" is what the row is about, not who).
+            # A name as the row writes it when that is the asker's script, else from the name table.
+            names = [surface if any(is_cjk(c) for c in surface) == (q.language == "ja")
+                     else self.glossary.display_name(e, q.language)
+                     for e, surface in row_subjects(row, self.glossary).items()]
             key = " – ".join(dict.fromkeys(names)) or next(iter(row.record.values.values()), "")
-            if key and any(is_cjk(c) for c in key) == (q.language == "ja"):
-                keys.append(f"{key} [{n}]")  # only what reads in the asker's script
+            if key:
+                # Each name in the asker's script where the name table has it; else as written.
+                keys.append(f"{key} [{n}]")
         # The rows' names on the first line, in the asker's script: the list is read there; when
         # that is too wide to read at a glance, each row by its first two names.
         def line(keys: list[str]) -> str:
