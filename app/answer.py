@@ -659,10 +659,15 @@ class Composer:
         asked = self._asked_words(q)
         headings = {s.passage.chunk_id: s.passage.section.split(SECTION_JOINER)[-1].strip() for s in candidates}
 
+        # A row of names alone answers "which city" or "who", not "what did they do".
+        names_asked = bool({"place", "person"} & set(values)) or q.wants_list
+
         def rank(span: Span):
             carrying = self._carries_values(q, span, values) if values else True
             readable = span.passage.language in (q.language, "mixed")
-            heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text))
+            heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text)) \
+                or (span.passage.kind == "table_row" and span.passage.record is not None and not names_asked
+                    and ":" not in row_sentence(span.passage, self.glossary))  # a row of names only: no topic
             # Readable first only among sentences that answer about as well (the margin that
             # admits a second passage): a far better sentence in the other language leads.
             # A readable sentence naming every subject of the question answers in its own right.
@@ -683,7 +688,7 @@ class Composer:
         citations = [Citation(1, lead.passage, lead.text, lead.score)]
         readable = lead.passage.language in (q.language, "mixed")
         how = strategy(q.intents)
-        if readable and how.value and lead.passage.kind == "table_row" and lead.passage.record \
+        if readable and how.value in ("date", "number") and lead.passage.kind == "table_row" and lead.passage.record \
                 and (value := self._row_value(q, lead.passage, how.value)):
             first = value  # "When did X and Y start?": the row's date, not its topics
         elif readable:
@@ -692,7 +697,7 @@ class Composer:
             first = self._stated(q, how, lead)
         lines = [context_prefix(q, self.glossary) + first + " [1]"]
         # An other-language lead, or one the first line cut to a clause, is quoted whole below.
-        whole = not readable or " ".join(self._shown(lead).split()) != first
+        whole = " ".join(self._shown(lead).split()) not in first
         quoted = -1 if whole else 0
         for passage in [lead.passage] + [p for p in chosen if p is not lead.passage]:
             label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
@@ -707,6 +712,11 @@ class Composer:
             if self._carries_asked(q, lead):
                 # The lead states what was asked: a quote that does not is about something else.
                 own = [s for s in own if self._carries_asked(q, s)]
+            if q.entities and passage is not lead.passage:
+                # Beyond the lead's own passage, a quote names a subject of the question (in it
+                # or its section): a sentence about other cities answers another question.
+                own = [s for s in own if {m.entity_id for m in self.glossary.find(s.text + " " + passage.section)}
+                       & set(q.entities)]
             for span in _merge_adjacent(own):
                 if quoted >= MAX_EVIDENCE:
                     break
