@@ -663,7 +663,7 @@ class Composer:
         names_asked = bool({"place", "person"} & set(values)) or q.wants_list
 
         def rank(span: Span):
-            carrying = self._carries_values(q, span, values) if values else True
+            carrying = self._carries_values(q, span, values) and self._about(q, span) if values else True
             readable = span.passage.language in (q.language, "mixed")
             heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text)) \
                 or (span.passage.kind == "table_row" and span.passage.record is not None and not names_asked
@@ -731,6 +731,14 @@ class Composer:
             if parts:
                 lines.append(" ".join(([label] if label else []) + parts))
         return Answer("\n".join(lines), q.language, False, citations, evidence=evidence)
+
+    def _about(self, q: Question, span: Span) -> bool:
+        """The sentence is about the question's subject: it names one, or its section does, or it
+        stands in a passage naming one (a sentence saying 両市, "the pair"); True without names."""
+        if not q.entities:
+            return True
+        named = {m.entity_id for m in self.glossary.find(span.text + " " + span.passage.section)}
+        return bool(named & set(q.entities)) or (not named - set(q.entities) and bool(set(span.passage.entities) & set(q.entities)))
 
     def _asked_words(self, q: Question) -> set[str]:
         """The question's own words other than its names (what is asked about them)."""
@@ -823,8 +831,10 @@ class Composer:
             return " ".join([facts_line(q, facts, self.glossary)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
 
         first = line(keys)
-        if columns(first) > FIRST_LINE_COLUMNS:
-            first = line([" – ".join(k.rsplit(" [", 1)[0].split(" – ")[:2]) + " [" + k.rsplit(" [", 1)[1] for k in keys])
+        for names in (2, 1):  # too wide to read at a glance: each row by fewer names
+            if columns(first) > FIRST_LINE_COLUMNS:
+                first = line([" – ".join(k.rsplit(" [", 1)[0].split(" – ")[:names]) + " [" + k.rsplit(" [", 1)[1]
+                              for k in keys])
         lines, citations = [first], []
         for n, row in enumerate(facts.rows, start=1):
             # A listed row quotes its group label too (what it was filtered by); the table's
