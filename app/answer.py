@@ -501,9 +501,7 @@ class Composer:
         spans = [s for h in hits for s in sentences(h.passage)]
         if not spans:
             return []
-        # A table row is compared as the reader sees it (its names and cells as a short line),
-        # not with its table's title and column names, which every row of the table shares.
-        sims = self._vectors([self._shown(s) for s in spans]) @ np.asarray(qvec, dtype=np.float32)
+        sims = self._vectors([s.text for s in spans]) @ np.asarray(qvec, dtype=np.float32)
         wanted = set(q.entities)
         # Words of the question other than its names: what is asked about them.
         name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
