@@ -132,3 +132,10 @@ def test_japanese_follow_ups():
     assert q.inherited and set(q.entities) == {"veldora", "kasumi"}
     q = analyze("霞ヶ丘市の港はいつ開かれましたか", GLOSSARY, history)
     assert not q.inherited and q.entities == ["kasumi"]
+
+
+def test_which_place_questions_are_lists_in_both_languages():
+    # 「…地域はどこですか」 asks for the places (a list), like "Which region …?" / "Which country …?"
+    assert "list" in analyze("霞ヶ丘市が訪問した地域はどこですか", GLOSSARY).intents
+    assert "list" not in analyze("会合はどこで開かれましたか", GLOSSARY).intents
+    assert "where" in analyze("Which country is Veldora in?", GLOSSARY).intents
