@@ -218,6 +218,11 @@ def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) 
     topic, or an off-topic question, is answered (or refused) for itself."""
     last = previous[-1]
     earlier = next((found for h in reversed(previous) if (found := _entities_of(h, glossary))), [])
+    refers = bool(c["elliptic"].search(q.text) or c["pronoun"].search(q.text))
+    if refers and not q.ordinals and not q.years:
+        # "Who opened it?" after "… the second meeting …": the ordinal and the year the earlier
+        # question named still say which one.
+        q.ordinals, q.years = ordinals(last), YEAR.findall(last)
     # Countries are context ("Spanish cities"), not a subject of their own.
     own = [e for e in q.entities if glossary.entities[e].kind != "country"]
     if c["elliptic"].search(q.text):

@@ -139,3 +139,10 @@ def test_which_place_questions_are_lists_in_both_languages():
     assert "list" in analyze("霞ヶ丘市が訪問した地域はどこですか", GLOSSARY).intents
     assert "list" not in analyze("会合はどこで開かれましたか", GLOSSARY).intents
     assert "where" in analyze("Which country is Veldora in?", GLOSSARY).intents
+
+
+def test_a_pronoun_keeps_the_earlier_ordinal_and_year():
+    q = analyze("Who opened it?", GLOSSARY, ["Where was the second Veldora meeting held in 2019?"])
+    assert q.ordinals == [2] and q.years == ["2019"]
+    own = analyze("Who opened the third one?", GLOSSARY, ["Where was the second Veldora meeting held?"])
+    assert own.ordinals == [3]
