@@ -803,14 +803,17 @@ class Composer:
             if lead.passage.kind == "table_row" and lead.passage.record else lead.text
         values = stated_values(said, q.language, self.glossary, skip, how.states)
         tag = w["lead_other_language"].get(lead.passage.language, "")
-        if not values or not how.value:
-            # Nothing to state without translating ("what", "why"): say plainly where the answer
-            # is, and give the answering clause as written.
-            quoted = self._shown(lead)
-            label = w["only_other_language"].get(lead.passage.language, "").strip()
-            return label + " " + clause(quoted, lambda part: self._answers(how, q, part),
-                                        FIRST_LINE_COLUMNS - 12 - columns(label))
-        return ("、" if q.language == "ja" else ", ").join(values[:MAX_STATED]) + " " + tag
+        joined = ("、" if q.language == "ja" else ", ").join(values[:MAX_STATED])
+        # A Japanese line takes its full-width tag without a space; an English one with one.
+        stated = (joined + tag if q.language == "ja" else f"{joined} {tag}") if values else ""
+        if values and how.value:
+            return stated
+        # A what/why question: the names and dates it states in the asker's script, where it
+        # comes from, and the answering clause as written (nothing is translated).
+        quoted = self._shown(lead)
+        label = stated + ":" if stated else w["only_other_language"].get(lead.passage.language, "").strip()
+        return label + " " + clause(quoted, lambda part: self._answers(how, q, part),
+                                    FIRST_LINE_COLUMNS - 12 - columns(label))
 
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         keys = []
