@@ -748,11 +748,15 @@ class Composer:
     def _carries_values(self, q: Question, span: Span, values: list[str]) -> bool:
         """The sentence holds a value of each kind asked, other than the question's own names
         ("Where was the X workshop held?": X is not where)."""
-        text = _content(span)
+        text = self._without_subjects(q, _content(span))
+        return all(carries(v, text, self.glossary) for v in values)
+
+    def _without_subjects(self, q: Question, text: str) -> str:
+        """The text with the question's own names blanked out."""
         for m in sorted(self.glossary.find(text), key=lambda m: -m.start):
             if m.entity_id in q.entities:
                 text = text[:m.start] + " " + text[m.end:]
-        return all(carries(v, text, self.glossary) for v in values)
+        return text
 
     def _carries_asked(self, q: Question, span: Span) -> bool:
         """The sentence carries every value asked (a date for when ...) and states an asked
@@ -769,11 +773,7 @@ class Composer:
         cells = [v.strip() for v in [*record.values.values(), record.group] if v and v.strip()]
         found = []
         for value in cells:
-            text = value
-            for m in sorted(self.glossary.find(text), key=lambda m: -m.start):
-                if m.entity_id in q.entities:
-                    text = text[:m.start] + " " + text[m.end:]
-            if carries(kind, text, self.glossary):
+            if carries(kind, self._without_subjects(q, value), self.glossary):
                 found.append(value)
         if not found:
             return ""
