@@ -290,7 +290,7 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
 
 
 def context_prefix(q: Question, glossary: Glossary) -> str:
-    """'Kamakura and Umeå: ' when the question took its subject from an earlier turn, so the
+    """'Westmoor and Kasumigaoka: ' when the question took its subject from an earlier turn, so the
     reader sees what the answer is about; '' otherwise."""
     if not q.inherited or not q.entities:
         return ""
@@ -673,7 +673,7 @@ class Composer:
             # A readable sentence naming every subject of the question answers in its own right.
             named = set(span.passage.entities) | {m.entity_id for m in self.glossary.find(span.passage.section)}
             whole = readable and bool(q.entities) and set(q.entities) <= named
-            # What is asked beyond the names ("共通点", "organised", "fields"), said in the sentence.
+            # What is asked beyond the names ("目的", "hosted", "themes"), said in the sentence.
             said = len(asked & set(self.tokenize(span.text)))
             return (carrying, not heading,
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
@@ -819,7 +819,7 @@ class Composer:
         keys = []
         for n, row in enumerate(facts.rows, start=1):
             # The row's subject: the names its name cells hold (not a country, nor a name inside
-            # a topic cell: "SDGs promotion" is what the row is about, not who).
+            # a topic cell: "Open Data promotion" is what the row is about, not who).
             # A name as the row writes it when that is the asker's script, else from the name table.
             names = [surface if any(is_cjk(c) for c in surface) == (q.language == "ja")
                      else self.glossary.display_name(e, q.language)

@@ -213,7 +213,7 @@ def _entities_of(text: str, glossary: Glossary) -> list[str]:
 
 def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) -> None:
     """Earlier turns only when the question needs them: a pronoun pointing back ("When did they
-    start?", それはいつ), an ellipsis ("And of Y?", では…は？), or no subject and hardly a word of
+    sign it?", それはいつ), an ellipsis ("And of Y?", では…は？), or no subject and hardly a word of
     its own ("What about the budget?"). A question with its own subject starts fresh, so a new
     topic, or an off-topic question, is answered (or refused) for itself."""
     last = previous[-1]
@@ -250,7 +250,7 @@ def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) 
 def _content_words(text: str, c: dict) -> list[str]:
     """The words of a question that say what it is about: Latin words other than stop and
     question words; in Japanese, runs of kanji or katakana other than those (a rough count that
-    needs no tokenizer: 今後の予定は? has two)."""
+    needs no tokenizer: 来年の計画は? has two)."""
     latin = [w for w in re.findall(r"[A-Za-z]+", text.lower()) if w not in c["stopwords"] and w not in c["question_words"]]
     runs = [r for r in re.findall(r"[\u4e00-\u9fff\u30a1-\u30fa\u30fc]+", text)
             if r not in c["stopwords"] and r not in c["question_words"]]
