@@ -280,11 +280,9 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
     if d.get("group"):
         parts.append(f["in_group"].format(group=d["group"]))
     if d.get("years"):
-        parts.append(f["started"].format(years=" or ".join(d["years"])))
-    if q.wants_count:
         # "5 pairs started in 2017:" (a count reads without the relative "that")
-        parts = [p.replace(f["started"].format(years=" or ".join(d.get("years", []))),
-                           f["started_count"].format(years=" or ".join(d.get("years", [])))) for p in parts]
+        parts.append(f["started_count" if q.wants_count else "started"].format(years=" or ".join(d["years"])))
+    if q.wants_count:
         return f"{n} {noun} " + " ".join(parts) + ":" if parts else f"{n} {noun}:"
     return f"{noun[:1].upper()}{noun[1:]} " + " ".join(parts) + f" ({n}):"
 
@@ -504,8 +502,7 @@ class Composer:
         sims = self._vectors([s.text for s in spans]) @ np.asarray(qvec, dtype=np.float32)
         wanted = set(q.entities)
         # Words of the question other than its names: what is asked about them.
-        name_tokens = {t for e in wanted for n in self.glossary.entities[e].names for t in self.tokenize(n)}
-        q_tokens = set(self.tokenize(q.retrieval_text)) - name_tokens
+        q_tokens = set(self.tokenize(q.retrieval_text)) - self._name_tokens(q)
         # Across languages, words are shared through the Japanese -> English word bridge.
         q_english = bridged(q_tokens) if q.language == "ja" else q_tokens
         values = asked_values(q)
@@ -699,6 +696,7 @@ class Composer:
         # An other-language lead, or one the first line cut to a clause, is quoted whole below.
         whole = " ".join(self._shown(lead).split()) not in first
         quoted = -1 if whole else 0
+        lead_states_asked = self._carries_asked(q, lead)
         for passage in [lead.passage] + [p for p in chosen if p is not lead.passage]:
             label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
             parts = []
@@ -709,7 +707,7 @@ class Composer:
                 if whole:
                     parts.append(f"{self._shown(lead)} [1]")
                     quoted += 1
-            if self._carries_asked(q, lead):
+            if lead_states_asked:
                 # The lead states what was asked: a quote that does not is about something else.
                 own = [s for s in own if self._carries_asked(q, s)]
             if q.entities and passage is not lead.passage:
@@ -740,10 +738,13 @@ class Composer:
         named = {m.entity_id for m in self.glossary.find(span.text + " " + span.passage.section)}
         return bool(named & set(q.entities)) or (not named - set(q.entities) and bool(set(span.passage.entities) & set(q.entities)))
 
+    def _name_tokens(self, q: Question) -> set[str]:
+        """The tokens of every name of the question's entities."""
+        return {t for e in q.entities for n in self.glossary.entities[e].names for t in self.tokenize(n)}
+
     def _asked_words(self, q: Question) -> set[str]:
         """The question's own words other than its names (what is asked about them)."""
-        names = {t for e in q.entities for n in self.glossary.entities[e].names for t in self.tokenize(n)}
-        return set(self.tokenize(q.text)) - names
+        return set(self.tokenize(q.text)) - self._name_tokens(q)
 
     def _carries_values(self, q: Question, span: Span, values: list[str]) -> bool:
         """The sentence holds a value of each kind asked, other than the question's own names
@@ -816,7 +817,7 @@ class Composer:
                                     FIRST_LINE_COLUMNS - 12 - columns(label))
 
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
-        keys = []
+        subjects = []  # per row: its names and its citation number
         for n, row in enumerate(facts.rows, start=1):
             # The row's subject: the names its name cells hold (not a country, nor a name inside
             # a topic cell: "Open Data promotion" is what the row is about, not who).
@@ -824,20 +825,21 @@ class Composer:
             names = [surface if any(is_cjk(c) for c in surface) == (q.language == "ja")
                      else self.glossary.display_name(e, q.language)
                      for e, surface in row_subjects(row, self.glossary).items()]
-            key = " – ".join(dict.fromkeys(names)) or next(iter(row.record.values.values()), "")
-            if key:
+            names = list(dict.fromkeys(names)) or [next(iter(row.record.values.values()), "")]
+            if names[0]:
                 # Each name in the asker's script where the name table has it; else as written.
-                keys.append(f"{key} [{n}]")
+                subjects.append((names, n))
+
         # The rows' names on the first line, in the asker's script: the list is read there; when
-        # that is too wide to read at a glance, each row by its first two names.
-        def line(keys: list[str]) -> str:
+        # that is too wide to read at a glance, each row by fewer names.
+        def line(most: int | None) -> str:
+            keys = [" – ".join(names[:most]) + f" [{n}]" for names, n in subjects]
             return " ".join([facts_line(q, facts, self.glossary)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
 
-        first = line(keys)
-        for names in (2, 1):  # too wide to read at a glance: each row by fewer names
+        first = line(None)
+        for most in (2, 1):
             if columns(first) > FIRST_LINE_COLUMNS:
-                first = line([" – ".join(k.rsplit(" [", 1)[0].split(" – ")[:names]) + " [" + k.rsplit(" [", 1)[1]
-                              for k in keys])
+                first = line(most)
         lines, citations = [first], []
         for n, row in enumerate(facts.rows, start=1):
             # A listed row quotes its group label too (what it was filtered by); the table's

@@ -264,7 +264,6 @@ def _keep_intent(q: Question, last: str, glossary: Glossary) -> None:
     before = analyze(last, glossary)
     q.intents |= before.intents
     q.attribute, q.attribute_word, q.attribute_value = before.attribute, before.attribute_word, before.attribute_value
-    q.ordinals = q.ordinals or []
 
 
 def _strip_entities(text: str, glossary: Glossary) -> str:
