@@ -188,7 +188,7 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
     if not any(c.isalnum() for c in text):
         raise QuestionError("The question has no words, only punctuation. / 質問に語句がありません。")
     text = " ".join(text.split())
-    entities = list(dict.fromkeys(m.entity_id for m in glossary.find(text)))
+    entities = _entities_of(text, glossary)
     language = question_language(text)
     c = cues(language)
     attribute, attribute_word, attribute_value = asked_attribute(text)

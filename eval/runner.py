@@ -220,7 +220,7 @@ def score(case: Case, result: dict, furniture: dict | None = None, reference: "R
         own = set(result.get("entities") or []) | reference.entities(case.question + " " + " ".join(case.history)) \
             | {e for f in case.facts for a in f for e in reference.entities(a)}
         before = _CITATION_MARK.sub("", answer)
-        cut = min(i for i in (_find_fact(before, a) for f in case.facts for a in f) if i >= 0)
+        cut = min((i for i in (_find_fact(before, a) for f in case.facts for a in f) if i >= 0), default=len(before))
         s.lead_on_topic = not any(reference.subjects(part) and not reference.subjects(part) & own
                                   for part in _SENTENCE_SPLIT.split(before[:cut]))
     else:

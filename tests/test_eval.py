@@ -91,6 +91,10 @@ def test_fact_script_lead_and_garbled_words():
     assert s.lead_on_topic and s.garbled == [] and s.fact_language
     off = runner.score(case, _answer("Marsk is a city.\nVeldora opened a port in 2029. [1]"), reference=reference)
     assert off.lead_on_topic is False
+    spaced = runner.Case("s", "What did Veldora open?", "en", "en", sources=[runner.Source("d", "beta")],
+                         facts=[["a port"]])
+    # A fact found only once spacing is normalised ("a  port") is still found, not a crash.
+    assert runner.score(spaced, _answer("Veldora opened a  port. [1]"), reference=reference).lead_on_topic
     garbled = runner.score(case, _answer("Hokubei Citie: 2029 [1]"), reference=reference)
     assert garbled.garbled == ["Hokubei", "Citie"]
     ja_case = runner.Case("j", "ヴェルドラ市はどこ", "ja", "ja", sources=[runner.Source("d", "beta")],
