@@ -44,6 +44,13 @@ def english_words(word: str) -> frozenset[str]:
     return frozenset(latin_tokens(_table().get(word, "")))
 
 
+@lru_cache(maxsize=1)
+def common_english() -> frozenset[str]:
+    """Every English word the table's glosses use (casefolded): the words of the dictionary,
+    against which a capitalised word that is none of them is likely a name."""
+    return frozenset(w for gloss in _table().values() for w in gloss.split())
+
+
 def bridged(tokens: set[str]) -> set[str]:
     """The English words of a set of Japanese tokens."""
     out: set[str] = set()

@@ -146,3 +146,47 @@ def test_a_pronoun_keeps_the_earlier_ordinal_and_year():
     assert q.ordinals == [2] and q.years == ["2019"]
     own = analyze("Who opened the third one?", GLOSSARY, ["Where was the second Veldora meeting held?"])
     assert own.ordinals == [3]
+
+
+def test_a_list_asking_for_countries_names_each_rows_country():
+    from app.facts import Facts
+    from tests.test_intents import composer, row
+
+    rows = [row(1, "Veldora", "Norvia", "Water reuse"), row(2, "Kasumigaoka", "Japan", "Night buses"),
+            row(3, "Ostrel", "Norvia", "Street lighting"), row(4, "Pellam", "Japan", "Bicycle lanes")]
+    for question, country in (("List the towns of Veldora with their countries", "Veldora (Norvia)"),
+                              ("ヴェルドラ市のパートナーはどの国にありますか", "ヴェルドラ市（ノルヴィア）")):
+        q = analyze(question, GLOSSARY)
+        answer = composer().facts(q, Facts(rows, GLOSSARY).match(q))
+        assert country in first_line(answer), answer.text
+    # Not asked for: the row's names alone.
+    q = analyze("Which towns work on water?", GLOSSARY)
+    answer = composer().facts(q, Facts(rows, GLOSSARY).match(q))
+    assert "Norvia" not in first_line(answer), answer.text
+
+
+def test_two_capitalised_dictionary_words_are_not_a_person():
+    from app.answer import carries
+
+    assert carries("person", "The session was chaired by Ada Kowalska.", GLOSSARY)
+    assert not carries("person", "The Innovation Cooperation ends in November.", GLOSSARY)
+
+
+def test_the_asked_value_is_bound_to_the_clause_that_says_what_is_asked():
+    # "When does X aim to be carbon neutral?": a year in the clause saying "carbon neutral"
+    # answers; a year in another clause (a membership, a batch) dates something else.
+    from app.answer import Span, asked_values
+    from tests.test_intents import composer
+
+    q = analyze("When does Veldora aim to be carbon neutral?", GLOSSARY)
+    c = composer()
+    asked = c._asked_words(q)
+
+    def bound(text):
+        p = passage(text)
+        return c._value_bound(q, asked, Span(p, 0, len(p.text)), asked_values(q), True)
+
+    assert bound("Veldora aims to be carbon neutral by 2031, ahead of its region.")
+    assert bound("Veldora, a harbour town, will be carbon neutral in 2031.")
+    assert not bound("Veldora aims to be carbon neutral; it joined the network in 2019.")
+    assert not bound("Veldora (member since 2019) works on carbon neutral ferries.")
