@@ -711,7 +711,19 @@ class Composer:
             first = clause(self._shown(lead), lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
         else:
             first = self._stated(q, how, lead)
-        lines = [context_prefix(q, self.glossary) + first + " [1]"]
+        first += " [1]"
+        row = self._row_to_add(q, how, lead, chosen) if readable else None
+        if row is not None:
+            # "What do X and Y work on?": the row about exactly them in the other language
+            # states topics the asker's sentence may not; its cells follow on the first line,
+            # labelled, with the asker's sentence cut to the clause that answers when needed.
+            added = f"{source_label(q.language, row.passage.language)} {self._row_topics(row.passage)} [2]"
+            room = FIRST_LINE_COLUMNS - columns(context_prefix(q, self.glossary)) - columns(added) - 6
+            if room >= FIRST_LINE_COLUMNS // 3:
+                first = clause(self._shown(lead), lambda part: self._answers(how, q, part), room) + " [1] " + added
+                citations.append(Citation(2, row.passage, row.text, row.score))
+                kept = {**kept, row.passage.chunk_id: []}  # cited whole on the first line
+        lines = [context_prefix(q, self.glossary) + first]
         # An other-language lead, or one the first line cut to a clause, is quoted whole below.
         whole = " ".join(self._shown(lead).split()) not in first
         quoted = -1 if whole else 0
@@ -819,6 +831,27 @@ class Composer:
         # The row's names, unless the first line names the inherited subject already.
         head = line.split(":", 1)[0] if ":" in line and not q.inherited else ""
         return (head + ": " if head else "") + "; ".join(dict.fromkeys(found))
+
+    def _row_to_add(self, q: Question, how: Strategy, lead: Span, chosen: list[Passage]) -> Span | None:
+        """For a what/topic question led by a sentence in the asker's language: a quoted table row
+        in the other language whose name cells hold every subject of the question, or None."""
+        if how.value or not q.entities or lead.passage.kind == "table_row":
+            return None
+        places = {e for e in q.entities if self.glossary.entities[e].kind != "country"}
+        for passage in chosen:
+            if passage is lead.passage or passage.kind != "table_row" or not passage.record \
+                    or passage.language in (q.language, "mixed"):
+                continue
+            if places <= set(row_subjects(passage, self.glossary)) and self._row_topics(passage):
+                return Span(passage, body_start(passage), len(passage.text), lead.score)
+        return None
+
+    def _row_topics(self, row: Passage) -> str:
+        """What a table row's cells say beyond its names (its topics), as one short text."""
+        line = row_sentence(row, self.glossary)
+        group = f" ({row.record.group.strip()})" if row.record.group.strip() else ""
+        said = line.split(": ", 1)[1] if ": " in line else ""
+        return said[: len(said) - len(group)] if group and said.endswith(group) else said
 
     def _row_countries(self, row: Passage, language: str) -> list[str]:
         """The countries a table row's name cells hold, in the asker's script where the name

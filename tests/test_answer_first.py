@@ -190,3 +190,25 @@ def test_the_asked_value_is_bound_to_the_clause_that_says_what_is_asked():
     assert bound("Veldora, a harbour town, will be carbon neutral in 2031.")
     assert not bound("Veldora aims to be carbon neutral; it joined the network in 2019.")
     assert not bound("Veldora (member since 2019) works on carbon neutral ferries.")
+
+
+def test_a_what_answer_adds_the_other_languages_row_about_the_same_pair():
+    # The Japanese sentence names two topics; the English table row about the same pair names a
+    # third. The first line gives the Japanese clause, then the row's topics, labelled.
+    from app.answer import Answer
+    from ingest.models import TableRow
+    from tests.test_intents import passage
+
+    values = {"Japanese town": "Kasumigaoka", "Partner": "Veldora", "Topics": "Harbour logistics, tidal energy"}
+    record = TableRow(table="Pairs", columns=list(values), values=values, group="", start_year="",
+                      entities=["kasumi", "veldora"])
+    row = passage("Pairs | " + "; ".join(f"{k}: {v}" for k, v in values.items()), kind="table_row", n=1,
+                  record=record)
+    sentence = passage("霞ヶ丘市とヴェルドラ市は、港湾物流と観光で協力している。", language="ja")
+    q, answer = ask("霞ヶ丘市とヴェルドラ市の協力テーマは?", [sentence, row])
+    assert isinstance(answer, Answer)
+    line = first_line(answer)
+    assert "港湾物流" in line and "tidal energy" in line and "英語の資料より" in line, answer.text
+    assert "[1]" in line and "[2]" in line and columns(line) <= FIRST_LINE_COLUMNS
+    # Each citation's quote stands in its passage.
+    assert all(c.quote in c.passage.text for c in answer.citations)
