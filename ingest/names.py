@@ -159,6 +159,9 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
         return
     if single and (key in not_names or key in lowered or (name.isupper() and len(name) <= 2) or _common_noun(name)):
         return
+    if single and "-" in name and all(part.casefold() in not_names or part.casefold() in prefixes
+                                      or _common_noun(part) for part in name.split("-") if _capital(part)):
+        return  # "Director-General", "Region-to-Region": a title or compound of ordinary words
     before = line[:run[0].start()].rstrip()
     # A run of capitalised words opening a sentence and going on with it ("Terry Ward of …",
     # "Lena Lindahl, coordinator") is a name when its first word is not an ordinary word of the

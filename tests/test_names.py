@@ -163,3 +163,12 @@ def test_discovery_keeps_unknown_katakana_words_and_drops_common_english_nouns()
                               "Day two: Workshop with Ostrava Harbour.\n")
     assert "Workshop" not in found and "Thirteen Polish" not in found
     assert "Polish" in found and "Ostrava Harbour" in found
+
+
+def test_a_hyphenated_title_is_no_name_but_a_hyphenated_place_is():
+    from ingest.names import discover_en
+
+    found = discover_en("Ada Kowalska, Deputy Director-General for Ports, met the Ostrel-Vale Metropole "
+                        "delegation under the Region-to-Region scheme.")
+    assert "Director-General" not in found and "Region-to-Region" not in found
+    assert "Ostrel-Vale Metropole" in found and "Ada Kowalska" in found
