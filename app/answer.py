@@ -712,17 +712,33 @@ class Composer:
         else:
             first = self._stated(q, how, lead)
         first += " [1]"
-        row = self._row_to_add(q, how, lead, chosen) if readable else None
-        if row is not None:
+        other = self._other_to_add(q, how, lead, chosen, kept) if readable else None
+        label = source_label(q.language, other.passage.language) if other else ""
+        width = FIRST_LINE_COLUMNS - columns(context_prefix(q, self.glossary)) - 6
+        if other is not None and other.passage.kind == "table_row":
             # "What do X and Y work on?": the row about exactly them in the other language
             # states topics the asker's sentence may not; its cells follow on the first line,
             # labelled, with the asker's sentence cut to the clause that answers when needed.
-            added = f"{source_label(q.language, row.passage.language)} {self._row_topics(row.passage)} [2]"
-            room = FIRST_LINE_COLUMNS - columns(context_prefix(q, self.glossary)) - columns(added) - 6
-            if room >= FIRST_LINE_COLUMNS // 3:
-                first = clause(self._shown(lead), lambda part: self._answers(how, q, part), room) + " [1] " + added
-                citations.append(Citation(2, row.passage, row.text, row.score))
-                kept = {**kept, row.passage.chunk_id: []}  # cited whole on the first line
+            # The asker's sentence stays as it is; the row's topics take the room left.
+            room = width - columns(first) - columns(label) - 4
+            if room >= FIRST_LINE_COLUMNS // 4:
+                topics = clause(self._row_topics(other.passage), lambda part: self._answers(how, q, part), room)
+                first += f" {label} {topics} [2]"
+                citations.append(Citation(2, other.passage, other.text, other.score))
+                kept = {**kept, other.passage.chunk_id: []}  # cited on the first line
+        elif other is not None:
+            # A table row leads: the other language's sentence about exactly the same subjects
+            # adds its answering clause, labelled, as far as the line has room.
+            room = width - columns(first) - columns(label) - 4
+            if room >= FIRST_LINE_COLUMNS // 4:
+                said = clause(self._shown(other), lambda part: self._answers(how, q, part), room)
+            if room >= FIRST_LINE_COLUMNS // 4 and self._answers(how, q, said) > 0:
+                # (only a clause that says something asked: not the sentence's subject alone)
+                first += f" {label} {said} [2]"
+                citations.append(Citation(2, other.passage, other.text, other.score))
+                if said == " ".join(self._shown(other).split()):  # said whole: not quoted again
+                    kept = {**kept, other.passage.chunk_id: [s for s in kept[other.passage.chunk_id]
+                                                               if (s.start, s.end) != (other.start, other.end)]}
         lines = [context_prefix(q, self.glossary) + first]
         # An other-language lead, or one the first line cut to a clause, is quoted whole below.
         whole = " ".join(self._shown(lead).split()) not in first
@@ -832,18 +848,27 @@ class Composer:
         head = line.split(":", 1)[0] if ":" in line and not q.inherited else ""
         return (head + ": " if head else "") + "; ".join(dict.fromkeys(found))
 
-    def _row_to_add(self, q: Question, how: Strategy, lead: Span, chosen: list[Passage]) -> Span | None:
-        """For a what/topic question led by a sentence in the asker's language: a quoted table row
-        in the other language whose name cells hold every subject of the question, or None."""
-        if how.value or not q.entities or lead.passage.kind == "table_row":
+    def _other_to_add(self, q: Question, how: Strategy, lead: Span, chosen: list[Passage],
+                      kept: dict[str, list[Span]]) -> Span | None:
+        """For a what/topic question led in the asker's language, what the other language adds
+        about exactly the question's subjects: for a sentence lead, a quoted table row whose name
+        cells hold every subject; for a table-row lead, the best quoted sentence of a passage
+        naming every subject. None when there is none."""
+        if how.value or not q.entities:
             return None
         places = {e for e in q.entities if self.glossary.entities[e].kind != "country"}
         for passage in chosen:
-            if passage is lead.passage or passage.kind != "table_row" or not passage.record \
-                    or passage.language in (q.language, "mixed"):
+            if passage is lead.passage or passage.language in (q.language, "mixed"):
                 continue
-            if places <= set(row_subjects(passage, self.glossary)) and self._row_topics(passage):
-                return Span(passage, body_start(passage), len(passage.text), lead.score)
+            if lead.passage.kind != "table_row":
+                # ... a row that answers on its own merit (the score at which a question naming
+                # nothing is answered), not one that merely names the subjects.
+                if passage.kind == "table_row" and passage.record and self._row_topics(passage) \
+                        and places <= set(row_subjects(passage, self.glossary)) \
+                        and max((s.score for s in kept[passage.chunk_id]), default=0.0) >= self.min_sentence:
+                    return Span(passage, body_start(passage), len(passage.text), lead.score)
+            elif passage.kind != "table_row" and kept[passage.chunk_id] and places <= set(passage.entities):
+                return max(kept[passage.chunk_id], key=lambda s: s.score)
         return None
 
     def _row_topics(self, row: Passage) -> str:
@@ -872,7 +897,8 @@ class Composer:
     def _answers(self, how: Strategy, q: Question, part: str) -> float:
         """How well a clause answers: it carries the asked value, and shares the question's words."""
         # The question's names say whose answer it is, not what answers: their words do not count.
-        words = set(self.tokenize(part)) & self._asked_words(q)
+        readable = any(is_cjk(c) for c in part) == (q.language == "ja")
+        words = self._shared_words(q, self._asked_words(q), part, readable)
         return (2.0 if how.value and carries(how.value, part, self.glossary) else 0.0) + 0.1 * len(words)
 
     def _stated(self, q: Question, how: Strategy, lead: Span) -> str:
