@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest import index, settings
+from ingest.bilingual import bridged
 from ingest.embed import make_embedder
 from ingest.glossary import Glossary, load_glossary, parse_glossary
 from ingest.names import english_exonym
 from ingest.lexical import proper_nouns
 from ingest.store import PassageStore, Store, StoreConfig, StoreGone
 
-from .answer import Answer, Composer, abstain_text
+from .answer import Answer, Composer, abstain_text, asked_values
 from .facts import Facts
 from .result import AskResult, CitedPassage, RelatedPassage, Timings
 from .question import Question, QuestionError, analyze, capitalised_names, ja_name_runs, name_runs
@@ -182,6 +183,10 @@ class Assistant:
             raise
         retrieved = time.perf_counter()
         answer: Answer | None = None
+        if not unknown and (q.entities or q.other_names) and not asked_values(q) and not q.years and not q.ordinals:
+            # "What will the weather be in X tomorrow?": X is in the documents, but nothing
+            # asked about it is, in either language: the documents cannot answer it.
+            unknown = _unknown_words(q, state)
         if not unknown:
             facts = state.facts.match(q) or state.facts.whole_table(q, hits)
             if facts is not None and q.entities and all(r.language != q.language for r in facts.rows):
@@ -255,6 +260,34 @@ def _new_words(q: Question, state: _State) -> bool:
     """Whether the question uses a word (as the lexical index tokenizes it) no document has."""
     vocabulary = state.retriever.lexical.vocabulary
     return any(token not in vocabulary for token in state.retriever.lexical.tokenize(q.text))
+
+
+def _unknown_words(q: Question, state: _State) -> list[str]:
+    """The words a question asks about beyond its names, as written, when no document uses any
+    of them (nor, through the Japanese -> English word bridge, a word meaning one); [] otherwise."""
+    lexical = state.retriever.lexical
+    tokenize = lexical.tokenize
+    names = {t for e in q.entities for n in state.glossary.entities[e].names for t in tokenize(n)}
+    names |= {t for n in q.other_names for t in tokenize(n)}
+    asked = [t for t in dict.fromkeys(tokenize(q.text)) if t not in names and not t.isdigit()]
+    if not asked:
+        return []
+    known = getattr(lexical, "_known_words", None)
+    if known is None:
+        vocabulary = set(lexical.vocabulary)
+        known = lexical._known_words = vocabulary | bridged({t for t in vocabulary if not t.isascii()})
+    if any(t in known or _stem_known(t, known) for t in asked):
+        return []
+    # Shown as the question writes them (not the readings the tokenizer adds).
+    return [t for t in asked if t in q.text.casefold()] or asked
+
+
+def _stem_known(token: str, known: set[str]) -> bool:
+    """A Latin word the documents use in another form ("cooperate", "cooperation"): one of their
+    words shares its first five letters (the lexical stemmer only folds plurals and a few endings)."""
+    if not token.isascii() or len(token) < 5:
+        return False
+    return any(w.startswith(token[:5]) for w in known)
 
 
 def _take(q: Question, entity: str | None, spelled: str) -> bool:

@@ -364,3 +364,14 @@ def test_a_name_the_name_table_lacks_anchors_the_question_where_a_passage_holds_
         found = assistant.ask(question)
         assert not found["abstained"] and "ACMEX" in found["citations"][0]["quote"], question
     assert assistant.ask("What is QWERTZ?")["abstained"]
+
+
+def test_a_named_subject_with_nothing_asked_in_the_documents_abstains(corpus_assistant_fake):
+    # The place is in the documents; what is asked about it is in none of them, in either
+    # language: the documents cannot answer, whatever the subject's passages say.
+    result = corpus_assistant_fake.ask("What will the weather be like in Kamakura tomorrow?")
+    assert result["abstained"] and "weather" in result["answer"], result["answer"]
+    result = corpus_assistant_fake.ask("明日の鎌倉の天気はどうですか")
+    assert result["abstained"] and "天気" in result["answer"], result["answer"]
+    # A word the documents use in another form ("cooperate" / "cooperation") is not unknown.
+    assert not corpus_assistant_fake.ask("What did Kamakura and Umeå cooperate on?")["abstained"]
