@@ -268,7 +268,7 @@ def _unknown_words(q: Question, state: _State) -> list[str]:
     lexical = state.retriever.lexical
     tokenize = lexical.tokenize
     names = {t for e in q.entities for n in state.glossary.entities[e].names for t in tokenize(n)}
-    names |= {t for n in q.other_names for t in tokenize(n)}
+    names |= {t for n in [*q.other_names, *q.spelled.values()] for t in tokenize(n)}
     asked = [t for t in dict.fromkeys(tokenize(q.text)) if t not in names and not t.isdigit()]
     if not asked:
         return []
@@ -278,8 +278,12 @@ def _unknown_words(q: Question, state: _State) -> list[str]:
         known = lexical._known_words = vocabulary | bridged({t for t in vocabulary if not t.isascii()})
     if any(t in known or _stem_known(t, known) for t in asked):
         return []
-    # Shown as the question writes them (not the readings the tokenizer adds).
-    return [t for t in asked if t in q.text.casefold()] or asked
+    # Only words as the question writes them count (not the readings the tokenizer adds, nor
+    # the dictionary forms of inflected Japanese verbs, which the documents may say otherwise),
+    # and a single one ("What did X talk about?") is too little to call the question another
+    # topic: it may be a verb the documents say in other words.
+    written = [t for t in asked if t in q.text.casefold()]
+    return written if len(written) >= 2 else []
 
 
 def _stem_known(token: str, known: set[str]) -> bool:
