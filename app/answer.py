@@ -11,8 +11,8 @@ from functools import lru_cache
 import numpy as np
 
 from ingest.bilingual import bridged, common_english
-from ingest.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, is_cjk
-from ingest.names import vocabulary
+from ingest.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, has_cjk, is_cjk
+from ingest.names import english_exonym, vocabulary
 from ingest.structure import SECTION_JOINER
 
 from .facts import FactAnswer
@@ -147,6 +147,8 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
         name = glossary.display_name(m.entity_id, language)
         if name and (any(is_cjk(c) for c in name) == (language == "ja")):
             found["names"].append(name)
+        elif language == "en" and (exonym := english_exonym(m.surface)):
+            found["names"].append(exonym)  # a place the name table lacks in English: CLDR's name
     en, ja = _date_patterns()
     spans = []
     for m in en.finditer(quote):
@@ -715,30 +717,18 @@ class Composer:
         other = self._other_to_add(q, how, lead, chosen, kept) if readable else None
         label = source_label(q.language, other.passage.language) if other else ""
         width = FIRST_LINE_COLUMNS - columns(context_prefix(q, self.glossary)) - 6
-        if other is not None and other.passage.kind == "table_row":
+        if other is not None:
             # "What do X and Y work on?": the row about exactly them in the other language
             # states topics the asker's sentence may not; its cells follow on the first line,
-            # labelled, with the asker's sentence cut to the clause that answers when needed.
-            # The asker's sentence stays as it is; the row's topics take the room left.
+            # labelled, in the room the asker's sentence leaves. Only cells in Latin letters
+            # (terms and names a Japanese reader of the programme reads too), never Japanese
+            # cells after an English sentence.
             room = width - columns(first) - columns(label) - 4
-            if room >= FIRST_LINE_COLUMNS // 4:
+            if room >= FIRST_LINE_COLUMNS // 4 and (q.language == "ja" or not has_cjk(self._row_topics(other.passage))):
                 topics = clause(self._row_topics(other.passage), lambda part: self._answers(how, q, part), room)
                 first += f" {label} {topics} [2]"
                 citations.append(Citation(2, other.passage, other.text, other.score))
                 kept = {**kept, other.passage.chunk_id: []}  # cited on the first line
-        elif other is not None:
-            # A table row leads: the other language's sentence about exactly the same subjects
-            # adds its answering clause, labelled, as far as the line has room.
-            room = width - columns(first) - columns(label) - 4
-            if room >= FIRST_LINE_COLUMNS // 4:
-                said = clause(self._shown(other), lambda part: self._answers(how, q, part), room)
-            if room >= FIRST_LINE_COLUMNS // 4 and self._answers(how, q, said) > 0:
-                # (only a clause that says something asked: not the sentence's subject alone)
-                first += f" {label} {said} [2]"
-                citations.append(Citation(2, other.passage, other.text, other.score))
-                if said == " ".join(self._shown(other).split()):  # said whole: not quoted again
-                    kept = {**kept, other.passage.chunk_id: [s for s in kept[other.passage.chunk_id]
-                                                               if (s.start, s.end) != (other.start, other.end)]}
         lines = [context_prefix(q, self.glossary) + first]
         # An other-language lead, or one the first line cut to a clause, is quoted whole below.
         whole = " ".join(self._shown(lead).split()) not in first
@@ -850,25 +840,23 @@ class Composer:
 
     def _other_to_add(self, q: Question, how: Strategy, lead: Span, chosen: list[Passage],
                       kept: dict[str, list[Span]]) -> Span | None:
-        """For a what/topic question led in the asker's language, what the other language adds
-        about exactly the question's subjects: for a sentence lead, a quoted table row whose name
-        cells hold every subject; for a table-row lead, the best quoted sentence of a passage
-        naming every subject. None when there is none."""
-        if how.value or not q.entities:
+        """For a what/topic question led by a sentence in the asker's language, what the other
+        language adds about exactly the question's subjects: a quoted table row whose name cells
+        hold every subject (its topics are short and mostly names and terms). None when there is
+        none. (A row lead does not take an other-language sentence: a first line whose clause the
+        asker may not read is no answer for them.)"""
+        if how.value or not q.entities or lead.passage.kind == "table_row":
             return None
         places = {e for e in q.entities if self.glossary.entities[e].kind != "country"}
         for passage in chosen:
             if passage is lead.passage or passage.language in (q.language, "mixed"):
                 continue
-            if lead.passage.kind != "table_row":
-                # ... a row that answers on its own merit (the score at which a question naming
-                # nothing is answered), not one that merely names the subjects.
-                if passage.kind == "table_row" and passage.record and self._row_topics(passage) \
-                        and places <= set(row_subjects(passage, self.glossary)) \
-                        and max((s.score for s in kept[passage.chunk_id]), default=0.0) >= self.min_sentence:
-                    return Span(passage, body_start(passage), len(passage.text), lead.score)
-            elif passage.kind != "table_row" and kept[passage.chunk_id] and places <= set(passage.entities):
-                return max(kept[passage.chunk_id], key=lambda s: s.score)
+            # ... a row that answers on its own merit (the score at which a question naming
+            # nothing is answered), not one that merely names the subjects.
+            if passage.kind == "table_row" and passage.record and self._row_topics(passage) \
+                    and places <= set(row_subjects(passage, self.glossary)) \
+                    and max((s.score for s in kept[passage.chunk_id]), default=0.0) >= self.min_sentence:
+                return Span(passage, body_start(passage), len(passage.text), lead.score)
         return None
 
     def _row_topics(self, row: Passage) -> str:
@@ -913,8 +901,8 @@ class Composer:
         joined = ("、" if q.language == "ja" else ", ").join(values[:MAX_STATED])
         # A Japanese line takes its full-width tag without a space; an English one with one.
         stated = (joined + tag if q.language == "ja" else f"{joined} {tag}") if values else ""
-        if values and how.value:
-            return stated
+        if values and (how.value or q.wants_list):
+            return stated  # the value asked (for "which X", the names), in the asker's script
         # A what/why question: the names and dates it states in the asker's script, where it
         # comes from, and the answering clause as written (nothing is translated).
         quoted = self._shown(lead)

@@ -72,7 +72,8 @@ def clause(sentence: str, keep, limit: int = FIRST_LINE_COLUMNS) -> str:
     text = "".join(parts[lo:hi + 1]).strip()
     if columns(text) > limit - 2:
         text = _cut(text, limit - 2)
-    return (_ELLIPSIS if lo > 0 else "") + text.rstrip(",;:、，；： ") + (_ELLIPSIS if hi < len(parts) - 1 else "")
+    text = text.rstrip(",;:、，；： ")
+    return (_ELLIPSIS if lo > 0 else "") + text + (_ELLIPSIS if hi < len(parts) - 1 and not text.endswith(_ELLIPSIS) else "")
 
 
 def _cut(text: str, limit: int) -> str:

@@ -248,6 +248,10 @@ _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'’]*")
 _KATAKANA_RUN = re.compile(r"[\u30a1-\u30fa\u30fc]{2,}")
 
 
+def is_cjk_name(name: str) -> bool:
+    return any("\u3040" <= c <= "\u9fff" for c in name)
+
+
 class Reference:
     """What a run's store holds, for the reader-facing checks: every Latin word and the whole
     text of the documents, the name table's forms, the answer templates' own words. An answer
@@ -255,8 +259,13 @@ class Reference:
     writes, a broken plural)."""
 
     def __init__(self, texts: list[str], glossary, template_text: str = ""):
+        from ingest.names import english_exonym
+
         self.glossary = glossary
         forms = [n for e in glossary.entities.values() for n in e.names] if glossary else []
+        # A place's English name from CLDR (ブリュッセル -> Brussels) is its name, not a reading
+        # made up: the answer may state it even when no document writes it in English.
+        forms += [x for n in forms if is_cjk_name(n) and (x := english_exonym(n))]
         known = "\n".join(texts + forms + [template_text])
         self.text = unicodedata.normalize("NFKC", known)
         self.words = {w.casefold() for w in _LATIN_WORD.findall(self.text)}

@@ -212,28 +212,3 @@ def test_a_what_answer_adds_the_other_languages_row_about_the_same_pair():
     assert "[1]" in line and "[2]" in line and columns(line) <= FIRST_LINE_COLUMNS
     # Each citation's quote stands in its passage.
     assert all(c.quote in c.passage.text for c in answer.citations)
-
-
-def test_a_row_lead_adds_the_other_languages_sentence_about_the_same_pair():
-    # An English table row leads; the Japanese sentence about the same pair, chosen as evidence,
-    # adds its answering clause (the one saying what was asked, not the one naming the pair),
-    # labelled and cited.
-    from app.answer import Span, sentences
-    from ingest.models import TableRow
-    from tests.test_intents import composer, passage
-
-    values = {"Japanese town": "Kasumigaoka", "Partner": "Veldora", "Topics": "Port logistics"}
-    record = TableRow(table="Pairs", columns=list(values), values=values, group="", start_year="",
-                      entities=["kasumi", "veldora"])
-    row = passage("Pairs | " + "; ".join(f"{k}: {v}" for k, v in values.items()), kind="table_row",
-                  record=record)
-    sentence = passage("霞ヶ丘市とヴェルドラ市は長年の交流があり、両市は港湾の物流と潮力発電について学び合った。",
-                       language="ja", n=1)
-    q = analyze("What did Kasumigaoka and Veldora learn about the harbour?", GLOSSARY)
-    lead, other = sentences(row)[0], sentences(sentence)[0]
-    answer = composer()._write(q, [row, sentence], {row.chunk_id: [lead], sentence.chunk_id: [other]}, lead, 0.5)
-    line = first_line(answer)
-    assert line.startswith("Kasumigaoka – Veldora: Port logistics [1]"), answer.text
-    assert "From a Japanese source:" in line and "潮力発電" in line and line.endswith("[2]"), answer.text
-    assert columns(line) <= FIRST_LINE_COLUMNS
-    assert all(c.quote in c.passage.text for c in answer.citations)

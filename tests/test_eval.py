@@ -198,3 +198,17 @@ def test_the_naive_baseline_keeps_the_file_size_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("IURC_MAX_FILE_BYTES", "1000")
     with pytest.raises(LoadError):
         naive_text(big)
+
+
+def test_a_cldr_english_name_of_a_place_the_documents_name_in_japanese_is_not_garbled():
+    from ingest.glossary import parse_glossary
+
+    # A name discovered only in Japanese (no English form): its CLDR English name is a name,
+    # a romanised reading is not.
+    glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
+                              "found:bxl,name,,,ブリュッセル,\n", "g")
+    reference = runner.Reference(["秋にはブリュッセルで会合を開いた。"], glossary)
+    case = runner.Case("c", "Where do they meet in autumn?", "en", "en",
+                       sources=[runner.Source("d", "x")], facts=[["Brussels"]])
+    assert runner.score(case, _answer("Brussels [1]"), reference=reference).garbled == []
+    assert runner.score(case, _answer("Buryusseru [1]"), reference=reference).garbled == ["Buryusseru"]
