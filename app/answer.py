@@ -930,7 +930,11 @@ class Composer:
         # The rows' names on the first line, in the asker's script: the list is read there; when
         # that is too wide to read at a glance, each row by fewer names.
         def line(most: int | None) -> str:
-            keys = [" – ".join(names[:most]) + f" [{n}]" for names, n in subjects]
+            # Rows with the same names (one pair in two tables) are one entry with both citations.
+            cited: dict[str, list[int]] = {}
+            for names, n in subjects:
+                cited.setdefault(" – ".join(names[:most]), []).append(n)
+            keys = [key + " " + "".join(f"[{n}]" for n in ns) for key, ns in cited.items()]
             return " ".join([facts_line(q, facts, self.glossary)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
 
         first = line(None)
