@@ -10,6 +10,7 @@
 `Throttle`, `RateLimit` and `InFlight` are also used by the JSON API and the feedback log."""
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections import deque
@@ -152,12 +153,6 @@ def credentials_match(user: str, password: str, credentials: tuple[str, str]) ->
         secrets.compare_digest(password.encode(), credentials[1].encode())
 
 
-def basic_auth_ok(header: str, credentials: tuple[str, str] | None) -> bool:
-    """An `Authorization: Basic` header carrying the IURC_AUTH user and password."""
-    given = basic_credentials(header)
-    return credentials is not None and given is not None and credentials_match(*given, credentials)
-
-
 def session_token(app, cookies) -> str | None:
     """The chat's login token among the request's cookies (Gradio sets it under two names)."""
     cookie_id = getattr(app, "cookie_id", None)
@@ -171,8 +166,28 @@ def session_user(app, cookies) -> str | None:
 
 
 def client_address(scope) -> str:
+    """The client's address: the peer's, or, when the peer is a configured trusted proxy
+    (IURC_TRUSTED_PROXIES), the last address its X-Forwarded-For names."""
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    peer = client[0] if client else "unknown"
+    trusted = {a.strip() for a in (settings.get("trusted_proxies") or "").split(",") if a.strip()}
+    if peer in trusted:
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"x-forwarded-for":
+                forwarded = [a.strip() for a in value.decode("latin-1").split(",") if a.strip()]
+                if forwarded:
+                    return forwarded[-1][:100]
+    return peer
+
+
+def basic_login(header: str, credentials: tuple[str, str] | None, address: str) -> bool | None:
+    """HTTP Basic through LOGINS: True/False for a header carrying a user (right/wrong
+    password), None when that user is throttled at this address; False without a header."""
+    given = basic_credentials(header)
+    if given is None or credentials is None:
+        return False
+    user, password = given
+    return LOGINS.check(user, address, lambda: credentials_match(user, password, credentials))
 
 
 async def _reply(send, status: int, message: str, extra: list | None = None) -> None:
@@ -201,13 +216,15 @@ class Guard:
         # comes in between waits for them instead of getting a 404.
         self.routes_ready = routes_ready
 
-    def logged_in(self, scope, headers: dict) -> bool:
-        """The chat's session cookie (Gradio's login) or HTTP Basic with IURC_AUTH."""
+    def logged_in(self, scope, headers: dict) -> bool | None:
+        """The chat's session cookie (Gradio's login) or HTTP Basic with IURC_AUTH (None: a
+        Basic user throttled at this address)."""
         from starlette.requests import cookie_parser
 
-        return session_user(scope.get("app"), cookie_parser(headers.get("cookie", ""))) is not None \
-            or basic_auth_ok(headers.get("authorization", ""), self.credentials) \
-            or (self.staff is not None and self.staff.from_headers(scope.get("app"), headers))
+        if session_user(scope.get("app"), cookie_parser(headers.get("cookie", ""))) is not None \
+                or (self.staff is not None and self.staff.from_headers(scope.get("app"), headers)):
+            return True
+        return basic_login(headers.get("authorization", ""), self.credentials, client_address(scope))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -230,9 +247,13 @@ class Guard:
                 return await _reply(send, 429, f"too many failed logins; try again in {int(wait) + 1} s",
                                     [(b"retry-after", str(int(wait) + 1).encode())])
         elif self.credentials is not None and not (path in _OPEN_EXACT or path in _STAFF_PATHS
-                                                   or path.startswith(_OPEN_PREFIXES)) \
-                and not self.logged_in(scope, headers):
-            return await _reply(send, 401, "log in first", [(b"www-authenticate", b"Basic")])
+                                                   or path.startswith(_OPEN_PREFIXES)):
+            logged = self.logged_in(scope, headers)
+            if logged is None:
+                return await _reply(send, 429, "too many failed logins; try again later", [(b"retry-after", b"60")])
+            if not logged:
+                return await _reply(send, 401, "log in first", [(b"www-authenticate", b"Basic")])
+        token = CLIENT_ADDRESS.set(address)  # for the login checks Gradio calls without the request
 
         if self.routes_ready is not None and not self.routes_ready.is_set() \
                 and path.startswith(("/api/", "/original/", "/staff")):
@@ -268,6 +289,8 @@ class Guard:
         except BodyTooLarge:
             if not status["code"]:
                 await _reply(send, 413, f"request body over {max_body} bytes")
+        finally:
+            CLIENT_ADDRESS.reset(token)
         if is_login:
             if status["code"] in (200, 302, 303):
                 self.throttle.succeeded(address)
@@ -279,9 +302,72 @@ class BodyTooLarge(Exception):
     pass
 
 
-# Failed logins per user name, shared by the chat's login form, the staff login and the API's
-# Basic auth.
-USER_THROTTLE = Throttle()
+class Logins:
+    """The one throttle for every way to log in (the chat's form, the staff form, HTTP Basic on
+    any route). Failures count per user+address pair, so guesses from other addresses never
+    lock out the real user; a pair slows down (1 s, 2 s, 4 s …) after `free` failures. Across
+    addresses, once a user name has more than IURC_LOGIN_FAILURES_PER_MINUTE failures in a
+    minute, only pairs that have logged in before may try until the minute has passed: a spray
+    from rotating addresses is capped, the user at a known address is not blocked."""
+
+    def __init__(self, free: int = 5, longest: float = 300.0, ceiling: int | None = None, window: float = 60.0):
+        self.pairs = Throttle(free, longest)
+        self.ceiling = ceiling if ceiling is not None else settings.get("login_failures_per_minute")
+        self.window = window
+        self._recent: dict[str, deque] = {}  # user -> times of failures from any address
+        self._known: dict[str, float] = {}  # pairs that logged in, last success time
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _pair(user: str, address: str) -> str:
+        return f"{user[:200]}\n{address}"
+
+    def wait(self, user: str, address: str) -> float:
+        """Seconds until this user may try again from this address (0: now)."""
+        pair = self._pair(user, address)
+        wait = self.pairs.wait(pair)
+        with self._lock:
+            if pair in self._known:
+                return wait
+            recent = self._recent.get(user[:200])
+            now = time.monotonic()
+            while recent and now - recent[0] > self.window:
+                recent.popleft()
+            if recent and len(recent) >= self.ceiling:
+                wait = max(wait, recent[0] + self.window - now)
+        return wait
+
+    def failed(self, user: str, address: str) -> None:
+        self.pairs.failed(self._pair(user, address))
+        with self._lock:
+            self._recent.setdefault(user[:200], deque()).append(time.monotonic())
+            if len(self._recent) > 100_000:
+                self._recent.pop(next(iter(self._recent)))
+
+    def succeeded(self, user: str, address: str) -> None:
+        pair = self._pair(user, address)
+        self.pairs.succeeded(pair)
+        with self._lock:
+            self._known[pair] = time.monotonic()
+            if len(self._known) > 100_000:
+                self._known.pop(next(iter(self._known)))
+
+    def check(self, user: str, address: str, ok) -> bool | None:
+        """Run `ok()` (the password comparison) unless throttled; None when throttled, else its
+        result, counted."""
+        user = (user or "")[:200]
+        if self.wait(user, address) > 0:
+            return None
+        good = bool(ok())
+        (self.succeeded if good else self.failed)(user, address)
+        return good
+
+
+# Shared by the chat's login form, the staff login and HTTP Basic on every route.
+LOGINS = Logins()
+# The client address of the request being handled (set by the Guard, read by login checks that
+# Gradio calls with a user name and password only).
+CLIENT_ADDRESS: contextvars.ContextVar[str] = contextvars.ContextVar("iurc_client_address", default="unknown")
 
 
 def credentials_from_setting(name: str) -> tuple[str, str] | None:
@@ -312,16 +398,15 @@ def staff_from_setting() -> tuple[str, str] | None:
 
 def throttled_login(*accepted: tuple[str, str] | None):
     """The chat's login check (Gradio calls it with the form's user and password), taking any of
-    the `accepted` pairs (readers, and staff, who may read too): a user who keeps failing waits
-    longer before each next try, even with the right password."""
+    the `accepted` pairs (readers, and staff, who may read too), throttled by LOGINS per user and
+    the address the Guard saw: a pair that keeps failing waits longer before each next try, even
+    with the right password."""
     pairs = [p for p in accepted if p]
 
     def check(user: str, password: str) -> bool:
         user = (user or "")[:200]
-        if USER_THROTTLE.wait(user) > 0:
-            return False
-        ok = any(credentials_match(user, password or "", pair) for pair in pairs)
-        (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
-        return ok
+        ok = LOGINS.check(user, CLIENT_ADDRESS.get(),
+                          lambda: any(credentials_match(user, password or "", pair) for pair in pairs))
+        return bool(ok)
 
     return check

@@ -20,7 +20,7 @@ from starlette.requests import cookie_parser
 
 from ingest import settings
 
-from .guard import USER_THROTTLE, credentials_match, session_user
+from .guard import CLIENT_ADDRESS, LOGINS, credentials_match, session_user
 from .render import ui_text
 
 STAFF_COOKIE = "iurc-staff"
@@ -43,12 +43,11 @@ class StaffSessions:
 
     def login(self, user: str, password: str) -> str | None:
         """A new session token for the right staff user and password, else None (throttled per
-        user like the readers' login)."""
+        user and address like the readers' login: LOGINS)."""
         user = (user or "")[:200]
-        if not self.enabled or USER_THROTTLE.wait(user) > 0:
+        if not self.enabled:
             return None
-        ok = credentials_match(user, password or "", self.credentials)
-        (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
+        ok = LOGINS.check(user, CLIENT_ADDRESS.get(), lambda: credentials_match(user, password or "", self.credentials))
         if not ok:
             return None
         token = secrets.token_urlsafe(32)

@@ -23,9 +23,9 @@ from pydantic import BaseModel, Field  # noqa: E402
 from ingest import settings  # noqa: E402
 from ingest.load import SUPPORTED  # noqa: E402
 
-from .guard import (USER_THROTTLE, ClientLimits, Guard, RateLimit, Throttle, auth_from_setting,  # noqa: E402
-                    basic_auth_ok, basic_credentials, session_token, session_user, staff_from_setting,
-                    throttled_login)
+from .guard import (ClientLimits, Guard, RateLimit, Throttle, auth_from_setting, basic_credentials,  # noqa: E402
+                    basic_login, client_address, credentials_match, session_token, session_user,
+                    staff_from_setting, throttled_login)
 from .render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conversation_markdown,  # noqa: E402
                      conversation_sources, empty_sources, inert_markdown, sources_html, ui_language,
                      ui_text)
@@ -159,11 +159,16 @@ class AskRequest(BaseModel):
                                max_length=settings.get("max_history_entries"))
 
 
-def client_key(request: Request) -> str:
-    """Who a request counts against: the logged-in session or Basic user, else the address."""
-    auth = request.headers.get("authorization", "")
-    return auth[-24:] or session_token(request.app, request.cookies) \
-        or (request.client.host if request.client else "unknown")
+def client_key(request: Request, credentials: tuple[str, str] | None = None) -> str:
+    """Who a request counts against: a logged-in chat session (its server-issued token), else
+    the HTTP Basic user whose password is right, else the client's address; never a header the
+    client makes up (a random Authorization header gets no allowance of its own)."""
+    if session_user(request.app, request.cookies):
+        return "session:" + session_token(request.app, request.cookies)
+    given = basic_credentials(request.headers.get("authorization", ""))
+    if given and credentials and credentials_match(*given, credentials):
+        return "user:" + given[0]
+    return "address:" + client_address(request.scope)
 
 
 def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | None,
@@ -181,14 +186,10 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
     def allowed(request: Request) -> bool:
         if credentials is None or session_user(app, request.cookies):
             return True
-        header = request.headers.get("authorization", "")
-        user = _basic_user(header)
-        if user and USER_THROTTLE.wait(user) > 0:
+        ok = basic_login(request.headers.get("authorization", ""), credentials, client_address(request.scope))
+        if ok is None:
             raise HTTPException(status_code=429, detail="too many failed logins; try again later",
-                                headers={"Retry-After": str(int(USER_THROTTLE.wait(user)) + 1)})
-        ok = basic_auth_ok(header, credentials)
-        if user:
-            (USER_THROTTLE.succeeded if ok else USER_THROTTLE.failed)(user)
+                                headers={"Retry-After": "60"})
         return ok
 
     @app.get(API_ROUTE + "/health")
@@ -201,7 +202,7 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
     def ask(body: AskRequest, request: Request):
         if not allowed(request):
             raise HTTPException(status_code=401, detail="log in first", headers={"WWW-Authenticate": "Basic"})
-        key = client_key(request)
+        key = client_key(request, credentials)
         refused = limits.admit(key)
         if refused == "rate":
             raise HTTPException(status_code=429, detail="too many questions from this client; slow down",
@@ -220,10 +221,6 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
                 admitted.release()
         finally:
             limits.leave(key)
-
-
-def _basic_user(header: str) -> str:
-    return (basic_credentials(header) or ("",))[0][:200]
 
 
 class FeedbackLog:
@@ -257,13 +254,16 @@ class FeedbackLog:
         return True
 
 
-def _address(request: gr.Request | None) -> str:
-    return request.client.host if request is not None and request.client else "unknown"
-
-
 def _client(request: gr.Request | None) -> str:
-    """Whom feedback counts against: the chat session, else the address."""
-    return getattr(request, "session_hash", None) or _address(request)
+    """Whom the chat's questions and feedback count against: the logged-in session (its
+    server-issued token, which the Guard has checked), else the client's address (through a
+    trusted proxy: the address it forwards); never an id the browser chooses."""
+    raw = getattr(request, "request", None) if request is not None else None
+    if raw is None:
+        return "address:" + (request.client.host if request is not None and request.client else "unknown")
+    if session_user(raw.app, raw.cookies):
+        return "session:" + session_token(raw.app, raw.cookies)
+    return "address:" + client_address(raw.scope)
 
 
 # The UI's own text of each component, by property, from ui_text (ingest/lang/<language>.yaml):
@@ -325,7 +325,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
             return
         history = [r["question"] for r in results if r and not r.get("error")
                    and isinstance(r.get("question"), str)][-settings.get("max_history_entries"):]
-        address = _address(request)
+        address = _client(request)
         if chat_limits.admit(address):
             note(ui_text("too_many_questions", language), message)
             yield chat, gr.skip(), results, message
@@ -554,7 +554,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
 
         def ask_api(question: str, request: gr.Request = None) -> dict:
             """Answer one question; returns the same JSON object as `iurc ask --json`."""
-            address = _address(request)
+            address = _client(request)
             if chat_limits.admit(address):
                 raise gr.Error(ui_text("too_many_questions"))
             try:

@@ -76,6 +76,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("feedback_max_bytes", 10_000_000, "Size at which the feedback file is rotated (3 kept)."),
         Setting("max_in_flight_per_client", 8, "JSON API questions one client may have under way at once."),
         Setting("rate_per_minute", 240, "JSON API questions one client may ask per minute."),
+        Setting("login_failures_per_minute", 60, "Failed logins for one user name, from all addresses "
+                "together, after which only addresses that user has logged in from may try (for a "
+                "minute); each user+address pair is also slowed after 5 failures."),
+        Setting("trusted_proxies", "", "Comma-separated addresses of reverse proxies whose "
+                "X-Forwarded-For names the client; from any other peer the header is ignored."),
     ]
 }
 

@@ -210,15 +210,88 @@ def test_fifty_wrong_logins_from_one_address_are_throttled():
     assert right.status_code == 429 and int(right.headers["retry-after"]) >= 1
 
 
-def test_the_login_check_throttles_per_user_even_with_the_right_password():
-    from app.guard import USER_THROTTLE, throttled_login
+def test_the_login_check_throttles_a_user_at_an_address_even_with_the_right_password(monkeypatch):
+    from app import guard
 
-    check = throttled_login(("staff", "right"))
-    assert check("staff", "right")
-    assert [check("staff", "wrong") for _ in range(50)] == [False] * 50
-    assert not check("staff", "right")  # still waiting
-    assert USER_THROTTLE.wait("staff") > 0 and USER_THROTTLE.wait("someone-else") == 0
-    USER_THROTTLE.succeeded("staff")
+    monkeypatch.setattr(guard, "LOGINS", guard.Logins(ceiling=1000))
+    check = guard.throttled_login(("staff", "right"))
+    token = guard.CLIENT_ADDRESS.set("10.0.0.1")
+    try:
+        assert check("staff", "right")
+        assert [check("staff", "wrong") for _ in range(50)] == [False] * 50
+        assert not check("staff", "right")  # still waiting, at this address
+    finally:
+        guard.CLIENT_ADDRESS.reset(token)
+    assert guard.LOGINS.wait("staff", "10.0.0.1") > 0 and guard.LOGINS.wait("staff", "10.0.0.2") == 0
+    token = guard.CLIENT_ADDRESS.set("10.0.0.2")
+    try:
+        assert check("staff", "right")  # the same user elsewhere is not locked out
+    finally:
+        guard.CLIENT_ADDRESS.reset(token)
+
+
+def _basic(user: str, password: str) -> dict:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_three_hundred_basic_auth_guesses_are_throttled(monkeypatch):
+    # Before this layer, Basic auth on the guarded routes had no throttle at all: 300 wrong
+    # passwords got 401 each and the right one 200 (the outside probe's finding).
+    from app import guard
+
+    monkeypatch.setattr(guard, "LOGINS", guard.Logins())
+    client = _guarded(credentials=("staff", "right"))
+    codes = [client.get("/api/docs", headers=_basic("staff", f"guess{i}")).status_code for i in range(300)]
+    assert codes[:5] == [401] * 5 and codes.count(429) >= 290
+    assert client.get("/api/docs", headers=_basic("staff", "right")).status_code == 429  # this address waits
+
+
+def test_guesses_from_rotating_addresses_do_not_lock_out_the_real_user(monkeypatch):
+    # Before this layer, the form logins were throttled per user name alone: failures from any
+    # address made the real user wait too, right password included (the probe: 40 s).
+    from app import guard
+
+    monkeypatch.setattr(guard, "LOGINS", guard.Logins(ceiling=20))
+    real = _guarded(credentials=("staff", "right"))
+    real_client = TestClient(real.app, client=("192.0.2.10", 5000))
+    assert real_client.get("/api/docs", headers=_basic("staff", "right")).status_code == 200  # a known pair
+    for n in range(200):  # one guess each from 200 addresses: past the per-user ceiling
+        attacker = TestClient(real.app, client=(f"198.51.100.{n}", 5000))
+        attacker.get("/api/docs", headers=_basic("staff", f"guess{n}"))
+    assert real_client.get("/api/docs", headers=_basic("staff", "right")).status_code == 200
+    # A new address is held back while the spray goes on (the global ceiling) ...
+    newcomer = TestClient(real.app, client=("203.0.113.7", 5000))
+    assert newcomer.get("/api/docs", headers=_basic("staff", "right")).status_code == 429
+    # ... and another user is not affected at all.
+    assert guard.LOGINS.wait("reader", "203.0.113.7") == 0
+
+
+def test_the_client_address_is_taken_from_a_trusted_proxy_only(monkeypatch):
+    from app.guard import client_address
+
+    scope = {"client": ("10.1.1.1", 1), "headers": [(b"x-forwarded-for", b"6.6.6.6, 198.51.100.9")]}
+    assert client_address(scope) == "10.1.1.1"  # not a trusted proxy: the header is ignored
+    monkeypatch.setenv("IURC_TRUSTED_PROXIES", "10.1.1.1")
+    assert client_address(scope) == "198.51.100.9"  # the address the proxy itself saw
+
+
+def test_a_made_up_authorization_header_gives_no_allowance_of_its_own():
+    # The key used to be the header's last 24 characters, so a random header beside a valid
+    # cookie gave a fresh allowance on every request.
+    from starlette.requests import Request
+
+    from app.ui import client_key
+
+    def request(headers):
+        return Request({"type": "http", "method": "POST", "path": "/api/ask", "client": ("192.0.2.5", 1),
+                        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+                        "app": Starlette()})
+
+    keys = {client_key(request(_basic("x", f"random{i}")), ("staff", "right")) for i in range(20)}
+    assert keys == {"address:192.0.2.5"}
+    assert client_key(request(_basic("staff", "right")), ("staff", "right")) == "user:staff"
 
 
 def test_rate_limit_and_throttle_counters():
