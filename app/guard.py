@@ -4,7 +4,10 @@
   a staff upload may carry IURC_MAX_UPLOAD_FILES files of IURC_MAX_FILE_BYTES;
 - Gradio's file-upload route (403) for anyone but a staff session (IURC_STAFF_AUTH);
 - with a login (IURC_AUTH), every route but the login page and its assets, unless logged in;
-- login attempts from an address that keeps failing (429, a delay that doubles per failure);
+- login attempts from an address that keeps failing (429, a delay that doubles per failure), and
+  every login (form or HTTP Basic) through LOGINS, per user+address pair;
+- another Host than IURC_PUBLIC_HOST (421, when set); a state change or CORS preflight from a
+  page of another origin (403); Set-Cookie never SameSite=None, Secure over HTTPS, no CORS headers;
 - security headers on every response: CSP, frame-ancestors / X-Frame-Options, no-sniff.
 
 `Throttle`, `RateLimit` and `InFlight` are also used by the JSON API and the feedback log."""
@@ -200,6 +203,54 @@ async def _reply(send, status: int, message: str, extra: list | None = None) -> 
     await send({"type": "http.response.body", "body": body})
 
 
+_STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _origin_host(origin: str) -> str:
+    """"https://example.org:8443" -> "example.org:8443"; "" for "null" or nonsense."""
+    scheme, sep, rest = origin.partition("://")
+    return rest.split("/", 1)[0].lower() if sep and scheme in ("http", "https") else ""
+
+
+def cross_site(method: str, headers: dict, hosts: set[str]) -> str:
+    """Why a request from a browser page of another origin is refused ("" when it is not):
+    a state change or a CORS preflight whose Origin is not this server (its Host, or one of the
+    configured public host names), or that the browser itself marks cross-site."""
+    origin = headers.get("origin", "")
+    if method == "OPTIONS" and origin:
+        own = {headers.get("host", "").lower()} | hosts
+        return "" if _origin_host(origin) in own else "cross-origin requests are not allowed"
+    if method not in _STATE_CHANGING:
+        return ""
+    if headers.get("sec-fetch-site", "") == "cross-site":
+        return "cross-site request refused"
+    if origin:
+        own = {headers.get("host", "").lower()} | hosts
+        if _origin_host(origin) not in own:
+            return "cross-site request refused: the Origin is not this server"
+    return ""
+
+
+def _cookie_headers(headers: list, https: bool) -> list:
+    """Set-Cookie headers never SameSite=None (Lax instead) and Secure when served over HTTPS."""
+    out = []
+    for name, value in headers:
+        if name.lower() == b"set-cookie":
+            text = value.decode("latin-1")
+            parts = [p for p in (x.strip() for x in text.split(";")) if p.lower() != "samesite=none"]
+            if not any(p.lower().startswith("samesite=") for p in parts[1:]):
+                parts.append("SameSite=Lax")
+            if https and not any(p.lower() == "secure" for p in parts[1:]):
+                parts.append("Secure")
+            if not https:
+                parts = [p for p in parts if p.lower() != "secure"]
+            value = "; ".join(parts).encode("latin-1")
+        elif name.lower() in (b"access-control-allow-origin", b"access-control-allow-credentials"):
+            continue  # no CORS: the app is served to its own pages only
+        out.append((name, value))
+    return out
+
+
 class Guard:
     """ASGI middleware around the whole app (Gradio's routes and ours)."""
 
@@ -239,6 +290,12 @@ class Guard:
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > max_body:
             return await _reply(send, 413, f"request body over {max_body} bytes")
+        hosts = {h.strip().lower() for h in (settings.get("public_host") or "").split(",") if h.strip()}
+        if hosts and headers.get("host", "").lower() not in hosts:
+            return await _reply(send, 421, "this server does not answer for that host name")
+        refused = cross_site(method, headers, hosts)
+        if refused:
+            return await _reply(send, 403, refused)
         is_login = path.rstrip("/") in ("/login", "/staff/login") and method == "POST"
         address = client_address(scope)
         if is_login:
@@ -275,12 +332,15 @@ class Guard:
             return message
 
         status = {"code": 0}
+        https = scope.get("scheme") == "https" or (
+            client_address(scope) != (scope.get("client") or ("unknown",))[0]  # through a trusted proxy
+            and headers.get("x-forwarded-proto", "") == "https")
 
         async def secured_send(message):
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 names = {k.lower() for k, _ in message.get("headers", [])}
-                message = {**message, "headers": list(message.get("headers", []))
+                message = {**message, "headers": _cookie_headers(list(message.get("headers", [])), https)
                            + [h for h in SECURITY_HEADERS if h[0] not in names]}
             await send(message)
 

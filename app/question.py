@@ -154,6 +154,16 @@ def question_language(text: str) -> str:
     return "en"
 
 
+def check_encodable(text: str) -> None:
+    """Text that can be written as UTF-8: no lone surrogate (\\ud800 sent in JSON), which no
+    tokenizer, embedder or JSON writer can take."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QuestionError("The question holds an invalid character (an unpaired surrogate). / "
+                            "質問に不正な文字（対になっていないサロゲート）が含まれています。") from None
+
+
 def check_history(history, max_chars: int) -> list[str]:
     """Earlier questions as sent by a client: a list of strings, bounded in count and length."""
     from ingest import settings
@@ -183,6 +193,8 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
         raise QuestionError(f"The question is too long ({len(text)} characters; the limit is "
                             f"{max_chars}). / 質問が長すぎます（{len(text)}文字、上限{max_chars}文字）。")
     history = check_history(history, max_chars)
+    for part in [text, *history]:
+        check_encodable(part)
     # The same invisible characters documents lose at cleaning ("Kama\u200bkura" is Kamakura).
     text = unicodedata.normalize("NFC", remove_invisible(text))
     if not any(c.isalnum() for c in text):

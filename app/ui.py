@@ -5,6 +5,7 @@ feedback, the `/ask` API endpoint that returns the `iurc ask --json` object, and
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import threading
@@ -16,9 +17,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 from fastapi import HTTPException, Request  # noqa: E402  (gradio's own web framework)
+from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import FileResponse  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
-from pydantic import BaseModel, Field  # noqa: E402
+from pydantic import BaseModel, Field, field_validator  # noqa: E402
 
 from ingest import settings  # noqa: E402
 from ingest.load import SUPPORTED  # noqa: E402
@@ -29,6 +31,7 @@ from .guard import (ClientLimits, Guard, RateLimit, Throttle, auth_from_setting,
 from .render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conversation_markdown,  # noqa: E402
                      conversation_sources, empty_sources, inert_markdown, sources_html, ui_language,
                      ui_text)
+from .question import check_encodable  # noqa: E402
 from .service import Assistant  # noqa: E402
 from .staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
 from .views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
@@ -153,6 +156,14 @@ API_ROUTE = "/api"
 class AskRequest(BaseModel):
     """The body of POST /api/ask."""
 
+    @field_validator("question", "history")
+    @classmethod
+    def _encodable(cls, value):
+        # A lone surrogate ("\ud800" in the JSON) is refused here with 422, never a 500 later.
+        for text in [value] if isinstance(value, str) else value:
+            check_encodable(text)
+        return value
+
     question: str = Field(..., description="The question, in English or Japanese.")
     history: list[str] = Field(default_factory=list, description="Earlier questions, oldest first "
                                "(at most IURC_MAX_HISTORY_ENTRIES).",
@@ -182,6 +193,7 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
     working = threading.BoundedSemaphore(concurrency)
     admitted = threading.BoundedSemaphore(concurrency + queue_size)
     limits = ClientLimits()
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     def allowed(request: Request) -> bool:
         if credentials is None or session_user(app, request.cookies):
@@ -221,6 +233,20 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
                 admitted.release()
         finally:
             limits.leave(key)
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError):
+    """A request the API cannot take (422): a short summary of at most three errors, never the
+    input echoed back (it may be a megabyte, or hold characters no JSON writer takes), and one
+    log line however many errors it has."""
+    from fastapi.responses import JSONResponse
+
+    errors = exc.errors()
+    summary = [{"loc": [str(x)[:50] for x in e.get("loc", ())][:5], "msg": str(e.get("msg", ""))[:200]}
+               for e in errors[:3]]
+    logging.getLogger("iurc.api").warning("invalid request to %s: %d errors, first: %s", request.url.path[:100],
+                                          len(errors), summary[0]["msg"] if summary else "")
+    return JSONResponse({"detail": summary, "errors": len(errors)}, status_code=422)
 
 
 class FeedbackLog:

@@ -18,7 +18,7 @@ from .clean import clean
 from .glossary import Glossary, parse_glossary
 from .load import SUPPORTED, LoadError, load, read_file
 from .models import Chunk
-from .store import Store, StoreError, acquire, chunk_metadata, writer_lock
+from .store import Store, StoreError, acquire, chunk_metadata, private_tree, writer_lock
 from .structure import structure
 
 # Bump when loading, cleaning, structuring, chunking or lexical tokens change, so stored
@@ -168,6 +168,8 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
             _publish(store, glossary)
         if rebuild:
             store.commit_rebuild()  # complete: readers switch on their next check
+        if not store.config.is_server:
+            private_tree(Path(store.config.store_dir))  # files the store wrote: owner only
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started

@@ -79,6 +79,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("login_failures_per_minute", 60, "Failed logins for one user name, from all addresses "
                 "together, after which only addresses that user has logged in from may try (for a "
                 "minute); each user+address pair is also slowed after 5 failures."),
+        Setting("public_host", "", "Host names (comma-separated, with :port if not the default) the "
+                "server is reached at; when set, requests for another Host are refused. Requests that "
+                "change state from a page of another origin are refused either way."),
         Setting("trusted_proxies", "", "Comma-separated addresses of reverse proxies whose "
                 "X-Forwarded-For names the client; from any other peer the header is ignored."),
     ]

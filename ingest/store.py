@@ -63,10 +63,26 @@ def open_client(config: StoreConfig):
                              f"{config.chroma_port}: {exc}") from None
     path = Path(config.store_dir)
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)
     except OSError as exc:
         raise StoreError(f"cannot create store directory {path}: {exc.strerror}") from None
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    private_tree(path)
+    return client
+
+
+def private_tree(path: Path) -> None:
+    """The embedded store readable by its owner only: directories 0700, files 0600 (the passages
+    and the originals staff uploaded are not for other local users). Files another user owns
+    are left as they are."""
+    for p in [path, *path.rglob("*")]:
+        try:
+            if p.is_symlink() or p.stat().st_uid != os.getuid():
+                continue
+            p.chmod(0o700 if p.is_dir() else 0o600)
+        except OSError:
+            continue
 
 
 def chunk_metadata(chunk: Chunk, doc_sha256: str) -> dict:

@@ -324,3 +324,66 @@ def test_an_api_request_at_start_up_waits_for_the_routes_instead_of_a_404():
     assert client.post("/api/ask", content=b"{}").status_code == 200
     assert time.perf_counter() - started >= 0.25
     assert client.get("/").status_code == 200  # the chat page never waits
+
+
+def test_a_state_change_from_another_origin_is_refused(monkeypatch):
+    # A page of another site posting to the app with the staff's cookie (a removal, an upload)
+    # is refused before any handler runs; the app's own pages and non-browser clients are not.
+    client = _guarded()
+    own = {"Origin": "http://testserver", "Host": "testserver"}
+    assert client.post("/api/ask", content=b"{}", headers=own).status_code == 200
+    assert client.post("/api/ask", content=b"{}").status_code == 200  # curl, the CLI: no Origin
+    foreign = client.post("/api/ask", content=b"{}", headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403 and "cross-site" in foreign.json()["detail"]
+    assert client.post("/api/ask", content=b"{}", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    preflight = client.options("/api/ask", headers={"Origin": "https://evil.example",
+                                                    "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
+    # A configured public host name: the app answers for it only.
+    monkeypatch.setenv("IURC_PUBLIC_HOST", "assistant.example.org")
+    assert client.get("/", headers={"Host": "rebound.example"}).status_code == 421
+    assert client.post("/api/ask", content=b"{}", headers={"Host": "assistant.example.org",
+                                                           "Origin": "https://assistant.example.org"}).status_code == 200
+
+
+def test_cookies_are_never_samesite_none_and_no_cors_headers_leave():
+    from app.guard import _cookie_headers
+
+    headers = [(b"set-cookie", b"access-token=abc; HttpOnly; Path=/; SameSite=None; Secure"),
+               (b"access-control-allow-origin", b"https://evil.example"),
+               (b"access-control-allow-credentials", b"true"), (b"content-type", b"text/html")]
+    plain = dict(_cookie_headers(headers, https=False))
+    assert plain[b"set-cookie"] == b"access-token=abc; HttpOnly; Path=/; SameSite=Lax"
+    assert b"access-control-allow-origin" not in plain and b"access-control-allow-credentials" not in plain
+    secure = dict(_cookie_headers(headers, https=True))
+    assert secure[b"set-cookie"] == b"access-token=abc; HttpOnly; Path=/; Secure; SameSite=Lax"
+
+
+def test_a_lone_surrogate_is_refused_clearly_and_bad_requests_log_one_short_line(corpus_assistant_fake, caplog):
+    # Before: a lone surrogate gave 500 (tokenizer, JSON writer), and each validation error of a
+    # large bad request was logged (one 990 KB request wrote 5.2 MB of log).
+    import logging
+
+    from fastapi import FastAPI
+
+    from app.ui import add_api_routes
+
+    app = FastAPI()
+    add_api_routes(app, corpus_assistant_fake, None, 2, 4)
+    client = TestClient(app)
+    lone = client.post("/api/ask", content=b'{"question": "Kamakura \\ud800 and Umea?"}',
+                       headers={"content-type": "application/json"})
+    assert lone.status_code == 422 and "surrogate" in lone.text
+    assert client.post("/api/ask", json={"question": "What did Kamakura and Umea work on?"}).status_code == 200
+    with caplog.at_level(logging.INFO):
+        caplog.clear()
+        bad = client.post("/api/ask", content=b'{"question": "x", "history": [' + b",".join([b"{}"] * 300_000)
+                          + b"]}", headers={"content-type": "application/json"})  # ~1 MB, each entry wrong
+        assert bad.status_code == 422 and len(bad.content) < 2_000, bad.text[:300]
+        logged = sum(len(r.getMessage()) for r in caplog.records)
+    assert logged < 10_000
+    # The question check itself, for every channel (the chat calls it too).
+    from app.question import QuestionError, analyze
+
+    with pytest.raises(QuestionError):
+        analyze("Kamakura \ud800?", corpus_assistant_fake.glossary)

@@ -226,3 +226,22 @@ def test_the_glossary_is_found_from_any_working_directory_or_refused_clearly(tmp
                           "--glossary", "missing.csv"], capture_output=True, text=True, env=iurc_env(),
                          cwd=elsewhere, timeout=120)
     assert run.returncode != 0 and "no glossary file at" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_embedded_store_is_private_to_its_owner(tmp_path, fake_embeddings, glossary):
+    # Before: store files were created 0644 (world-readable passages and originals).
+    import stat
+
+    from ingest.pipeline import ingest
+    from ingest.store import Store, StoreConfig
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Note\n\nVeldora and Kasumigaoka share a harbour.\n", "utf-8")
+    config = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc")
+    ingest([str(docs)], Store(config, fake_embeddings), glossary, progress=False)
+    paths = [tmp_path / "store", *(tmp_path / "store").rglob("*")]
+    assert len(paths) > 3
+    for p in paths:
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode == (0o700 if p.is_dir() else 0o600), (p, oct(mode))
