@@ -27,7 +27,9 @@ SECURITY_HEADERS = [
      b"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # (same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" even from
+    # the app's own forms, which the cross-site check could not tell from a foreign page)
+    (b"referrer-policy", b"same-origin"),
 ]
 # What the login page needs before anyone is logged in (Gradio serves it at "/").
 _OPEN_EXACT = {"/", "/login", "/login/", "/logout", "/favicon.ico", "/theme.css", "/manifest.json",
@@ -222,9 +224,13 @@ def cross_site(method: str, headers: dict, hosts: set[str]) -> str:
         return "" if _origin_host(origin) in own else "cross-origin requests are not allowed"
     if method not in _STATE_CHANGING:
         return ""
-    if headers.get("sec-fetch-site", "") == "cross-site":
+    fetch_site = headers.get("sec-fetch-site", "")
+    if fetch_site in ("same-origin", "none"):
+        return ""  # the browser says it is our own page (or the user typed it)
+    if fetch_site == "cross-site":
         return "cross-site request refused"
     if origin:
+        # ("null": a sandboxed frame or a page hiding where it comes from: not ours)
         own = {headers.get("host", "").lower()} | hosts
         if _origin_host(origin) not in own:
             return "cross-site request refused: the Origin is not this server"

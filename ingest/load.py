@@ -159,9 +159,27 @@ def _check_zip(data: bytes, label: str, max_unpacked: int, max_ratio: float, max
                         "(IURC_MAX_COMPRESSION_RATIO): a ZIP bomb?")
 
 
-_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+# Names as a PDF reader reads them: "#xx" escapes decoded ("/Pa#67e" is /Page), matched without
+# regard to case (a lenient parser takes "/type /page" too).
+_PDF_PAGE = re.compile(rb"/type\s*/page(?![a-z])", re.I)
 _PDF_STREAM = re.compile(rb"stream\r?\n")
-_PDF_FLATE = re.compile(rb"/FlateDecode|/Fl\b")
+_PDF_FLATE = re.compile(rb"/FlateDecode|/Fl\b", re.I)
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+# How far back from "stream" its dictionary is looked for (nested dictionaries included).
+_PDF_DICT_WINDOW = 4096
+
+
+def _pdf_names(data: bytes) -> bytes:
+    """The bytes with "#xx" escapes in names decoded."""
+    return _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data) if b"#" in data else data
+
+
+def _stream_dictionary(data: bytes, start: int) -> bytes:
+    """The dictionary a stream's data follows: from its object's "obj" keyword (within a window)
+    to "stream", nested dictionaries (/DecodeParms << … >>) included."""
+    window = data[max(0, start - _PDF_DICT_WINDOW):start]
+    obj = window.rfind(b"obj")
+    return window[obj:] if obj >= 0 else window
 
 
 def _check_pdf(data: bytes, max_unpacked: int, max_pages: int) -> None:
@@ -170,11 +188,10 @@ def _check_pdf(data: bytes, max_unpacked: int, max_pages: int) -> None:
     streams are counted too, from the inflated bytes."""
     import zlib
 
-    pages = len(_PDF_PAGE.findall(data))
+    pages = len(_PDF_PAGE.findall(_pdf_names(data)))
     total = 0
     for m in _PDF_STREAM.finditer(data):
-        head = data[max(0, m.start() - 400):m.start()]
-        if not _PDF_FLATE.search(head[head.rfind(b"<<"):] if b"<<" in head else head):
+        if not _PDF_FLATE.search(_pdf_names(_stream_dictionary(data, m.start()))):
             continue
         inflater, pos = zlib.decompressobj(), m.end()
         while pos < len(data):
@@ -184,7 +201,7 @@ def _check_pdf(data: bytes, max_unpacked: int, max_pages: int) -> None:
                 out = inflater.decompress(piece, 4_000_000)
                 while out:
                     total += len(out)
-                    pages += len(_PDF_PAGE.findall(out))
+                    pages += len(_PDF_PAGE.findall(_pdf_names(out)))
                     if total > max_unpacked:
                         raise LoadError(f"its compressed streams inflate to more than {max_unpacked} bytes "
                                         "(IURC_MAX_UNPACKED_BYTES)")

@@ -2,6 +2,7 @@
 disappeared, and report added / updated / skipped / deleted / failed."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import index, names, settings
+from . import index, names, sandbox, settings
 from .chunk import chunk
 from .clean import clean
 from .glossary import Glossary, parse_glossary
@@ -119,6 +120,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
     report = IngestReport()
     lock = writer_lock(store.config)
     acquire(lock, store.config)
+    stack = contextlib.ExitStack()
     try:
         if rebuild:
             # A new set of collections; readers keep answering from the old one until the end.
@@ -130,6 +132,8 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         files, prefixes = discover(paths, report, warn)
         seen_docs = set()
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
+        parser = sandbox.Sandbox() if sandbox.enabled() else None
+        stack.callback(lambda: parser and parser.close())
         for number, found in enumerate(bar):
             if on_file:
                 on_file(number, len(files), found.doc)
@@ -137,7 +141,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
             before = (report.added, report.updated, report.skipped)
             try:
                 _ingest_one(found, store, glossary, manifest.get(found.doc), current, chunk_size,
-                            max_bytes, report)
+                            max_bytes, report, parser.load if parser else load)
             except (LoadError, OSError) as exc:
                 warn(report.fail(found.path, str(exc), found.doc))
                 continue
@@ -171,6 +175,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         if not store.config.is_server:
             private_tree(Path(store.config.store_dir))  # files the store wrote: owner only
     finally:
+        stack.close()  # the parsing child, if one was started
         lock.release()
     report.seconds = time.perf_counter() - started
     return report
@@ -222,14 +227,16 @@ def _publish(store: Store, glossary: Glossary) -> None:
 
 
 def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict | None,
-                current: str, chunk_size: int, max_bytes: int, report: IngestReport) -> None:
+                current: str, chunk_size: int, max_bytes: int, report: IngestReport, parse=load) -> None:
+    """One file into the store. `parse`: `load`, or a Sandbox's `load` (a child process with
+    memory, CPU and wall-clock limits)."""
     data = read_file(found.path, max_bytes)  # read once: hashed here, decoded by load()
     sha = hashlib.sha256(data).hexdigest()
     if entry and entry.get("status") == "complete" and entry.get("sha256") == sha \
             and entry.get("fingerprint") == current:
         report.skipped += int(entry.get("chunk_count", 0))
         return
-    source = load(found.path, found.doc, max_bytes, data)
+    source = parse(found.path, found.doc, max_bytes, data)
     cleaned = clean(source, glossary)
     # The document's own names (discovered, linked across its scripts) join the curated ones for
     # its structure: a table whose rows start with names nobody listed is still a table.

@@ -37,6 +37,12 @@ SETTINGS: dict[str, Setting] = {
                 "(a ZIP bomb has thousands)."),
         Setting("max_zip_entries", 10_000, "Most files a DOCX/PPTX may hold."),
         Setting("max_pdf_pages", 2_000, "PDFs with more pages are refused before parsing."),
+        Setting("parse_sandbox", "on", "Parse each document in a child process with the limits below "
+                "(off: in the ingesting process, for debugging).", ("on", "off")),
+        Setting("parse_max_memory_mb", 1536, "Address space of the parsing child process, in MB; a "
+                "document needing more is refused."),
+        Setting("parse_max_cpu_seconds", 120, "CPU seconds one document may take to parse."),
+        Setting("parse_max_seconds", 180, "Wall-clock seconds one document may take to parse."),
         Setting("chunk_size", 500, "Largest passage, in characters, before a paragraph is split."),
         Setting("top_k", 5, "Passages retrieved per question."),
         Setting("lexical_tokenizer", "sudachi", "Japanese segmentation for lexical search.",

@@ -336,6 +336,11 @@ def test_a_state_change_from_another_origin_is_refused(monkeypatch):
     foreign = client.post("/api/ask", content=b"{}", headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 403 and "cross-site" in foreign.json()["detail"]
     assert client.post("/api/ask", content=b"{}", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    # A page that hides its origin ("null") is refused; the browser's own word that a request
+    # comes from our page (Sec-Fetch-Site: same-origin) is taken.
+    assert client.post("/api/ask", content=b"{}", headers={"Origin": "null"}).status_code == 403
+    assert client.post("/api/ask", content=b"{}", headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+                       ).status_code == 200
     preflight = client.options("/api/ask", headers={"Origin": "https://evil.example",
                                                     "Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers

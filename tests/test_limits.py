@@ -81,15 +81,41 @@ def _pdf_many_pages(n: int) -> bytes:
                  b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream", *[page] * n])
 
 
-def _pdf_inflating(size: int = 1 << 30) -> bytes:
+def _deflated(size: int) -> bytes:
     packer, packed = zlib.compressobj(9), bytearray()
     block = b" " * (16 << 20)
     for _ in range(size // len(block)):
         packed += packer.compress(block)
-    packed += packer.flush()
-    stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + bytes(packed) + b"\nendstream"
+    return bytes(packed + packer.flush())
+
+
+def _pdf_inflating(size: int = 1 << 30) -> bytes:
+    packed = _deflated(size)
+    stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"
     return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                  b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Contents 4 0 R >>", stream])
+
+
+def _pdf_nested_font(size: int = 1 << 30) -> bytes:
+    """A page whose font program is a Flate stream inflating to `size` bytes, its filter written
+    before a nested dictionary (the old check only read the dictionary after the last "<<")."""
+    packed = _deflated(size)
+    text = b"BT /F1 12 Tf 10 10 Td (Kobe) Tj ET"
+    font_file = b"<< /Length %d /Filter /FlateDecode /DecodeParms << /Predictor 1 >> >>\nstream\n" % len(packed) \
+        + packed + b"\nendstream"
+    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+                 b"/Resources << /Font << /F1 5 0 R >> >> >>",
+                 b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
+                 b"<< /Type /Font /Subtype /TrueType /BaseFont /Bomb /FirstChar 32 /LastChar 32 /Widths [500] "
+                 b"/FontDescriptor 6 0 R >>",
+                 b"<< /Type /FontDescriptor /FontName /Bomb /Flags 32 /FontBBox [0 0 1000 1000] /ItalicAngle 0 "
+                 b"/Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 /FontFile2 7 0 R >>", font_file])
+
+
+def _pdf_pages_spelled(n: int, spelling: bytes) -> bytes:
+    """n pages whose /Type /Page is spelled as a lenient reader still takes it."""
+    return _pdf_many_pages(n).replace(b"/Type /Page ", spelling + b" ")
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +125,19 @@ def hostile(tmp_path_factory) -> Path:
     (folder / "b_bomb.pptx").write_bytes(_bomb("pptx"))
     (folder / "c_pages.pdf").write_bytes(_pdf_many_pages(5000))
     (folder / "d_inflating.pdf").write_bytes(_pdf_inflating())
+    (folder / "d_nested_font.pdf").write_bytes(_pdf_nested_font())
+    (folder / "d_pages_lower.pdf").write_bytes(_pdf_pages_spelled(5000, b"/type /page"))
+    (folder / "d_pages_escaped.pdf").write_bytes(_pdf_pages_spelled(5000, b"/Type /Pa#67e"))
     # A DOCX whose document part is not XML: lxml's own error, not ours.
     (folder / "e_broken.docx").write_bytes(_office("docx", {"word/document.xml": b"<w:document><oops"}))
     (folder / "z_good.md").write_text(GOOD, "utf-8")
     return folder
 
 
-@pytest.mark.parametrize("name", ["a_bomb.docx", "b_bomb.pptx", "c_pages.pdf", "d_inflating.pdf"])
+# The nested-font and re-spelled page PDFs passed the old checks (checked by reverting
+# ingest/load.py: reason None, the parse then took the memory or the minutes).
+@pytest.mark.parametrize("name", ["a_bomb.docx", "b_bomb.pptx", "c_pages.pdf", "d_inflating.pdf",
+                                  "d_nested_font.pdf", "d_pages_lower.pdf", "d_pages_escaped.pdf"])
 def test_bombs_are_refused_before_parsing_fast_and_small(hostile, name):
     probe = f"""
 import json, sys, time
@@ -128,7 +160,7 @@ print(json.dumps({{"reason": reason, "seconds": time.perf_counter() - started, "
 
 def test_bad_files_fail_one_line_each_and_the_rest_is_ingested(hostile, fake_store, glossary):
     report = ingest([str(hostile)], fake_store, glossary, progress=False, warn=lambda m: None)
-    assert report.failed == 5 and len(report.problems) == 5
+    assert report.failed == 8 and len(report.problems) == 8
     assert all("\n" not in p for p in report.problems)
     assert any("XMLSyntaxError" in p for p in report.problems)
     assert [f["doc"] for f in report.files if f["status"] == "new"] == [f"{hostile.name}/z_good.md"]
@@ -157,3 +189,25 @@ def test_file_names_are_printed_escaped(tmp_path, fake_store, glossary):
     (folder / "evil\nINFO forged line.exe").write_text("x", "utf-8")
     report = ingest([str(folder)], fake_store, glossary, progress=False, warn=lambda m: None)
     assert report.failed == 1 and "\n" not in report.problems[0] and "\\n" in report.problems[0]
+
+
+def test_a_parse_past_its_limits_is_one_failure_and_the_next_file_is_parsed():
+    # Every document is parsed in a child process: a breach of its memory or wall-clock limit
+    # is this file's one-line failure; the same Sandbox parses the next file in a fresh child.
+    from ingest.load import LoadError
+    from ingest.sandbox import Sandbox
+
+    good = ROOT / "corpus" / "glossary.csv"
+    pdf = _pdf_many_pages(1)  # (a line on every page would be a running header)
+    with Sandbox(memory_mb=40) as tight:  # too little even to start the parser
+        with pytest.raises(LoadError) as refused:
+            tight.load("a.pdf", "a.pdf", 50_000_000, pdf)
+        assert "IURC_PARSE_MAX_MEMORY_MB" in str(refused.value) and "\n" not in str(refused.value)
+    with Sandbox(wall_seconds=0.001) as hurried:
+        with pytest.raises(LoadError, match="IURC_PARSE_MAX_SECONDS"):
+            hurried.load("a.pdf", "a.pdf", 50_000_000, pdf)
+    with Sandbox() as sandbox:
+        assert "Kobe and Marseille" in sandbox.load("a.pdf", "a.pdf", 50_000_000, pdf).text
+        with pytest.raises(LoadError, match="unsupported"):
+            sandbox.load(str(good), "g", 50_000_000, good.read_bytes())
+        assert sandbox.load("note.md", "note.md", 50_000_000, GOOD.encode("utf-8")).text.strip()
