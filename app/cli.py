@@ -317,6 +317,26 @@ def serve(host, port, store_dir, chroma_host, chroma_port):
         _fail(str(exc))
 
 
+@main.command("chroma-guard")
+@click.option("--listen", default="127.0.0.1:8001", show_default=True, help="host:port the app processes reach.")
+@click.option("--upstream", default="127.0.0.1:8000", show_default=True,
+              help="host:port of `chroma run` (keep it on loopback).")
+def chroma_guard(listen, upstream):
+    """Put a token check (IURC_CHROMA_TOKEN) in front of a Chroma server, which has none itself.
+
+    \b
+    Examples:
+      chroma run --path /data/chroma --host 127.0.0.1 --port 8000
+      IURC_CHROMA_TOKEN=$(cat /etc/iurc/chroma.token) iurc chroma-guard --listen 10.0.0.5:8001
+    """
+    from ingest import chroma_guard as guard
+
+    token = settings.get("chroma_token")
+    if len(token) < 16:
+        _fail("set IURC_CHROMA_TOKEN (at least 16 characters) for the guard and for every app process")
+    guard.serve(listen, upstream, token)
+
+
 @main.group()
 def feedback():
     """Feedback given in the chat UI."""

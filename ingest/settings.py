@@ -25,6 +25,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("store", ".iurc/store", "Directory of the embedded Chroma store."),
         Setting("chroma_host", "", "Chroma server host; when set, the server is used instead of --store."),
         Setting("chroma_port", 8000, "Chroma server port."),
+        Setting("chroma_token", "", "Token sent to the Chroma server (X-Chroma-Token); `iurc chroma-guard` "
+                "in front of `chroma run` refuses requests without it."),
         Setting("collection", "iurc", "Chroma collection name for passages."),
         Setting("glossary", "corpus/glossary.csv", "CSV of names and their variants (see README)."),
         Setting("embedder", "use", "Embedding backend.", ("use", "st")),

@@ -56,8 +56,11 @@ def open_client(config: StoreConfig):
     chroma_settings = Settings(anonymized_telemetry=False, allow_reset=False)
     if config.is_server:
         try:
-            return chromadb.HttpClient(host=config.chroma_host, port=config.chroma_port,
-                                       settings=chroma_settings)
+            from . import settings
+
+            token = settings.get("chroma_token")
+            return chromadb.HttpClient(host=config.chroma_host, port=config.chroma_port, settings=chroma_settings,
+                                       headers={"X-Chroma-Token": token} if token else None)
         except Exception as exc:  # chromadb raises plain exceptions for connection failures
             raise StoreError(f"cannot reach the Chroma server at {config.chroma_host}:"
                              f"{config.chroma_port}: {exc}") from None

@@ -122,3 +122,43 @@ def test_running_serve_answers_from_a_new_ingest_without_restart(mode, chroma_se
         assert "snow festival" in after["citations"][0]["quote"]
     finally:
         server.stop()
+
+
+def test_the_chroma_guard_refuses_requests_without_the_token(chroma_server, venv_bin, tmp_path):
+    # The Chroma 1.x server has no authentication; `iurc chroma-guard` in front of it refuses
+    # anyone without IURC_CHROMA_TOKEN, and the app passes the token.
+    import urllib.error
+
+    token = "t0ken-for-the-test-0123456789"
+    port = free_port()
+    log = open(tmp_path / "guard.log", "w")
+    guard = subprocess.Popen([str(venv_bin / "iurc"), "chroma-guard", "--listen", f"127.0.0.1:{port}",
+                              "--upstream", f"127.0.0.1:{chroma_server}"], stdout=log, stderr=subprocess.STDOUT,
+                             env=iurc_env(IURC_CHROMA_TOKEN=token), cwd=ROOT)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(urllib.request.Request(url, headers={"X-Chroma-Token": token}), timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=5)
+        assert refused.value.code == 401
+        with pytest.raises(urllib.error.HTTPError) as wrong:
+            urllib.request.urlopen(urllib.request.Request(url, headers={"X-Chroma-Token": "x" * 30}), timeout=5)
+        assert wrong.value.code == 401
+        through = {"IURC_CHROMA_HOST": "127.0.0.1", "IURC_CHROMA_PORT": port, "IURC_COLLECTION": "guarded"}
+        ingest = iurc(venv_bin, "ingest", str(CORPUS), **through, IURC_CHROMA_TOKEN=token)
+        assert ingest.returncode == 0, ingest.stderr
+        answer = iurc(venv_bin, "ask", "--json", "What did Kamakura and Umeå work on?", **through,
+                      IURC_CHROMA_TOKEN=token)
+        assert answer.returncode == 0 and json.loads(answer.stdout)["citations"], answer.stderr
+        without = iurc(venv_bin, "ask", "What did Kamakura and Umeå work on?", **through)
+        assert without.returncode != 0 and "Traceback" not in without.stderr, without.stderr
+    finally:
+        guard.terminate()
+        guard.wait(timeout=20)
+        log.close()
