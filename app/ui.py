@@ -135,7 +135,7 @@ def add_original_route(app, assistant: Assistant) -> None:
     """GET /original/<key>: the file a cited document was read from, read-only, only for
     documents in the index, behind the same login as the chat. HTML and text are sent as plain
     text, so a stored page can never run in the app's origin."""
-    @app.get(ORIGINAL_ROUTE + "/{key}")
+    @app.get(ORIGINAL_ROUTE + "/{key}", responses=_errors(401, 404, 429))
     def original(key: str, request: Request):
         if app.auth is not None and session_user(app, request.cookies) is None:
             raise HTTPException(status_code=401, detail="log in first")
@@ -204,13 +204,13 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
                                 headers={"Retry-After": "60"})
         return ok
 
-    @app.get(API_ROUTE + "/health")
+    @app.get(API_ROUTE + "/health", responses=_errors(401, 429))
     def health(request: Request):
         if not allowed(request):
             raise HTTPException(status_code=401, detail="log in first", headers={"WWW-Authenticate": "Basic"})
         return {"status": "ok", "passages": len(assistant.retriever.passages)}
 
-    @app.post(API_ROUTE + "/ask")
+    @app.post(API_ROUTE + "/ask", responses=_errors(400, 401, 403, 413, 422, 429, 503))
     def ask(body: AskRequest, request: Request):
         if not allowed(request):
             raise HTTPException(status_code=401, detail="log in first", headers={"WWW-Authenticate": "Basic"})
@@ -233,6 +233,23 @@ def add_api_routes(app, assistant: Assistant, credentials: tuple[str, str] | Non
                 admitted.release()
         finally:
             limits.leave(key)
+
+
+_ERROR_MEANINGS = {
+    400: "The question cannot be taken (empty, too long, invalid characters).",
+    401: "Log in first (the chat's session cookie, or HTTP Basic with IURC_AUTH).",
+    403: "Refused: a cross-site request, or a route this login may not use.",
+    404: "No such document (removed or never stored).",
+    413: "The request body is over IURC_MAX_BODY_BYTES.",
+    422: "The body does not match the schema (at most three errors are listed).",
+    429: "Too many questions from this client, or too many failed logins: see Retry-After.",
+    503: "Too many questions at once: try again shortly (Retry-After).",
+}
+
+
+def _errors(*codes: int) -> dict:
+    """The error responses a route may give, for its OpenAPI schema."""
+    return {code: {"description": _ERROR_MEANINGS[code]} for code in codes}
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError):

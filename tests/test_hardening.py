@@ -376,6 +376,8 @@ def test_a_lone_surrogate_is_refused_clearly_and_bad_requests_log_one_short_line
     app = FastAPI()
     add_api_routes(app, corpus_assistant_fake, None, 2, 4)
     client = TestClient(app)
+    # The schema names the errors a client meets (it listed only 200 and 422 before).
+    assert {"401", "413", "422", "429", "503"} <= set(app.openapi()["paths"]["/api/ask"]["post"]["responses"])
     lone = client.post("/api/ask", content=b'{"question": "Kamakura \\ud800 and Umea?"}',
                        headers={"content-type": "application/json"})
     assert lone.status_code == 422 and "surrogate" in lone.text
