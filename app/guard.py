@@ -272,13 +272,56 @@ class Guard:
         # Our own routes (/api, /original) are added once Gradio's server runs: a request that
         # comes in between waits for them instead of getting a 404.
         self.routes_ready = routes_ready
+        self.session_seconds = 3600 * settings.get("session_hours")
+        self.max_sessions = settings.get("max_sessions")
+        self._sessions: dict[str, float] = {}  # login token -> when first seen
+        self._sessions_lock = threading.Lock()
+
+    def _session_alive(self, app, cookies: dict) -> bool:
+        """The chat's login token is one the server issued, not older than IURC_SESSION_HOURS;
+        an expired one is ended. Past IURC_MAX_SESSIONS logins the oldest are ended."""
+        tokens = getattr(app, "tokens", None)
+        token = session_token(app, cookies)
+        if not tokens or token not in tokens:
+            return False
+        now = time.monotonic()
+        with self._sessions_lock:
+            first = self._sessions.setdefault(token, now)
+            if now - first > self.session_seconds:
+                tokens.pop(token, None)
+                self._sessions.pop(token, None)
+                return False
+            if len(tokens) > self.max_sessions:
+                for old in sorted(tokens, key=lambda t: self._sessions.get(t, now))[: len(tokens) - self.max_sessions]:
+                    tokens.pop(old, None)
+                    self._sessions.pop(old, None)
+            for gone in [t for t in self._sessions if t not in tokens]:
+                self._sessions.pop(gone, None)
+        return token in tokens
+
+    async def _logout(self, scope, headers: dict, send) -> None:
+        """GET /logout ends this browser's session only (Gradio's own ends every session of the
+        user, and with one shared reader login that is every reader's)."""
+        from starlette.requests import cookie_parser
+
+        app = scope.get("app")
+        token = session_token(app, cookie_parser(headers.get("cookie", "")))
+        tokens = getattr(app, "tokens", None)
+        if tokens is not None and token:
+            tokens.pop(token, None)
+        cookie_id = getattr(app, "cookie_id", "")
+        expired = [(b"set-cookie", f"{name}-{cookie_id}=; Max-Age=0; Path=/; SameSite=Lax".encode())
+                   for name in ("access-token", "access-token-unsecure")]
+        await send({"type": "http.response.start", "status": 302,
+                    "headers": [(b"location", b"/"), (b"content-length", b"0"), *expired, *SECURITY_HEADERS]})
+        await send({"type": "http.response.body", "body": b""})
 
     def logged_in(self, scope, headers: dict) -> bool | None:
         """The chat's session cookie (Gradio's login) or HTTP Basic with IURC_AUTH (None: a
         Basic user throttled at this address)."""
         from starlette.requests import cookie_parser
 
-        if session_user(scope.get("app"), cookie_parser(headers.get("cookie", ""))) is not None \
+        if self._session_alive(scope.get("app"), cookie_parser(headers.get("cookie", ""))) \
                 or (self.staff is not None and self.staff.from_headers(scope.get("app"), headers)):
             return True
         return basic_login(headers.get("authorization", ""), self.credentials, client_address(scope))
@@ -302,6 +345,8 @@ class Guard:
         refused = cross_site(method, headers, hosts)
         if refused:
             return await _reply(send, 403, refused)
+        if path.rstrip("/") == "/logout" and self.credentials is not None:
+            return await self._logout(scope, headers, send)
         is_login = path.rstrip("/") in ("/login", "/staff/login") and method == "POST"
         address = client_address(scope)
         if is_login:

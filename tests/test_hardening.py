@@ -394,3 +394,37 @@ def test_a_lone_surrogate_is_refused_clearly_and_bad_requests_log_one_short_line
 
     with pytest.raises(QuestionError):
         analyze("Kamakura \ud800?", corpus_assistant_fake.glossary)
+
+
+def _with_sessions(client: TestClient, tokens: dict) -> None:
+    app = client.app
+    app.tokens, app.cookie_id = tokens, "c"
+
+
+def test_logout_ends_only_that_session_and_sessions_expire_and_are_bounded(monkeypatch):
+    # Before: Gradio's /logout ended every session of the user (with one shared reader login,
+    # every reader's), and sessions never expired (2000 logins: +227 MB, kept up to 10,000).
+    client = _guarded(credentials=("reader", "right"))
+    _with_sessions(client, {"t1": "reader", "t2": "reader"})
+    mine = {"Cookie": "access-token-unsecure-c=t1"}
+    other = {"Cookie": "access-token-unsecure-c=t2"}
+    assert client.get("/api/docs", headers=mine).status_code == 200
+    out = client.get("/logout", headers=mine, follow_redirects=False)
+    assert out.status_code == 302 and "t1" not in client.app.tokens
+    assert client.get("/api/docs", headers=mine).status_code == 401
+    assert client.get("/api/docs", headers=other).status_code == 200  # another reader stays in
+
+    monkeypatch.setenv("IURC_SESSION_HOURS", "0")  # every login ends as soon as it is older than now
+    short = _guarded(credentials=("reader", "right"))
+    _with_sessions(short, {"t3": "reader"})
+    short.get("/api/docs", headers={"Cookie": "access-token-unsecure-c=t3"})
+    time.sleep(0.01)
+    assert short.get("/api/docs", headers={"Cookie": "access-token-unsecure-c=t3"}).status_code == 401
+    assert short.app.tokens == {}
+
+    monkeypatch.setenv("IURC_SESSION_HOURS", "12")
+    monkeypatch.setenv("IURC_MAX_SESSIONS", "2")
+    many = _guarded(credentials=("reader", "right"))
+    _with_sessions(many, {f"s{i}": "reader" for i in range(50)})
+    assert many.get("/api/docs", headers={"Cookie": "access-token-unsecure-c=s49"}).status_code in (200, 401)
+    assert len(many.app.tokens) <= 2
