@@ -84,6 +84,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("feedback_max_bytes", 10_000_000, "Size at which the feedback file is rotated (3 kept)."),
         Setting("max_in_flight_per_client", 8, "JSON API questions one client may have under way at once."),
         Setting("rate_per_minute", 240, "JSON API questions one client may ask per minute."),
+        Setting("upload_quota_bytes", 500_000_000, "Most the staff upload folder may hold, in bytes (0: "
+                "no limit); an upload past it is refused."),
         Setting("session_hours", 12, "Hours a reader's login lasts on the server, however often it is used."),
         Setting("max_sessions", 2000, "Reader logins kept at once; past it the oldest end first."),
         Setting("login_failures_per_minute", 60, "Failed logins for one user name, from all addresses "

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
+from . import settings
 from .glossary import Glossary
 from .load import SUPPORTED, LoadError, check_content, check_limits, check_size
 from .pipeline import FoundFile, IngestReport, ingest, printable, remove
@@ -37,7 +39,10 @@ def safe_name(name: str) -> str:
     characters with the ending kept. '' when nothing usable is left."""
     name = unicodedata.normalize("NFC", str(name or ""))
     name = re.split(r"[/\\]", name)[-1]
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    name = _UNSAFE.sub("_", name)
+    # Format characters (U+202E right-to-left override, zero-width joiners) make a name read as
+    # another ("invoice\u202Efdp.exe"): replaced like control characters.
+    name = "".join("_" if unicodedata.category(c) == "Cf" else c for c in name).strip().lstrip(".").strip()
     stem, dot, suffix = name.rpartition(".")
     if dot and len(name) > MAX_NAME_CHARS:
         name = stem[:MAX_NAME_CHARS - len(suffix) - 1] + "." + suffix
@@ -86,6 +91,19 @@ def add(files: list[tuple[str, bytes]], folder: Path, store: Store, glossary: Gl
         accepted[name] = (data, folder / name)  # the same name twice: the last one counts
     if not accepted:
         return outcomes, None
+    quota = settings.get("upload_quota_bytes")
+    used = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+    for name in list(accepted):
+        data, path = accepted[name]
+        grows = len(data) - (path.stat().st_size if path.is_file() else 0)
+        if quota and used + grows > quota:
+            outcomes.append(Outcome(name, "failed", reason=f"the upload folder would hold more than {quota} "
+                                                           "bytes (IURC_UPLOAD_QUOTA_BYTES); remove documents first"))
+            del accepted[name]
+            continue
+        used += grows
+    if not accepted:
+        return outcomes, None
     folder.mkdir(parents=True, exist_ok=True)
     earlier: dict[str, bytes | None] = {}
     for name, (data, path) in accepted.items():
@@ -111,10 +129,18 @@ def add(files: list[tuple[str, bytes]], folder: Path, store: Store, glossary: Gl
     status = {"new": "added", "changed": "updated", "unchanged": "unchanged"}
     for name, (_, path) in accepted.items():
         result = by_doc.get(doc_name(folder, name), {"status": "failed", "reason": "not ingested"})
+        reason = result.get("reason", "")
         if result["status"] == "failed":
             put_back(name, path)
-        outcomes.append(Outcome(name, status.get(result["status"], "failed"), result.get("passages", 0),
-                                result.get("reason", "")))
+        elif result["status"] == "changed" and earlier[name] is not None:
+            # A file with the name of one already uploaded replaced it; the earlier version is
+            # kept (hidden, so never ingested) in .versions/, named by when it was replaced.
+            versions = folder / ".versions"
+            versions.mkdir(exist_ok=True)
+            kept = versions / f"{path.stem}.{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}{path.suffix}"
+            kept.write_bytes(earlier[name])
+            reason = f"replaced an earlier file of this name, kept as {kept.parent.name}/{kept.name}"
+        outcomes.append(Outcome(name, status.get(result["status"], "failed"), result.get("passages", 0), reason))
     return outcomes, report
 
 

@@ -330,3 +330,25 @@ def test_the_cli_removes_a_document_the_same_way(tmp_path, venv_bin):
     assert "corpus/none.md: not removed: not in the index" in removed.stdout
     docs = {c["document"] for c in json.loads(run("chunks", "--json").stdout)}
     assert "corpus/note.md" not in docs and docs and (corpus / "note.md").exists()
+
+
+def test_a_replaced_upload_keeps_its_earlier_version_and_the_folder_has_a_quota(tmp_path, fake_store, glossary,
+                                                                                 monkeypatch):
+    # Before: a file with an existing name silently replaced it, and uploads had no disk quota.
+    folder = tmp_path / "corpus" / "uploads"
+    upload.add([("note.md", NOTE)], folder, fake_store, glossary, 10**6)
+    changed = NOTE + b"\nKasumigaoka also joined later.\n"
+    outcomes, _ = upload.add([("note.md", changed)], folder, fake_store, glossary, 10**6)
+    assert outcomes[0].status == "updated" and ".versions/" in outcomes[0].reason
+    kept = list((folder / ".versions").iterdir())
+    assert len(kept) == 1 and kept[0].read_bytes() == NOTE and (folder / "note.md").read_bytes() == changed
+    assert "corpus/uploads/.versions" not in " ".join(_docs(fake_store))  # hidden: never ingested
+    monkeypatch.setenv("IURC_UPLOAD_QUOTA_BYTES", str(len(NOTE) * 3))
+    outcomes, _ = upload.add([("big.md", b"# Big\n\n" + b"Veldora word. " * 100)], folder, fake_store, glossary, 10**6)
+    assert outcomes[0].status == "failed" and "IURC_UPLOAD_QUOTA_BYTES" in outcomes[0].reason
+    assert not (folder / "big.md").exists()
+
+
+def test_names_with_direction_overrides_cannot_pose_as_another_type():
+    assert upload.safe_name("invoice\u202efdp.md") == "invoice_fdp.md"
+    assert upload.safe_name("a\u200bb.md") == "a_b.md"
