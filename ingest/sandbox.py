@@ -32,7 +32,9 @@ except ImportError:  # not POSIX
 def _serve(conn, memory_bytes: int, cpu_seconds: int) -> None:
     """The child: set the memory limit, then parse what the parent sends until it closes."""
     if resource is not None and memory_bytes > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     while True:
         try:
             job = conn.recv()
@@ -102,23 +104,28 @@ class Sandbox:
 
     def load(self, path: str | Path, doc: str, max_bytes: int, data: bytes | None = None) -> SourceDoc:
         with self._lock:
-            if self._process is None or not self._process.is_alive():
-                self._stop()
-                self._start()
-            try:
-                self._conn.send((str(path), doc, max_bytes, data))
-                if not self._conn.poll(self.wall_seconds):
+            for attempt in (1, 2):
+                if self._process is None or not self._process.is_alive():
                     self._stop()
-                    raise LoadError(f"parsing took longer than {self.wall_seconds:g} s (IURC_PARSE_MAX_SECONDS)")
-                kind, value = self._conn.recv()
-            except (EOFError, OSError, BrokenPipeError):
-                code = self._process.exitcode if self._process is not None else None
-                self._stop()
-                if code == -signal.SIGXCPU or code == -signal.SIGKILL:
-                    raise LoadError(f"parsing needed more than {self.cpu_seconds} s of CPU "
-                                    "(IURC_PARSE_MAX_CPU_SECONDS)") from None
-                raise LoadError(f"the parser stopped (exit {code}): more than {self.memory_mb} MB "
-                                "(IURC_PARSE_MAX_MEMORY_MB) or a crash") from None
+                    self._start()
+                try:
+                    self._conn.send((str(path), doc, max_bytes, data))
+                    if not self._conn.poll(self.wall_seconds):
+                        self._stop()
+                        raise LoadError(f"parsing took longer than {self.wall_seconds:g} s (IURC_PARSE_MAX_SECONDS)")
+                    kind, value = self._conn.recv()
+                    break
+                except (EOFError, OSError):
+                    self._process.join(5)  # its exit status, if it is going
+                    code = self._process.exitcode
+                    self._stop()
+                    if code == -signal.SIGXCPU:
+                        raise LoadError(f"parsing needed more than {self.cpu_seconds} s of CPU "
+                                        "(IURC_PARSE_MAX_CPU_SECONDS)") from None
+                    if attempt == 1 and code in (None, 0):
+                        continue  # the child went away before this file reached it: a fresh one
+                    raise LoadError(f"the parser stopped (exit {code}): more than {self.memory_mb} MB "
+                                    "(IURC_PARSE_MAX_MEMORY_MB) or a crash") from None
             if kind == "ok":
                 return value
             if kind == "memory":
