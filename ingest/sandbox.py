@@ -42,9 +42,12 @@ def _serve(conn, memory_bytes: int, cpu_seconds: int) -> None:
             return
         path, doc, max_bytes, data = job
         if resource is not None and cpu_seconds > 0:
+            # The soft limit only (SIGXCPU ends the child past it): a hard limit, once lowered,
+            # could not be raised again for the next file.
             used = resource.getrusage(resource.RUSAGE_SELF)
-            spent = int(used.ru_utime + used.ru_stime) + 1
-            resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, spent + cpu_seconds + 5))
+            soft = int(used.ru_utime + used.ru_stime) + 1 + cpu_seconds
+            _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+            resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
         try:
             conn.send(("ok", load(path, doc, max_bytes, data)))
         except LoadError as exc:

@@ -211,3 +211,23 @@ def test_a_parse_past_its_limits_is_one_failure_and_the_next_file_is_parsed():
         with pytest.raises(LoadError, match="unsupported"):
             sandbox.load(str(good), "g", 50_000_000, good.read_bytes())
         assert sandbox.load("note.md", "note.md", 50_000_000, GOOD.encode("utf-8")).text.strip()
+
+
+def test_one_parsing_child_serves_many_files_whatever_cpu_they_took():
+    # The CPU limit is set per file; a child that has spent some CPU seconds must still take the
+    # next file (a hard limit lowered for one file could not be raised for the next: in a full
+    # run every file after the child's first CPU second failed as "the parser stopped").
+    from ingest.load import LoadError
+    from ingest.sandbox import Sandbox
+
+    busy = _pdf_many_pages(400)  # a few CPU seconds of pdfminer
+    with Sandbox(cpu_seconds=60) as sandbox:
+        sandbox.load("n.md", "n.md", 50_000_000, GOOD.encode("utf-8"))
+        pid = sandbox._process.pid
+        for n in range(3):
+            try:
+                sandbox.load(f"b{n}.pdf", f"b{n}.pdf", 50_000_000, busy)
+            except LoadError as exc:
+                assert "stopped" not in str(exc), exc
+            assert "Kobe" in sandbox.load("n.md", "n.md", 50_000_000, GOOD.encode("utf-8")).text
+            assert sandbox._process.pid == pid  # the same child, not one restarted after a crash
