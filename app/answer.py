@@ -329,9 +329,9 @@ def row_subjects(row: Passage, glossary: Glossary) -> dict[str, str]:
     return out
 
 
-def row_sentence(row: Passage, glossary: Glossary) -> str:
-    """A table row as a short line, not `Key: value; Key: value`: the names its cells hold
-    (cells that are a name of the name table), then what its other cells say, then its group."""
+def row_parts(row: Passage, glossary: Glossary) -> tuple[str, str, str]:
+    """A table row's names (cells that are a name of the name table, its countries after them),
+    what its other cells say, and its group label."""
     record = row.record
     names, countries, rest = [], [], []
     for value in record.values.values():
@@ -342,8 +342,14 @@ def row_sentence(row: Passage, glossary: Glossary) -> str:
     head = " – ".join(dict.fromkeys(n for n in names if n))
     if head and countries:
         head += " (" + ", ".join(dict.fromkeys(countries)) + ")"
-    group = f" ({record.group.strip()})" if record.group.strip() else ""
-    return (f"{head}: {said}" if head and said else head or said) + group
+    return head, said, record.group.strip()
+
+
+def row_sentence(row: Passage, glossary: Glossary) -> str:
+    """A table row as a short line, not `Key: value; Key: value`: the names its cells hold,
+    then what its other cells say, then its group."""
+    head, said, group = row_parts(row, glossary)
+    return (f"{head}: {said}" if head and said else head or said) + (f" ({group})" if group else "")
 
 
 @lru_cache(maxsize=None)
@@ -519,7 +525,7 @@ class Composer:
         sims = self._vectors([s.text for s in spans]) @ np.asarray(qvec, dtype=np.float32)
         wanted = set(q.entities)
         # Words of the question other than its names: what is asked about them.
-        q_tokens = set(self.tokenize(q.retrieval_text)) - self._name_tokens(q)
+        q_tokens = set(self.tokenize(q.retrieval_text)) - self.name_tokens(q)
         # Across languages, words are shared through the Japanese -> English word bridge.
         q_english = bridged(q_tokens) if q.language == "ja" else q_tokens
         values = asked_values(q)
@@ -724,9 +730,9 @@ class Composer:
             # (terms and names a Japanese reader of the programme reads too), never Japanese
             # cells after an English sentence.
             room = width - columns(first) - columns(label) - 4
-            if room >= FIRST_LINE_COLUMNS // 4 and (q.language == "ja" or not has_cjk(self._row_topics(other.passage))):
-                topics = clause(self._row_topics(other.passage), lambda part: self._answers(how, q, part), room)
-                first += f" {label} {topics} [2]"
+            topics = self._row_topics(other.passage)
+            if room >= FIRST_LINE_COLUMNS // 4 and (q.language == "ja" or not has_cjk(topics)):
+                first += f" {label} {clause(topics, lambda part: self._answers(how, q, part), room)} [2]"
                 citations.append(Citation(2, other.passage, other.text, other.score))
                 kept = {**kept, other.passage.chunk_id: []}  # cited on the first line
         lines = [context_prefix(q, self.glossary) + first]
@@ -775,14 +781,14 @@ class Composer:
         named = {m.entity_id for m in self.glossary.find(span.text + " " + span.passage.section)}
         return bool(named & set(q.entities)) or (not named - set(q.entities) and bool(set(span.passage.entities) & set(q.entities)))
 
-    def _name_tokens(self, q: Question) -> set[str]:
+    def name_tokens(self, q: Question) -> set[str]:
         """The tokens of every name of the question's entities."""
         return {t for e in q.entities for n in self.glossary.entities[e].names for t in self.tokenize(n)}
 
     def _asked_words(self, q: Question) -> set[str]:
         """The question's own words other than its names (what is asked about them); a follow-up
         pointing back also asks the words of the turn it points to ("When did they visit?")."""
-        return set(self.tokenize(q.retrieval_text if q.context else q.text)) - self._name_tokens(q)
+        return set(self.tokenize(q.retrieval_text if q.context else q.text)) - self.name_tokens(q)
 
     def _shared_words(self, q: Question, asked: set[str], text: str, readable: bool) -> set[str]:
         """The asked words a text says: the same words, or across languages the words the
@@ -860,11 +866,10 @@ class Composer:
         return None
 
     def _row_topics(self, row: Passage) -> str:
-        """What a table row's cells say beyond its names (its topics), as one short text."""
-        line = row_sentence(row, self.glossary)
-        group = f" ({row.record.group.strip()})" if row.record.group.strip() else ""
-        said = line.split(": ", 1)[1] if ": " in line else ""
-        return said[: len(said) - len(group)] if group and said.endswith(group) else said
+        """What a table row's cells say beyond its names (its topics), as one short text; "" for
+        a row without names (its cells are not topics of a subject)."""
+        head, said, _ = row_parts(row, self.glossary)
+        return said if head else ""
 
     def _row_countries(self, row: Passage, language: str) -> list[str]:
         """The countries a table row's name cells hold, in the asker's script where the name

@@ -295,8 +295,9 @@ class Guard:
                 for old in sorted(tokens, key=lambda t: self._sessions.get(t, now))[: len(tokens) - self.max_sessions]:
                     tokens.pop(old, None)
                     self._sessions.pop(old, None)
-            for gone in [t for t in self._sessions if t not in tokens]:
-                self._sessions.pop(gone, None)
+            if len(self._sessions) > len(tokens):  # logins ended elsewhere: forget them too
+                for gone in [t for t in self._sessions if t not in tokens]:
+                    self._sessions.pop(gone, None)
         return token in tokens
 
     async def _logout(self, scope, headers: dict, send) -> None:
@@ -384,7 +385,7 @@ class Guard:
 
         status = {"code": 0}
         https = scope.get("scheme") == "https" or (
-            client_address(scope) != (scope.get("client") or ("unknown",))[0]  # through a trusted proxy
+            address != (scope.get("client") or ("unknown",))[0]  # through a trusted proxy
             and headers.get("x-forwarded-proto", "") == "https")
 
         async def secured_send(message):
@@ -451,7 +452,8 @@ class Logins:
     def failed(self, user: str, address: str) -> None:
         self.pairs.failed(self._pair(user, address))
         with self._lock:
-            self._recent.setdefault(user[:200], deque()).append(time.monotonic())
+            # The last `ceiling` failures are all the check needs (are they within the window?).
+            self._recent.setdefault(user[:200], deque(maxlen=self.ceiling)).append(time.monotonic())
             if len(self._recent) > 100_000:
                 self._recent.pop(next(iter(self._recent)))
 

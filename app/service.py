@@ -5,7 +5,7 @@ import hashlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest import index, settings
@@ -36,6 +36,17 @@ class _State:
     facts: Facts
     composer: Composer
     generator: object | None
+    _known: tuple[frozenset, frozenset] | None = field(default=None, init=False, repr=False)
+
+    def known_words(self) -> tuple[frozenset, frozenset]:
+        """Every word the documents use (the lexical vocabulary, and the English words its
+        Japanese ones mean through the word bridge), and the first five letters of each Latin
+        one; built at the first question that needs them."""
+        if self._known is None:
+            vocabulary = set(self.retriever.lexical.vocabulary)
+            words = frozenset(vocabulary | bridged({t for t in vocabulary if not t.isascii()}))
+            self._known = words, frozenset(w[:5] for w in words if w.isascii() and len(w) >= 5)
+        return self._known
 
 
 class Assistant:
@@ -265,18 +276,16 @@ def _new_words(q: Question, state: _State) -> bool:
 def _unknown_words(q: Question, state: _State) -> list[str]:
     """The words a question asks about beyond its names, as written, when no document uses any
     of them (nor, through the Japanese -> English word bridge, a word meaning one); [] otherwise."""
-    lexical = state.retriever.lexical
-    tokenize = lexical.tokenize
-    names = {t for e in q.entities for n in state.glossary.entities[e].names for t in tokenize(n)}
-    names |= {t for n in [*q.other_names, *q.spelled.values()] for t in tokenize(n)}
+    tokenize = state.retriever.lexical.tokenize
+    names = state.composer.name_tokens(q) | {t for n in [*q.other_names, *q.spelled.values()] for t in tokenize(n)}
     asked = [t for t in dict.fromkeys(tokenize(q.text)) if t not in names and not t.isdigit()]
     if not asked:
         return []
-    known = getattr(lexical, "_known_words", None)
-    if known is None:
-        vocabulary = set(lexical.vocabulary)
-        known = lexical._known_words = vocabulary | bridged({t for t in vocabulary if not t.isascii()})
-    if any(t in known or _stem_known(t, known) for t in asked):
+    # A Latin word the documents use in another form ("cooperate", "cooperation") is known: one
+    # of their words shares its first five letters (the lexical stemmer only folds plurals and a
+    # few endings).
+    known, prefixes = state.known_words()
+    if any(t in known or (t.isascii() and len(t) >= 5 and t[:5] in prefixes) for t in asked):
         return []
     # Only words as the question writes them count (not the readings the tokenizer adds, nor
     # the dictionary forms of inflected Japanese verbs, which the documents may say otherwise),
@@ -284,14 +293,6 @@ def _unknown_words(q: Question, state: _State) -> list[str]:
     # topic: it may be a verb the documents say in other words.
     written = [t for t in asked if t in q.text.casefold()]
     return written if len(written) >= 2 else []
-
-
-def _stem_known(token: str, known: set[str]) -> bool:
-    """A Latin word the documents use in another form ("cooperate", "cooperation"): one of their
-    words shares its first five letters (the lexical stemmer only folds plurals and a few endings)."""
-    if not token.isascii() or len(token) < 5:
-        return False
-    return any(w.startswith(token[:5]) for w in known)
 
 
 def _take(q: Question, entity: str | None, spelled: str) -> bool:

@@ -2,7 +2,6 @@
 disappeared, and report added / updated / skipped / deleted / failed."""
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import sys
@@ -120,7 +119,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
     report = IngestReport()
     lock = writer_lock(store.config)
     acquire(lock, store.config)
-    stack = contextlib.ExitStack()
+    parser = None  # the parsing child (ingest/sandbox.py), started with the first file
     try:
         if rebuild:
             # A new set of collections; readers keep answering from the old one until the end.
@@ -133,7 +132,6 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         seen_docs = set()
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
         parser = sandbox.Sandbox() if sandbox.enabled() else None
-        stack.callback(lambda: parser and parser.close())
         for number, found in enumerate(bar):
             if on_file:
                 on_file(number, len(files), found.doc)
@@ -175,7 +173,8 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         if not store.config.is_server:
             private_tree(Path(store.config.store_dir))  # files the store wrote: owner only
     finally:
-        stack.close()  # the parsing child, if one was started
+        if parser is not None:
+            parser.close()
         lock.release()
     report.seconds = time.perf_counter() - started
     return report
