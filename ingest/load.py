@@ -159,59 +159,97 @@ def _check_zip(data: bytes, label: str, max_unpacked: int, max_ratio: float, max
                         "(IURC_MAX_COMPRESSION_RATIO): a ZIP bomb?")
 
 
-# Names as a PDF reader reads them: "#xx" escapes decoded ("/Pa#67e" is /Page), matched without
-# regard to case (a lenient parser takes "/type /page" too).
-_PDF_PAGE = re.compile(rb"/type\s*/page(?![a-z])", re.I)
-_PDF_STREAM = re.compile(rb"stream\r?\n")
-_PDF_FLATE = re.compile(rb"/FlateDecode|/Fl\b", re.I)
-_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-# How far back from "stream" its dictionary is looked for (nested dictionaries included).
-_PDF_DICT_WINDOW = 4096
+# Filters that shrink or keep the size (decoded before a Flate filter behind them is measured);
+# any other filter before Flate is left to the parsing sandbox's memory limit.
+_PDF_TEXT_FILTERS = {"ASCIIHexDecode": "asciihexdecode", "AHx": "asciihexdecode",
+                     "ASCII85Decode": "ascii85decode", "A85": "ascii85decode"}
+_PDF_FLATE = {"FlateDecode", "Fl"}
 
 
-def _pdf_names(data: bytes) -> bytes:
-    """The bytes with "#xx" escapes in names decoded."""
-    return _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data) if b"#" in data else data
+def _pdf_name(value) -> str:
+    """A PDF name as pdfminer decoded it ("#xx" escapes already read), as text."""
+    name = getattr(value, "name", value)
+    return name.decode("latin-1") if isinstance(name, bytes) else str(name)
 
 
-def _stream_dictionary(data: bytes, start: int) -> bytes:
-    """The dictionary a stream's data follows: from its object's "obj" keyword (within a window)
-    to "stream", nested dictionaries (/DecodeParms << … >>) included."""
-    window = data[max(0, start - _PDF_DICT_WINDOW):start]
-    obj = window.rfind(b"obj")
-    return window[obj:] if obj >= 0 else window
+def _flate_input(stream) -> bytes | None:
+    """The bytes a stream's Flate filter would inflate (decrypted, text encodings before it
+    undone), or None when it has no Flate filter the check can reach."""
+    from pdfminer import ascii85
+
+    data = stream.rawdata
+    if data is None:
+        return None
+    if stream.decipher and stream.objid is not None:
+        data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
+    for name, _ in ((_pdf_name(f), p) for f, p in stream.get_filters()):
+        if name in _PDF_FLATE:
+            return data
+        if name not in _PDF_TEXT_FILTERS:
+            return None
+        data = getattr(ascii85, _PDF_TEXT_FILTERS[name])(data)
+    return None
+
+
+def _inflated_size(data: bytes, budget: int) -> int:
+    """How many bytes `data` inflates to, counted piecewise (never more than a few MB held),
+    stopping once past `budget`; a stream that stops being valid Flate counts what came before."""
+    import zlib
+
+    inflater, total, pos = zlib.decompressobj(), 0, 0
+    try:
+        while pos < len(data) and total <= budget and not inflater.eof:
+            out = inflater.decompress(data[pos:pos + 65536], 4_000_000)
+            pos += 65536
+            while out:
+                total += len(out)
+                if total > budget or not inflater.unconsumed_tail:
+                    break
+                out = inflater.decompress(inflater.unconsumed_tail, 4_000_000)
+    except zlib.error:
+        pass  # the parser judges a broken stream
+    return total
 
 
 def _check_pdf(data: bytes, max_unpacked: int, max_pages: int) -> None:
-    """Pages counted from the page objects in the file; every Flate stream inflated piecewise
-    (never more than a few MB held) and the total bounded. Pages inside compressed object
-    streams are counted too, from the inflated bytes."""
-    import zlib
+    """Read the file with the parser's own object reader (pdfminer, which pdfplumber parses
+    with), without decoding any content: every stream object's Flate data is inflated piecewise
+    and the total bounded, then (only then, since reading them decodes their streams) the objects
+    inside object streams are read too, and every dictionary whose type is a page is counted,
+    whatever its spelling ("/Pa#67e", "/type /page"), reachable from the page tree or not. A file
+    the object reader cannot open is left to the parser, which fails on it the same way."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import PDFStream
 
-    pages = len(_PDF_PAGE.findall(_pdf_names(data)))
-    total = 0
-    for m in _PDF_STREAM.finditer(data):
-        if not _PDF_FLATE.search(_pdf_names(_stream_dictionary(data, m.start()))):
-            continue
-        inflater, pos = zlib.decompressobj(), m.end()
-        while pos < len(data):
-            piece = data[pos:pos + 65536]
-            pos += len(piece)
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        placed = [(objid, xref.get_pos(objid)[0]) for xref in document.xrefs for objid in xref.get_objids()]
+    except Exception:  # noqa: BLE001 - any failure to open is the parser's to report
+        return
+    direct = [objid for objid, stream in placed if stream is None]
+    packed = [objid for objid, stream in placed if stream is not None]
+    pages, total = 0, 0
+    for objids, streams_checked in ((direct, False), (packed, True)):
+        for objid in dict.fromkeys(objids):
             try:
-                out = inflater.decompress(piece, 4_000_000)
-                while out:
-                    total += len(out)
-                    pages += len(_PDF_PAGE.findall(_pdf_names(out)))
+                obj = document.getobj(objid)
+            except Exception:  # noqa: BLE001 - an unreadable object is the parser's to judge
+                continue
+            if isinstance(obj, PDFStream) and not streams_checked:
+                flate = _flate_input(obj)
+                if flate is not None:
+                    total += _inflated_size(flate, max_unpacked - total)
                     if total > max_unpacked:
                         raise LoadError(f"its compressed streams inflate to more than {max_unpacked} bytes "
                                         "(IURC_MAX_UNPACKED_BYTES)")
-                    out = inflater.decompress(inflater.unconsumed_tail, 4_000_000) if inflater.unconsumed_tail else b""
-            except zlib.error:
-                break  # not (or no longer) a Flate stream: the parser judges it
-            if inflater.eof:
-                break
-    if pages > max_pages:
-        raise LoadError(f"has about {pages} pages > limit {max_pages} (IURC_MAX_PDF_PAGES)")
+                obj = obj.attrs
+            if isinstance(obj, dict):
+                kind = obj.get("Type", obj.get("type"))
+                if kind is not None and _pdf_name(kind).lower() == "page":
+                    pages += 1
+                    if pages > max_pages:
+                        raise LoadError(f"has more than {max_pages} pages (IURC_MAX_PDF_PAGES)")
 
 
 # A line in the top or bottom margin (this share of the page height) that recurs on other pages,
