@@ -274,18 +274,26 @@ class Guard:
         self.routes_ready = routes_ready
         self.session_seconds = 3600 * settings.get("session_hours")
         self.max_sessions = settings.get("max_sessions")
+        self.max_per_user = settings.get("max_sessions_per_user")
         self._sessions: dict[str, float] = {}  # login token -> when first seen
         self._sessions_lock = threading.Lock()
 
     def _session_alive(self, app, cookies: dict) -> bool:
         """The chat's login token is one the server issued, not older than IURC_SESSION_HOURS;
-        an expired one is ended. Past IURC_MAX_SESSIONS logins the oldest are ended."""
+        an expired one is ended. Past IURC_MAX_SESSIONS logins the oldest are ended, and past
+        IURC_MAX_SESSIONS_PER_USER logins of one user that user's oldest."""
         tokens = getattr(app, "tokens", None)
         token = session_token(app, cookies)
         if not tokens or token not in tokens:
             return False
         now = time.monotonic()
         with self._sessions_lock:
+            if token not in self._sessions:  # a login seen for the first time: its user's cap
+                user = tokens.get(token)
+                mine = sorted((self._sessions[t], t) for t, u in tokens.items() if u == user and t in self._sessions)
+                for _, old in mine[:max(0, len(mine) + 1 - self.max_per_user)]:
+                    tokens.pop(old, None)
+                    self._sessions.pop(old, None)
             first = self._sessions.setdefault(token, now)
             if now - first > self.session_seconds:
                 tokens.pop(token, None)

@@ -5,9 +5,13 @@ same ingest code as the CLI (ingest/upload.py) under the same one-writer lock.
 Staff log in at /staff (a small form; the session is an HttpOnly, SameSite=Strict cookie), or,
 when readers have a login too, with the staff user on the chat's own login form. Only a staff
 session may use Gradio's upload route (the guard refuses everyone else before a byte is stored)
-and only a staff session's clicks add or remove anything (each handler checks again)."""
+and only a staff session's clicks add or remove anything (each handler checks again, and checks
+the action token the staff page was given: a keyed hash of that session's token, which another
+site's page can neither read nor compute, so a forged request carrying the staff cookie fails)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 import secrets
 import threading
@@ -20,7 +24,7 @@ from starlette.requests import cookie_parser
 
 from ingest import settings
 
-from .guard import CLIENT_ADDRESS, LOGINS, credentials_match, session_user
+from .guard import CLIENT_ADDRESS, LOGINS, credentials_match, session_token, session_user
 from .render import ui_text
 
 STAFF_COOKIE = "iurc-staff"
@@ -36,6 +40,8 @@ class StaffSessions:
         self.seconds = 3600 * (hours if hours is not None else settings.get("staff_session_hours"))
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
+        self.max_per_user = settings.get("max_sessions_per_user")
+        self._key = secrets.token_bytes(32)  # for action tokens; a restart invalidates them
 
     @property
     def enabled(self) -> bool:
@@ -54,6 +60,9 @@ class StaffSessions:
         with self._lock:
             now = time.monotonic()
             self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}  # drop expired ones
+            mine = sorted((v[1], t) for t, v in self._tokens.items() if v[0] == user)
+            for _, old in mine[:max(0, len(mine) + 1 - self.max_per_user)]:  # the oldest logins end
+                self._tokens.pop(old)
             self._tokens[token] = (user, now + self.seconds)
         return token
 
@@ -61,15 +70,33 @@ class StaffSessions:
         with self._lock:
             self._tokens.pop(token or "", None)
 
-    def is_staff(self, app, cookies: dict) -> bool:
-        """A staff session cookie that has not expired, or the chat's login made as the staff user."""
+    def _session(self, app, cookies: dict) -> str | None:
+        """The token of the staff session these cookies carry (a staff cookie that has not
+        expired, or the chat's login made as the staff user), else None."""
         if not self.enabled:
-            return False
+            return None
+        token = cookies.get(STAFF_COOKIE, "")
         with self._lock:
-            found = self._tokens.get(cookies.get(STAFF_COOKIE, ""))
+            found = self._tokens.get(token)
         if found and found[1] > time.monotonic():
-            return True
-        return session_user(app, cookies) == self.credentials[0]
+            return token
+        if session_user(app, cookies) == self.credentials[0]:
+            return session_token(app, cookies)
+        return None
+
+    def is_staff(self, app, cookies: dict) -> bool:
+        return self._session(app, cookies) is not None
+
+    def action_token(self, app, cookies: dict) -> str:
+        """What the staff page sends back with every add or remove: HMAC-SHA256 of the session's
+        token under a key only this process holds ("" for anyone not staff)."""
+        session = self._session(app, cookies)
+        return hmac.new(self._key, session.encode(), hashlib.sha256).hexdigest() if session else ""
+
+    def may_act(self, app, cookies: dict, token: str) -> bool:
+        """A staff session and the action token made for it."""
+        expected = self.action_token(app, cookies)
+        return bool(expected) and hmac.compare_digest(expected, str(token or ""))
 
     def from_headers(self, app, headers: dict) -> bool:
         return self.is_staff(app, cookie_parser(headers.get("cookie", "")))
@@ -145,6 +172,21 @@ def curated_glossary_for_uploads():
 NOT_STAFF = "Only staff may add or remove documents: log in at /staff. / 文書の追加・削除はスタッフのみです。"
 
 
+def _discard(paths: list[Path], temp_root: Path) -> None:
+    """Remove upload temporary copies inside `temp_root` (Gradio's upload folder; nothing
+    outside it, whoever sent the path), and their folder when left empty (Gradio puts each
+    upload in a folder of its own)."""
+    for path in paths:
+        path = path.resolve()
+        if not path.is_relative_to(temp_root) or path == temp_root:
+            continue
+        path.unlink(missing_ok=True)
+        try:
+            path.parent.rmdir()
+        except OSError:
+            pass  # not empty, or already gone
+
+
 def _failed(reason: str):
     from ingest.upload import Outcome
 
@@ -156,13 +198,26 @@ class StaffDesk:
     in this process (and the store's writer lock across processes); after a change the
     assistant reloads at once, so the next question, from any reader, sees it."""
 
-    def __init__(self, assistant, sessions: StaffSessions):
+    def __init__(self, assistant, sessions: StaffSessions, temp_root: Path | None = None):
+        """`temp_root`: where uploads' temporary copies are (default: Gradio's upload folder)."""
+        from gradio.utils import get_upload_folder
+
         self.assistant = assistant
         self.sessions = sessions
+        self.temp_root = Path(temp_root or get_upload_folder()).resolve()
         self._busy = threading.Lock()
 
     def allowed(self, request) -> bool:
+        """May see the staff panel."""
         return request is not None and self.sessions.is_staff(getattr(request, "app", None), dict(request.cookies))
+
+    def may_act(self, request, token: str) -> bool:
+        """May add or remove: a staff session and its action token."""
+        return request is not None and self.sessions.may_act(getattr(request, "app", None), dict(request.cookies),
+                                                             token)
+
+    def action_token(self, request) -> str:
+        return self.sessions.action_token(getattr(request, "app", None), dict(request.cookies)) if request else ""
 
     def _run(self, change):
         from ingest.store import StoreError
@@ -178,14 +233,18 @@ class StaffDesk:
         self.assistant.reload_if_changed(force=True)
         return done
 
-    def add(self, paths: list[str] | None, request, progress=None) -> list:
-        """Uploaded files (Gradio's temporary copies) -> one Outcome per file."""
+    def add(self, paths: list[str] | None, request, token: str = "", progress=None) -> list:
+        """Uploaded files (Gradio's temporary copies) -> one Outcome per file. The temporary
+        copies are removed whatever happens (refused, failed, over the file count)."""
         from ingest import upload
         from ingest.load import LoadError, read_file
 
-        if not self.allowed(request):
+        paths = [Path(p) for p in (paths or [])]
+        if not self.may_act(request, token):
+            _discard(paths, self.temp_root)
             return _failed(NOT_STAFF)
-        paths = [Path(p) for p in (paths or [])][:settings.get("max_upload_files")]
+        paths, extra = paths[:settings.get("max_upload_files")], paths[settings.get("max_upload_files"):]
+        _discard(extra, self.temp_root)
         max_bytes = settings.get("max_file_bytes")
 
         def change():
@@ -196,7 +255,7 @@ class StaffDesk:
                 except LoadError as exc:
                     refused.append(upload.Outcome(upload.safe_name(path.name), "failed", reason=str(exc)))
                 finally:
-                    path.unlink(missing_ok=True)  # the upload's temporary copy is not kept
+                    _discard([path], self.temp_root)  # the upload's temporary copy is not kept
 
             def on_file(number: int, total: int, doc: str) -> None:
                 if progress is not None:
@@ -208,10 +267,10 @@ class StaffDesk:
 
         return self._run(change)
 
-    def remove(self, docs: list[str] | None, request) -> list:
+    def remove(self, docs: list[str] | None, request, token: str = "") -> list:
         from ingest import upload
 
-        if not self.allowed(request):
+        if not self.may_act(request, token):
             return _failed(NOT_STAFF)
         if not docs:
             return _failed("choose the documents to remove first")

@@ -433,10 +433,12 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                 document_table(entries, language), what_is_indexed(entries, language))
 
     def staff_state(request: gr.Request | None, language: str) -> tuple:
+        """The staff panel shown or hidden, the line above it, and the action token its buttons send."""
         if desk.allowed(request):
-            return gr.update(visible=True), ui_text("staff_logged_in", language, route=STAFF_ROUTE)
+            return (gr.update(visible=True), ui_text("staff_logged_in", language, route=STAFF_ROUTE),
+                    desk.action_token(request))
         hint = "staff_login_hint" if desk.sessions.enabled else "staff_cli_hint"
-        return gr.update(visible=False), ui_text(hint, language, route=STAFF_ROUTE)
+        return gr.update(visible=False), ui_text(hint, language, route=STAFF_ROUTE), ""
 
     # delete_cache: exported conversations are removed from Gradio's cache after an hour.
     with gr.Blocks(title="IURC programme assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
@@ -520,16 +522,20 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                 remove_button = words(gr.Button(ui_text("remove"), variant="stop", elem_id="remove-documents"),
                                       value="remove")
                 outcome = gr.Dataframe(outcome_table([], "en"), interactive=False, wrap=True, elem_id="upload-outcome")
+                # Sent back with every add / remove (app/staff.py: the forged-request check).
+                action_token = gr.Textbox("", visible="hidden", elem_id="staff-action-token")
 
         filters = [table_picker, name_filter, year_filter, language]
         views = [pairs, table_picker, network, glossary_view, documents, indexed]
 
         # The language: from the saved choice or the browser on load, then from the switch.
         def apply_language(chosen: str, table, query, year, request: gr.Request = None):
-            panel, note = staff_state(request, chosen)
-            return [chosen, chosen, *words.updates(chosen), *reload_views(table, query, year, chosen), panel, note]
+            panel, note, token = staff_state(request, chosen)
+            return [chosen, chosen, *words.updates(chosen), *reload_views(table, query, year, chosen), panel, note,
+                    token]
 
-        language_outputs = [language, saved_language, *words.components, *views, staff_panel, staff_note]
+        language_outputs = [language, saved_language, *words.components, *views, staff_panel, staff_note,
+                            action_token]
         def first_language(saved_code: str, table, query, year, request: gr.Request = None):
             # The reader's saved choice, else the browser's first language (its Accept-Language).
             browser = (request.headers.get("accept-language", "") if request is not None else "").split(",")[0]
@@ -580,19 +586,19 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         # store (the assistant reloads on its own when the generation changes).
         gr.Timer(15).tick(reload_views, filters, views, api_visibility="private")
 
-        def add_documents(files, lang: str, request: gr.Request, progress=gr.Progress()):
-            done = desk.add(files, request, progress)
+        def add_documents(files, lang: str, token: str, request: gr.Request, progress=gr.Progress()):
+            done = desk.add(files, request, token, progress)
             return outcome_table(done, lang), None, gr.update(choices=sorted(assistant.store.manifest_entries()))
 
-        def remove_documents(docs, lang: str, request: gr.Request):
-            done = desk.remove(docs, request)
+        def remove_documents(docs, lang: str, token: str, request: gr.Request):
+            done = desk.remove(docs, request, token)
             return outcome_table(done, lang), gr.update(choices=sorted(assistant.store.manifest_entries()), value=[])
 
-        add_button.click(add_documents, [upload_box, language], [outcome, upload_box, to_remove],
+        add_button.click(add_documents, [upload_box, language, action_token], [outcome, upload_box, to_remove],
                          api_visibility="private", concurrency_limit=1) \
             .then(reload_views, filters, views, api_visibility="private")
-        remove_button.click(remove_documents, [to_remove, language], [outcome, to_remove], api_visibility="private",
-                            concurrency_limit=1) \
+        remove_button.click(remove_documents, [to_remove, language, action_token], [outcome, to_remove],
+                            api_visibility="private", concurrency_limit=1) \
             .then(reload_views, filters, views, api_visibility="private")
 
         def ask_api(question: str, request: gr.Request = None) -> dict:

@@ -88,6 +88,8 @@ SETTINGS: dict[str, Setting] = {
                 "no limit); an upload past it is refused."),
         Setting("session_hours", 12, "Hours a reader's login lasts on the server, however often it is used."),
         Setting("max_sessions", 2000, "Reader logins kept at once; past it the oldest end first."),
+        Setting("max_sessions_per_user", 100, "Logins one user name keeps at once (reader or staff); past it that "
+                "user's oldest login ends. With one shared reader login, every reader counts here."),
         Setting("login_failures_per_minute", 60, "Failed logins for one user name, from all addresses "
                 "together, after which only addresses that user has logged in from may try (for a "
                 "minute); each user+address pair is also slowed after 5 failures."),

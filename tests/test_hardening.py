@@ -432,3 +432,14 @@ def test_logout_ends_only_that_session_and_sessions_expire_and_are_bounded(monke
     _with_sessions(many, {f"s{i}": "reader" for i in range(50)})
     assert many.get("/api/docs", headers={"Cookie": "access-token-unsecure-c=s49"}).status_code in (200, 401)
     assert len(many.app.tokens) <= 2
+
+
+def test_one_users_logins_are_capped_and_that_users_oldest_ends_first(monkeypatch):
+    # Before: no cap per user (only the total): one login name could hold every session slot.
+    monkeypatch.setenv("IURC_MAX_SESSIONS_PER_USER", "2")
+    client = _guarded(credentials=("reader", "right"))
+    _with_sessions(client, {"a1": "reader", "a2": "reader", "a3": "reader", "b1": "other"})
+    for token in ("a1", "a2", "a3", "b1"):  # seen in this order: a1 is the reader's oldest
+        assert client.get("/api/docs", headers={"Cookie": f"access-token-unsecure-c={token}"}).status_code == 200
+    assert sorted(client.app.tokens) == ["a2", "a3", "b1"]  # the other user keeps theirs
+    assert client.get("/api/docs", headers={"Cookie": "access-token-unsecure-c=a1"}).status_code == 401

@@ -153,6 +153,58 @@ def test_a_reader_cannot_add_or_remove(tmp_path, fake_store, glossary):
     assert _docs(fake_store) == before and (tmp_path / "x.md").exists()
 
 
+def test_a_staff_action_needs_the_action_token_of_that_session(tmp_path, fake_store, glossary, monkeypatch):
+    """A request carrying the staff cookie (as a forged cross-site request would: the browser
+    sends cookies) but not the action token the staff page was given adds and removes nothing,
+    and its uploaded temporary copies are removed; a path outside the upload folder is never
+    touched. Before: the cookie alone was enough (checked by reverting app/staff.py)."""
+    from app.staff import NOT_STAFF, StaffDesk, StaffSessions
+
+    monkeypatch.setenv("IURC_UPLOAD_DIR", str(tmp_path / "corpus" / "uploads"))
+    sessions = StaffSessions(("boss", "pw"))
+    token = sessions.login("boss", "pw")
+
+    class Staff:
+        app = None
+        cookies = {"iurc-staff": token}
+
+    class Assistant:
+        store = fake_store
+
+        def reload_if_changed(self, force=False):
+            return False
+
+    temp = tmp_path / "gradio"
+    (temp / "h1").mkdir(parents=True)
+    (temp / "h1" / "note.md").write_bytes(NOTE)
+    outside = tmp_path / "keep.md"
+    outside.write_bytes(NOTE)
+    desk = StaffDesk(Assistant(), sessions, temp_root=temp)
+    before = _docs(fake_store)
+    right = desk.action_token(Staff())
+    assert right and desk.action_token(type("Reader", (), {"app": None, "cookies": {}})()) == ""
+    for forged in ("", "0" * 64, sessions.action_token(None, {"iurc-staff": "guessed"})):
+        assert [o.reason for o in desk.remove(sorted(before), Staff(), forged)] == [NOT_STAFF]
+    assert [o.reason for o in desk.add([str(temp / "h1" / "note.md"), str(outside)], Staff(), "x")] == [NOT_STAFF]
+    assert _docs(fake_store) == before
+    assert not (temp / "h1").exists() and outside.exists()  # the temporary copy and its folder went
+    (temp / "h2").mkdir()
+    (temp / "h2" / "note.md").write_bytes(NOTE)
+    assert [o.status for o in desk.add([str(temp / "h2" / "note.md")], Staff(), right)] == ["added"]
+    assert not (temp / "h2").exists()
+    other = StaffSessions(("boss", "pw"))  # another process (or a restart): its tokens differ
+    assert other.action_token(None, {"iurc-staff": other.login("boss", "pw")}) != right
+
+
+def test_one_staff_users_sessions_are_capped(monkeypatch):
+    from app.staff import StaffSessions
+
+    monkeypatch.setenv("IURC_MAX_SESSIONS_PER_USER", "2")
+    sessions = StaffSessions(("boss", "pw"))
+    first, second, third = (sessions.login("boss", "pw") for _ in range(3))
+    assert [sessions.is_staff(None, {"iurc-staff": t}) for t in (first, second, third)] == [False, True, True]
+
+
 def test_staff_sessions_expire_and_log_out():
     from app.staff import StaffSessions
 
@@ -251,6 +303,24 @@ def _shown(driver, element_id: str) -> bool:
     from selenium.webdriver.common.by import By
 
     return any(e.is_displayed() for e in driver.find_elements(By.ID, element_id))
+
+
+def test_a_foreign_origin_staff_removal_is_refused(staff_server):
+    """A page on another site posting a removal with the staff cookie (Gradio's event route) is
+    refused before Gradio sees it; the corpus document stays and still answers."""
+    import json
+
+    cookie = _staff_cookie(staff_server)
+    body = json.dumps({"data": [["corpus/iurc_cities_and_topics_deck.txt"], "en", ""], "fn_index": 0,
+                       "session_hash": "forged"}).encode()
+    for origin in ("https://evil.example", "null"):
+        status, _, text = _post(staff_server.url + "gradio_api/queue/join", body,
+                                {"Content-Type": "application/json", "Cookie": cookie, "Origin": origin})
+        assert status == 403 and b"cross-site request refused" in text, (status, text)
+    status, _, text = _post(staff_server.url + "api/ask", json.dumps({"question": "What did Kamakura and Umea "
+                                                                      "work on?"}).encode(),
+                            {"Content-Type": "application/json"})
+    assert status == 200 and json.loads(text)["citations"], text
 
 
 @pytest.mark.slow
