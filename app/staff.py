@@ -185,6 +185,18 @@ def _discard(paths: list[Path], temp_root: Path) -> None:
             path.parent.rmdir()
         except OSError:
             pass  # not empty, or already gone
+    # Uploads never added (the page closed first) lose their files to Gradio's hourly cache
+    # clean-up (delete_cache in app/ui.py), which leaves their folders: empty ones an hour old go.
+    hour_ago = time.time() - 3600
+    try:
+        for folder in temp_root.iterdir():
+            try:
+                if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < hour_ago:
+                    folder.rmdir()  # fails, harmlessly, unless empty
+            except OSError:
+                pass
+    except OSError:
+        pass  # no upload folder yet
 
 
 def _failed(reason: str):

@@ -4,8 +4,10 @@ staff login separate from readers'; hostile uploads; and, in headless Chromium, 
 of a DOCX that a reader's open page can then answer from without a refresh."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -176,6 +178,11 @@ def test_a_staff_action_needs_the_action_token_of_that_session(tmp_path, fake_st
 
     temp = tmp_path / "gradio"
     (temp / "h1").mkdir(parents=True)
+    for name, age in (("abandoned", 7200), ("recent", 60)):  # folders whose files Gradio's clean-up removed
+        (temp / name).mkdir()
+        os.utime(temp / name, (time.time() - age, time.time() - age))
+    (temp / "kept").mkdir()
+    (temp / "kept" / "f.md").write_bytes(NOTE)
     (temp / "h1" / "note.md").write_bytes(NOTE)
     outside = tmp_path / "keep.md"
     outside.write_bytes(NOTE)
@@ -188,6 +195,7 @@ def test_a_staff_action_needs_the_action_token_of_that_session(tmp_path, fake_st
     assert [o.reason for o in desk.add([str(temp / "h1" / "note.md"), str(outside)], Staff(), "x")] == [NOT_STAFF]
     assert _docs(fake_store) == before
     assert not (temp / "h1").exists() and outside.exists()  # the temporary copy and its folder went
+    assert sorted(p.name for p in temp.iterdir()) == ["kept", "recent"]  # an hour-old empty folder went
     (temp / "h2").mkdir()
     (temp / "h2" / "note.md").write_bytes(NOTE)
     assert [o.status for o in desk.add([str(temp / "h2" / "note.md")], Staff(), right)] == ["added"]
