@@ -48,8 +48,7 @@ def test_second_run_adds_nothing_and_does_no_embedding(tmp_path, fake_store, glo
     calls = fake_store.embeddings.calls
     second = ingest([str(corpus)], fake_store, glossary, progress=False)
     assert second.summary() == f"added 0, updated 0, skipped {first.added}, deleted 0, failed 0"
-    assert fake_store.embeddings.calls == calls
-    assert second.seconds < 1.0
+    assert fake_store.embeddings.calls == calls  # work done, not time taken: no bound on seconds
 
 
 def test_changed_document_is_replaced_and_deleted_document_removed(tmp_path, fake_store, glossary):

@@ -380,13 +380,12 @@ def test_served_app_headers_body_limit_uploads_and_wrong_types(server):
     # A 50 MB body is refused from its headers, before a byte of it is read.
     import http.client
 
-    started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     connection.putrequest("POST", "/api/ask")
     connection.putheader("Content-Type", "application/json")
     connection.putheader("Content-Length", str(50_000_000))
     connection.endheaders()
-    assert connection.getresponse().status == 413 and time.perf_counter() - started < 10
+    assert connection.getresponse().status == 413  # no byte of the body was ever sent
     connection.close()
     upload = urllib.request.Request(server.url + "gradio_api/upload", data=b"--x--\r\n",
                                     headers={"Content-Type": "multipart/form-data; boundary=x"})
