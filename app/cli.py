@@ -50,7 +50,7 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print the counts and every file's outcome as JSON.")
 @store_options
 def ingest(paths, rebuild, glossary, as_json, store_dir, chroma_host, chroma_port):
-    """Index files or folders (.txt .md .pdf .docx .html .pptx) into the store.
+    """Index files or folders (every format in ingest/formats/) into the store.
 
     \b
     Unchanged files are skipped without embedding; changed ones are replaced; files gone from

@@ -23,7 +23,7 @@ from starlette.middleware import Middleware  # noqa: E402
 from pydantic import BaseModel, Field, field_validator  # noqa: E402
 
 from ingest import settings  # noqa: E402
-from ingest.load import SUPPORTED  # noqa: E402
+from ingest.formats import FORMATS, SUPPORTED  # noqa: E402
 
 from .guard import (ClientLimits, Guard, RateLimit, Throttle, auth_from_setting, basic_credentials,  # noqa: E402
                     basic_login, client_address, credentials_match, session_token, session_user,
@@ -125,10 +125,7 @@ def reopen_conversation(choice: str, kept: list, language: str = "en"):
     return entry.get("chat") or [], results, conversation_sources(results, last, language), entry["id"]
 
 
-MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8",
-               "md": "text/plain; charset=utf-8", "html": "text/plain; charset=utf-8",
-               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-               "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
+MEDIA_TYPES = {f.name: f.media_type for f in FORMATS}
 
 
 def add_original_route(app, assistant: Assistant) -> None:

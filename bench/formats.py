@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from ingest.chunk import chunk  # noqa: E402
 from ingest.clean import clean  # noqa: E402
 from ingest.glossary import load_glossary  # noqa: E402
+from ingest.formats import FORMATS  # noqa: E402
 from ingest.load import load  # noqa: E402
 from ingest.structure import structure  # noqa: E402
 
@@ -58,14 +59,17 @@ def main() -> None:
         built = Path(tmp) / "built"
         build_corpus.build(built)
         sources = sorted((built / build_corpus.DOCS.name).iterdir())
-        for fmt in ("pdf", "pptx", "docx", "html", "md", "txt"):
-            files = [p for p in sources if p.suffix == "." + fmt]
+        for fmt in FORMATS:  # every registered format the built corpus has files of
+            files = [p for p in sources if p.suffix.lower() in fmt.extensions]
+            if not files:
+                continue
+            extensions, fmt = fmt.extensions, fmt.name
             folder = Path(tmp) / fmt
             for n in range(args.copies):
                 for f in files:
                     (folder / f"copy{n:03d}").mkdir(parents=True, exist_ok=True)
                     shutil.copy(f, folder / f"copy{n:03d}" / f.name)
-            paths = sorted(folder.rglob("*." + fmt))
+            paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in extensions)
             pages = sum(units(p) for p in paths)
             size_kb = sum(p.stat().st_size for p in paths) / 1024
             started = time.perf_counter()

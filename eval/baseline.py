@@ -10,53 +10,27 @@ cell and speaker note of each slide (python-pptx, as UnstructuredPowerPointLoade
 from __future__ import annotations
 
 import hashlib
-import io
 import time
 from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest import settings
-from ingest.load import SUPPORTED, decode_text, read_file
+from ingest.formats import SUPPORTED, for_name
+from ingest.load import read_file
 from ingest.pipeline import IngestReport, discover
 
 
 def naive_text(path: Path) -> str:
+    """A first pipeline's text of a file: each format plug-in's plain extraction (pypdf for PDF,
+    all paragraphs then all cells for Word, shape text for slides, get_text for HTML), no
+    structure."""
     data = read_file(path, settings.get("max_file_bytes"))  # the same size limit as ours
-    suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        from pypdf import PdfReader
-
-        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
-    if suffix == ".docx":
-        import docx
-
-        document = docx.Document(io.BytesIO(data))
-        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-        return "\n".join([p.text for p in document.paragraphs] + cells)
-    if suffix == ".pptx":
-        from pptx import Presentation
-
-        parts = []
-        for slide in Presentation(io.BytesIO(data)).slides:
-            for shape in slide.shapes:
-                if shape.has_text_frame:
-                    parts.append(shape.text_frame.text)
-                if getattr(shape, "has_table", False) and shape.has_table:
-                    parts += [cell.text for row in shape.table.rows for cell in row.cells]
-            if slide.has_notes_slide:
-                parts.append(slide.notes_slide.notes_text_frame.text)
-        return "\n".join(parts)
-    text, _ = decode_text(data)
-    if suffix in (".html", ".htm"):
-        from bs4 import BeautifulSoup
-
-        return BeautifulSoup(text, "html.parser").get_text("\n")
-    return text
+    return for_name(path.name).naive(data)
 
 
-# What the naive loaders read: ours, and PPTX, which a first pipeline reads as plain shape text.
-NAIVE_FORMATS = frozenset(SUPPORTED) | {".pptx"}
+# What the naive loaders read: every format we read.
+NAIVE_FORMATS = frozenset(SUPPORTED)
 
 
 def naive_files(paths: list[str]) -> list[tuple[Path, str]]:

@@ -5,6 +5,7 @@ import hashlib
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from .formats import BY_NAME
 from .glossary import is_cjk
 from .models import Block, Chunk, StructuredDoc
 
@@ -31,8 +32,9 @@ def detect_language(text: str) -> str:
     return "mixed"
 
 
-# How a reader names the unit a format is cut into.
-PAGE_UNITS = {"pptx": "slide"}
+def _unit(fmt: str) -> str:
+    """How a reader names the unit a format is cut into (its plug-in says: "slide", "sheet")."""
+    return BY_NAME[fmt].unit if fmt in BY_NAME else "p."
 
 
 def _location(section: str, page: int, first: int, last: int, unit: str = "p.") -> str:
@@ -74,7 +76,7 @@ def chunk(doc: StructuredDoc, chunk_size: int = 500) -> list[Chunk]:
         chunks.append(Chunk(
             chunk_id=cid, doc=name,
             location=_location(block.section, covered[0].page, covered[0].first_line, covered[-1].last_line,
-                               PAGE_UNITS.get(doc.clean.source.format, "p.")),
+                               _unit(doc.clean.source.format)),
             section=block.section, language=detect_language(body or text), kind=kind, text=text,
             char_start=start, char_end=end, line_start=covered[0].first_line,
             line_end=covered[-1].last_line, page=covered[0].page, record=record,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .formats import BY_NAME
 from .glossary import Glossary, fold, is_cjk
 from .models import CleanDoc, CleanLine, SourceDoc
 
@@ -192,7 +193,8 @@ def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
     titles = {id(line) for line, following in zip(raw_lines, raw_lines[1:] + [None])
               if is_standalone_title(line, following)}
     # Markdown and text files may be wrapped by the writer's editor at a fixed width.
-    wrap = wrap_width(raw_lines) if source.format in ("md", "txt") else 0
+    hard_wrapped = source.format in BY_NAME and BY_NAME[source.format].hard_wrapped
+    wrap = wrap_width(raw_lines) if hard_wrapped else 0
     lines: list[CleanLine] = []
     title_open = False  # lines[-1] is a standalone title that nothing has joined yet
     last_width = 0  # length of the last source line joined into lines[-1]

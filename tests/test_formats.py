@@ -223,3 +223,65 @@ def test_numbered_and_marked_headings(tmp_path, line):
     path.write_text(f"{line}\nこの段落は見出しの後に続く本文であり、見出しとは別のものとして扱われる。\n", "utf-8")
     got = passages(path)
     assert got[0].section == line and got[0].text == f"{line}\nこの段落は見出しの後に続く本文であり、見出しとは別のものとして扱われる。"
+
+
+def _workbook(path):
+    """A participant list and a schedule as staff receive them (openpyxl writes it): a title row
+    left empty above the header, a date column, a formula, a hidden sheet."""
+    import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    people = book.active
+    people.title = "Participants"
+    people.append([])
+    people.append(["Town", "Delegate", "Role", "Arrives"])
+    people.append(["Westhaven", "Ada Brenner", "Head of harbour works", datetime.date(2025, 3, 10)])
+    people.append(["Lindholm", "森田 花子", "交通政策課長", datetime.datetime(2025, 3, 11, 9, 30)])
+    schedule = book.create_sheet("Schedule")
+    schedule.append(["Day", "Session", "Hours"])
+    schedule.append([1, "Waterfront walk", 2.0])
+    schedule.append([2, "Bicycle survey results", "=C2+1"])
+    hidden = book.create_sheet("Notes")
+    hidden.append(["internal budget", "not for readers"])
+    hidden.sheet_state = "hidden"
+    book.save(path)
+
+
+def test_xlsx_sheets_become_table_records_with_their_column_names(tmp_path):
+    """The XLSX plug-in (ingest/formats/sheets.py, openpyxl): one page per visible sheet, its
+    name the section, every row a table record keyed by the header row; located by sheet."""
+    _workbook(tmp_path / "visit.xlsx")
+    got = passages(tmp_path / "visit.xlsx")
+    rows = [p for p in got if p.kind == "table_row"]
+    assert [r.record["values"] for r in rows] == [
+        {"Town": "Westhaven", "Delegate": "Ada Brenner", "Role": "Head of harbour works", "Arrives": "2025-03-10"},
+        {"Town": "Lindholm", "Delegate": "森田 花子", "Role": "交通政策課長", "Arrives": "2025-03-11 09:30"},
+        {"Day": "1", "Session": "Waterfront walk", "Hours": "2"},
+        # A formula gives the value Excel stored with it; one never computed (written by a
+        # script) has none, so its cell is left out rather than shown as "=C2+1".
+        {"Day": "2", "Session": "Bicycle survey results"}]
+    assert [r.section for r in rows] == ["Participants"] * 2 + ["Schedule"] * 2
+    assert [r.location.split(" · ")[0] for r in rows] == ["sheet 1", "sheet 1", "sheet 2", "sheet 2"]
+    assert "internal budget" not in " ".join(p.text for p in got)  # the hidden sheet
+
+
+def test_xlsx_is_checked_like_every_office_file(tmp_path):
+    import io
+    import zipfile
+
+    from ingest.load import LoadError
+    from tests.test_limits import _office
+
+    (tmp_path / "deck.xlsx").write_bytes(_office("pptx"))
+    with pytest.raises(LoadError, match=r"not an Excel \(.xlsx\) workbook: the archive has no xl/workbook.xml "
+                                        r"\(it is a PowerPoint \(.pptx\) file\)"):
+        load(tmp_path / "deck.xlsx", "deck.xlsx", 10_000_000)
+    _workbook(tmp_path / "bomb.xlsx")
+    packed = io.BytesIO((tmp_path / "bomb.xlsx").read_bytes())
+    with zipfile.ZipFile(packed, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/bomb.xml", b"\0" * 300_000_000)
+    (tmp_path / "bomb.xlsx").write_bytes(packed.getvalue())
+    with pytest.raises(LoadError, match="IURC_MAX_UNPACKED_BYTES"):
+        load(tmp_path / "bomb.xlsx", "bomb.xlsx", 10_000_000)

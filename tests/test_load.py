@@ -113,7 +113,8 @@ def test_pdf_pages(tmp_path):
 
 
 @pytest.mark.parametrize("name, data, reason", [
-    ("table.xlsx", b"PK", "unsupported file type .xlsx"),
+    ("table.xls", b"\xd0\xcf\x11\xe0", "unsupported file type .xls"),
+    ("table.xlsx", b"PK", r"not an Excel \(.xlsx\) workbook: the content is not a ZIP archive"),
     ("broken.pdf", b"%PDF-1.4\nnot really a pdf", "unreadable PDF|empty"),
     ("broken.docx", b"this is not a zip", r"not a Word \(.docx\) file: the content is not a ZIP archive"),
 ])
