@@ -7,7 +7,9 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from pathlib import Path
 
+from ingest.formats import BY_NAME, FORMATS, SUPPORTED
 from ingest.names import vocabulary
 
 from .service import original_key
@@ -175,13 +177,16 @@ def _marked(text: str, quotes: list[str]) -> str:
 
 
 ORIGINAL_ROUTE = "/original"
-_PAGE = re.compile(r"^(?:p\.|slide) (\d+)")
+# A location's page part, in any format's unit ("p. 3", "slide 2", "sheet 1").
+_PAGE = re.compile(r"^(?:%s) (\d+)" % "|".join(sorted({re.escape(f.unit) for f in FORMATS})))
 
 
 def original_link(doc: str, location: str, language: str = "en") -> str:
-    """A link that opens the cited file, at the page for a PDF ("p. 3" -> #page=3)."""
+    """A link that opens the cited file, at the page when its format's viewer can ("p. 3" ->
+    #page=3 for a PDF)."""
     page = _PAGE.match(location)
     where = page.group(0) if page else ui_text("the_file", language)
-    anchor = f"#page={page.group(1)}" if page and doc.lower().endswith(".pdf") else ""
+    fmt = BY_NAME.get(SUPPORTED.get(Path(doc).suffix.lower(), ""))
+    anchor = f"#page={page.group(1)}" if page and fmt is not None and fmt.opens_at_page else ""
     return (f'<a class="original" href="{ORIGINAL_ROUTE}/{original_key(doc)}{anchor}" target="_blank" '
             f'rel="noopener noreferrer">{html.escape(ui_text("open_original", language, where=where))}</a>')

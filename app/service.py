@@ -14,7 +14,7 @@ from ingest.embed import make_embedder
 from ingest.glossary import Glossary, load_glossary, parse_glossary
 from ingest.names import english_exonym
 from ingest.lexical import proper_nouns
-from ingest.store import PassageStore, Store, StoreConfig, StoreGone
+from ingest.store import PassageStore, StoreConfig, StoreGone, open_store
 
 from .answer import Answer, Composer, abstain_text, asked_values
 from .facts import Facts
@@ -63,7 +63,7 @@ class Assistant:
         self.reload_seconds = settings.get("reload_check_seconds")
         self._reload_lock = threading.Lock()
         self._checked_at = time.monotonic()
-        store = store or Store(self.config, self.embeddings, create=False)
+        store = store or open_store(self.config, self.embeddings, create=False)
         # The embedding model and the store's vector index load on first use; warmed here beside
         # loading the read-side index, so the first question does not pay for them.
         warm = threading.Thread(target=_warm, args=(self.embeddings, store), daemon=True)

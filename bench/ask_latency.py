@@ -49,13 +49,13 @@ def main() -> None:
     from ingest.embed import USEEmbeddings
     from ingest.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from ingest.store import StoreConfig, open_store
 
     emb = USEEmbeddings()
     glossary = load_glossary(ROOT / "corpus/glossary.csv")
     with tempfile.TemporaryDirectory() as tmp:
         config = StoreConfig(f"{tmp}/ours", "", 8000, "iurc")
-        ingest([str(ROOT / "corpus")], Store(config, emb), glossary, progress=False)
+        ingest([str(ROOT / "corpus")], open_store(config, emb), glossary, progress=False)
         ours = Assistant(config, emb, glossary)
         naive = NaivePipeline([str(ROOT / "corpus")], emb, f"{tmp}/naive")
 

@@ -47,7 +47,7 @@ def main() -> None:
     from eval.baseline import naive_text
     from ingest.embed import make_embedder
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from ingest.store import StoreConfig, open_store
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=20)
@@ -83,7 +83,7 @@ def main() -> None:
                 naive_text(p)
             naive_s = time.perf_counter() - started
             config = StoreConfig(str(Path(tmp) / f"store-{fmt}"), "", 8000, "iurc")
-            report = ingest([str(folder)], Store(config, embeddings), glossary, progress=False,
+            report = ingest([str(folder)], open_store(config, embeddings), glossary, progress=False,
                             warn=lambda message: None)
             row = {"date": date.today().isoformat(), "format": fmt, "files": len(paths), "pages": pages,
                    "kb": round(size_kb, 1), "passages": passages, "parse_s": round(parse_s, 3),

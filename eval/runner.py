@@ -494,7 +494,7 @@ def execute_run(run: Run, store_root: Path, embeddings, furniture: dict, baselin
     from app.service import Assistant
     from ingest.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from ingest.store import StoreConfig, open_store
 
     for path in run.corpus:
         if not Path(path).exists():
@@ -504,7 +504,7 @@ def execute_run(run: Run, store_root: Path, embeddings, furniture: dict, baselin
         settings.get("glossary"), store_root / "glossary-header-only.csv")
     glossary = load_glossary(str(glossary_path))
     config = StoreConfig(str(store_root / run.name), "", 8000, "iurc")
-    report = ingest(run.corpus, Store(config, embeddings), glossary, progress=False,
+    report = ingest(run.corpus, open_store(config, embeddings), glossary, progress=False,
                     warn=lambda message: log(f"  {run.name}: {message}"))
     log(f"  {run.name}: ingest {report.summary()}")
     cases = load_cases(run.set_path)

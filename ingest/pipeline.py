@@ -170,7 +170,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
             _publish(store, glossary)
         if rebuild:
             store.commit_rebuild()  # complete: readers switch on their next check
-        if not store.config.is_server:
+        if not (store.config.is_server or store.config.in_memory):
             private_tree(Path(store.config.store_dir))  # files the store wrote: owner only
     finally:
         if parser is not None:

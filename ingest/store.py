@@ -28,8 +28,13 @@ class StoreGone(StoreError):
     """This handle's collections were dropped (a rebuild switched the store): reopen."""
 
 
+MEMORY = ":memory:"  # the store_dir of an in-memory store
+
+
 @dataclass(frozen=True)
 class StoreConfig:
+    """Which store: an embedded one (a folder), a Chroma server (host and port), or an in-memory
+    one (`store_dir` ":memory:<name>"; gone with the process: tests, trials)."""
     store_dir: str
     chroma_host: str
     chroma_port: int
@@ -37,16 +42,54 @@ class StoreConfig:
 
     @classmethod
     def from_settings(cls, store_dir=None, chroma_host=None, chroma_port=None, collection=None):
-        return cls(settings.get("store", store_dir), settings.get("chroma_host", chroma_host),
-                   settings.get("chroma_port", chroma_port), settings.get("collection", collection))
+        """From IURC_STORE (a folder or a store URL, see `from_url`), or IURC_CHROMA_HOST/PORT
+        when a host is set."""
+        collection = settings.get("collection", collection)
+        host = settings.get("chroma_host", chroma_host)
+        if host:
+            return cls(settings.get("store", store_dir), host, settings.get("chroma_port", chroma_port), collection)
+        return cls.from_url(settings.get("store", store_dir), collection)
+
+    @classmethod
+    def from_url(cls, url: str, collection: str = "iurc") -> "StoreConfig":
+        """"path/to/folder" or "chroma:///abs/folder" (embedded), "chroma+http://host:port"
+        (a Chroma server), "memory://name" (in memory)."""
+        scheme, sep, rest = str(url).partition("://")
+        if not sep or len(scheme) == 1:  # a folder (or a Windows drive letter)
+            return cls(str(url), "", 8000, collection)
+        if scheme == "chroma":
+            return cls(rest or ".iurc/store", "", 8000, collection)
+        if scheme in ("chroma+http", "http"):
+            host, _, port = rest.split("/", 1)[0].partition(":")
+            if not host or (port and not port.isdigit()):
+                raise StoreError(f"bad store address {url!r}: chroma+http://host:port")
+            return cls("", host, int(port or 8000), collection)
+        if scheme == "memory":
+            return cls(MEMORY + rest, "", 0, collection)
+        raise StoreError(f"unknown store {url!r}: a folder, chroma:///folder, chroma+http://host:port or memory://name")
 
     @property
     def is_server(self) -> bool:
         return bool(self.chroma_host)
 
+    @property
+    def in_memory(self) -> bool:
+        return not self.is_server and self.store_dir.startswith(MEMORY)
+
     def describe(self) -> str:
-        return f"chroma://{self.chroma_host}:{self.chroma_port}/{self.collection}" if self.is_server \
-            else f"{self.store_dir} (collection {self.collection})"
+        if self.is_server:
+            return f"chroma://{self.chroma_host}:{self.chroma_port}/{self.collection}"
+        if self.in_memory:
+            return f"memory://{self.store_dir[len(MEMORY):]} (collection {self.collection})"
+        return f"{self.store_dir} (collection {self.collection})"
+
+
+def open_store(config: StoreConfig | None = None, embeddings: Embeddings | None = None,
+               create: bool = True) -> "PassageStore":
+    """The one place a store is made (the CLI, the service, the evaluation and the benchmarks
+    call this, never a store class): today every kind of address is served by `Store` (Chroma
+    embedded, server or in memory); another vector store is another branch here."""
+    return Store(config or StoreConfig.from_settings(), embeddings, create)
 
 
 def open_client(config: StoreConfig):
@@ -64,6 +107,16 @@ def open_client(config: StoreConfig):
         except Exception as exc:  # chromadb raises plain exceptions for connection failures
             raise StoreError(f"cannot reach the Chroma server at {config.chroma_host}:"
                              f"{config.chroma_port}: {exc}") from None
+    if config.in_memory:
+        # chromadb keeps one in-memory system per process, shared by every ephemeral client:
+        # each named store is a database of its own in it.
+        database = "mem-" + hashlib.sha256(config.store_dir.encode()).hexdigest()[:16]
+        admin = chromadb.AdminClient(chroma_settings)
+        try:
+            admin.get_database(database)
+        except Exception:  # noqa: BLE001 - chromadb's "not found" has no stable type
+            admin.create_database(database)
+        return chromadb.EphemeralClient(settings=chroma_settings, database=database)
     path = Path(config.store_dir)
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -265,7 +318,7 @@ class Store:
     def reopen(self) -> "Store":
         """A fresh handle on the same store that sees every write made since this one opened (an
         embedded client keeps serving the vector index it loaded until its cache is cleared)."""
-        if not self.config.is_server:
+        if not (self.config.is_server or self.config.in_memory):  # (clearing would empty memory)
             self.client.clear_system_cache()
         return Store(self.config, self.embeddings, create=False)
 
@@ -412,9 +465,10 @@ def writer_lock(config: StoreConfig) -> FileLock:
 
     The same object is returned for the same store, so nested acquires in one process count
     up instead of blocking each other."""
-    if config.is_server:
-        name = f"iurc-ingest-{config.chroma_host}-{config.chroma_port}-{config.collection}.lock"
-        path = Path(tempfile.gettempdir()) / name
+    if config.is_server or config.in_memory:
+        where = f"{config.chroma_host}-{config.chroma_port}" if config.is_server else \
+            hashlib.sha256(f"{os.getpid()}{config.store_dir}".encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"iurc-ingest-{where}-{config.collection}.lock"
     else:
         try:
             Path(config.store_dir).mkdir(parents=True, exist_ok=True)

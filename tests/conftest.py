@@ -74,16 +74,18 @@ def fake_embeddings():
 
 @pytest.fixture
 def store_config(tmp_path):
+    """An in-memory store of this test's own (tests that need files on disk build their own)."""
     from ingest.store import StoreConfig
 
-    return StoreConfig(str(tmp_path / "store"), "", 8000, "iurc")
+    return StoreConfig.from_url(f"memory://{tmp_path}")
 
 
 @pytest.fixture
 def fake_store(store_config, fake_embeddings):
-    from ingest.store import Store
+    """The unit tests' store, reached as every caller reaches a store: through the factory."""
+    from ingest.store import open_store
 
-    return Store(store_config, fake_embeddings)
+    return open_store(store_config, fake_embeddings)
 
 
 @pytest.fixture(scope="session")
@@ -105,12 +107,12 @@ def corpus_assistant_fake(tmp_path_factory):
     from app.service import Assistant
     from ingest.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from ingest.store import StoreConfig, open_store
     from tests.fakes import FakeEmbeddings
 
-    config = StoreConfig(str(tmp_path_factory.mktemp("fake_store")), "", 8000, "iurc")
+    config = StoreConfig.from_url(str(tmp_path_factory.mktemp("fake_store")))
     emb = FakeEmbeddings()
-    ingest([str(CORPUS)], Store(config, emb), load_glossary(GLOSSARY), progress=False)
+    ingest([str(CORPUS)], open_store(config, emb), load_glossary(GLOSSARY), progress=False)
     # The abstention threshold is calibrated for the real embedder; hash vectors score lower.
     return Assistant(config, emb, load_glossary(GLOSSARY), min_sentence=0.05)
 

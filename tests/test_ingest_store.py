@@ -244,3 +244,46 @@ def test_the_embedded_store_is_private_to_its_owner(tmp_path, fake_embeddings, g
     for p in paths:
         mode = stat.S_IMODE(p.stat().st_mode)
         assert mode == (0o700 if p.is_dir() else 0o600), (p, oct(mode))
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("store/here", ("store/here", "", False)),
+    ("chroma:///srv/iurc", ("/srv/iurc", "", False)),
+    ("chroma+http://10.0.0.5:8001", ("", "10.0.0.5:8001", False)),
+    ("chroma+http://db", ("", "db:8000", False)),
+    ("memory://trial", (":memory:trial", "", True)),
+])
+def test_a_store_is_named_by_one_address(url, expected):
+    from ingest.store import StoreConfig
+
+    config = StoreConfig.from_url(url)
+    server = f"{config.chroma_host}:{config.chroma_port}" if config.is_server else ""
+    assert (config.store_dir, server, config.in_memory) == expected
+
+
+@pytest.mark.parametrize("url", ["s3://bucket/x", "chroma+http://:80", "chroma+http://db:port"])
+def test_a_bad_store_address_is_a_clear_error(url):
+    from ingest.store import StoreConfig
+
+    with pytest.raises(StoreError, match="store"):
+        StoreConfig.from_url(url)
+
+
+def test_the_in_memory_store_is_reached_through_the_factory_and_answers(tmp_path, glossary, monkeypatch):
+    """IURC_STORE=memory://… : the service opens it through `open_store` like any other; two
+    named in-memory stores do not see each other's passages."""
+    from app.service import Assistant
+    from ingest.store import StoreConfig, open_store
+
+    monkeypatch.setenv("IURC_STORE", f"memory://{tmp_path}/a")
+    config = StoreConfig.from_settings()
+    assert config.in_memory
+    emb = FakeEmbeddings()
+    store = open_store(config, emb)
+    report = ingest([str(CORPUS)], store, glossary, progress=False)
+    assert report.failed == 0 and store.count() == report.added > 0
+    other = open_store(StoreConfig.from_url(f"memory://{tmp_path}/b"), emb)
+    assert other.count() == 0
+    result = Assistant(config, emb, glossary, min_sentence=0.05).ask("What did Kamakura and Umeå work on?")
+    assert not result["abstained"] and result["citations"]
+    assert all(c["doc"].startswith("corpus/") for c in result["citations"])

@@ -28,6 +28,7 @@ class Format:
     zip_part: str = ""                     # the part an Office Open XML file of this kind holds
     limits: Callable[[bytes], None] | None = None  # pre-parse limits beyond a ZIP's
     hard_wrapped: bool = False             # plain text whose writer may break lines mid-sentence
+    opens_at_page: bool = False            # a browser's viewer opens it at "#page=N"
 
     @property
     def is_text(self) -> bool:

@@ -227,4 +227,4 @@ def _naive(data: bytes) -> str:
 
 
 PDF = Format("pdf", (".pdf",), "application/pdf", "a PDF", lambda data: (pdf_to_text(data), "pdf"), _naive,
-             unit="p.", magic=b"%PDF-", limits=check_limits)
+             unit="p.", magic=b"%PDF-", limits=check_limits, opens_at_page=True)

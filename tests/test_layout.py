@@ -1,0 +1,77 @@
+"""The layout tells the truth (issue 26): the import contracts in .importlinter hold and can
+fail; no caller constructs a concrete store; nothing outside the format plug-ins names a format."""
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+LINT = Path(sys.executable).parent / "lint-imports"
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(LINT), "--config", str(root / ".importlinter"), "--no-cache"], cwd=root,
+                          capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin",
+                                                                             "PYTHONPATH": str(root)})
+
+
+def test_the_import_contracts_hold():
+    run = _lint(ROOT)
+    assert run.returncode == 0 and "0 broken" in run.stdout, run.stdout + run.stderr
+
+
+def test_the_import_contracts_fail_on_a_forbidden_import(tmp_path):
+    """The same contracts over a copy of the code in which the assistant imports the evaluation
+    inside a function (the kind of import that hid the cycle before) and ingest imports app."""
+    for package in ("ingest", "app", "eval", "bench"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "corpus"))
+    shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
+    with open(tmp_path / "app" / "answer.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\ndef _sneaky():\n    from eval import runner\n    return runner\n")
+    with open(tmp_path / "ingest" / "chunk.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\ndef _sneaky():\n    import app.render\n    return app.render\n")
+    run = _lint(tmp_path)
+    assert run.returncode != 0 and "2 broken" in run.stdout, run.stdout + run.stderr
+    assert "app.answer -> eval.runner" in run.stdout and "ingest.chunk -> app.render" in run.stdout
+
+
+def _python_files(*folders: str):
+    for folder in folders:
+        yield from sorted((ROOT / folder).rglob("*.py"))
+
+
+def test_no_caller_constructs_a_concrete_store():
+    """The CLI, the service, the evaluation and the benchmarks get a store from `open_store`
+    (ingest/store.py), so another store is one branch there."""
+    found = []
+    for path in _python_files("app", "eval", "bench", "ingest"):
+        if path == ROOT / "ingest" / "store.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Store":
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
+
+
+def test_no_module_outside_the_plug_ins_names_a_format():
+    """Format names and file endings ("pptx", ".pdf") appear only in ingest/formats/: the rest
+    reads the registry (an ending inside an f-string, such as an export's file name, is not a
+    format check)."""
+    from ingest.formats import FORMATS
+
+    words = {f.name for f in FORMATS} | {e for f in FORMATS for e in f.extensions}
+    found = []
+    for path in _python_files("app", "ingest"):
+        if path.is_relative_to(ROOT / "ingest" / "formats"):
+            continue
+        tree = ast.parse(path.read_text("utf-8"))
+        in_fstrings = {id(c) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for c in node.values}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.lower() in words \
+                    and id(node) not in in_fstrings:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
+    assert found == []
