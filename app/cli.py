@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ingest import settings
+from core import settings
 
 
 def store_options(func):
@@ -22,7 +22,7 @@ def store_options(func):
 
 
 def _config(store_dir, chroma_host, chroma_port):
-    from ingest.store import StoreConfig
+    from core.store import StoreConfig
 
     return StoreConfig.from_settings(store_dir, chroma_host, chroma_port)
 
@@ -71,7 +71,7 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print the counts and every file's outcome as JSON.")
 @store_options
 def ingest(paths, rebuild, glossary, as_json, store_dir, chroma_host, chroma_port):
-    """Index files or folders (every format in ingest/formats/) into the store.
+    """Index files or folders (every format in core/formats/) into the store.
 
     \b
     Unchanged files are skipped without embedding; changed ones are replaced; files gone from
@@ -82,10 +82,10 @@ def ingest(paths, rebuild, glossary, as_json, store_dir, chroma_host, chroma_por
       iurc ingest reports/ minutes.docx --store /data/iurc
       iurc ingest corpus/ --chroma-host 127.0.0.1 --chroma-port 8000
     """
-    from ingest.embed import EmbedderError, make_embedder
-    from ingest.glossary import GlossaryError, curated_glossary
+    from core.embed import EmbedderError, make_embedder
+    from core.glossary import GlossaryError, curated_glossary
     from ingest.pipeline import ingest as run_ingest
-    from ingest.store import StoreError, acquire, open_store, writer_lock
+    from core.store import StoreError, acquire, open_store, writer_lock
 
     paths = list(paths) or ["corpus"]
     try:
@@ -126,9 +126,9 @@ def remove(docs, glossary, store_dir, chroma_host, chroma_port):
     Example:
       iurc remove corpus/uploads/minutes.docx
     """
-    from ingest.glossary import GlossaryError, curated_glossary
+    from core.glossary import GlossaryError, curated_glossary
     from ingest.pipeline import remove as run_remove
-    from ingest.store import StoreError, open_store
+    from core.store import StoreError, open_store
 
     try:
         gloss, _ = curated_glossary(glossary, [])
@@ -148,7 +148,7 @@ def remove(docs, glossary, store_dir, chroma_host, chroma_port):
 @store_options
 def chunks(as_json, doc, store_dir, chroma_host, chroma_port):
     """List stored passages (id, document, location, language, text)."""
-    from ingest.store import StoreError, open_store
+    from core.store import StoreError, open_store
 
     try:
         store = open_store(_config(store_dir, chroma_host, chroma_port), None, create=False)
@@ -190,9 +190,9 @@ def ask(question, as_json, top_k, batch_file, store_dir, chroma_host, chroma_por
       iurc ask "トヨタとグルノーブルの協力テーマは?" --json
       iurc ask --batch questions.jsonl --json > answers.jsonl
     """
-    from ingest.store import StoreError
+    from core.store import StoreError
 
-    from .service import Assistant
+    from app.answering.service import Assistant
 
     if not question and not batch_file:
         _fail("give a QUESTION or --batch FILE")
@@ -241,13 +241,13 @@ def serve(host, port, store_dir, chroma_host, chroma_port):
       iurc serve                                  http://127.0.0.1:7860
       IURC_AUTH=staff:secret iurc serve --port 8080
     """
-    from ingest.store import StoreError
+    from core.store import StoreError
 
-    from .service import Assistant
+    from app.answering.service import Assistant
 
     try:
         assistant = Assistant(_config(store_dir, chroma_host, chroma_port))
-        from .ui import serve as run_server
+        from app.web.ui import serve as run_server
 
         run_server(assistant, host, port)
     except (StoreError, settings.SettingError) as exc:
@@ -266,7 +266,7 @@ def chroma_guard(listen, upstream):
       chroma run --path /data/chroma --host 127.0.0.1 --port 8000
       IURC_CHROMA_TOKEN=$(cat /etc/iurc/chroma.token) iurc chroma-guard --listen 10.0.0.5:8001
     """
-    from ingest import chroma_guard as guard
+    from core import chroma_guard as guard
 
     token = settings.get("chroma_token")
     if len(token) < 16:
@@ -289,8 +289,8 @@ def names(unknown, as_json, suggest, store_dir, chroma_host, chroma_port):
       iurc names --unknown       names nobody has put in corpus/glossary.csv
       iurc names --suggest > suggested.csv
     """
-    from ingest.names import NameReport, suggest_rows
-    from ingest.store import StoreError, open_store
+    from core.names import NameReport, suggest_rows
+    from core.store import StoreError, open_store
 
     try:
         store = open_store(_config(store_dir, chroma_host, chroma_port), None, create=False)
@@ -302,7 +302,7 @@ def names(unknown, as_json, suggest, store_dir, chroma_host, chroma_port):
     data = json.loads(stored)
     rows = [r for r in data["names"] if not (unknown and r.get("merged_into"))]
     if suggest:
-        from ingest.names import Link
+        from core.names import Link
 
         report = NameReport(rows, [Link(**s) for s in data["suggestions"]])
         click.echo(suggest_rows(report), nl=False)

@@ -44,12 +44,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    from app.service import Assistant
+    from app.answering.service import Assistant
     from eval.baseline import NaivePipeline
-    from ingest.embed import USEEmbeddings
-    from ingest.glossary import load_glossary
+    from core.embed import USEEmbeddings
+    from core.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import StoreConfig, open_store
+    from core.store import StoreConfig, open_store
 
     emb = USEEmbeddings()
     glossary = load_glossary(ROOT / "corpus/glossary.csv")

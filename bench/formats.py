@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.chunk import chunk  # noqa: E402
 from ingest.clean import clean  # noqa: E402
-from ingest.glossary import load_glossary  # noqa: E402
-from ingest.formats import FORMATS  # noqa: E402
+from core.glossary import load_glossary  # noqa: E402
+from core.formats import FORMATS  # noqa: E402
 from ingest.load import load  # noqa: E402
 from ingest.structure import structure  # noqa: E402
 
@@ -45,9 +45,9 @@ def units(path: Path) -> int:
 def main() -> None:
     from eval import build_corpus
     from eval.baseline import naive_text
-    from ingest.embed import make_embedder
+    from core.embed import make_embedder
     from ingest.pipeline import ingest
-    from ingest.store import StoreConfig, open_store
+    from core.store import StoreConfig, open_store
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=20)

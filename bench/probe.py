@@ -28,15 +28,15 @@ def main() -> None:
     started = time.perf_counter()
     out: dict = {"system": args.system}
     if args.system == "ours":
-        from app.service import Assistant
-        from ingest.store import StoreConfig
+        from app.answering.service import Assistant
+        from core.store import StoreConfig
 
         assistant = Assistant(StoreConfig.from_settings(args.store, args.chroma_host or None, args.chroma_port))
         ask = assistant.ask
         out["passages"] = len(assistant.retriever.passages)
     else:
         from eval.baseline import NaivePipeline
-        from ingest.embed import USEEmbeddings
+        from core.embed import USEEmbeddings
 
         naive = NaivePipeline([args.naive_corpus], USEEmbeddings(), args.naive_dir)
         out["ingest_seconds"] = round(naive.ingest_seconds, 2)

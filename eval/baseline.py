@@ -15,9 +15,8 @@ from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest import settings
-from ingest.formats import SUPPORTED, for_name
-from ingest.load import read_file
+from core import settings
+from core.formats import SUPPORTED, for_name, read_file
 from ingest.pipeline import IngestReport, discover
 
 

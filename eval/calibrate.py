@@ -10,8 +10,8 @@ import argparse
 
 
 def main() -> None:
-    from app.service import Assistant
-    from ingest.store import StoreConfig
+    from app.answering.service import Assistant
+    from core.store import StoreConfig
 
     from .runner import load_cases
 

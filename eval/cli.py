@@ -9,7 +9,7 @@ import sys
 import click
 
 from app.cli import _config, _fail, store_options
-from ingest import settings
+from core import settings
 
 
 @click.command(name="eval")
@@ -47,11 +47,11 @@ def evaluate(runs_path, run_names, set_path, as_json, report_dir, corpus, no_bas
     from pathlib import Path
 
     from eval import runner
-    from ingest.embed import EmbedderError, make_embedder
-    from ingest.glossary import GlossaryError
-    from ingest.store import StoreError
+    from core.embed import EmbedderError, make_embedder
+    from core.glossary import GlossaryError
+    from core.store import StoreError
 
-    from app.service import Assistant
+    from app.answering.service import Assistant
 
     def log(message):
         click.echo(message, err=True)

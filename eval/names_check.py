@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from ingest.glossary import fold
+from core.glossary import fold
 
 
 def _ja_match(expected: str, forms: set[str]) -> bool:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from ingest import settings
-from ingest.chunk import detect_language
-from app.lead import FIRST_LINE_COLUMNS, columns
-from ingest.glossary import is_cjk
+from core import settings
+from core.text import detect_language
+from app.answering.lead import FIRST_LINE_COLUMNS, columns
+from core.glossary import is_cjk
 
 METRICS = ["pass_rate", "first_line", "fact_language", "lead_on_topic", "pass_rate_400", "recall_at_1", "recall_at_5", "mrr", "citation_precision", "citation_recall",
            "fact_recall", "abstention_precision", "abstention_recall", "language_accuracy", "readable"]
@@ -259,7 +259,7 @@ class Reference:
     writes, a broken plural)."""
 
     def __init__(self, texts: list[str], glossary, template_text: str = ""):
-        from ingest.names import english_exonym
+        from core.names import english_exonym
 
         self.glossary = glossary
         forms = [n for e in glossary.entities.values() for n in e.names] if glossary else []
@@ -272,7 +272,7 @@ class Reference:
 
     @classmethod
     def of(cls, assistant) -> "Reference":
-        from ingest.names import vocabulary
+        from core.names import vocabulary
 
         templates = []
         for language in ("en", "ja"):
@@ -491,10 +491,10 @@ def execute_run(run: Run, store_root: Path, embeddings, furniture: dict, baselin
                 naive_cache: dict | None = None, log=print) -> RunResult:
     """Ingest the run's corpus into its own store (incremental across calls), ask every case of
     ours and of the naive baseline. Naive results are shared between runs over the same files."""
-    from app.service import Assistant
-    from ingest.glossary import load_glossary
+    from app.answering.service import Assistant
+    from core.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import StoreConfig, open_store
+    from core.store import StoreConfig, open_store
 
     for path in run.corpus:
         if not Path(path).exists():

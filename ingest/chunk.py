@@ -5,9 +5,9 @@ import hashlib
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from .formats import BY_NAME
-from .glossary import is_cjk
-from .models import Block, Chunk, StructuredDoc
+from core.formats import BY_NAME
+from core.text import detect_language
+from core.models import Block, Chunk, StructuredDoc
 
 # Paragraphs first, then sentence ends in both languages, then clauses, then words.
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", ". ", "! ", "? ", "、", ", ", " ", ""]
@@ -16,20 +16,6 @@ SEPARATORS = ["\n\n", "\n", "。", "！", "？", ". ", "! ", "? ", "、", ", ", 
 def chunk_id(doc: str, text: str) -> str:
     """Content hash of source and text: stable across processes and machines."""
     return hashlib.sha256(f"{doc}\n{text}".encode("utf-8")).hexdigest()
-
-
-def detect_language(text: str) -> str:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return "en"
-    # One Japanese character carries about as much as a short Latin word: weigh it 3.
-    n_cjk = sum(is_cjk(c) for c in letters)
-    cjk = 3 * n_cjk / (3 * n_cjk + len(letters) - n_cjk)
-    if cjk >= 0.7:
-        return "ja"
-    if cjk <= 0.1:
-        return "en"
-    return "mixed"
 
 
 def _unit(fmt: str) -> str:

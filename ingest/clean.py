@@ -16,18 +16,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .formats import BY_NAME
-from .glossary import Glossary, fold, is_cjk
-from .models import CleanDoc, CleanLine, SourceDoc
+from core.formats import BY_NAME
+from core.glossary import Glossary, fold, is_cjk
+from core.text import neutralise_markup, remove_invisible, strip_markup  # noqa: F401 (used here; re-exported)
+from core.models import CleanDoc, CleanLine, SourceDoc
 
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
-# Markup that must never reach an answer: tags, comments, images, links, and URLs (kept as
-# their host name, which says where something is without being a link).
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]{0,500}>")
-_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
-_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*[A-Za-z][\w+.-]*:[^)\n]*\)")
-_URL = re.compile(r"\b(?:https?|ftp)://([^\s/?#)<>\"'\]]+)[^\s)<>\"'\]]*", re.I)
 _JA_SENTENCE_END = "。！？!?」』）)"
 _LATIN_END = ".!?:;。"
 _BULLET = re.compile(r"^\s*(?:[・●■◆▪•\-*+]|\d+[.)]|[①-⑳])\s*")
@@ -134,40 +127,6 @@ def _splits_a_name(a: str, b: str, glossary: Glossary) -> bool:
                 if not before.isalnum() and not after.isalnum():
                     return True
     return False
-
-
-def neutralise_markup(text: str) -> str:
-    """Documents are data: drop HTML, keep image alt text and link text, turn URLs into hosts."""
-    text = _HTML_COMMENT.sub("", text)
-    text = _MD_IMAGE.sub(lambda m: m.group(1), text)
-    text = _MD_LINK.sub(lambda m: m.group(1), text)
-    text = _URL.sub(lambda m: m.group(1), text)
-    return _HTML_TAG.sub("", text)
-
-
-def strip_markup(text: str) -> str:
-    """Plain text with no markup left, however it was written: entities are decoded first (a tag
-    built from &lt; … &gt;, or encoded twice), then the ammonia sanitiser (nh3) removes every tag
-    and comment and the content of scripts and styles."""
-    import html
-
-    import nh3
-
-    if "<" not in text and "&" not in text:
-        return text
-    for _ in range(3):  # "&amp;lt;" is "<" after two decodings
-        decoded = html.unescape(text)
-        if decoded == text:
-            break
-        text = decoded
-    if "<" not in text:
-        return text
-    return html.unescape(nh3.clean(text, tags=set(), attributes={}, strip_comments=True))
-
-
-def remove_invisible(text: str) -> str:
-    """Zero-width and direction-override characters: documents and questions alike."""
-    return _INVISIBLE.sub("", text)
 
 
 def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:

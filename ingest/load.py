@@ -1,33 +1,19 @@
 """Load stage: a file on disk -> SourceDoc (decoded structured text), or LoadError with a
-one-line reason. What each format is and how it is parsed lives in its plug-in (ingest/formats/);
+one-line reason. What each format is and how it is parsed lives in its plug-in (core/formats/);
 this module reads the file, checks it and calls the plug-in."""
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from .formats import SUPPORTED, BY_NAME, LoadError, decode_text, for_name
-from .formats import check_content as _check_content
-from .formats import check_limits as _check_limits
-from .formats.base import TEXT_ENCODINGS
-from .models import SourceDoc
+from core.formats import BY_NAME, SUPPORTED, LoadError, check_size, decode_text, for_name, read_file
+from core.formats import check_content as _check_content
+from core.formats import check_limits as _check_limits
+from core.formats.base import TEXT_ENCODINGS
+from core.models import SourceDoc
 
 __all__ = ["SUPPORTED", "TEXT_ENCODINGS", "LoadError", "check_content", "check_limits", "check_size",
            "decode_text", "load", "read_file"]
-
-
-def check_size(size: int, max_bytes: int) -> None:
-    if size > max_bytes:
-        raise LoadError(f"too large: {size} bytes > limit {max_bytes} (IURC_MAX_FILE_BYTES)")
-
-
-def read_file(path: Path, max_bytes: int) -> bytes:
-    """The file's bytes, or LoadError when it is too large or unreadable."""
-    try:
-        check_size(path.stat().st_size, max_bytes)
-        return path.read_bytes()
-    except OSError as exc:
-        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
 
 
 def check_content(fmt: str, data: bytes) -> None:

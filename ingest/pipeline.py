@@ -12,13 +12,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import index, names, sandbox, settings
+from core import index, names, settings
+
+from . import sandbox
 from .chunk import chunk
 from .clean import clean
-from .glossary import Glossary, parse_glossary
+from core.glossary import Glossary, parse_glossary
 from .load import SUPPORTED, LoadError, load, read_file
-from .models import Chunk
-from .store import Store, StoreError, acquire, chunk_metadata, private_tree, writer_lock
+from core.models import Chunk
+from core.store import Store, StoreError, acquire, chunk_metadata, private_tree, writer_lock
 from .structure import structure
 
 # Bump when loading, cleaning, structuring, chunking or lexical tokens change, so stored

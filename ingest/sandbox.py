@@ -19,9 +19,9 @@ import signal
 import threading
 from pathlib import Path
 
-from . import settings
+from core import settings
 from .load import LoadError, load
-from .models import SourceDoc
+from core.models import SourceDoc
 
 try:
     import resource

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 
+from core.text import SECTION_JOINER
+
 from .clean import HEADING_CUE, MAX_CUED_HEADING_CHARS, is_standalone_title
-from .glossary import Glossary, is_cjk
-from .models import Block, CleanDoc, CleanLine, StructuredDoc, TableRow
+from core.glossary import Glossary, is_cjk
+from core.models import Block, CleanDoc, CleanLine, StructuredDoc, TableRow
 
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _CONNECTOR = re.compile(r"\s*(?:and|&|・|,|/|＆)\s*", re.I)
@@ -111,9 +113,6 @@ def split_header(header: str, n_columns: int) -> list[str]:
 def _group_label(line: CleanLine) -> bool:
     words = line.text.split()
     return len(words) <= 4 and len(line.text) <= 30 and _cjk_share(line.text) < 0.5
-
-
-SECTION_JOINER = " › "
 
 
 def _heading_level(text: str) -> int:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import settings
-from .glossary import Glossary
+from core import settings
+from core.glossary import Glossary
 from .load import SUPPORTED, LoadError, check_content, check_limits, check_size
 from .pipeline import FoundFile, IngestReport, ingest, printable, remove
-from .store import Store
+from core.store import Store
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 MAX_NAME_CHARS = 120

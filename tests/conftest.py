@@ -60,7 +60,7 @@ def block_network(monkeypatch):
 
 @pytest.fixture
 def glossary():
-    from ingest.glossary import load_glossary
+    from core.glossary import load_glossary
 
     return load_glossary(GLOSSARY)
 
@@ -75,7 +75,7 @@ def fake_embeddings():
 @pytest.fixture
 def store_config(tmp_path):
     """An in-memory store of this test's own (tests that need files on disk build their own)."""
-    from ingest.store import StoreConfig
+    from core.store import StoreConfig
 
     return StoreConfig.from_url(f"memory://{tmp_path}")
 
@@ -83,7 +83,7 @@ def store_config(tmp_path):
 @pytest.fixture
 def fake_store(store_config, fake_embeddings):
     """The unit tests' store, reached as every caller reaches a store: through the factory."""
-    from ingest.store import open_store
+    from core.store import open_store
 
     return open_store(store_config, fake_embeddings)
 
@@ -104,10 +104,10 @@ def iurc_env(**extra) -> dict:
 @pytest.fixture(scope="session")
 def corpus_assistant_fake(tmp_path_factory):
     """The corpus in a real Chroma store with the fake embedder, and an Assistant over it."""
-    from app.service import Assistant
-    from ingest.glossary import load_glossary
+    from app.answering.service import Assistant
+    from core.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import StoreConfig, open_store
+    from core.store import StoreConfig, open_store
     from tests.fakes import FakeEmbeddings
 
     config = StoreConfig.from_url(str(tmp_path_factory.mktemp("fake_store")))
@@ -120,11 +120,11 @@ def corpus_assistant_fake(tmp_path_factory):
 @pytest.fixture(scope="session")
 def corpus_assistant(tmp_path_factory):
     """The corpus with the real multilingual embedder."""
-    from app.service import Assistant
-    from ingest.embed import USEEmbeddings
-    from ingest.glossary import load_glossary
+    from app.answering.service import Assistant
+    from core.embed import USEEmbeddings
+    from core.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
 
     config = StoreConfig(str(tmp_path_factory.mktemp("use_store")), "", 8000, "iurc")
     emb = USEEmbeddings()

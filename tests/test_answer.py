@@ -264,7 +264,7 @@ def test_cli_ask_json_and_batch(tmp_path, venv_bin):
 def test_the_retrieval_runs_inside_a_langchain_chain(corpus_assistant_fake):
     from langchain_core.runnables import RunnableLambda
 
-    from app.retriever_lc import AssistantRetriever
+    from app.answering.retriever_lc import AssistantRetriever
 
     retriever = AssistantRetriever(assistant=corpus_assistant_fake, k=3)
     chain = retriever | RunnableLambda(lambda docs: [(d.metadata["doc"], d.metadata["location"]) for d in docs])
@@ -278,8 +278,8 @@ def test_the_retrieval_runs_inside_a_langchain_chain(corpus_assistant_fake):
 def test_generator_through_a_langchain_chat_model_is_verified_as_strictly(corpus_assistant_fake):
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    from app.generate import Generator
-    from app.question import analyze
+    from app.answering.generate import Generator
+    from app.answering.question import analyze
 
     a = corpus_assistant_fake
     q = analyze("What did Kamakura and Umeå work on?", a.glossary)
@@ -301,10 +301,10 @@ def test_a_section_of_a_single_subject_page_counts_as_naming_the_pair(tmp_path, 
     """A page about one pairing has sections that name one partner or none ("Theme of the
     cooperation"); they are about the pair all the same. A document naming many places gets no
     such subject. The documents are made up for the test."""
-    from app.retrieve import Retriever, coverage_of
-    from ingest import index
+    from app.answering.retrieve import Retriever, coverage_of
+    from core import index
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
     from tests.fakes import FakeEmbeddings
 
     docs = tmp_path / "docs"
@@ -329,9 +329,9 @@ def test_a_section_of_a_single_subject_page_counts_as_naming_the_pair(tmp_path, 
 
 def _assistant_over(tmp_path, glossary, name: str, text: str, min_sentence: float = 0.05):
     """An assistant over one made-up document (fake embedder, thresholds open unless given)."""
-    from app.service import Assistant
+    from app.answering.service import Assistant
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
     from tests.fakes import FakeEmbeddings
 
     docs = tmp_path / "docs"

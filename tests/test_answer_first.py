@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.lead import FIRST_LINE_COLUMNS, STRATEGIES, clause, columns, strategy
-from app.question import analyze
+from app.answering.lead import FIRST_LINE_COLUMNS, STRATEGIES, clause, columns, strategy
+from app.answering.question import analyze
 from tests.test_intents import GLOSSARY, ask, passage
 
 
@@ -149,7 +149,7 @@ def test_a_pronoun_keeps_the_earlier_ordinal_and_year():
 
 
 def test_a_list_asking_for_countries_names_each_rows_country():
-    from app.facts import Facts
+    from app.answering.facts import Facts
     from tests.test_intents import composer, row
 
     rows = [row(1, "Veldora", "Norvia", "Water reuse"), row(2, "Kasumigaoka", "Japan", "Night buses"),
@@ -166,7 +166,7 @@ def test_a_list_asking_for_countries_names_each_rows_country():
 
 
 def test_two_capitalised_dictionary_words_are_not_a_person():
-    from app.answer import carries
+    from app.answering.answer import carries
 
     assert carries("person", "The session was chaired by Ada Kowalska.", GLOSSARY)
     assert not carries("person", "The Innovation Cooperation ends in November.", GLOSSARY)
@@ -175,7 +175,7 @@ def test_two_capitalised_dictionary_words_are_not_a_person():
 def test_the_asked_value_is_bound_to_the_clause_that_says_what_is_asked():
     # "When does X aim to be carbon neutral?": a year in the clause saying "carbon neutral"
     # answers; a year in another clause (a membership, a batch) dates something else.
-    from app.answer import Span, asked_values
+    from app.answering.answer import Span, asked_values
     from tests.test_intents import composer
 
     q = analyze("When does Veldora aim to be carbon neutral?", GLOSSARY)
@@ -195,8 +195,8 @@ def test_the_asked_value_is_bound_to_the_clause_that_says_what_is_asked():
 def test_a_what_answer_adds_the_other_languages_row_about_the_same_pair():
     # The Japanese sentence names two topics; the English table row about the same pair names a
     # third. The first line gives the Japanese clause, then the row's topics, labelled.
-    from app.answer import Answer
-    from ingest.models import TableRow
+    from app.answering.answer import Answer
+    from core.models import TableRow
     from tests.test_intents import passage
 
     values = {"Japanese town": "Kasumigaoka", "Partner": "Veldora", "Topics": "Harbour logistics, tidal energy"}

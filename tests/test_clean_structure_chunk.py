@@ -7,8 +7,8 @@ import pytest
 
 from ingest.chunk import chunk, chunk_id, detect_language
 from ingest.clean import clean
-from ingest.glossary import Entity, Glossary
-from ingest.models import SourceDoc
+from core.glossary import Entity, Glossary
+from core.models import SourceDoc
 from ingest.structure import split_header, structure
 from tests.conftest import CORPUS, DATA
 
@@ -191,7 +191,7 @@ def test_hard_wrapped_markdown_and_text_are_joined_into_whole_sentences():
     """Issue 24: a paragraph wrapped by an editor at a fixed width is one paragraph again, so no
     quote starts or ends mid-sentence (the next line's first word would not have fitted)."""
     from ingest.clean import clean
-    from ingest.models import SourceDoc
+    from core.models import SourceDoc
 
     text = ("# Meeting note\n\n"
             "The fourth meeting of the partner cities was held in Tokyo on 17 May\n"

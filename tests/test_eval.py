@@ -80,7 +80,7 @@ def test_a_pass_needs_every_fact_in_a_readable_first_line():
 
 
 def test_fact_script_lead_and_garbled_words():
-    from ingest.glossary import parse_glossary
+    from core.glossary import parse_glossary
 
     glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
                               "veldora,city,,Veldora,ヴェルドラ市,\nmarsk,city,,Marsk,マルスク市,\n", "g")
@@ -156,10 +156,10 @@ def test_abstention_metrics():
 @pytest.mark.slow
 def test_gate_fails_when_retrieval_is_broken(tmp_path):
     """A random embedder in place of the real one must make the gate fail."""
-    from app.service import Assistant
-    from ingest.glossary import load_glossary
+    from app.answering.service import Assistant
+    from core.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
     from tests.fakes import RandomEmbeddings
 
     glossary = load_glossary(GLOSSARY)
@@ -201,7 +201,7 @@ def test_the_naive_baseline_keeps_the_file_size_limit(tmp_path, monkeypatch):
 
 
 def test_a_cldr_english_name_of_a_place_the_documents_name_in_japanese_is_not_garbled():
-    from ingest.glossary import parse_glossary
+    from core.glossary import parse_glossary
 
     # A name discovered only in Japanese (no English form): its CLDR English name is a name,
     # a romanised reading is not.

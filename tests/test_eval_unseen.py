@@ -99,7 +99,7 @@ def test_every_expected_snippet_and_fact_is_in_its_document(built):
 
 
 def test_header_only_glossary_has_no_names(tmp_path):
-    from ingest.glossary import load_glossary
+    from core.glossary import load_glossary
 
     path = runner.header_only_glossary(GLOSSARY, tmp_path / "g.csv")
     assert path.read_text("utf-8").count("\n") == 1

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from app.lead import FIRST_LINE_COLUMNS, columns
-from app.views import example_questions
+from app.answering.lead import FIRST_LINE_COLUMNS, columns
+from app.web.views import example_questions
 from eval import build_corpus, runner
 from tests.conftest import CORPUS, GLOSSARY, ROOT, check_citations
 
@@ -55,11 +55,11 @@ UNRELATED = {
 def test_answers_stay_when_unrelated_documents_are_added(tmp_path):
     """The unseen split, asked before and after three unrelated documents join the store: every
     answer that cites none of them is unchanged, word for word."""
-    from app.service import Assistant
-    from ingest.embed import USEEmbeddings
-    from ingest.glossary import load_glossary
+    from app.answering.service import Assistant
+    from core.embed import USEEmbeddings
+    from core.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
 
     docs = tmp_path / "eval-corpus"
     build_corpus.build(docs)

@@ -120,7 +120,7 @@ def test_disk_full_gives_a_clear_error_and_keeps_the_index(small_disk, tmp_path,
     filler.unlink()
     after = _iurc(venv_bin, "ask", "Which pairs started in 2018?", "--json", "--store", str(store)).stdout
     assert after == before or __import__("json").loads(after)["citations"] == __import__("json").loads(before)["citations"]
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
 
     manifest = Store(StoreConfig(str(store), "", 8000, "iurc"), None, create=False).manifest_entries()
     assert manifest["docs/iurc_cities_and_topics_deck.txt"]["status"] == "complete"
@@ -160,7 +160,7 @@ def test_read_only_store_gives_a_clear_error_and_the_running_app_still_answers(t
         # The app goes on answering from the index it has, which nothing half-wrote.
         after = client.predict("What did Kamakura and Umeå work on?", api_name="/ask")
         assert after["citations"] == before["citations"] and not after["abstained"]
-        from ingest.store import Store, StoreConfig
+        from core.store import Store, StoreConfig
 
         entries = Store(StoreConfig(str(store), "", 8000, "iurc"), None, create=False).manifest_entries()
         assert list(entries) == ["corpus/iurc_cities_and_topics_deck.txt"]
@@ -192,7 +192,7 @@ def test_loaders_survive_random_bytes(tmp_path_factory, glossary, data, suffix):
 @FUZZ
 @given(text=st.text(max_size=3000))
 def test_cleaner_and_chunker_survive_random_unicode(glossary, text):
-    from ingest.models import SourceDoc
+    from core.models import SourceDoc
 
     doc = SourceDoc("f.txt", "f.txt", text, "0", "utf-8", "txt")
     cleaned = clean(doc, glossary)
@@ -204,7 +204,7 @@ def test_cleaner_and_chunker_survive_random_unicode(glossary, text):
 @given(text=st.text(alphabet=st.sampled_from(list("鎌倉市とウメオ\n 、。Kamakura-Umeå\r\n<>![]()https://x.y\u200b|#")),
                     max_size=2000))
 def test_cleaner_survives_adversarial_mixtures(glossary, text):
-    from ingest.models import SourceDoc
+    from core.models import SourceDoc
 
     cleaned = clean(SourceDoc("f.md", "f.md", text, "0", "utf-8", "md"), glossary)
     assert "\u200b" not in cleaned.text and "https://" not in cleaned.text

@@ -9,7 +9,7 @@ import pytest
 from eval import build_corpus
 from ingest.chunk import chunk
 from ingest.clean import clean
-from ingest.glossary import parse_glossary
+from core.glossary import parse_glossary
 from ingest.load import load
 from ingest.structure import structure
 
@@ -250,7 +250,7 @@ def _workbook(path):
 
 
 def test_xlsx_sheets_become_table_records_with_their_column_names(tmp_path):
-    """The XLSX plug-in (ingest/formats/sheets.py, openpyxl): one page per visible sheet, its
+    """The XLSX plug-in (core/formats/sheets.py, openpyxl): one page per visible sheet, its
     name the section, every row a table record keyed by the header row; located by sheet."""
     _workbook(tmp_path / "visit.xlsx")
     got = passages(tmp_path / "visit.xlsx")

@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from app.guard import Guard, RateLimit, Throttle
-from app.question import QuestionError, analyze
-from app.service import Assistant
+from app.web.guard import Guard, RateLimit, Throttle
+from app.answering.question import QuestionError, analyze
+from app.answering.service import Assistant
 from ingest.pipeline import ingest
-from ingest.store import Store
+from core.store import Store
 from tests.conftest import iurc_env
 from tests.test_ingest_store import make_corpus
 
@@ -207,7 +207,7 @@ def test_fifty_wrong_logins_from_one_address_are_throttled():
 
 
 def test_the_login_check_throttles_a_user_at_an_address_even_with_the_right_password(monkeypatch):
-    from app import guard
+    from app.web import guard
 
     monkeypatch.setattr(guard, "LOGINS", guard.Logins(ceiling=1000))
     # One instant throughout: the test asserts what is counted, not how long a wait lasts.
@@ -237,7 +237,7 @@ def _basic(user: str, password: str) -> dict:
 def test_three_hundred_basic_auth_guesses_are_throttled(monkeypatch):
     # Before this layer, Basic auth on the guarded routes had no throttle at all: 300 wrong
     # passwords got 401 each and the right one 200 (the outside probe's finding).
-    from app import guard
+    from app.web import guard
 
     monkeypatch.setattr(guard, "LOGINS", guard.Logins())
     client = _guarded(credentials=("staff", "right"))
@@ -251,7 +251,7 @@ def test_three_hundred_basic_auth_guesses_are_throttled(monkeypatch):
 def test_guesses_from_rotating_addresses_do_not_lock_out_the_real_user(monkeypatch):
     # Before this layer, the form logins were throttled per user name alone: failures from any
     # address made the real user wait too, right password included (the probe: 40 s).
-    from app import guard
+    from app.web import guard
 
     monkeypatch.setattr(guard, "LOGINS", guard.Logins(ceiling=20, window=3600))  # (a slow machine's minute)
     real = _guarded(credentials=("staff", "right"))
@@ -269,7 +269,7 @@ def test_guesses_from_rotating_addresses_do_not_lock_out_the_real_user(monkeypat
 
 
 def test_the_client_address_is_taken_from_a_trusted_proxy_only(monkeypatch):
-    from app.guard import client_address
+    from app.web.guard import client_address
 
     scope = {"client": ("10.1.1.1", 1), "headers": [(b"x-forwarded-for", b"6.6.6.6, 198.51.100.9")]}
     assert client_address(scope) == "10.1.1.1"  # not a trusted proxy: the header is ignored
@@ -282,7 +282,7 @@ def test_a_made_up_authorization_header_gives_no_allowance_of_its_own():
     # cookie gave a fresh allowance on every request.
     from starlette.requests import Request
 
-    from app.ui import client_key
+    from app.web.ui import client_key
 
     def request(headers):
         return Request({"type": "http", "method": "POST", "path": "/api/ask", "client": ("192.0.2.5", 1),
@@ -304,7 +304,7 @@ def test_rate_limit_and_throttle_counters():
 
 
 def test_feedback_is_capped_per_client_and_rotated(tmp_path, monkeypatch):
-    from app.ui import FeedbackLog
+    from app.web.ui import FeedbackLog
 
     monkeypatch.setenv("IURC_FEEDBACK_MAX_BYTES", "20000")
     log = FeedbackLog(tmp_path / "feedback.jsonl")
@@ -352,7 +352,7 @@ def test_a_state_change_from_another_origin_is_refused(monkeypatch):
 
 
 def test_cookies_are_never_samesite_none_and_no_cors_headers_leave():
-    from app.guard import _cookie_headers
+    from app.web.guard import _cookie_headers
 
     headers = [(b"set-cookie", b"access-token=abc; HttpOnly; Path=/; SameSite=None; Secure"),
                (b"access-control-allow-origin", b"https://evil.example"),
@@ -371,7 +371,7 @@ def test_a_lone_surrogate_is_refused_clearly_and_bad_requests_log_one_short_line
 
     from fastapi import FastAPI
 
-    from app.ui import add_api_routes
+    from app.web.ui import add_api_routes
 
     app = FastAPI()
     add_api_routes(app, corpus_assistant_fake, None, 2, 4)
@@ -390,7 +390,7 @@ def test_a_lone_surrogate_is_refused_clearly_and_bad_requests_log_one_short_line
         logged = sum(len(r.getMessage()) for r in caplog.records)
     assert logged < 10_000
     # The question check itself, for every channel (the chat calls it too).
-    from app.question import QuestionError, analyze
+    from app.answering.question import QuestionError, analyze
 
     with pytest.raises(QuestionError):
         analyze("Kamakura \ud800?", corpus_assistant_fake.glossary)

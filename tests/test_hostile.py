@@ -17,11 +17,11 @@ OUTSIDE = re.compile(r"https?://|www\.|<\s*(img|a|script|iframe|div|span|p)\b|!\
 
 @pytest.fixture(scope="module")
 def hostile_assistant(tmp_path_factory):
-    from app.service import Assistant
-    from ingest.embed import USEEmbeddings
-    from ingest.glossary import load_glossary
+    from app.answering.service import Assistant
+    from core.embed import USEEmbeddings
+    from core.glossary import load_glossary
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
 
     docs = tmp_path_factory.mktemp("hostile") / "docs"
     shutil.copytree(CORPUS, docs)
@@ -36,7 +36,7 @@ def hostile_assistant(tmp_path_factory):
 
 def only_quotes(result: dict) -> None:
     """After the first line, an extractive answer is nothing but its quotes and markers."""
-    from app.answer import wording
+    from app.answering.answer import wording
 
     quotes = {c["n"]: c["quote"] for c in result["citations"]}
     labels = {label for lang in ("en", "ja") for label in wording(lang)["other_language_source"].values() if label}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import ingest
-from ingest.store import Store, StoreError, acquire, writer_lock
+from core.store import Store, StoreError, acquire, writer_lock
 from tests.conftest import CORPUS, DATA, ROOT, iurc_env
 from tests.fakes import FakeEmbeddings
 
@@ -126,7 +126,7 @@ def test_metadata_values_are_scalars(tmp_path, fake_store, glossary):
 
 def test_ids_are_stable_across_processes(tmp_path):
     code = ("import sys; sys.path.insert(0, sys.argv[1]);"
-            "from ingest.glossary import load_glossary; from ingest.load import load;"
+            "from core.glossary import load_glossary; from ingest.load import load;"
             "from ingest.clean import clean; from ingest.structure import structure;"
             "from ingest.chunk import chunk; g = load_glossary(sys.argv[1] + '/corpus/glossary.csv');"
             "d = load(sys.argv[1] + '/corpus/iurc_cities_and_topics_deck.txt', 'corpus/deck.txt', 10**8);"
@@ -198,7 +198,7 @@ def test_sigkill_mid_ingest_then_rerun_converges(tmp_path):
 
 
 def _open(path: Path) -> Store:
-    from ingest.store import StoreConfig
+    from core.store import StoreConfig
 
     return Store(StoreConfig(str(path), "", 8000, "iurc"), FakeEmbeddings())
 
@@ -208,7 +208,7 @@ def _ids_in(path: Path) -> set[str]:
 
 
 def test_the_glossary_is_found_from_any_working_directory_or_refused_clearly(tmp_path, monkeypatch, venv_bin):
-    from ingest.glossary import find_glossary
+    from core.glossary import find_glossary
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -232,7 +232,7 @@ def test_the_embedded_store_is_private_to_its_owner(tmp_path, fake_embeddings, g
     import stat
 
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -254,7 +254,7 @@ def test_the_embedded_store_is_private_to_its_owner(tmp_path, fake_embeddings, g
     ("memory://trial", (":memory:trial", "", True)),
 ])
 def test_a_store_is_named_by_one_address(url, expected):
-    from ingest.store import StoreConfig
+    from core.store import StoreConfig
 
     config = StoreConfig.from_url(url)
     server = f"{config.chroma_host}:{config.chroma_port}" if config.is_server else ""
@@ -263,7 +263,7 @@ def test_a_store_is_named_by_one_address(url, expected):
 
 @pytest.mark.parametrize("url", ["s3://bucket/x", "chroma+http://:80", "chroma+http://db:port"])
 def test_a_bad_store_address_is_a_clear_error(url):
-    from ingest.store import StoreConfig
+    from core.store import StoreConfig
 
     with pytest.raises(StoreError, match="store"):
         StoreConfig.from_url(url)
@@ -272,8 +272,8 @@ def test_a_bad_store_address_is_a_clear_error(url):
 def test_the_in_memory_store_is_reached_through_the_factory_and_answers(tmp_path, glossary, monkeypatch):
     """IURC_STORE=memory://… : the service opens it through `open_store` like any other; two
     named in-memory stores do not see each other's passages."""
-    from app.service import Assistant
-    from ingest.store import StoreConfig, open_store
+    from app.answering.service import Assistant
+    from core.store import StoreConfig, open_store
 
     monkeypatch.setenv("IURC_STORE", f"memory://{tmp_path}/a")
     config = StoreConfig.from_settings()

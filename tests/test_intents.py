@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer import Composer, carries, stated_values
-from app.facts import Facts
-from app.question import analyze, ordinals
-from app.retrieve import Hit, Passage
-from ingest.glossary import parse_glossary
-from ingest.models import TableRow
+from app.answering.answer import Composer, carries, stated_values
+from app.answering.facts import Facts
+from app.answering.question import analyze, ordinals
+from app.answering.retrieve import Hit, Passage
+from core.glossary import parse_glossary
+from core.models import TableRow
 from tests.fakes import FakeEmbeddings
 
 HEADER_ROWS = "entity_id,kind,country,name_en,name_ja,aliases\n"
@@ -29,7 +29,7 @@ def passage(text: str, section: str = "", language: str = "en", n: int = 0, kind
 
 
 def composer() -> Composer:
-    from ingest.lexical import LexicalIndex
+    from core.lexical import LexicalIndex
 
     return Composer(FakeEmbeddings(), GLOSSARY, LexicalIndex([""], "bigram").tokenize,
                     min_sentence=-1.0, min_named_sentence=-1.0)
@@ -171,7 +171,7 @@ def row(n: int, city: str, country: str, topic: str, group: str = "") -> Passage
         "; ".join(f"{k}: {v}" for k, v in values.items())
     record = TableRow(table="Partner towns", columns=list(values), values=values, group=group, start_year="",
                       entities=[])
-    # The names its cells hold, as ingest/index.py finds them with the name table.
+    # The names its cells hold, as core/index.py finds them with the name table.
     record.entities = list(dict.fromkeys(m.entity_id for m in GLOSSARY.find(record.cell_text)))
     return passage(text, kind="table_row", n=n, record=record)
 
@@ -209,8 +209,8 @@ def test_the_sentence_vector_cache_stays_bounded_and_never_loses_a_vector():
 
 
 def test_question_words_are_stemmed_like_the_rows_they_filter():
-    from app.facts import _scaffold
-    from ingest.lexical import latin_tokens
+    from app.answering.facts import _scaffold
+    from core.lexical import latin_tokens
 
     # the list nouns, as the stemmer makes them ("cities" -> "city"), never filter rows
     assert set(latin_tokens("cities countries regions towns")) <= _scaffold()
@@ -220,9 +220,9 @@ def test_a_sentence_in_the_other_language_is_scored_on_the_same_scale(monkeypatc
     """The same sentence stored as an English and as a 'Japanese' passage: the embedder gives
     both one similarity, and the other-language copy gains the cross-language offset (the real
     embedder scores other-language sentences lower for the same content)."""
-    from app.answer import CROSS_LANGUAGE_BONUS
+    from app.answering.answer import CROSS_LANGUAGE_BONUS
 
-    import app.answer as answer_module
+    import app.answering.answer as answer_module
 
     monkeypatch.setattr(answer_module, "bridged", lambda tokens: set())  # the offset alone
     text = "Veldora opened a harbour museum in 2021."
@@ -251,8 +251,8 @@ def test_words_shared_across_languages_through_the_word_bridge_count_like_shared
     """An English question and a Japanese sentence share "delegation" through the Japanese ->
     English word bridge (代表団 -> delegation, from JMdict): the sentence gains what a shared word
     gains in one language; a sentence sharing nothing gains nothing. Made-up sentences."""
-    import app.answer as answer_module
-    from ingest.bilingual import english_words
+    import app.answering.answer as answer_module
+    from core.bilingual import english_words
 
     assert "delegation" in english_words("代表団")
     q = analyze("Where did the delegation go?", GLOSSARY)
@@ -269,7 +269,7 @@ def test_words_shared_across_languages_through_the_word_bridge_count_like_shared
 def test_a_readable_lead_that_says_what_was_asked_is_not_repeated_in_the_other_language():
     """A Japanese when-question whose Japanese lead carries the date: an English passage that
     scores as well (it says the same) is not quoted after it; without a date in the lead, it is."""
-    from app.answer import sentences
+    from app.answering.answer import sentences
 
     lead = passage("ヴェルドラ市は2021年に港の博物館を開いた。", "ヴェルドラ市", language="ja", n=1)
     lead_without_date = passage("ヴェルドラ市は港の博物館を開いた。", "ヴェルドラ市", language="ja", n=1)
@@ -332,7 +332,7 @@ def test_an_attribute_belongs_to_the_name_it_is_written_with(question, sentence,
 def test_a_name_linked_by_its_reading_heads_the_answer_as_the_asker_spelled_it():
     """An English question about a name the documents write only in katakana: the first line
     names it as the asker wrote it, not with an empty subject. Made-up name."""
-    from app.answer import subject_line
+    from app.answering.answer import subject_line
 
     glossary = parse_glossary(HEADER_ROWS + "found:vesta,name,,,ヴェスタームーア,\n", "test")
     q = analyze("What is Vestamoor?", glossary)

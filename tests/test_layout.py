@@ -26,17 +26,24 @@ def test_the_import_contracts_hold():
 
 def test_the_import_contracts_fail_on_a_forbidden_import(tmp_path):
     """The same contracts over a copy of the code in which the assistant imports the evaluation
-    inside a function (the kind of import that hid the cycle before) and ingest imports app."""
-    for package in ("ingest", "app", "eval", "bench"):
+    inside a function (the kind of import that hid the cycle before), ingest imports app, the
+    core imports a write-side stage and the assistant reaches into one."""
+    for package in ("core", "ingest", "app", "eval", "bench"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "corpus"))
     shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
-    with open(tmp_path / "app" / "answer.py", "a", encoding="utf-8") as handle:
+    with open(tmp_path / "app" / "answering" / "answer.py", "a", encoding="utf-8") as handle:
         handle.write("\n\ndef _sneaky():\n    from eval import runner\n    return runner\n")
     with open(tmp_path / "ingest" / "chunk.py", "a", encoding="utf-8") as handle:
-        handle.write("\n\ndef _sneaky():\n    import app.render\n    return app.render\n")
+        handle.write("\n\ndef _sneaky():\n    import app.web.render\n    return app.web.render\n")
+    with open(tmp_path / "core" / "lexical.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\ndef _sneaky():\n    from ingest import structure\n    return structure\n")
+    with open(tmp_path / "app" / "answering" / "question.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\ndef _sneaky():\n    from ingest.clean import clean\n    return clean\n")
     run = _lint(tmp_path)
-    assert run.returncode != 0 and "2 broken" in run.stdout, run.stdout + run.stderr
-    assert "app.answer -> eval.runner" in run.stdout and "ingest.chunk -> app.render" in run.stdout
+    assert run.returncode != 0 and "4 broken" in run.stdout, run.stdout + run.stderr
+    for edge in ("app.answering.answer -> eval.runner", "ingest.chunk -> app.web.render",
+                 "core.lexical -> ingest.structure", "app.answering.question -> ingest.clean"):
+        assert edge in run.stdout, (edge, run.stdout)
 
 
 def _python_files(*folders: str):
@@ -46,10 +53,10 @@ def _python_files(*folders: str):
 
 def test_no_caller_constructs_a_concrete_store():
     """The CLI, the service, the evaluation and the benchmarks get a store from `open_store`
-    (ingest/store.py), so another store is one branch there."""
+    (core/store.py), so another store is one branch there."""
     found = []
-    for path in _python_files("app", "eval", "bench", "ingest"):
-        if path == ROOT / "ingest" / "store.py":
+    for path in _python_files("app", "eval", "bench", "ingest", "core"):
+        if path == ROOT / "core" / "store.py":
             continue
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Store":
@@ -58,15 +65,15 @@ def test_no_caller_constructs_a_concrete_store():
 
 
 def test_no_module_outside_the_plug_ins_names_a_format():
-    """Format names and file endings ("pptx", ".pdf") appear only in ingest/formats/: the rest
+    """Format names and file endings ("pptx", ".pdf") appear only in core/formats/: the rest
     reads the registry (an ending inside an f-string, such as an export's file name, is not a
     format check)."""
-    from ingest.formats import FORMATS
+    from core.formats import FORMATS
 
     words = {f.name for f in FORMATS} | {e for f in FORMATS for e in f.extensions}
     found = []
-    for path in _python_files("app", "ingest"):
-        if path.is_relative_to(ROOT / "ingest" / "formats"):
+    for path in _python_files("app", "ingest", "core"):
+        if path.is_relative_to(ROOT / "core" / "formats"):
             continue
         tree = ast.parse(path.read_text("utf-8"))
         in_fstrings = {id(c) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for c in node.values}

@@ -1,8 +1,8 @@
 """Names the glossary does not list: discovery in both scripts, linking, the name table."""
 from __future__ import annotations
 
-from ingest import names
-from ingest.glossary import parse_glossary
+from core import names
+from core.glossary import parse_glossary
 
 HEADER = "entity_id,kind,country,name_en,name_ja,aliases\n"
 EN_DOC = ("The City of Osaka sent a delegation to Greater Manchester in January.\n"
@@ -166,7 +166,7 @@ def test_discovery_keeps_unknown_katakana_words_and_drops_common_english_nouns()
 
 
 def test_a_hyphenated_title_is_no_name_but_a_hyphenated_place_is():
-    from ingest.names import discover_en
+    from core.names import discover_en
 
     found = discover_en("Ada Kowalska, Deputy Director-General for Ports, met the Ostrel-Vale Metropole "
                         "delegation under the Region-to-Region scheme.")

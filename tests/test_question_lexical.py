@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.lexical import LexicalIndex, bigram_tokens, sudachi_tokens
-from app.question import QuestionError, analyze, capitalised_names
+from core.lexical import LexicalIndex, bigram_tokens, sudachi_tokens
+from app.answering.question import QuestionError, analyze, capitalised_names
 
 
 @pytest.mark.parametrize("text, language", [
@@ -78,7 +78,7 @@ def test_lexical_index_finds_japanese_passages(tokenizer):
 
 
 def test_fusion_is_reciprocal_rank_with_names_first_and_copies_collapsed():
-    from app.retrieve import RRF_K, Hit, Passage, coverage_of, rank_hits, reciprocal_rank_fusion
+    from app.answering.retrieve import RRF_K, Hit, Passage, coverage_of, rank_hits, reciprocal_rank_fusion
 
     fused = reciprocal_rank_fusion([[3, 1], [1, 2]], {1, 2, 3, 4})
     assert fused[1] == 1 / (RRF_K + 1) + 1 / RRF_K and fused[3] == 1 / RRF_K and fused[4] == 0.0
@@ -95,7 +95,7 @@ def test_fusion_is_reciprocal_rank_with_names_first_and_copies_collapsed():
 def test_a_katakana_name_is_taken_whole_when_the_tokenizer_tags_one_part():
     """Sudachi may call only one part of a foreign name a proper noun: the name is the whole
     katakana run across its middle dots or double hyphens. Made-up names."""
-    from app.question import ja_name_runs
+    from app.answering.question import ja_name_runs
 
     assert ja_name_runs("ヴァル・ドワーズはどこですか", [(0, "ヴァル")]) == [("ヴァル・ドワーズ", ["ヴァル"])]
     assert ja_name_runs("ラ＝ヴェルド＝ノールの人口", [(0, "ラ"), (6, "ノール")]) == \
@@ -104,7 +104,7 @@ def test_a_katakana_name_is_taken_whole_when_the_tokenizer_tags_one_part():
 
 
 def test_latin_names_in_a_japanese_question_are_names(glossary):
-    from app.question import capitalised_names
+    from app.answering.question import capitalised_names
 
     assert capitalised_names("ACMEとは何ですか", glossary) == ["ACME"]
     assert capitalised_names("Bexford Portの役割は", glossary) == ["Bexford", "Port"]
@@ -124,10 +124,10 @@ class _RankedStore:
 
 def _retriever(texts: dict[str, tuple[str, str]], dense: list[str]):
     """A retriever over made-up passages {chunk_id: (language, text)}; `dense`: the dense ranking."""
-    from app.retrieve import Retriever
-    from ingest.glossary import parse_glossary
-    from ingest.index import ReadIndex
-    from ingest.models import Passage
+    from app.answering.retrieve import Retriever
+    from core.glossary import parse_glossary
+    from core.index import ReadIndex
+    from core.models import Passage
 
     passages = [Passage(cid, "d", "", "", lang, "text", text, None) for cid, (lang, text) in texts.items()]
     lexical = LexicalIndex([p.text for p in passages], "sudachi")
@@ -140,8 +140,8 @@ def test_a_passage_sharing_only_a_common_word_is_no_lexical_evidence():
     """A Japanese question whose answer is in English: the English passage the embedder ranks
     first is not pushed out by Japanese passages that share one common word with the question
     ("参加"), as it was when every such passage voted in the fusion. Made-up text."""
-    from app.question import analyze
-    from ingest.glossary import parse_glossary
+    from app.answering.question import analyze
+    from core.glossary import parse_glossary
 
     texts = {"en": ("en", "Members were asked to post their comments on the harbour plan."),
              **{f"ja{i}": ("ja", f"第{i}区の住民が祭りに参加した。") for i in range(1, 5)},
@@ -156,8 +156,8 @@ def test_a_passage_sharing_only_a_common_word_is_no_lexical_evidence():
 
 
 def test_an_english_passage_is_measured_against_the_latin_words_of_a_japanese_question():
-    from app.question import analyze
-    from ingest.glossary import parse_glossary
+    from app.answering.question import analyze
+    from core.glossary import parse_glossary
 
     texts = {"en": ("en", "Row: Westmoor; started 2016"), "ja": ("ja", "港の祭りは毎年開かれる。")}
     r = _retriever(texts, ["ja", "en"])
@@ -169,8 +169,8 @@ def test_an_english_passage_is_measured_against_the_latin_words_of_a_japanese_qu
 def test_an_ordinal_finds_its_passage_in_either_language():
     """第3回 and "third": the passage about the asked ordinal joins the ranking although neither
     the lexical channel nor the embedder tells it from the others. Made-up text."""
-    from app.question import analyze
-    from ingest.glossary import parse_glossary
+    from app.answering.question import analyze
+    from core.glossary import parse_glossary
 
     texts = {"first": ("en", "The first harbour forum was held in Westmoor."),
              "second": ("en", "The second harbour forum was held in Eastmoor."),
@@ -184,7 +184,7 @@ def test_an_ordinal_finds_its_passage_in_either_language():
 
 def test_question_words_carry_no_topic_in_either_language():
     """誰, いつ, どこ, 何 are the counterparts of "who", "when", "where", "what": stop words in
-    both languages (ingest/lang/<language>.yaml), so they match no passage."""
+    both languages (core/lang/<language>.yaml), so they match no passage."""
     assert sudachi_tokens("誰がいつどこで何をしましたか") == []
     assert sudachi_tokens("Who did what, and when?") == []
     assert sudachi_tokens("港の祭りはいつですか") == ["港", "祭"]  # sudachi's normalised form
@@ -193,7 +193,7 @@ def test_question_words_carry_no_topic_in_either_language():
 def test_a_katakana_word_the_dictionary_lacks_is_a_name():
     """A foreign name sudachi does not know (made up here) is a name of the question; a
     katakana loanword it knows is not."""
-    from ingest.lexical import proper_nouns
+    from core.lexical import proper_nouns
 
     assert proper_nouns("キックオフでヴェスタームーアとの協力を話した") == [(6, "ヴェスタームーア")]
 
@@ -202,7 +202,7 @@ def test_the_first_passages_keep_a_place_for_the_other_language():
     """Five English passages first for an English question: the dense search's best Japanese
     passage naming the subject as well takes the fifth place; nothing moves when one of the
     first five is Japanese already, or when no Japanese passage names the subject."""
-    from app.retrieve import OTHER_LANGUAGE_SLOT, Hit, Passage, with_other_language
+    from app.answering.retrieve import OTHER_LANGUAGE_SLOT, Hit, Passage, with_other_language
 
     def hit(cid, lang, coverage, dense, fused):
         return Hit(Passage(cid, "d", "", "", lang, "text", f"text {cid}", None), dense, 0.0, coverage, fused)

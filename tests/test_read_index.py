@@ -1,5 +1,5 @@
-"""The read-side index built at ingest (ingest/index.py), the store interface the read side uses
-(ingest/store.py: PassageStore) and the typed answer result (app/result.py)."""
+"""The read-side index built at ingest (core/index.py), the store interface the read side uses
+(core/store.py: PassageStore) and the typed answer result (app/answering/result.py)."""
 from __future__ import annotations
 
 import math
@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from app.result import AskResult
-from app.service import Assistant
-from ingest import index
-from ingest.glossary import parse_glossary
-from ingest.lexical import LexicalIndex
+from app.answering.result import AskResult
+from app.answering.service import Assistant
+from core import index
+from core.glossary import parse_glossary
+from core.lexical import LexicalIndex
 from ingest.pipeline import ingest
-from ingest.store import PassageStore, Store
+from core.store import PassageStore, Store
 from tests.test_ingest_store import make_corpus
 
 
@@ -122,7 +122,7 @@ class InMemoryStore:
         self.blob: dict = {}
 
     def add(self, chunks, doc_sha256):
-        from ingest.store import chunk_metadata
+        from core.store import chunk_metadata
 
         vectors = self.embeddings.embed_documents([c.text for c in chunks])
         for c, v in zip(chunks, vectors):
@@ -130,7 +130,7 @@ class InMemoryStore:
                                      "vector": np.asarray(v) / (np.linalg.norm(v) or 1.0)}
 
     def update_metadata(self, chunks, doc_sha256):
-        from ingest.store import chunk_metadata
+        from core.store import chunk_metadata
 
         for c in chunks:
             self.rows[c.chunk_id]["metadata"] = chunk_metadata(c, doc_sha256)

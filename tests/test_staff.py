@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ingest import upload
-from ingest.store import Store, writer_lock
+from core.store import Store, writer_lock
 from tests.conftest import CORPUS, OUTPUT, ROOT, iurc_env
 from tests.test_limits import _bomb, _office
 from tests.ui_server import Server
@@ -79,7 +79,7 @@ def test_a_file_that_fails_to_parse_is_not_kept_and_a_changed_one_keeps_its_old_
 def test_one_writer_at_a_time_and_nothing_half_added(tmp_path, fake_store, glossary):
     import threading
 
-    from ingest.store import StoreError
+    from core.store import StoreError
 
     folder = tmp_path / "corpus" / "uploads"
     lock = writer_lock(fake_store.config)
@@ -135,7 +135,7 @@ def test_the_next_cli_ingest_of_the_corpus_finds_an_upload_unchanged(tmp_path, f
 
 
 def test_a_reader_cannot_add_or_remove(tmp_path, fake_store, glossary):
-    from app.staff import NOT_STAFF, StaffDesk, StaffSessions
+    from app.web.staff import NOT_STAFF, StaffDesk, StaffSessions
 
     class Reader:  # what a handler sees of a reader's request: no staff cookie
         app = None
@@ -159,8 +159,8 @@ def test_a_staff_action_needs_the_action_token_of_that_session(tmp_path, fake_st
     """A request carrying the staff cookie (as a forged cross-site request would: the browser
     sends cookies) but not the action token the staff page was given adds and removes nothing,
     and its uploaded temporary copies are removed; a path outside the upload folder is never
-    touched. Before: the cookie alone was enough (checked by reverting app/staff.py)."""
-    from app.staff import NOT_STAFF, StaffDesk, StaffSessions
+    touched. Before: the cookie alone was enough (checked by reverting app/web/staff.py)."""
+    from app.web.staff import NOT_STAFF, StaffDesk, StaffSessions
 
     monkeypatch.setenv("IURC_UPLOAD_DIR", str(tmp_path / "corpus" / "uploads"))
     sessions = StaffSessions(("boss", "pw"))
@@ -205,7 +205,7 @@ def test_a_staff_action_needs_the_action_token_of_that_session(tmp_path, fake_st
 
 
 def test_one_staff_users_sessions_are_capped(monkeypatch):
-    from app.staff import StaffSessions
+    from app.web.staff import StaffSessions
 
     monkeypatch.setenv("IURC_MAX_SESSIONS_PER_USER", "2")
     sessions = StaffSessions(("boss", "pw"))
@@ -214,7 +214,7 @@ def test_one_staff_users_sessions_are_capped(monkeypatch):
 
 
 def test_staff_sessions_expire_and_log_out():
-    from app.staff import StaffSessions
+    from app.web.staff import StaffSessions
 
     sessions = StaffSessions(("boss", "pw"), hours=1)
     assert sessions.login("boss", "wrong") is None and sessions.login("reader", "pw") is None
@@ -227,8 +227,8 @@ def test_staff_sessions_expire_and_log_out():
 
 
 def test_staff_and_reader_logins_must_name_different_users(monkeypatch):
-    from app.guard import staff_from_setting
-    from ingest.settings import SettingError
+    from app.web.guard import staff_from_setting
+    from core.settings import SettingError
 
     monkeypatch.setenv("IURC_AUTH", "team:a")
     monkeypatch.setenv("IURC_STAFF_AUTH", "team:b")

@@ -26,7 +26,7 @@ HOSTILE = {"question": "q", "language": "en", "abstained": False, "answer": (
 
 
 def test_answer_markdown_is_inert_and_footnotes_link_to_sources():
-    from app.render import answer_markdown
+    from app.web.render import answer_markdown
 
     md = answer_markdown(HOSTILE)
     assert "<img" not in md and "&lt;img src=x onerror=alert\\(1\\)&gt;" in md
@@ -36,7 +36,7 @@ def test_answer_markdown_is_inert_and_footnotes_link_to_sources():
 
 
 def test_sources_panel_escapes_and_marks_the_quote():
-    from app.render import sources_html
+    from app.web.render import sources_html
 
     panel = sources_html(HOSTILE)
     assert "<img" not in panel
@@ -45,7 +45,7 @@ def test_sources_panel_escapes_and_marks_the_quote():
 
 
 def test_a_passage_quoted_twice_is_one_source_card_with_both_numbers_and_marks():
-    from app.render import sources_html
+    from app.web.render import sources_html
 
     text = "Kobe hosts cruise ships. The port has a ferry line. Marseille hosts cruise ships too."
     cited = [{"n": n, "doc": "d.md", "location": "line 1", "text": text, "quote": q, "score": 0.5, "language": "en"}
@@ -58,7 +58,7 @@ def test_a_passage_quoted_twice_is_one_source_card_with_both_numbers_and_marks()
 
 
 def test_abstention_panel_lists_related_passages():
-    from app.render import answer_markdown, sources_html
+    from app.web.render import answer_markdown, sources_html
 
     result = {"abstained": True, "answer": "The documents say nothing about Paris.", "citations": [],
               "related": [{"doc": "d", "location": "l", "text": "t <b>x</b>", "score": 0.1, "language": "ja"}]}
@@ -165,8 +165,8 @@ def test_files_outside_the_app_are_refused(server):
 
 @pytest.mark.slow
 def test_cited_originals_are_served_read_only_and_only_from_the_index(server):
-    from app.render import original_link
-    from app.service import original_key
+    from app.web.render import original_link
+    from app.answering.service import original_key
 
     deck = "corpus/iurc_cities_and_topics_deck.txt"
     with urllib.request.urlopen(server.url + "original/" + original_key(deck), timeout=10) as response:
@@ -190,7 +190,7 @@ def test_cited_originals_are_served_read_only_and_only_from_the_index(server):
 def test_login_required_when_auth_is_set(ui_store, venv_bin, tmp_path):
     from gradio_client import Client
 
-    from app.service import original_key
+    from app.answering.service import original_key
 
     s = Server(venv_bin, ui_store, tmp_path / "serve.log", IURC_AUTH="staff:s3cret")
     try:
@@ -582,10 +582,10 @@ def test_landing_says_what_is_indexed_and_phone_and_dark_layouts_fit(server, tmp
 
 
 def test_programme_view_shows_each_table_with_its_own_columns(tmp_path, glossary):
-    from app.service import Assistant
-    from app.views import programme_table, programme_tables
+    from app.answering.service import Assistant
+    from app.web.views import programme_table, programme_tables
     from ingest.pipeline import ingest
-    from ingest.store import Store, StoreConfig
+    from core.store import Store, StoreConfig
     from tests.fakes import FakeEmbeddings
 
     docs = tmp_path / "docs"
@@ -606,7 +606,7 @@ def test_programme_view_shows_each_table_with_its_own_columns(tmp_path, glossary
 
 
 def test_a_conversation_exports_as_markdown_with_numbered_sources():
-    from app.render import conversation_markdown
+    from app.web.render import conversation_markdown
 
     abstained = {"question": "Who is the mayor of Paris?", "abstained": True, "citations": [],
                  "answer": "The documents say nothing about Paris.",

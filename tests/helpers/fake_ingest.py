@@ -10,9 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from ingest.glossary import load_glossary  # noqa: E402
+from core.glossary import load_glossary  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
-from ingest.store import Store, StoreConfig, StoreError  # noqa: E402
+from core.store import Store, StoreConfig, StoreError  # noqa: E402
 from tests.fakes import FakeEmbeddings  # noqa: E402
 
 

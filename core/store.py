@@ -242,7 +242,7 @@ class Store:
         self.embedder_name = stored or name
         self.manifest = self.client.get_or_create_collection(
             self.physical + "__manifest", embedding_function=None)
-        # The read-side index (ingest/index.py) in metadata-only records: documents would pass
+        # The read-side index (core/index.py) in metadata-only records: documents would pass
         # through Chroma's full-text index, metadata does not.
         self.index = self.client.get_or_create_collection(
             self.physical + "__index", embedding_function=None)

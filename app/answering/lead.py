@@ -4,7 +4,7 @@ A strategy says which value the first line must carry (a date for "when", a plac
 a person for "who", a number for "how many", nothing for "what"/"why"), and how it is said when
 the answering sentence is in the other language (the values that need no translation: names
 through the name table, dates, numbers). A new intent is one entry in STRATEGIES plus its cue
-words in ingest/lang/<language>.yaml. The wording is in the `answers` section of those files.
+words in core/lang/<language>.yaml. The wording is in the `answers` section of those files.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Question analysis: language, names, what is asked (intents, an attribute, ordinals), follow-ups.
-The cue words are data: ingest/lang/<language>.yaml."""
+The cue words are data: core/lang/<language>.yaml."""
 from __future__ import annotations
 
 import re
@@ -7,10 +7,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ingest.chunk import detect_language
-from ingest.clean import remove_invisible
-from ingest.glossary import Glossary, is_cjk
-from ingest.names import calendar_words, vocabulary
+from core.text import detect_language, remove_invisible
+from core.glossary import Glossary, is_cjk
+from core.names import calendar_words, vocabulary
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -18,7 +17,7 @@ _WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 @lru_cache(maxsize=None)
 def cues(language: str) -> dict:
-    """The question vocabulary of one language (ingest/lang/<language>.yaml), compiled."""
+    """The question vocabulary of one language (core/lang/<language>.yaml), compiled."""
     v = vocabulary(language)
     nouns = "|".join(re.escape(n) for n in v.get("list_nouns", []))
     intents = {name: re.compile(pattern.replace("{nouns}", nouns), re.I)
@@ -108,7 +107,7 @@ def asked_attribute(text: str) -> tuple[str, str, str]:
     return "", "", ""
 
 
-# The kind of value each intent asks for (app/answer.py scores sentences carrying it).
+# The kind of value each intent asks for (app/answering/answer.py scores sentences carrying it).
 INTENT_VALUES = {"when": "date", "how_many": "number", "who": "person", "where": "place"}
 
 
@@ -166,7 +165,7 @@ def check_encodable(text: str) -> None:
 
 def check_history(history, max_chars: int) -> list[str]:
     """Earlier questions as sent by a client: a list of strings, bounded in count and length."""
-    from ingest import settings
+    from core import settings
 
     if history is None:
         return []

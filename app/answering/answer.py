@@ -10,15 +10,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from ingest.bilingual import bridged, common_english
-from ingest.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, has_cjk, is_cjk
-from ingest.names import english_exonym, vocabulary
-from ingest.structure import SECTION_JOINER
+from core.bilingual import bridged, common_english
+from core.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, has_cjk, is_cjk
+from core.names import english_exonym, vocabulary
+from core.text import SECTION_JOINER
 
-from .facts import FactAnswer
-from .lead import FIRST_LINE_COLUMNS, Strategy, clause, columns, strategy
-from .question import INTENT_VALUES, YEAR, Question, attribute_spans, names_attribute, ordinals
-from .retrieve import Hit, Passage
+from app.answering.facts import FactAnswer
+from app.answering.lead import FIRST_LINE_COLUMNS, Strategy, clause, columns, strategy
+from app.answering.question import INTENT_VALUES, YEAR, Question, attribute_spans, names_attribute, ordinals
+from app.answering.retrieve import Hit, Passage
 
 # A sentence ends at its punctuation or at the end of its line (list items, lines of a table).
 SENTENCE_PATTERN = re.compile(r"[^\n]+?(?:[。！？]|[.!?](?=\s|$)|(?=\n)|$)")
@@ -89,7 +89,7 @@ def _join_names(names: list[str], language: str) -> str:
 
 
 def wording(language: str) -> dict:
-    """The answer's fixed wording in one language (ingest/lang/<language>.yaml, `answers`)."""
+    """The answer's fixed wording in one language (core/lang/<language>.yaml, `answers`)."""
     return vocabulary(language)["answers"]
 
 
@@ -262,7 +262,7 @@ def subject_line(q: Question, glossary: Glossary) -> str:
 
 def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
     """'Pairs in the 3rd batch (2):' / '2019年に開始したペア: 2件': the asker's own noun, or a
-    neutral one (ingest/lang/<language>.yaml, answers.row_noun)."""
+    neutral one (core/lang/<language>.yaml, answers.row_noun)."""
     d, n = facts.description, len(facts.rows)
     names = [glossary.display_name(e, q.language) for e in d.get("entities", [])]
     nouns = wording(q.language)["row_noun"]

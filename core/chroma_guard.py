@@ -4,7 +4,7 @@ The Chroma 1.x server has no authentication of its own (its docs point to a reve
 `iurc chroma-guard` is that proxy: it listens where the app processes reach the store, refuses
 every request without the shared token (`X-Chroma-Token: <token>` or `Authorization: Bearer
 <token>`) with 401, and forwards the rest to the Chroma server, which listens on loopback only.
-The app sends the token when IURC_CHROMA_TOKEN is set (ingest/store.py).
+The app sends the token when IURC_CHROMA_TOKEN is set (core/store.py).
 
     chroma run --path /data/chroma --host 127.0.0.1 --port 8000
     IURC_CHROMA_TOKEN=… iurc chroma-guard --listen 10.0.0.5:8001 --upstream 127.0.0.1:8000

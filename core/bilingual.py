@@ -1,6 +1,6 @@
 """A Japanese -> English word bridge for matching across languages without translation.
 
-The table (ingest/lang/ja_en_glosses.tsv.gz) gives each Japanese word JMdict lists (written in
+The table (core/lang/ja_en_glosses.tsv.gz) gives each Japanese word JMdict lists (written in
 kanji, or only in kana: テーマ) the English words of its first senses (視察 -> inspection,
 observation; 代表団 -> delegation). A sentence in one language and a question
 in the other share such words when they say the same thing: the composer counts them like words
@@ -9,7 +9,7 @@ the two share in one language.
 Data: JMdict (the Electronic Dictionary Research and Development Group, CC BY-SA 4.0,
 https://www.edrdg.org/edrdg/licence.html), read from the jamdict-data package's SQLite build.
 The table is derived data under the same licence. Regenerate it with
-    python -m ingest.bilingual /path/to/jamdict.db
+    python -m core.bilingual /path/to/jamdict.db
 """
 from __future__ import annotations
 
@@ -90,5 +90,5 @@ def build(db_path: str, out: Path = TABLE) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m ingest.bilingual /path/to/jamdict.db")
+        sys.exit("usage: python -m core.bilingual /path/to/jamdict.db")
     print(f"{build(sys.argv[1])} headwords -> {TABLE}")

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 
-from ingest import settings
+from core import settings
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -262,7 +262,7 @@ class Guard:
 
     def __init__(self, app, credentials: tuple[str, str] | None, address_throttle: Throttle,
                  routes_ready: threading.Event | None = None, staff=None):
-        """`staff`: the StaffSessions (app/staff.py) whose sessions may upload; None: nobody."""
+        """`staff`: the StaffSessions (app/web/staff.py) whose sessions may upload; None: nobody."""
         self.app = app
         self.credentials = credentials
         self.throttle = address_throttle

@@ -10,13 +10,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from ingest.glossary import fold, has_cjk
-from ingest.names import vocabulary
+from .glossary import fold, has_cjk
+from .names import vocabulary
 
 _LATIN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{2,}")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶー]+")
-# Words that carry no topic, per language (ingest/lang/<language>.yaml, `stopwords`): English
+# Words that carry no topic, per language (core/lang/<language>.yaml, `stopwords`): English
 # words as written, Japanese words in sudachi's normalised form (いつ, 誰, 何, 為る).
 STOPWORDS = frozenset(vocabulary("en")["stopwords"])
 JA_STOPWORDS = frozenset(vocabulary("ja")["stopwords"])

@@ -22,10 +22,10 @@ from fastapi import Request  # (Gradio's web framework; module-level so route an
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.requests import cookie_parser
 
-from ingest import settings
+from core import settings
 
-from .guard import CLIENT_ADDRESS, LOGINS, credentials_match, session_token, session_user
-from .render import ui_text
+from app.web.guard import CLIENT_ADDRESS, LOGINS, credentials_match, session_token, session_user
+from app.web.render import ui_text
 
 STAFF_COOKIE = "iurc-staff"
 STAFF_ROUTE = "/staff"
@@ -163,7 +163,7 @@ def upload_folder() -> Path:
 
 def curated_glossary_for_uploads():
     """The curated glossary an upload is ingested with: found as `iurc ingest <corpus>` finds it."""
-    from ingest.glossary import curated_glossary
+    from core.glossary import curated_glossary
 
     glossary, _ = curated_glossary(None, [str(upload_folder().parent)])
     return glossary
@@ -186,7 +186,7 @@ def _discard(paths: list[Path], temp_root: Path) -> None:
         except OSError:
             pass  # not empty, or already gone
     # Uploads never added (the page closed first) lose their files to Gradio's hourly cache
-    # clean-up (delete_cache in app/ui.py), which leaves their folders: empty ones an hour old go.
+    # clean-up (delete_cache in app/web/ui.py), which leaves their folders: empty ones an hour old go.
     hour_ago = time.time() - 3600
     try:
         for folder in temp_root.iterdir():
@@ -232,7 +232,7 @@ class StaffDesk:
         return self.sessions.action_token(getattr(request, "app", None), dict(request.cookies)) if request else ""
 
     def _run(self, change):
-        from ingest.store import StoreError
+        from core.store import StoreError
 
         if not self._busy.acquire(blocking=False):
             return _failed("another change is under way; try again in a moment")
@@ -249,7 +249,7 @@ class StaffDesk:
         """Uploaded files (Gradio's temporary copies) -> one Outcome per file. The temporary
         copies are removed whatever happens (refused, failed, over the file count)."""
         from ingest import upload
-        from ingest.load import LoadError, read_file
+        from core.formats import LoadError, read_file
 
         paths = [Path(p) for p in (paths or [])]
         if not self.may_act(request, token):

@@ -8,19 +8,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest import index, settings
-from ingest.bilingual import bridged
-from ingest.embed import make_embedder
-from ingest.glossary import Glossary, load_glossary, parse_glossary
-from ingest.names import english_exonym
-from ingest.lexical import proper_nouns
-from ingest.store import PassageStore, StoreConfig, StoreGone, open_store
+from core import index, settings
+from core.bilingual import bridged
+from core.embed import make_embedder
+from core.glossary import Glossary, load_glossary, parse_glossary
+from core.names import english_exonym
+from core.lexical import proper_nouns
+from core.store import PassageStore, StoreConfig, StoreGone, open_store
 
-from .answer import Answer, Composer, abstain_text, asked_values
-from .facts import Facts
-from .result import AskResult, CitedPassage, RelatedPassage, Timings
-from .question import Question, QuestionError, analyze, capitalised_names, ja_name_runs, name_runs
-from .retrieve import Retriever
+from app.answering.answer import Answer, Composer, abstain_text, asked_values
+from app.answering.facts import Facts
+from app.answering.result import AskResult, CitedPassage, RelatedPassage, Timings
+from app.answering.question import Question, QuestionError, analyze, capitalised_names, ja_name_runs, name_runs
+from app.answering.retrieve import Retriever
 
 log = logging.getLogger("iurc")
 
@@ -93,7 +93,7 @@ class Assistant:
                               index.current(store, glossary, self.tokenizer, generation))
         generator = None
         if settings.get("llm_base_url"):
-            from .generate import Generator
+            from app.answering.generate import Generator
 
             generator = Generator(settings.get("llm_base_url"), settings.get("llm_model"),
                                   settings.get("llm_timeout"), retriever.lexical.tokenize, glossary)
@@ -318,7 +318,7 @@ def original_key(doc: str) -> str:
 
 
 def _guess_language(text: str | None) -> str:
-    from .question import question_language
+    from app.answering.question import question_language
 
     return question_language(text or "")
 

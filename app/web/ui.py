@@ -22,19 +22,19 @@ from fastapi.responses import FileResponse  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 from pydantic import BaseModel, Field, field_validator  # noqa: E402
 
-from ingest import settings  # noqa: E402
-from ingest.formats import FORMATS, SUPPORTED  # noqa: E402
+from core import settings  # noqa: E402
+from core.formats import FORMATS, SUPPORTED  # noqa: E402
 
-from .guard import (ClientLimits, Guard, RateLimit, Throttle, auth_from_setting, basic_credentials,  # noqa: E402
+from app.web.guard import (ClientLimits, Guard, RateLimit, Throttle, auth_from_setting, basic_credentials,  # noqa: E402
                     basic_login, client_address, credentials_match, session_token, session_user,
                     staff_from_setting, throttled_login)
-from .render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conversation_markdown,  # noqa: E402
+from app.web.render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conversation_markdown,  # noqa: E402
                      conversation_sources, empty_sources, inert_markdown, sources_html, ui_language,
                      ui_text)
-from .question import check_encodable  # noqa: E402
-from .service import Assistant  # noqa: E402
-from .staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
-from .views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
+from app.answering.question import check_encodable  # noqa: E402
+from app.answering.service import Assistant  # noqa: E402
+from app.web.staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
+from app.web.views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
                     programme_tables, what_is_indexed)
 
 # Footnote clicks open the matching source in the panel instead of following the link: the
@@ -306,7 +306,7 @@ def _client(request: gr.Request | None) -> str:
     return "address:" + client_address(raw.scope)
 
 
-# The UI's own text of each component, by property, from ui_text (ingest/lang/<language>.yaml):
+# The UI's own text of each component, by property, from ui_text (core/lang/<language>.yaml):
 # the language switch and the first load set them all.
 class Words:
     def __init__(self):
@@ -519,7 +519,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                 remove_button = words(gr.Button(ui_text("remove"), variant="stop", elem_id="remove-documents"),
                                       value="remove")
                 outcome = gr.Dataframe(outcome_table([], "en"), interactive=False, wrap=True, elem_id="upload-outcome")
-                # Sent back with every add / remove (app/staff.py: the forged-request check).
+                # Sent back with every add / remove (app/web/staff.py: the forged-request check).
                 action_token = gr.Textbox("", visible="hidden", elem_id="staff-action-token")
 
         filters = [table_picker, name_filter, year_filter, language]

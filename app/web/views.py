@@ -6,16 +6,16 @@ from __future__ import annotations
 import html
 import math
 
-from ingest.glossary import PLACE_KINDS
-from ingest.names import vocabulary
+from core.glossary import PLACE_KINDS
+from core.names import vocabulary
 
-from .render import language_name, ui_text
-from .service import Assistant
+from app.web.render import language_name, ui_text
+from app.answering.service import Assistant
 
 
 def example_questions(assistant: Assistant) -> list[str]:
     """Example questions in both languages, filled from what is ingested: the templates are in
-    ingest/lang/<language>.yaml (ui_examples), the names and years come from the table rows."""
+    core/lang/<language>.yaml (ui_examples), the names and years come from the table rows."""
     glossary, rows = assistant.glossary, assistant.facts.rows
     pair = next((names for names in (
         [e for e in assistant.facts.names[r.chunk_id] if glossary.entities[e].kind in PLACE_KINDS]

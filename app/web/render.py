@@ -1,5 +1,5 @@
 """What the chat UI shows of an answer, in the reader's words: the UI's own text in English or
-Japanese (from `ui_text` in ingest/lang/<language>.yaml), the answer as inert Markdown with
+Japanese (from `ui_text` in core/lang/<language>.yaml), the answer as inert Markdown with
 footnote links, the sources panel (one card per cited passage, the quotes marked, a link to the
 original), and the conversation as Markdown for export and copy."""
 from __future__ import annotations
@@ -9,10 +9,10 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.formats import BY_NAME, FORMATS, SUPPORTED
-from ingest.names import vocabulary
+from core.formats import BY_NAME, FORMATS, SUPPORTED
+from core.names import vocabulary
 
-from .service import original_key
+from app.answering.service import original_key
 
 UI_LANGUAGES = ("en", "ja")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")

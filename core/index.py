@@ -23,7 +23,7 @@ import numpy as np
 from .glossary import Glossary
 from .lexical import LexicalIndex, token_ids, tokenizer_for
 from .models import Passage, TableRow
-from .structure import SECTION_JOINER
+from .text import SECTION_JOINER
 
 if TYPE_CHECKING:
     from .store import PassageStore

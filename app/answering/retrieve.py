@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.glossary import PLACE_KINDS, Glossary, has_cjk
-from ingest.index import ReadIndex
-from ingest.models import Passage
-from ingest.store import PassageStore
+from core.glossary import PLACE_KINDS, Glossary, has_cjk
+from core.index import ReadIndex
+from core.models import Passage
+from core.store import PassageStore
 
-from .question import Question, names_attribute, ordinals
+from app.answering.question import Question, names_attribute, ordinals
 
 RRF_K = 60  # the usual reciprocal-rank constant; fusion is by rank, so scales do not matter
 ENTITY_CANDIDATES = 200  # passages naming the question's subject that are scored per question
@@ -205,7 +205,7 @@ class Retriever:
     def by_reading(self, ja_name: str) -> str | None:
         """The entity whose English name sounds like this Japanese name's reading, if exactly one
         named in the documents does."""
-        from ingest.names import loose_key, phonetic_key, reading_key
+        from core.names import loose_key, phonetic_key, reading_key
 
         if self._reading_index is None:
             index: dict[str, set[str]] = {}
@@ -232,7 +232,7 @@ class Retriever:
         name sounds like, scored as ingest links names across scripts (`link_score`, at
         IURC_NAME_LINK_THRESHOLD): the looser partner of `by_reading`. None unless exactly one
         entity scores best."""
-        from ingest.names import ja_reading, link_score
+        from core.names import ja_reading, link_score
 
         reading = ja_reading(ja_name)
         if not reading:
@@ -249,7 +249,7 @@ class Retriever:
         spelling (Andreas Roettger -> アンドレアス・レットガー), scored as ingest links names
         across scripts (`link_score`, at IURC_NAME_LINK_THRESHOLD); None unless exactly one
         entity scores best."""
-        from ingest.names import ja_reading, link_score
+        from core.names import ja_reading, link_score
 
         if self._ja_readings is None:
             readings = []

@@ -1,18 +1,18 @@
 """Table facts: list, filter and count questions answered exactly from the table rows that
 ingest recovered, citing every row used. Which words filter rows comes from the tables
 themselves (their column names and group labels) and the question vocabulary
-(ingest/lang/<language>.yaml), never from one table's words."""
+(core/lang/<language>.yaml), never from one table's words."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from ingest.glossary import Glossary
-from ingest.names import vocabulary
-from ingest.structure import SECTION_JOINER
+from core.glossary import Glossary
+from core.names import vocabulary
+from core.text import SECTION_JOINER
 
-from ingest.lexical import latin_tokens
-from .question import YEAR, Question, names_attribute, ordinals
+from core.lexical import latin_tokens
+from app.answering.question import YEAR, Question, names_attribute, ordinals
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Facts:
         self.glossary = glossary
         self._words = {r.chunk_id: set(latin_tokens(r.record.cell_text)) for r in self.rows}
         # The names each row holds, in order, found at ingest with the whole name table
-        # (ingest/index.py); the answer and the UI read them from here.
+        # (core/index.py); the answer and the UI read them from here.
         self.names = {r.chunk_id: tuple(r.record.entities) for r in self.rows}
         # The tables' own structure words (column names, group labels, titles) say which table
         # and which column a question is about, not which rows it wants.

@@ -15,11 +15,11 @@ import urllib.request
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from ingest.clean import neutralise_markup, strip_markup
+from core.text import neutralise_markup, strip_markup
 
-from .answer import SENTENCE_PATTERN, Answer, Citation, sentences, subject_line
-from .question import Question
-from .retrieve import Hit
+from app.answering.answer import SENTENCE_PATTERN, Answer, Citation, sentences, subject_line
+from app.answering.question import Question
+from app.answering.retrieve import Hit
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-# Entity ids of names discovered in the documents (ingest/names.py), not typed in by staff.
+# Entity ids of names discovered in the documents (core/names.py), not typed in by staff.
 DISCOVERED_PREFIX = "found:"
 KINDS = ("city", "region", "country", "programme", "organisation", "person", "name")
 PLACE_KINDS = ("city", "region")  # the kinds that are places a pairing or a table row joins

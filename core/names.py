@@ -5,10 +5,10 @@ retrieval, answers, the UI) reads one `Glossary`: the name table built here. Cur
 `corpus/glossary.csv` come first and win; discovered names follow:
 
 - Japanese: proper nouns from sudachi (places, people, organisations, countries) with their
-  readings; an administrative suffix (市・町・県…, per `ingest/lang/ja.yaml`) is kept as a
+  readings; an administrative suffix (市・町・県…, per `core/lang/ja.yaml`) is kept as a
   variant (大阪市 / 大阪);
 - English: runs of capitalised words that are not sentence openers or common words
-  (`ingest/lang/en.yaml`), diacritics folded by the matcher (Umeå = Umea);
+  (`core/lang/en.yaml`), diacritics folded by the matcher (Umeå = Umea);
 - countries and their languages (used as demonyms: Polish, ポーランド語) from CLDR via babel,
   for the countries the documents name;
 - links between an English and a Japanese form: written side by side ("世界都市(World
@@ -505,7 +505,7 @@ def ja_reading(ja_name: str) -> str:
 
 
 def place_suffix(ja_name: str) -> str:
-    """The longest administrative suffix (市, 県, 都市圏 …, ingest/lang/ja.yaml) a Japanese name
+    """The longest administrative suffix (市, 県, 都市圏 …, core/lang/ja.yaml) a Japanese name
     ends with, something before it, or ""."""
     return next((s for s in sorted(vocabulary("ja")["place_suffixes"], key=len, reverse=True)
                  if ja_name.endswith(s) and len(ja_name) > len(s)), "")

@@ -2,8 +2,8 @@
 programme's names in both scripts, returning LangChain `Document`s, so a LangChain application
 (a chain, an agent) can use it like any other retriever.
 
-    from app.retriever_lc import AssistantRetriever
-    from app.service import Assistant
+    from app.answering.retriever_lc import AssistantRetriever
+    from app.answering.service import Assistant
     retriever = AssistantRetriever(assistant=Assistant(), k=5)
     docs = retriever.invoke("What did Kamakura and Umeå work on?")
 """

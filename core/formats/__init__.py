@@ -22,7 +22,7 @@ BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
 SUPPORTED: dict[str, str] = {ext: f.name for f in FORMATS for ext in f.extensions}
 
 __all__ = ["BY_NAME", "FORMATS", "SUPPORTED", "Format", "LoadError", "check_content", "check_limits",
-           "content_kind", "decode_text", "for_name", "pipe_row"]
+           "check_size", "content_kind", "decode_text", "for_name", "pipe_row", "read_file"]
 
 
 def for_name(name: str) -> Format:
@@ -32,6 +32,20 @@ def for_name(name: str) -> Format:
         raise LoadError(f"unsupported file type {Path(name).suffix or '(none)'}; supported: "
                         + " ".join(sorted(SUPPORTED)))
     return BY_NAME[found]
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise LoadError(f"too large: {size} bytes > limit {max_bytes} (IURC_MAX_FILE_BYTES)")
+
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, or LoadError when it is too large or unreadable."""
+    try:
+        check_size(path.stat().st_size, max_bytes)
+        return path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
 
 
 def check_content(fmt: Format, data: bytes) -> None:
