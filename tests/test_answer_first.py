@@ -113,17 +113,17 @@ def test_a_pronoun_takes_the_last_subject_and_the_first_line_names_it():
 
 def test_a_question_with_its_own_subject_starts_fresh():
     q = analyze("When did Kasumigaoka open its port?", GLOSSARY, ["What is Veldora known for?"])
-    assert not q.inherited and q.entities == ["kasumi"] and q.retrieval_text == q.text
+    assert not q.inherited and q.entities == ("kasumi",) and q.retrieval_text == q.text
 
 
 def test_a_self_contained_question_without_names_starts_fresh():
     q = analyze("Who won the chess tournament in Lisbon last year?", GLOSSARY, ["What is Veldora known for?"])
-    assert not q.inherited and q.entities == []
+    assert not q.inherited and q.entities == ()
 
 
 def test_an_ellipsis_keeps_the_intent_with_the_new_subject():
     q = analyze("And of Kasumigaoka?", GLOSSARY, ["Who is the mayor of Veldora?"])
-    assert q.entities == ["kasumi"] and q.attribute == "mayor" and "who" in q.intents
+    assert q.entities == ("kasumi",) and q.attribute == "mayor" and "who" in q.intents
 
 
 def test_japanese_follow_ups():
@@ -131,7 +131,7 @@ def test_japanese_follow_ups():
     q = analyze("それはいつ始まりましたか", GLOSSARY, history)
     assert q.inherited and set(q.entities) == {"veldora", "kasumi"}
     q = analyze("霞ヶ丘市の港はいつ開かれましたか", GLOSSARY, history)
-    assert not q.inherited and q.entities == ["kasumi"]
+    assert not q.inherited and q.entities == ("kasumi",)
 
 
 def test_which_place_questions_are_lists_in_both_languages():
@@ -143,9 +143,9 @@ def test_which_place_questions_are_lists_in_both_languages():
 
 def test_a_pronoun_keeps_the_earlier_ordinal_and_year():
     q = analyze("Who opened it?", GLOSSARY, ["Where was the second Veldora meeting held in 2019?"])
-    assert q.ordinals == [2] and q.years == ["2019"]
+    assert q.ordinals == (2,) and q.years == ("2019",)
     own = analyze("Who opened the third one?", GLOSSARY, ["Where was the second Veldora meeting held?"])
-    assert own.ordinals == [3]
+    assert own.ordinals == (3,)
 
 
 def test_a_list_asking_for_countries_names_each_rows_country():
@@ -212,3 +212,18 @@ def test_a_what_answer_adds_the_other_languages_row_about_the_same_pair():
     assert "[1]" in line and "[2]" in line and columns(line) <= FIRST_LINE_COLUMNS
     # Each citation's quote stands in its passage.
     assert all(c.quote in c.passage.text for c in answer.citations)
+
+
+def test_the_analysed_question_is_immutable_and_search_and_answer_share_it(corpus_assistant_fake):
+    """`analyze` and linking return new questions (nothing writes onto one on its way), and the
+    LangChain retriever's `search` retrieves from the same linked question as `answer`."""
+    import dataclasses
+
+    q = analyze("When did Kasumigaoka open its port?", GLOSSARY)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        q.entities = ("veldora",)
+    for question in ("What did Kamakura and Umeå work on?", "トヨタとグルノーブルの協力テーマは?",
+                     "Which pairs started in 2018?", "鎌倉市とウメオ市は何に取り組みましたか"):
+        searched = [(h.passage.doc, h.passage.location) for h in corpus_assistant_fake.search(question)]
+        answered = corpus_assistant_fake.answer(question, with_retrieved=True)
+        assert searched and searched == [(r.doc, r.location) for r in answered.retrieved], question

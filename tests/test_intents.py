@@ -335,8 +335,9 @@ def test_a_name_linked_by_its_reading_heads_the_answer_as_the_asker_spelled_it()
     from app.answering.answer import subject_line
 
     glossary = parse_glossary(HEADER_ROWS + "found:vesta,name,,,ヴェスタームーア,\n", "test")
-    q = analyze("What is Vestamoor?", glossary)
-    q.entities, q.spelled = ["found:vesta"], {"found:vesta": "Vestamoor"}
+    from dataclasses import replace
+
+    q = replace(analyze("What is Vestamoor?", glossary), entities=("found:vesta",), spelled={"found:vesta": "Vestamoor"})
     assert subject_line(q, glossary) == "Vestamoor:"
     q_ja = analyze("ヴェスタームーアとは何ですか", glossary)
     assert subject_line(q_ja, glossary) == "ヴェスタームーア:"

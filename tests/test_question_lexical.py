@@ -16,23 +16,23 @@ def test_language(glossary, text, language):
 
 @pytest.mark.parametrize("spelling", ["Umeå", "Umea", "UMEA", "ウメオ", "ウメア"])
 def test_every_spelling_finds_the_entity(glossary, spelling):
-    assert analyze(f"What did {spelling} do?", glossary).entities == ["umea"]
+    assert analyze(f"What did {spelling} do?", glossary).entities == ("umea",)
 
 
 def test_names_in_both_languages(glossary):
     q = analyze("GAMとトヨタ、そしてDonostia-San Sebastianは?", glossary)
-    assert q.entities == ["grenoble", "toyota", "donostia"]
+    assert q.entities == ("grenoble", "toyota", "donostia")
 
 
 def test_follow_up_without_names_inherits_the_previous_subject(glossary):
     q = analyze("それはいつですか", glossary, history=["トヨタとグルノーブルの協力テーマは?"])
-    assert q.entities == ["toyota", "grenoble"] and q.inherited and q.wants_when
+    assert q.entities == ("toyota", "grenoble") and q.inherited and q.wants_when
     assert "トヨタとグルノーブル" in q.retrieval_text
 
 
 def test_elliptic_follow_up_keeps_the_intent_with_the_new_subject(glossary):
     q = analyze("And Toyota?", glossary, history=["What did Kamakura and Umeå work on?"])
-    assert q.entities == ["toyota"] and not q.inherited
+    assert q.entities == ("toyota",) and not q.inherited
     assert "work on" in q.retrieval_text and "Kamakura" not in q.retrieval_text
 
 
@@ -49,7 +49,7 @@ def test_bad_questions(glossary, text, message):
 
 def test_cues(glossary):
     q = analyze("How many pairs started in the 2nd batch in 2018?", glossary)
-    assert (q.wants_count, q.years, q.ordinals) == (True, ["2018"], [2])
+    assert (q.wants_count, q.years, q.ordinals) == (True, ("2018",), (2,))
     assert analyze("2019年に始まったペアはどれですか", glossary).wants_list
 
 
@@ -178,7 +178,7 @@ def test_an_ordinal_finds_its_passage_in_either_language():
              "ja": ("ja", "港のフォーラムは毎年開かれる。")}
     r = _retriever(texts, ["ja", "first", "second", "third"])
     q = analyze("第3回フォーラムはどこで開かれましたか", parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t"), [], 500)
-    assert q.ordinals == [3]
+    assert q.ordinals == (3,)
     assert "third" in [h.passage.chunk_id for h in r.search(q, [0.0], 2)]  # not "first", ranked above it
 
 

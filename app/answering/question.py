@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from functools import lru_cache
 
 from core.text import detect_language, remove_invisible
@@ -111,23 +113,27 @@ def asked_attribute(text: str) -> tuple[str, str, str]:
 INTENT_VALUES = {"when": "date", "how_many": "number", "who": "person", "where": "place"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Question:
+    """An analysed question, immutable: `analyze` makes it from the text (and earlier turns),
+    `app/answering/link.py` returns a copy with the names linked against the store's name table;
+    search and answer read the same linked question."""
     text: str
     language: str  # "ja" or "en" (other languages are answered in English)
-    entities: list[str]  # glossary entity ids, in order of mention
+    entities: tuple[str, ...]  # glossary entity ids, in order of mention
     inherited: bool = False  # entities came from an earlier turn
     context: str = ""  # why earlier turns were used: "ellipsis", "pronoun", "bare" (no subject of its own)
     retrieval_text: str = ""  # text used for search (may include the previous turn)
-    years: list[str] = field(default_factory=list)
-    ordinals: list[int] = field(default_factory=list)  # "4th meeting", 第2陣: 4, 2
-    intents: set[str] = field(default_factory=set)  # when, where, who, how_many, list, yes_no
+    years: tuple[str, ...] = ()
+    ordinals: tuple[int, ...] = ()  # "4th meeting", 第2陣: 4, 2
+    intents: frozenset[str] = frozenset()  # when, where, who, how_many, list, yes_no
     attribute: str = ""  # an asked attribute (budget, mayor ...): its key in the vocabulary
     attribute_word: str = ""  # ... and the word the question used for it
     attribute_value: str = ""  # ... and the kind of value that answers it (number, person, date)
-    other_names: list[str] = field(default_factory=list)  # names the name table lacks (filled by the service)
-    # entity id -> the question's own spelling of a name linked by its reading (filled by the service)
-    spelled: dict[str, str] = field(default_factory=dict)
+    other_names: tuple[str, ...] = ()  # names the name table lacks (set by linking)
+    # entity id -> the question's own spelling of a name linked by its reading (set by linking;
+    # read-only)
+    spelled: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def wants_when(self) -> bool:
@@ -208,54 +214,50 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
         # "What did the mayor of X talk about?": the mayor is whom it is about, not what is asked
         # ("When does the deadline end?" still asks for the deadline's date).
         attribute = attribute_word = attribute_value = ""
-    q = Question(text=text, language=language, entities=entities, retrieval_text=text,
-                 years=YEAR.findall(text), ordinals=ordinals(text),
-                 intents=intents | ({"all_rows"} if c["all_rows"].search(text) else set()),
+    q = Question(text=text, language=language, entities=tuple(entities), retrieval_text=text,
+                 years=tuple(YEAR.findall(text)), ordinals=tuple(ordinals(text)),
+                 intents=frozenset(intents | ({"all_rows"} if c["all_rows"].search(text) else set())),
                  attribute=attribute, attribute_word=attribute_word, attribute_value=attribute_value)
     previous = [h for h in (history or []) if h and h.strip()]
-    if previous:
-        _use_context(q, previous, glossary, c)
-    return q
+    return _use_context(q, previous, glossary, c) if previous else q
 
 
 def _entities_of(text: str, glossary: Glossary) -> list[str]:
     return list(dict.fromkeys(m.entity_id for m in glossary.find(text)))
 
 
-def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) -> None:
+def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) -> Question:
     """Earlier turns only when the question needs them: a pronoun pointing back ("When did they
     sign it?", それはいつ), an ellipsis ("And of Y?", では…は？), or no subject and hardly a word of
     its own ("What about the budget?"). A question with its own subject starts fresh, so a new
-    topic, or an off-topic question, is answered (or refused) for itself."""
+    topic, or an off-topic question, is answered (or refused) for itself. Returns the question
+    with what it takes from them."""
     last = previous[-1]
     earlier = next((found for h in reversed(previous) if (found := _entities_of(h, glossary))), [])
     refers = bool(c["elliptic"].search(q.text) or c["pronoun"].search(q.text))
     if refers and not q.ordinals and not q.years:
         # "Who opened it?" after "… the second meeting …": the ordinal and the year the earlier
         # question named still say which one.
-        q.ordinals, q.years = ordinals(last), YEAR.findall(last)
+        q = replace(q, ordinals=tuple(ordinals(last)), years=tuple(YEAR.findall(last)))
     # Countries are context ("Spanish cities"), not a subject of their own.
     own = [e for e in q.entities if glossary.entities[e].kind != "country"]
     if c["elliptic"].search(q.text):
         if own:
             # "And the other city?": the last question's intent, with the new subject.
-            q.retrieval_text, q.context = f"{q.text} {_strip_entities(last, glossary)}", "ellipsis"
-            _keep_intent(q, last, glossary)
-            return
-        q.entities, q.inherited = list(dict.fromkeys(earlier + q.entities)), bool(earlier)
-        q.retrieval_text, q.context = f"{q.text} {last}", "ellipsis"
-        _keep_intent(q, last, glossary)
-        return
+            q = replace(q, retrieval_text=f"{q.text} {_strip_entities(last, glossary)}", context="ellipsis")
+            return _keep_intent(q, last, glossary)
+        q = replace(q, entities=tuple(dict.fromkeys(earlier + list(q.entities))), inherited=bool(earlier),
+                    retrieval_text=f"{q.text} {last}", context="ellipsis")
+        return _keep_intent(q, last, glossary)
     pointing_back = bool(c["pronoun"].search(q.text))
     bare = not q.entities and not capitalised_names(q.text, glossary) and len(_content_words(q.text, c)) <= 2
     if not (pointing_back or bare):
-        return  # a question with its own subject (or none it points back to): fresh
+        return q  # a question with its own subject (or none it points back to): fresh
     if own:
-        return  # "When did X open its port?": the pronoun points at the question's own subject
+        return q  # "When did X open its port?": the pronoun points at the question's own subject
     added = [e for e in earlier if e not in q.entities]
-    q.entities = list(dict.fromkeys(q.entities + earlier))
-    q.inherited = bool(added)
-    q.retrieval_text, q.context = f"{q.text} {last}", "pronoun" if pointing_back else "bare"
+    return replace(q, entities=tuple(dict.fromkeys(list(q.entities) + earlier)), inherited=bool(added),
+                   retrieval_text=f"{q.text} {last}", context="pronoun" if pointing_back else "bare")
 
 
 def _content_words(text: str, c: dict) -> list[str]:
@@ -268,13 +270,13 @@ def _content_words(text: str, c: dict) -> list[str]:
     return latin + runs
 
 
-def _keep_intent(q: Question, last: str, glossary: Glossary) -> None:
+def _keep_intent(q: Question, last: str, glossary: Glossary) -> Question:
     """An ellipsis asks what the last question asked ("Who is the mayor of X?" - "And of Y?")."""
     if q.intents or q.attribute:
-        return
+        return q
     before = analyze(last, glossary)
-    q.intents |= before.intents
-    q.attribute, q.attribute_word, q.attribute_value = before.attribute, before.attribute_word, before.attribute_value
+    return replace(q, intents=q.intents | before.intents, attribute=before.attribute,
+                   attribute_word=before.attribute_word, attribute_value=before.attribute_value)
 
 
 def _strip_entities(text: str, glossary: Glossary) -> str:

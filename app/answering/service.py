@@ -12,14 +12,13 @@ from core import index, settings
 from core.bilingual import bridged
 from core.embed import make_embedder
 from core.glossary import Glossary, load_glossary, parse_glossary
-from core.names import english_exonym
-from core.lexical import proper_nouns
 from core.store import PassageStore, StoreConfig, StoreGone, open_store
 
 from app.answering.answer import Answer, Composer, abstain_text, asked_values
 from app.answering.facts import Facts
 from app.answering.result import AskResult, CitedPassage, RelatedPassage, Timings
-from app.answering.question import Question, QuestionError, analyze, capitalised_names, ja_name_runs, name_runs
+from app.answering.link import Linked, link
+from app.answering.question import Question, QuestionError, analyze
 from app.answering.retrieve import Retriever
 
 log = logging.getLogger("iurc")
@@ -152,8 +151,18 @@ class Assistant:
         for a question that cannot be asked."""
         self.reload_if_changed()
         state = self._state
-        q = analyze(question, state.glossary, history, settings.get("max_question_chars"))
+        q = self._analysed(question, history, state).question
         return state.retriever.search(q, self.embeddings.embed_query(q.retrieval_text), k or settings.get("top_k"))
+
+    def _analysed(self, question: str, history: list[str] | None, state: _State) -> Linked:
+        """The question analysed and its names linked: what search and answer both work from.
+        Raises QuestionError for a question that cannot be asked."""
+        q = analyze(question, state.glossary, history, settings.get("max_question_chars"))
+        if q.context == "bare" and _new_words(q, state):
+            # No subject of its own, but a word the documents never use: a new topic, asked for
+            # itself (and refused if the documents cannot answer it), not the last subject's.
+            q = analyze(question, state.glossary, None, settings.get("max_question_chars"))
+        return link(q, state.glossary, state.retriever, self.tokenizer)
 
     def ask(self, question: str, history: list[str] | None = None, k: int | None = None,
             with_retrieved: bool = False) -> dict:
@@ -169,18 +178,12 @@ class Assistant:
         started = time.perf_counter()
         k = k or settings.get("top_k")
         try:
-            q = analyze(question, state.glossary, history, settings.get("max_question_chars"))
+            linked = self._analysed(question, history, state)
         except QuestionError as exc:
             question = question if isinstance(question, str) else repr(question)[:200]
             return _result(question, Answer(str(exc), _guess_language(question), True, kind="abstained"), started, started,
                            error=str(exc), ranking=[] if with_retrieved else None)
-        if q.context == "bare" and _new_words(q, state):
-            # No subject of its own, but a word the documents never use: a new topic, asked for
-            # itself (and refused if the documents cannot answer it), not the last subject's.
-            q = analyze(question, state.glossary, None, settings.get("max_question_chars"))
-        names = _question_names(q, state, self.tokenizer)
-        unknown = state.retriever.unknown_names(q, names)
-        q.other_names = [n for n in names if n not in unknown]
+        q, unknown = linked.question, list(linked.unknown)
         vector = self.embeddings.embed_query(q.retrieval_text)
         try:
             hits = state.retriever.search(q, vector, k)
@@ -224,49 +227,6 @@ class Assistant:
                        ranking=hits if with_retrieved else None)
 
 
-def _question_names(q: Question, state: _State, tokenizer: str) -> list[str]:
-    """The names a question writes that the name table does not give it as entities. Names
-    linked here by their reading (a katakana name, an English spelling of a Japanese one) join
-    `q.entities` instead; a Japanese exonym of an English-only name joins its retrieval text."""
-    threshold = settings.get("name_link_threshold")  # ingest's own, for links across scripts
-    if q.language == "en":
-        names = capitalised_names(q.text, state.glossary)
-        # A name the documents write only in Japanese (a person in katakana): the entity
-        # whose reading sounds like the question's spelling, if one clearly does.
-        absent = set(state.retriever.unknown_names(q, names))
-        for run in name_runs(q.text, absent):
-            if _take(q, state.retriever.by_japanese_reading(run, threshold), run):
-                names = [n for n in names if n not in run.split()]
-    else:
-        known = [(m.start, m.end) for m in state.glossary.find(q.text)]
-        found = [] if tokenizer != "sudachi" else [
-            (start, name) for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
-        names = [name for _, name in found] + capitalised_names(q.text, state.glossary)
-        # A name of several parts (アンナ・ベルトラン) is first matched whole.
-        for run, parts in ja_name_runs(q.text, found):
-            if _take(q, state.retriever.by_english_reading(run, threshold), run):
-                names = [n for n in names if n not in parts]
-        # A Japanese name the table lacks, whose reading is an English name it has (生駒 ->
-        # Ikoma): that name, as if the question had spelled it.
-        for name in list(names):
-            entity = state.retriever.by_reading(name)
-            exonym = "" if entity else english_exonym(name)  # プラハ -> Prague (CLDR)
-            if entity is None and not exonym:
-                # Not the same sound key, but close enough by ingest's own link score
-                # (a person's name, a spelling the key does not fold).
-                entity = state.retriever.by_english_reading(name, threshold)
-            if exonym:
-                found = state.glossary.find(exonym)
-                entity = found[0].entity_id if found and found[0].surface == exonym else None
-                if entity is None and state.retriever.unknown_names(q, [exonym]) == []:
-                    names.remove(name)  # written in English only: searched by that name
-                    q.retrieval_text += " " + exonym
-                    continue
-            if _take(q, entity, name):
-                names.remove(name)
-    return names
-
-
 def _new_words(q: Question, state: _State) -> bool:
     """Whether the question uses a word (as the lexical index tokenizes it) no document has."""
     vocabulary = state.retriever.lexical.vocabulary
@@ -293,16 +253,6 @@ def _unknown_words(q: Question, state: _State) -> list[str]:
     # topic: it may be a verb the documents say in other words.
     written = [t for t in asked if t in q.text.casefold()]
     return written if len(written) >= 2 else []
-
-
-def _take(q: Question, entity: str | None, spelled: str) -> bool:
-    """Add an entity the question's name `spelled` was linked to (by its reading, or a CLDR
-    exonym); False when there is none or the question has it already."""
-    if not entity or entity in q.entities:
-        return False
-    q.entities.append(entity)
-    q.spelled[entity] = spelled
-    return True
 
 
 def _warm(embeddings, store: PassageStore) -> None:

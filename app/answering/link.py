@@ -1,0 +1,84 @@
+"""Entity linking: an analysed question's names matched against the store's name table, as one
+step that returns a new, immutable question (search and answer both read it).
+
+- English questions: capitalised names the table lacks as entities; a run of them whose
+  reading sounds like a name the documents write only in Japanese is that entity.
+- Japanese questions: proper nouns (sudachi) and Latin names; a katakana name whose reading is
+  an English name of the table is that entity; a place with a CLDR English name (プラハ ->
+  Prague) is that name, or is searched by it when the documents write it in English only.
+The names left over that no document holds are `unknown` (the documents cannot be about them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from core import settings
+from core.glossary import Glossary
+from core.lexical import proper_nouns
+from core.names import english_exonym
+
+from app.answering.question import Question, capitalised_names, ja_name_runs, name_runs
+from app.answering.retrieve import Retriever
+
+
+@dataclass(frozen=True)
+class Linked:
+    question: Question  # entities, spellings, other names and retrieval text filled in
+    unknown: tuple[str, ...]  # names (or entities) no document holds
+
+
+def link(q: Question, glossary: Glossary, retriever: Retriever, tokenizer: str) -> Linked:
+    """`q` with every name it writes linked to an entity where one clearly matches."""
+    threshold = settings.get("name_link_threshold")  # ingest's own, for links across scripts
+    entities, spelled, extra = list(q.entities), dict(q.spelled), []
+
+    def take(entity: str | None, spelled_as: str) -> bool:
+        if not entity or entity in entities:
+            return False
+        entities.append(entity)
+        spelled[entity] = spelled_as
+        return True
+
+    def current() -> Question:
+        return replace(q, entities=tuple(entities))
+
+    if q.language == "en":
+        names = capitalised_names(q.text, glossary)
+        # A name the documents write only in Japanese (a person in katakana): the entity
+        # whose reading sounds like the question's spelling, if one clearly does.
+        absent = set(retriever.unknown_names(current(), names))
+        for run in name_runs(q.text, absent):
+            if take(retriever.by_japanese_reading(run, threshold), run):
+                names = [n for n in names if n not in run.split()]
+    else:
+        known = [(m.start, m.end) for m in glossary.find(q.text)]
+        found = [] if tokenizer != "sudachi" else [
+            (start, name) for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
+        names = [name for _, name in found] + capitalised_names(q.text, glossary)
+        # A name of several parts (アンナ・ベルトラン) is first matched whole.
+        for run, parts in ja_name_runs(q.text, found):
+            if take(retriever.by_english_reading(run, threshold), run):
+                names = [n for n in names if n not in parts]
+        # A Japanese name the table lacks, whose reading is an English name it has (生駒 ->
+        # Ikoma): that name, as if the question had spelled it.
+        for name in list(names):
+            entity = retriever.by_reading(name)
+            exonym = "" if entity else english_exonym(name)  # プラハ -> Prague (CLDR)
+            if entity is None and not exonym:
+                # Not the same sound key, but close enough by ingest's own link score
+                # (a person's name, a spelling the key does not fold).
+                entity = retriever.by_english_reading(name, threshold)
+            if exonym:
+                matches = glossary.find(exonym)
+                entity = matches[0].entity_id if matches and matches[0].surface == exonym else None
+                if entity is None and retriever.unknown_names(current(), [exonym]) == []:
+                    names.remove(name)  # written in English only: searched by that name
+                    extra.append(exonym)
+                    continue
+            if take(entity, name):
+                names.remove(name)
+    linked = replace(q, entities=tuple(entities), spelled=MappingProxyType(spelled),
+                     retrieval_text=" ".join([q.retrieval_text, *extra]))
+    unknown = retriever.unknown_names(linked, names)
+    return Linked(replace(linked, other_names=tuple(n for n in names if n not in unknown)), tuple(unknown))
