@@ -5,6 +5,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from .profile import load as _load_profile
+
+_PROFILE = _load_profile()  # the calibrated thresholds' defaults (eval/profile.yaml)
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -22,7 +26,8 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
-        Setting("store", ".iurc/store", "Directory of the embedded Chroma store."),
+        Setting("store", ".iurc/store", "The store: a folder (embedded Chroma), chroma+http://host:port or "
+                "memory://name."),
         Setting("chroma_host", "", "Chroma server host; when set, the server is used instead of --store."),
         Setting("chroma_port", 8000, "Chroma server port."),
         Setting("chroma_token", "", "Token sent to the Chroma server (X-Chroma-Token); `iurc chroma-guard` "
@@ -49,15 +54,15 @@ SETTINGS: dict[str, Setting] = {
         Setting("top_k", 5, "Passages retrieved per question."),
         Setting("lexical_tokenizer", "sudachi", "Japanese segmentation for lexical search.",
                 ("sudachi", "bigram")),
-        Setting("min_sentence_score", 0.33, "Best sentence score below which a question that names "
+        Setting("min_sentence_score", _PROFILE.min_sentence_score, "Best sentence score below which a question that names "
                 "nothing from the glossary is abstained (calibrated: `python -m eval.calibrate`).",
                 minimum=None),
-        Setting("min_named_sentence_score", 0.06, "The same threshold for questions that name a "
+        Setting("min_named_sentence_score", _PROFILE.min_named_sentence_score, "The same threshold for questions that name a "
                 "programme city, country or body found in the documents (calibrated likewise).",
                 minimum=None),
         Setting("name_discovery", "on", "Discover names in every document at ingest (off: only "
                 "the curated glossary names things; for measuring what discovery costs).", ("on", "off")),
-        Setting("name_link_threshold", 0.7, "Confidence at or above which a discovered English name "
+        Setting("name_link_threshold", _PROFILE.name_link_threshold, "Confidence at or above which a discovered English name "
                 "and a Japanese name are linked as one (below it the link is only a suggestion, "
                 "`iurc names --suggest`).", minimum=0),
         Setting("max_question_chars", 1000, "Longer questions are refused before any embedding."),

@@ -40,6 +40,8 @@ def main() -> None:
         if rows:
             threshold, correct = best_threshold(rows)
             print(f"threshold {threshold:.3f}: {correct}/{len(rows)} cases decided right")
+    print("\nTo adopt a threshold, set it under `thresholds:` in eval/profile.yaml (the one place the "
+          "calibrated values live), then run `iurc eval --gate`.")
 
 
 def best_threshold(rows: list[tuple[float, bool, str]]) -> tuple[float, int]:

@@ -82,3 +82,28 @@ def test_no_module_outside_the_plug_ins_names_a_format():
                     and id(node) not in in_fstrings:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
     assert found == []
+
+
+def test_the_calibrated_weights_live_in_one_profile(tmp_path, monkeypatch):
+    """eval/profile.yaml is read once into a typed Profile; the answering modules' weights and
+    the threshold settings' defaults are its values; a broken profile is a clear error."""
+    import yaml
+
+    from app.answering import answer, generate, retrieve
+    from core import profile, settings
+
+    loaded = profile.load()
+    data = yaml.safe_load((ROOT / "eval" / "profile.yaml").read_text("utf-8"))
+    assert loaded.bound_bonus == data["answer"]["bound_bonus"] == answer.BOUND_BONUS
+    assert loaded.rrf_k == retrieve.RRF_K and loaded.min_support == generate.MIN_SUPPORT
+    assert settings.SETTINGS["min_sentence_score"].default == data["thresholds"]["min_sentence_score"]
+    broken = tmp_path / "profile.yaml"
+    broken.write_text("answer:\n  bound_bonus: lots\n", "utf-8")
+    import pytest
+
+    with pytest.raises(profile.ProfileError, match="missing"):
+        profile.load(str(broken))
+    data["answer"]["bound_bonus"] = "lots"
+    broken.write_text(yaml.safe_dump(data), "utf-8")
+    with pytest.raises(profile.ProfileError, match="bound_bonus must be a number"):
+        profile.load(str(broken))

@@ -15,16 +15,19 @@ import urllib.request
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from core.profile import load as _load_profile
 from core.text import neutralise_markup, strip_markup
 
 from app.answering.answer import SENTENCE_PATTERN, Answer, Citation, sentences, subject_line
 from app.answering.question import Question
 from app.answering.retrieve import Hit
 
+PROFILE = _load_profile()
+
 _MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _UNSAFE = re.compile(r"https?://\S+|www\.\S+|<[^>]{0,200}>|!\[[^\]]*\]\([^)]*\)")
-MIN_SUPPORT = 0.6  # share of a sentence's words that must occur in the passages it cites
+MIN_SUPPORT = PROFILE.min_support  # share of a sentence's words found in its passages (eval/profile.yaml)
 # Passages that talk to the model rather than about the programme never reach the generator
 # (the extractive answer may still quote them, verbatim and attributed).
 _INJECTION = re.compile(
