@@ -131,3 +131,36 @@ class Passage:
     text: str
     record: TableRow | None  # the table row a passage is, typed
     entities: frozenset[str] = frozenset()  # name-table entities the passage names
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """The document registry's record of one ingested document (written "pending" before its
+    passages, "complete" after them)."""
+    doc: str
+    path: str = ""
+    sha256: str = ""
+    fingerprint: str = ""  # glossary, chunk size and embedder the passages were made with
+    format: str = ""
+    encoding: str = ""
+    chunk_count: int = 0
+    language: str = ""  # "ja", "en" or "mixed"
+    status: str = "pending"
+    ingested_at: str = ""  # ISO 8601, UTC
+    names: str = ""  # JSON: the names discovered in it
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    def as_metadata(self) -> dict:
+        """Scalar values only, as a store keeps them."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+    @classmethod
+    def from_metadata(cls, metadata: dict) -> "ManifestEntry":
+        """From a stored record (keys it does not know are ignored; missing ones take defaults)."""
+        known = {k: v for k, v in metadata.items() if k in cls.__dataclass_fields__}
+        if "chunk_count" in known:
+            known["chunk_count"] = int(known["chunk_count"] or 0)
+        return cls(**known)

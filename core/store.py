@@ -14,7 +14,7 @@ from filelock import FileLock, Timeout
 from langchain_core.embeddings import Embeddings
 
 from . import settings
-from .models import Chunk
+from .models import Chunk, ManifestEntry
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 BATCH = 500  # ids per Chroma call: keeps requests well under the server's size limits
@@ -152,18 +152,14 @@ def chunk_metadata(chunk: Chunk, doc_sha256: str) -> dict:
     }
 
 
-@runtime_checkable
-class PassageStore(Protocol):
-    """What the rest of the code needs from a vector store: implement this (beside `Store`, the
-    Chroma one) to use another. Ingest writes through it; the read side (app/) reads only
-    `query`, `iter_chunks`, `generation`, `reopen`, `stored_glossary`, `stored_index` and
-    `manifest_entries`."""
+class VectorIndex(Protocol):
+    """Passages and their vectors. The pipeline embeds; an index only keeps and searches what it
+    is given (ids are content hashes: adding an existing id replaces it)."""
 
     config: StoreConfig
-    embedder_name: str
+    embedder_name: str  # the embedder its vectors were made with (a mismatch is refused at open)
 
-    # passages (ids are content hashes: adding an existing id replaces it)
-    def add(self, chunks: list[Chunk], doc_sha256: str) -> None: ...
+    def add(self, chunks: list[Chunk], doc_sha256: str, vectors: list[list[float]]) -> None: ...
     def update_metadata(self, chunks: list[Chunk], doc_sha256: str) -> None: ...
     def delete(self, ids: list[str]) -> None: ...
     def doc_chunks(self, doc: str) -> dict[str, dict]: ...
@@ -173,13 +169,21 @@ class PassageStore(Protocol):
     def chunk_ids(self) -> list[str]: ...
     def get_chunks(self, ids: list[str]) -> list[dict]: ...
     def all_chunks(self) -> list[dict]: ...
-    def begin_rebuild(self) -> None: ...
-    def commit_rebuild(self) -> None: ...
-    def reopen(self) -> "PassageStore": ...
-    # what travels with the passages: manifest, name table, read-side index, generation
-    def manifest_entries(self) -> dict[str, dict]: ...
-    def put_manifest(self, entry: dict) -> None: ...
+
+
+class DocumentRegistry(Protocol):
+    """One entry per ingested document (`ManifestEntry`), written "pending" before its passages
+    and "complete" after them."""
+
+    def manifest_entries(self) -> dict[str, ManifestEntry]: ...
+    def put_manifest(self, entry: ManifestEntry) -> None: ...
     def delete_manifest(self, doc: str) -> None: ...
+
+
+class NamedBlobs(Protocol):
+    """What travels with the passages for serving processes: the glossary and name table they
+    were built with, the read-side index, and the generation id that tells readers to reload."""
+
     def put_glossary(self, text: str, sha256: str) -> None: ...
     def stored_glossary(self) -> str | None: ...
     def put_names(self, report_json: str) -> None: ...
@@ -189,6 +193,18 @@ class PassageStore(Protocol):
     def index_head(self) -> dict: ...
     def bump_generation(self, generation: str = "") -> str: ...
     def generation(self) -> str: ...
+
+
+@runtime_checkable
+class PassageStore(VectorIndex, DocumentRegistry, NamedBlobs, Protocol):
+    """A whole store: the three parts, plus switching to a rebuilt set and reopening. Implement
+    it beside `Store` (Chroma) and add a branch to `open_store` to use another. Ingest writes
+    through all three; the read side reads `query`, `iter_chunks`, `get_chunks`, the registry's
+    entries and the blobs."""
+
+    def begin_rebuild(self) -> None: ...
+    def commit_rebuild(self) -> None: ...
+    def reopen(self) -> "PassageStore": ...
 
 
 class Store:
@@ -219,8 +235,6 @@ class Store:
         return got["metadatas"][0]["name"] if got["ids"] else self.config.collection
 
     def _open(self, create: bool, physical: str | None = None) -> None:
-        from langchain_chroma import Chroma
-
         config, embeddings = self.config, self.embeddings
         self.physical = physical or self._current_set()
         self._replacing: str | None = getattr(self, "_replacing", None)
@@ -229,12 +243,12 @@ class Store:
         if self.physical not in existing and not create:
             raise StoreError(f"no collection {config.collection!r} in {config.describe()}: "
                              "run `iurc ingest` first")
-        self.vectors = Chroma(
-            client=self.client, collection_name=self.physical, embedding_function=embeddings,
-            collection_metadata={"embedder": name or "unknown"},
-            collection_configuration={"hnsw": {"space": "cosine"}},
-        )
-        self.collection = self.client.get_collection(self.physical)
+        if self.physical in existing:
+            self.collection = self.client.get_collection(self.physical, embedding_function=None)
+        else:  # vectors come from the pipeline, never from Chroma's (downloading) default function
+            self.collection = self.client.create_collection(
+                self.physical, embedding_function=None, metadata={"embedder": name or "unknown"},
+                configuration={"hnsw": {"space": "cosine"}})
         stored = (self.collection.metadata or {}).get("embedder")
         if embeddings is not None and stored and stored != name:
             raise StoreError(f"{config.describe()} was built with embedder {stored!r}, not {name!r}: "
@@ -279,14 +293,15 @@ class Store:
             self._drop_set(old)
 
     # --- passages -----------------------------------------------------------------------
-    def add(self, chunks: list[Chunk], doc_sha256: str) -> None:
+    def add(self, chunks: list[Chunk], doc_sha256: str, vectors: list[list[float]]) -> None:
+        """Store passages with the vectors the pipeline made for them (the store never embeds)."""
+        if len(vectors) != len(chunks):
+            raise StoreError(f"{len(chunks)} passages but {len(vectors)} vectors")
         for i in range(0, len(chunks), BATCH):
             part = chunks[i:i + BATCH]
-            self.vectors.add_texts(
-                texts=[c.text for c in part],
-                metadatas=[chunk_metadata(c, doc_sha256) for c in part],
-                ids=[c.chunk_id for c in part],
-            )
+            self.collection.upsert(ids=[c.chunk_id for c in part], embeddings=[list(v) for v in vectors[i:i + BATCH]],
+                                   documents=[c.text for c in part],
+                                   metadatas=[chunk_metadata(c, doc_sha256) for c in part])
 
     def update_metadata(self, chunks: list[Chunk], doc_sha256: str) -> None:
         for i in range(0, len(chunks), BATCH):
@@ -363,9 +378,9 @@ class Store:
     # something, so serving processes (on any machine) know when to reload.
     GLOSSARY_ID, GENERATION_ID, NAMES_ID = "__glossary__", "__generation__", "__names__"
 
-    def manifest_entries(self) -> dict[str, dict]:
+    def manifest_entries(self) -> dict[str, ManifestEntry]:
         got = self.manifest.get(include=["metadatas"])
-        return {m["doc"]: m for m in got["metadatas"] if not m["doc"].startswith("__")}
+        return {m["doc"]: ManifestEntry.from_metadata(m) for m in got["metadatas"] if not m["doc"].startswith("__")}
 
     def put_glossary(self, text: str, sha256: str) -> None:
         self._put_record(self.GLOSSARY_ID, text, {"doc": self.GLOSSARY_ID, "sha256": sha256})
@@ -449,8 +464,8 @@ class Store:
         self.manifest.upsert(ids=[record_id], embeddings=[[1.0]], documents=[document],
                              metadatas=[metadata])
 
-    def put_manifest(self, entry: dict) -> None:
-        self._put_record(entry["doc"], entry["doc"], entry)
+    def put_manifest(self, entry: ManifestEntry) -> None:
+        self._put_record(entry.doc, entry.doc, entry.as_metadata())
 
     def delete_manifest(self, doc: str) -> None:
         self.manifest.delete(ids=[doc])

@@ -7,7 +7,7 @@ import json
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -19,12 +19,13 @@ from .chunk import chunk
 from .clean import clean
 from core.glossary import Glossary, parse_glossary
 from .load import SUPPORTED, LoadError, load, read_file
-from core.models import Chunk
+from core.models import Chunk, ManifestEntry
 from core.store import Store, StoreError, acquire, chunk_metadata, private_tree, writer_lock
 from .structure import structure
 
 # Bump when loading, cleaning, structuring, chunking or lexical tokens change, so stored
 # documents are read again.
+EMBED_BATCH = 500  # passages embedded and stored per call
 PIPELINE_VERSION = "15"  # 15: hyphenated titles are no names; 14: hard-wrapped lines joined (issue 24)
 
 
@@ -197,7 +198,7 @@ def remove(docs: list[str], store: Store, glossary: Glossary) -> IngestReport:
                 continue
             dropped = _drop(store, doc)
             report.deleted += dropped
-            report.files.append({"path": manifest[doc].get("path", ""), "doc": doc, "status": "removed",
+            report.files.append({"path": manifest[doc].path, "doc": doc, "status": "removed",
                                  "passages": dropped, "reason": ""})
         if any(f["status"] == "removed" for f in report.files):
             report.glossary_changed = _store_name_table(store, glossary)
@@ -227,15 +228,14 @@ def _publish(store: Store, glossary: Glossary) -> None:
     store.bump_generation(generation)
 
 
-def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: dict | None,
+def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: ManifestEntry | None,
                 current: str, chunk_size: int, max_bytes: int, report: IngestReport, parse=load) -> None:
     """One file into the store. `parse`: `load`, or a Sandbox's `load` (a child process with
     memory, CPU and wall-clock limits)."""
     data = read_file(found.path, max_bytes)  # read once: hashed here, decoded by load()
     sha = hashlib.sha256(data).hexdigest()
-    if entry and entry.get("status") == "complete" and entry.get("sha256") == sha \
-            and entry.get("fingerprint") == current:
-        report.skipped += int(entry.get("chunk_count", 0))
+    if entry and entry.complete and entry.sha256 == sha and entry.fingerprint == current:
+        report.skipped += entry.chunk_count
         return
     source = parse(found.path, found.doc, max_bytes, data)
     cleaned = clean(source, glossary)
@@ -275,8 +275,8 @@ def _store_name_table(store: Store, glossary: Glossary) -> bool:
     """The name table (curated rows, then every document's discovered names linked across
     scripts) stored beside the passages, so every process matches the same names. True when
     it changed."""
-    found = {doc: json.loads(entry["names"]) for doc, entry in store.manifest_entries().items()
-             if entry.get("names") and entry.get("status") == "complete"}
+    found = {doc: json.loads(entry.names) for doc, entry in store.manifest_entries().items()
+             if entry.names and entry.complete}
     table, report = names.build_table(glossary, found, settings.get("name_link_threshold"))
     if store.stored_glossary() == table.text:
         return False
@@ -293,19 +293,21 @@ class StoreWriteError(Exception):
 
 def _write(found: FoundFile, store: Store, source, chunks, to_add, to_update, to_delete, current,
            found_names: dict) -> None:
-    entry = {
-        "names": json.dumps(found_names, ensure_ascii=False, sort_keys=True),
-        "doc": found.doc, "path": str(found.path), "sha256": source.sha256, "fingerprint": current,
-        "format": source.format, "encoding": source.encoding, "chunk_count": len(chunks),
-        "language": _document_language(chunks), "status": "pending",
-        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
+    entry = ManifestEntry(
+        names=json.dumps(found_names, ensure_ascii=False, sort_keys=True),
+        doc=found.doc, path=str(found.path), sha256=source.sha256, fingerprint=current,
+        format=source.format, encoding=source.encoding, chunk_count=len(chunks),
+        language=_document_language(chunks), status="pending",
+        ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     # Pending first, so a crash mid-write still leaves a record of the document's passages.
     store.put_manifest(entry)
-    store.add(to_add, source.sha256)
+    # The pipeline embeds (the store only keeps vectors), a batch per store call.
+    for i in range(0, len(to_add), EMBED_BATCH):
+        part = to_add[i:i + EMBED_BATCH]
+        store.add(part, source.sha256, store.embeddings.embed_documents([c.text for c in part]))
     store.update_metadata(to_update, source.sha256)
     store.delete(to_delete)
-    store.put_manifest({**entry, "status": "complete"})
+    store.put_manifest(replace(entry, status="complete"))
 
 
 def _document_language(chunks: list[Chunk]) -> str:

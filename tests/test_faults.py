@@ -21,6 +21,7 @@ from ingest.load import LoadError, load
 from ingest.structure import structure
 from tests.conftest import CORPUS, iurc_env
 from tests.test_ingest_store import HELPER, _open, make_corpus, stored_ids
+from tests.fakes import FakeEmbeddings
 
 # --- SIGKILL during ingest --------------------------------------------------------------------
 PHASES = {
@@ -61,7 +62,7 @@ def test_sigkill_at_every_phase_converges(tmp_path):
         partial = _open(store)
         count_after_kill = partial.count()
         # Queries work on whatever was stored (nothing, if killed before the first write).
-        assert len(partial.vectors.similarity_search("Kobe Marseille", k=1)) == min(1, count_after_kill)
+        assert len(partial.query(FakeEmbeddings().embed_query("Kobe Marseille"), 1)) == min(1, count_after_kill)
         rerun = subprocess.run([sys.executable, str(HELPER), str(store), "0", str(corpus)],
                                capture_output=True, text=True, env=iurc_env())
         assert rerun.returncode == 0, rerun.stdout
@@ -123,8 +124,8 @@ def test_disk_full_gives_a_clear_error_and_keeps_the_index(small_disk, tmp_path,
     from core.store import Store, StoreConfig
 
     manifest = Store(StoreConfig(str(store), "", 8000, "iurc"), None, create=False).manifest_entries()
-    assert manifest["docs/iurc_cities_and_topics_deck.txt"]["status"] == "complete"
-    assert manifest.get("docs/big.md", {}).get("status") != "complete"
+    assert manifest["docs/iurc_cities_and_topics_deck.txt"].complete
+    assert "docs/big.md" not in manifest or not manifest["docs/big.md"].complete
     rerun = _iurc(venv_bin, "ingest", str(docs), "--store", str(store))
     assert rerun.returncode == 0 and "failed 0" in rerun.stdout
 
@@ -164,7 +165,7 @@ def test_read_only_store_gives_a_clear_error_and_the_running_app_still_answers(t
 
         entries = Store(StoreConfig(str(store), "", 8000, "iurc"), None, create=False).manifest_entries()
         assert list(entries) == ["corpus/iurc_cities_and_topics_deck.txt"]
-        assert entries["corpus/iurc_cities_and_topics_deck.txt"]["status"] == "complete"
+        assert entries["corpus/iurc_cities_and_topics_deck.txt"].complete
     finally:
         if server:
             server.stop()

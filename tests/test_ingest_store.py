@@ -37,7 +37,7 @@ def stored_ids(store: Store) -> set[str]:
 
 
 def query_works(store: Store) -> bool:
-    hits = store.vectors.similarity_search("Kobe Marseille port", k=2)
+    hits = store.query(store.embeddings.embed_query("Kobe Marseille port"), 2)
     return len(hits) == 2
 
 
@@ -142,8 +142,11 @@ def test_second_concurrent_ingest_is_refused(tmp_path, venv_bin):
     store = tmp_path / "store"
     first = subprocess.Popen([sys.executable, str(HELPER), str(store), "0.4", str(corpus)],
                              stdout=subprocess.PIPE, text=True, env=iurc_env())
-    while first.stdout.readline().strip() != "embedding":  # holds the lock from now on
-        pass
+    for line in first.stdout:  # holds the lock once it embeds
+        if line.strip() == "embedding":
+            break
+    else:
+        pytest.fail(f"the first ingest ended without embedding: {first.wait()}")
     second = subprocess.run([str(venv_bin / "iurc"), "ingest", str(corpus), "--store", str(store)],
                             capture_output=True, text=True, env=iurc_env(), timeout=60)
     assert second.returncode == 2
@@ -190,7 +193,7 @@ def test_sigkill_mid_ingest_then_rerun_converges(tmp_path):
         # The interrupted store opens and answers queries.
         partial = _open(store)
         partial.count()
-        partial.vectors.similarity_search("Kobe", k=1)
+        partial.query(FakeEmbeddings().embed_query("Kobe"), 1)
         subprocess.run([sys.executable, str(HELPER), str(store), "0", str(corpus)], check=True,
                        capture_output=True, env=iurc_env())
         assert _ids_in(store) == expected, f"run {run} (killed after {kill_after} batches)"

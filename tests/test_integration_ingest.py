@@ -82,8 +82,8 @@ def test_sentence_transformers_backend_with_a_real_local_model(tmp_path, glossar
     store = Store(StoreConfig(str(tmp_path / "st"), "", 8000, "iurc"), emb)
     report = ingest([str(CORPUS)], store, glossary, progress=False)
     assert report.summary() == "added 18, updated 0, skipped 0, deleted 0, failed 0"
-    hits = store.vectors.similarity_search("Which city works with Marseille on port functions?", k=3)
-    assert any("Marseille" in h.page_content for h in hits)
+    hits = store.get_chunks(list(store.query(emb.embed_query("Which city works with Marseille on port functions?"), 3)))
+    assert any("Marseille" in h["text"] for h in hits)
     assert emb.truncated == 0
 
 

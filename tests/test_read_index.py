@@ -121,11 +121,10 @@ class InMemoryStore:
         self.records: dict[str, dict] = {}
         self.blob: dict = {}
 
-    def add(self, chunks, doc_sha256):
+    def add(self, chunks, doc_sha256, vectors):
         from core.store import chunk_metadata
 
-        vectors = self.embeddings.embed_documents([c.text for c in chunks])
-        for c, v in zip(chunks, vectors):
+        for c, v in zip(chunks, vectors, strict=True):  # the pipeline embeds; a store only keeps
             self.rows[c.chunk_id] = {"id": c.chunk_id, "text": c.text, "metadata": chunk_metadata(c, doc_sha256),
                                      "vector": np.asarray(v) / (np.linalg.norm(v) or 1.0)}
 
@@ -176,7 +175,7 @@ class InMemoryStore:
         return {d: m for d, m in self.records.items() if not d.startswith("__")}
 
     def put_manifest(self, entry):
-        self.records[entry["doc"]] = entry
+        self.records[entry.doc] = entry
 
     def delete_manifest(self, doc):
         self.records.pop(doc, None)

@@ -110,18 +110,18 @@ class Assistant:
         documents in the manifest have keys, so no other path can be asked for."""
         entry = next((e for doc, e in self._state.store.manifest_entries().items()
                       if original_key(doc) == key), None)
-        if not entry or entry.get("status") != "complete" or not entry.get("path"):
+        if not entry or not entry.complete or not entry.path:
             return None
-        path = Path(entry["path"])
+        path = Path(entry.path)
         try:
             if path.is_symlink() or not path.is_file():
                 return None
             data = path.read_bytes()
         except OSError:
             return None
-        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
             return None  # changed since it was indexed: what is cited is not in this file any more
-        return path, entry.get("format", "")
+        return path, entry.format
 
     def reload_if_changed(self, force: bool = False) -> bool:
         """Reload when an ingest (from any process) changed the store. Checked at most every

@@ -37,11 +37,11 @@ def example_questions(assistant: Assistant) -> list[str]:
 def what_is_indexed(entries: dict[str, dict], language: str = "en") -> str:
     """The landing line from the manifest (`entries`): how many documents in which languages, how
     recent, and what the assistant does not do."""
-    entries = [e for e in entries.values() if e.get("status") == "complete"]
+    entries = [e for e in entries.values() if e.complete]
     languages = sorted({lang for e in entries for lang in
-                        (("ja", "en") if e.get("language") == "mixed" else (e.get("language", ""),)) if lang})
+                        (("ja", "en") if e.language == "mixed" else (e.language,)) if lang})
     names = ui_text("language_separator", language).join(language_name(c, language) for c in languages)
-    latest = max((e.get("ingested_at", "") for e in entries), default="")[:10]
+    latest = max((e.ingested_at for e in entries), default="")[:10]
     return ui_text("indexed_one" if len(entries) == 1 else "indexed", language, count=len(entries),
                    languages=names, latest=latest or "–")
 
@@ -50,8 +50,8 @@ def document_table(entries: dict[str, dict], language: str = "en"):
     """The Documents view from the manifest (`entries`)."""
     import pandas as pd
 
-    rows = [[doc, e.get("chunk_count", 0), e.get("language", ""), e.get("format", ""),
-             e.get("ingested_at", ""), e.get("status", "")] for doc, e in sorted(entries.items())]
+    rows = [[doc, e.chunk_count, e.language, e.format, e.ingested_at, e.status]
+            for doc, e in sorted(entries.items())]
     return pd.DataFrame(rows, columns=ui_text("document_columns", language))
 
 

@@ -25,7 +25,7 @@ class LoudFakeEmbeddings(FakeEmbeddings):
 def _announce(name: str, method):
     """Print a marker before and after a store write, so a test can kill inside a phase."""
     def wrapper(self, *args, **kwargs):
-        phase = f"{name}:{args[0].get('status')}" if name == "manifest" else name
+        phase = f"{name}:{args[0].status}" if name == "manifest" else name
         print(f"{phase}:start", flush=True)
         result = method(self, *args, **kwargs)
         print(f"{phase}:end", flush=True)
