@@ -123,9 +123,11 @@ class LexicalIndex:
 
         self.vocabulary = vocabulary
         self.size = len(ids)
-        self._bm25 = bm25s.BM25()
+        self._scores: dict = {}
         if ids:
-            self._bm25.index(Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
+            bm25 = bm25s.BM25()
+            bm25.index(Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
+            self._scores = bm25.scores  # token id -> (passages, BM25 weights), sparse by token
 
     @classmethod
     def from_token_ids(cls, ids: list[np.ndarray], vocabulary: dict[str, int],
@@ -140,27 +142,22 @@ class LexicalIndex:
         """The score matrix, for storing (empty when no passage is indexed)."""
         if not self.size:
             return {}
-        scores = self._bm25.scores
+        scores = self._scores
         return {"bm25_data": scores["data"], "bm25_indices": scores["indices"],
                 "bm25_indptr": scores["indptr"]}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], vocabulary: dict[str, int], size: int,
                     tokenizer_name: str) -> "LexicalIndex":
-        import bm25s
-
+        """Restored from stored arrays: scoring reads them directly, so a serving process never
+        imports bm25s (nor scipy, which it pulls in), only ingest does."""
         index = cls.__new__(cls)
         index.tokenizer_name = tokenizer_name
         index.tokenize = tokenizer_for(tokenizer_name)
         index.vocabulary = vocabulary
         index.size = size
-        index._bm25 = bm25s.BM25()
-        if size:
-            index._bm25.scores = {"data": arrays["bm25_data"], "indices": arrays["bm25_indices"],
-                                  "indptr": arrays["bm25_indptr"], "num_docs": size}
-            index._bm25.vocab_dict = vocabulary
-            index._bm25.unique_token_ids_set = set(vocabulary.values())
-            index._bm25.nonoccurrence_array = None  # the default (lucene) method has none
+        index._scores = {"data": arrays["bm25_data"], "indices": arrays["bm25_indices"],
+                         "indptr": arrays["bm25_indptr"], "num_docs": size} if size else {}
         return index
 
     def matched_share(self, tokens: list[str]) -> np.ndarray:
@@ -171,7 +168,7 @@ class LexicalIndex:
         distinct = sorted(set(tokens))
         if not distinct or not self.size:
             return share
-        scores = self._bm25.scores
+        scores = self._scores
         indptr, indices = scores["indptr"], scores["indices"]
         spans = [(indptr[self.vocabulary[t]], indptr[self.vocabulary[t] + 1]) if t in self.vocabulary else (0, 0)
                  for t in distinct]
@@ -181,10 +178,19 @@ class LexicalIndex:
         return share
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        known = [t for t in tokens if t in self.vocabulary]
-        if not known or not self.size:
-            return np.zeros(self.size, dtype=np.float32)
-        return self._bm25.get_scores(known)
+        """BM25 (lucene) score of every passage for the query tokens: each known token's stored
+        weights added, in query order, repeated tokens counted again (as bm25s' get_scores
+        does, with the same float32 additions in the same order)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        if not self.size:
+            return out
+        data, indptr, indices = self._scores["data"], self._scores["indptr"], self._scores["indices"]
+        # (a vocabulary id past the matrix's last column is a token no passage holds: weight 0)
+        known = [i for i in (self.vocabulary[t] for t in tokens if t in self.vocabulary) if i < len(indptr) - 1]
+        for token_id in known:
+            start, end = indptr[token_id], indptr[token_id + 1]
+            np.add.at(out, indices[start:end], data[start:end])
+        return out
 
 
 EMPTY_TOKEN = "\x00empty"  # a passage with no token still takes its place in the index

@@ -213,3 +213,36 @@ def test_the_first_passages_keep_a_place_for_the_other_language():
     assert OTHER_LANGUAGE_SLOT == 5 and [h.passage.chunk_id for h in ranked] == ["e0", "e1", "e2", "e3", "j2", "e4"]
     assert with_other_language(english[:4] + [japanese[0]], english + japanese, "en", 6)[4].passage.chunk_id == "j1"
     assert with_other_language(english, english + [japanese[2]], "en", 6) == english
+
+
+def test_restored_lexical_scores_equal_bm25s_and_need_no_bm25s(tmp_path):
+    """A serving process scores from the stored arrays itself: bit-identical to bm25s' own
+    get_scores (same float32 additions, same order), without importing bm25s or scipy."""
+    import subprocess
+    import sys
+
+    import bm25s
+    import numpy as np
+
+    from core.lexical import LexicalIndex
+    from tests.conftest import ROOT
+
+    texts = ["Kobe and Marseille port functions", "Toyota Grenoble hydrogen", "Kobe port Kobe ferry",
+             "鎌倉市とウメオ市の協力", "port of Marseille"]
+    built = LexicalIndex(texts, "bigram")
+    restored = LexicalIndex.from_arrays(built.arrays(), built.vocabulary, built.size, "bigram")
+    reference = bm25s.BM25()
+    reference.scores = {**{k[5:]: v for k, v in built.arrays().items()}, "num_docs": built.size}
+    reference.vocab_dict, reference.nonoccurrence_array = built.vocabulary, None
+    reference.unique_token_ids_set = set(built.vocabulary.values())
+    for query in (["kobe"], ["kobe", "port", "kobe"], ["marseille", "hydrogen"], ["鎌倉", "協力"]):
+        tokens = [t for q in query for t in restored.tokenize(q)]
+        assert np.array_equal(restored.scores(tokens), reference.get_scores(tokens)), query
+    probe = ("import sys, numpy as np; from core.lexical import LexicalIndex\n"
+             "arrays = {'bm25_data': np.array([1.0, 2.0], dtype=np.float32), "
+             "'bm25_indices': np.array([0, 1], dtype=np.int32), 'bm25_indptr': np.array([0, 1, 2])}\n"
+             "index = LexicalIndex.from_arrays(arrays, {'a': 0, 'b': 1}, 2, 'bigram')\n"
+             "assert list(index.scores(['b', 'a'])) == [1.0, 2.0]\n"
+             "print(sorted(m for m in ('bm25s', 'scipy') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr

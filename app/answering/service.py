@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import index, settings
-from core.bilingual import bridged
+from core.bilingual import bridged, common_english
 from core.embed import make_embedder
 from core.glossary import Glossary, load_glossary, parse_glossary
 from core.store import PassageStore, StoreConfig, StoreGone, open_store
@@ -68,6 +68,10 @@ class Assistant:
         warm = threading.Thread(target=_warm, args=(self.embeddings, store), daemon=True)
         warm.start()
         self._state = self._build(store)
+        # The word bridge's table and the documents' known words, which most questions read,
+        # are made while the model finishes loading.
+        self._state.known_words()
+        common_english()
         warm.join()
 
     # The current generation's parts; each question reads them from one _State.

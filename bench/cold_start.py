@@ -1,0 +1,80 @@
+"""Cold start, measured as a user waits: from process start (interpreter, imports, model and
+index load included) to the printed answer, ours (`iurc ask`) next to the naive LangChain
+pipeline (a process that opens its Chroma store through langchain-chroma and prints the top
+passage), in one run, on the same corpus.
+
+usage: .venv/bin/python -m bench.cold_start [--runs 5] [--store DIR]
+Prints p50/p95 seconds and peak memory per pipeline. A script, not a timed test.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from eval.runner import percentile  # noqa: E402
+
+QUESTION = "What did Kamakura and Umeå work on?"
+
+NAIVE = """
+import sys
+import chromadb
+from chromadb.config import Settings
+from langchain_chroma import Chroma
+from core.embed import USEEmbeddings
+client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+store = Chroma(client=client, collection_name="naive", embedding_function=USEEmbeddings())
+hits = store.similarity_search(sys.argv[2], k=4)
+print(hits[0].page_content if hits else "")
+"""
+
+
+def timed(command: list[str], runs: int) -> tuple[list[float], int]:
+    """Wall seconds of each run, and the largest peak RSS (KB) any run reached."""
+    seconds, peak = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True, cwd=ROOT)
+        seconds.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise SystemExit(f"{command[:3]} failed: {done.stderr[-500:]}")
+        peak = max(peak, int(done.stderr.strip().splitlines()[-1]))
+    return seconds, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--store", default=None, help="our store (default: ingest corpus/ into a temp folder)")
+    args = parser.parse_args()
+
+    from core.embed import USEEmbeddings
+    from eval.baseline import NaivePipeline, naive_files
+
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        store = args.store
+        if store is None:
+            store = f"{tmp}/ours"
+            subprocess.run([str(bin_dir / "iurc"), "ingest", "corpus", "--store", store], check=True,
+                           capture_output=True, cwd=ROOT)
+        NaivePipeline([str(ROOT / "corpus")], USEEmbeddings(), f"{tmp}/naive")
+        assert naive_files([str(ROOT / "corpus")])
+        rows = [("ours (iurc ask)", *timed([str(bin_dir / "iurc"), "ask", QUESTION, "--store", store], args.runs)),
+                ("naive (langchain-chroma)", *timed([sys.executable, "-c", NAIVE, f"{tmp}/naive", QUESTION],
+                                                    args.runs))]
+    print(f"cold start, process start to printed answer, {args.runs} runs each")
+    print(f"{'pipeline':28} {'p50 s':>7} {'p95 s':>7} {'peak MB':>8}")
+    for name, seconds, peak in rows:
+        print(f"{name:28} {statistics.median(seconds):7.2f} {percentile(seconds, 0.95):7.2f} {peak / 1024:8.0f}")
+
+
+if __name__ == "__main__":
+    main()
