@@ -31,10 +31,6 @@ class Format:
     opens_at_page: bool = False            # a browser's viewer opens it at "#page=N"
 
     @property
-    def is_text(self) -> bool:
-        return not (self.magic or self.zip_part)
-
-    @property
     def noun(self) -> str:
         """The label without its article: "unreadable Word (.docx) file"."""
         first, _, rest = self.label.partition(" ")
