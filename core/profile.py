@@ -29,6 +29,7 @@ class Profile:
     whole_margin: float
     asked_word_bonus: float
     bound_bonus: float
+    other_subject_penalty: float
     min_support: float
     min_sentence_score: float
     min_named_sentence_score: float

@@ -227,3 +227,61 @@ def test_the_analysed_question_is_immutable_and_search_and_answer_share_it(corpu
         searched = [(h.passage.doc, h.passage.location) for h in corpus_assistant_fake.search(question)]
         answered = corpus_assistant_fake.answer(question, with_retrieved=True)
         assert searched and searched == [(r.doc, r.location) for r in answered.retrieved], question
+
+
+@pytest.mark.parametrize("question, focus", [
+    ("Which fields is the new cluster about?", "fields"),
+    ("What kind of tourism does Veldora promote?", "tourism"),
+    ("What is the theme of the Veldora forum?", "theme"),
+    ("What did Veldora work on?", ""),  # no word is asked for: the answering clause is
+    ("ヴェルドラ市の協力のテーマは何ですか", "テーマ"),
+    ("ヴェルドラ市はどの分野で協力していますか", "分野"),
+    ("ヴェルドラ市は何をしましたか", ""),
+])
+def test_the_word_a_question_asks_for(question, focus):
+    assert analyze(question, GLOSSARY).focus == focus
+
+
+@pytest.mark.parametrize("question, passages, expected", [
+    # the sentence saying the asked word leads, though another names the subject more closely
+    ("Which fields is the Veldora forum about?",
+     [passage("The Veldora forum was opened in Veldora on 3 May by the Veldora council. "
+              "The fields planned for the forum are ports and tourism.")],
+     "ports and tourism"),
+    ("ヴェルドラ市のフォーラムのテーマは何ですか",
+     [passage("ヴェルドラ市のフォーラムがヴェルドラ市で開かれた。参加者は40名であった。"
+              "テーマは、港湾と観光の2つである。", language="ja")],
+     "港湾と観光"),
+])
+def test_the_sentence_saying_the_asked_word_leads(question, passages, expected):
+    q, answer = ask(question, passages)
+    assert expected in first_line(answer), answer.text
+
+
+def test_a_sentence_about_another_subject_of_the_same_kind_does_not_lead():
+    # "Kasumigaoka" is a city like Veldora: a sentence naming only it answers about Kasumigaoka.
+    q, answer = ask("What did Veldora present at the forum?",
+                    [passage("The forum took place in Kasumigaoka on 3 May 2021. "
+                             "Veldora presented its harbour renewal plan.")])
+    assert "harbour renewal" in first_line(answer), answer.text
+
+
+def test_a_listing_sentence_says_only_the_asked_subjects_part():
+    from app.answering.lead import own_clauses
+
+    sentence = "Two cities presented: Veldora on harbours, Kasumigaoka on tourism and parks."
+    own = lambda part: "Veldora" in part
+    other = lambda part: "Kasumigaoka" in part
+    assert own_clauses(sentence, own, other) == "Two cities presented: Veldora on harbours…"
+    # nothing about another subject, or nothing about the asked one: the sentence as written
+    assert own_clauses(sentence, own, lambda part: False) == sentence
+    assert own_clauses(sentence, lambda part: False, other) == sentence
+    q, answer = ask("What did Veldora present?", [passage(sentence)])
+    assert "Kasumigaoka" not in first_line(answer) and "harbours" in first_line(answer), answer.text
+
+
+def test_a_long_compound_the_documents_hold_is_a_name_of_the_question():
+    from app.answering.question import compound_terms
+
+    assert compound_terms("ヴェルドラ港湾再生協力事業のテーマは何ですか", GLOSSARY) == ["ヴェルドラ港湾再生協力事業"]
+    assert compound_terms("ヴェルドラ市のテーマは何ですか", GLOSSARY) == []  # a name of the table, short words

@@ -17,7 +17,7 @@ from core.names import english_exonym, vocabulary
 from core.text import SECTION_JOINER
 
 from app.answering.facts import FactAnswer
-from app.answering.lead import FIRST_LINE_COLUMNS, Strategy, clause, columns, strategy
+from app.answering.lead import FIRST_LINE_COLUMNS, Strategy, clause, columns, own_clauses, strategy
 from app.answering.question import INTENT_VALUES, YEAR, Question, attribute_spans, names_attribute, ordinals
 from app.answering.retrieve import Hit, Passage
 
@@ -409,6 +409,7 @@ READABLE_MARGIN = CROSS_LANGUAGE_BONUS
 WHOLE_MARGIN = PROFILE.whole_margin
 ASKED_WORD_BONUS = PROFILE.asked_word_bonus
 BOUND_BONUS = PROFILE.bound_bonus
+OTHER_SUBJECT_PENALTY = PROFILE.other_subject_penalty
 MAX_STATED = 6  # values stated on the first line from other-language quotes (a layout limit)
 MAX_EVIDENCE = 3  # supporting quotes after the first line (a layout limit)
 _LIST_MARK = re.compile(r"^\s*(?:[-–•・*]|\d{1,2}[.)])\s+")
@@ -549,7 +550,31 @@ class Composer:
                     span.score -= ORDINAL_BONUS
             if q.attribute and self.states_attribute(q, span):
                 span.score += ATTRIBUTE_BONUS
+            if self._about_another(q, span, mentioned):
+                span.score -= OTHER_SUBJECT_PENALTY
         return spans
+
+    def _own_clauses(self, q: Question, text: str) -> str:
+        """The sentence without its clauses about other subjects of the kinds the question names."""
+        if not q.entities:
+            return text
+        kind = lambda e: self.glossary.entities[e].kind if e in self.glossary.entities else ""
+        kinds = {kind(e) for e in q.entities}
+        named = lambda part: {m.entity_id for m in self.glossary.find(part)}
+        return own_clauses(text, lambda part: bool(named(part) & set(q.entities)),
+                           lambda part: any(kind(e) in kinds and e not in q.entities for e in named(part)))
+
+    def _about_another(self, q: Question, span: Span, mentioned: set[str]) -> bool:
+        """The sentence names another thing of a kind the question names (another programme,
+        another city) and none of the question's own of that kind, nor does its section: it is
+        about another subject ("IURC" when "IUC" is asked)."""
+        kind = lambda e: self.glossary.entities[e].kind if e in self.glossary.entities else ""
+        asked = {}
+        for e in q.entities:
+            asked.setdefault(kind(e), set()).add(e)
+        section = {m.entity_id for m in self.glossary.find(span.passage.section)}
+        return any(kind(e) in asked and e not in q.entities and not (mentioned | section) & asked[kind(e)]
+                   for e in mentioned)
 
     def states_attribute(self, q: Question, span: Span) -> bool:
         """The sentence names the asked attribute (in either language), carries a value of its
@@ -664,9 +689,15 @@ class Composer:
                 nxt = min(after, key=lambda s: s.start)
                 if nxt not in candidates:
                     candidates.append(nxt)
+        asked = self._asked_words(q)
+        focus = set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else set()
+        if focus:
+            # The sentence saying the word asked for ("テーマは、…") answers, wherever it stands
+            # in the passages considered.
+            candidates += [s for p in chosen for s in following.get(p.chunk_id, []) if s not in candidates
+                           and self._shared_words(q, focus, s.text, s.passage.language in (q.language, "mixed"))]
         if values and not any(self._carries_values(q, s, values) for s in candidates):
             candidates += [s for s in spans if s.score >= floor and self._carries_values(q, s, values)]
-        asked = self._asked_words(q)
         headings = {s.passage.chunk_id: s.passage.section.split(SECTION_JOINER)[-1].strip() for s in candidates}
 
         # A row of names alone answers "which city" or "who", not "what did they do".
@@ -685,11 +716,16 @@ class Composer:
             whole = readable and bool(q.entities) and set(q.entities) <= named
             # What is asked beyond the names ("目的", "hosted", "themes"), said in the sentence
             # (across languages through the word bridge).
-            said = len(self._shared_words(q, asked, span.text, readable))
+            # A word its section's heading says counts for every sentence under it: a sentence
+            # repeating the heading ("The third meeting took place …") says no more than the
+            # one after it.
+            said = len(self._shared_words(q, asked, span.text + " " + headings[span.passage.chunk_id], readable))
             # The asked value stands in the clause that says what is asked ("aims to be carbon
             # neutral by 2029"), not in another one of the sentence ("3rd batch 2019-").
             bound = bool(values) and carrying and self._value_bound(q, asked, span, values, readable)
-            return (carrying, not heading,
+            # The sentence says the word asked for ("Which fields …": "The fields … are …").
+            focused = bool(focus) and bool(self._shared_words(q, focus, span.text, readable))
+            return (carrying, not heading, focused,
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
                     + ASKED_WORD_BONUS * min(said, 2) + (BOUND_BONUS if bound else 0.0))
 
@@ -706,7 +742,12 @@ class Composer:
                 and (value := self._row_value(q, lead.passage, how.value)):
             first = value  # "When did X and Y start?": the row's date, not its topics
         elif readable:
-            first = clause(self._shown(lead), lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
+            # A what/topic question's sentence listing several subjects says only the asked one's
+            # part (for "which"/"who" questions the other names may be the answer).
+            shown = self._shown(lead)
+            if not how.value and not q.wants_list and lead.passage.kind != "table_row":
+                shown = self._own_clauses(q, shown)
+            first = clause(shown, lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
         else:
             first = self._stated(q, how, lead)
         first += " [1]"

@@ -18,6 +18,8 @@ FIRST_LINE_COLUMNS = 240
 # script), or around a dash.
 _CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*|\s+[–—]\s+")
 _ELLIPSIS = "…"
+# Where the items of a listing sentence end: after a comma, semicolon or colon (either script).
+_LIST_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,30 @@ def clause(sentence: str, keep, limit: int = FIRST_LINE_COLUMNS) -> str:
         text = _cut(text, limit - 2)
     text = text.rstrip(",;:、，；： ")
     return (_ELLIPSIS if lo > 0 else "") + text + (_ELLIPSIS if hi < len(parts) - 1 and not text.endswith(_ELLIPSIS) else "")
+
+
+def own_clauses(sentence: str, names_own, names_other) -> str:
+    """A sentence listing several subjects ("A on X, B on Y, and C on Z") as far as it is about the
+    question's: its clauses about another subject are left out (a clause naming nothing goes
+    with the one before it), with an ellipsis where something was left out. The sentence itself
+    when no clause names the question's subject or none names another."""
+    cuts = [0] + [m.end() for m in _LIST_CLAUSE_END.finditer(sentence) if 0 < m.end() < len(sentence)] + [len(sentence)]
+    parts = [sentence[a:b] for a, b in zip(cuts, cuts[1:]) if sentence[a:b].strip()]
+    own = [names_own(p) for p in parts]
+    other = [names_other(p) and not o for p, o in zip(parts, own)]
+    if not any(own) or not any(other):
+        return sentence
+    keep, dropping = [], False
+    for part, o, x in zip(parts, own, other):
+        dropping = x or (dropping and not o)
+        keep.append(not dropping)
+    out = ""
+    for i, part in enumerate(parts):
+        if keep[i]:
+            out += part
+        elif not out.rstrip().endswith(_ELLIPSIS):
+            out = out.rstrip().rstrip(",;:、，；：").rstrip() + _ELLIPSIS + " "
+    return out.strip()
 
 
 def _cut(text: str, limit: int) -> str:

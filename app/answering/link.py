@@ -18,7 +18,7 @@ from core.glossary import Glossary
 from core.lexical import proper_nouns
 from core.names import english_exonym
 
-from app.answering.question import Question, capitalised_names, ja_name_runs, name_runs
+from app.answering.question import Question, capitalised_names, compound_terms, ja_name_runs, name_runs
 from app.answering.retrieve import Retriever
 
 
@@ -56,6 +56,11 @@ def link(q: Question, glossary: Glossary, retriever: Retriever, tokenizer: str) 
         found = [] if tokenizer != "sudachi" else [
             (start, name) for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
         names = [name for _, name in found] + capitalised_names(q.text, glossary)
+        # A long compound the tokenizer does not call a proper noun (a programme's name) is a
+        # name too, when the documents hold it word for word (checked on the passages retrieved).
+        # A term the documents do not hold (one they write in English only) is no name to refuse.
+        terms = [t for t in compound_terms(q.text, glossary) if not any(n in t for n in names)]
+        names += [t for t in terms if retriever.holds_verbatim(t)]
         # A name of several parts (アンナ・ベルトラン) is first matched whole.
         for run, parts in ja_name_runs(q.text, found):
             if take(retriever.by_english_reading(run, threshold), run):

@@ -28,6 +28,7 @@ def cues(language: str) -> dict:
                   for key, a in (v.get("attributes") or {}).items()}
     return {"intents": intents, "attributes": attributes,
             "elliptic": re.compile(v.get("elliptic", "$^"), re.I),
+            "focus": re.compile(v.get("focus", "$^"), re.I),
             "pronoun": re.compile(v.get("follow_up_pronouns", "$^"), re.I),
             "stopwords": {str(w).lower() for w in v.get("stopwords", [])},
             "all_rows": re.compile(v.get("all_rows", "$^"), re.I),
@@ -131,6 +132,8 @@ class Question:
     attribute_word: str = ""  # ... and the word the question used for it
     attribute_value: str = ""  # ... and the kind of value that answers it (number, person, date)
     other_names: tuple[str, ...] = ()  # names the name table lacks (set by linking)
+    # The word the question asks for ("which fields", "テーマは何"): a sentence saying it answers.
+    focus: str = ""
     # entity id -> the question's own spelling of a name linked by its reading (set by linking;
     # read-only)
     spelled: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -217,9 +220,23 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
     q = Question(text=text, language=language, entities=tuple(entities), retrieval_text=text,
                  years=tuple(YEAR.findall(text)), ordinals=tuple(ordinals(text)),
                  intents=frozenset(intents | ({"all_rows"} if c["all_rows"].search(text) else set())),
-                 attribute=attribute, attribute_word=attribute_word, attribute_value=attribute_value)
+                 attribute=attribute, attribute_word=attribute_word, attribute_value=attribute_value,
+                 focus=_focus(text, c, glossary))
     previous = [h for h in (history or []) if h and h.strip()]
     return _use_context(q, previous, glossary, c) if previous else q
+
+
+def _focus(text: str, c: dict, glossary: Glossary) -> str:
+    """The word the question asks for, by the language's `focus` pattern, unless it is a stop
+    word, a question word ("What is …") or a name; "" when there is none."""
+    names = [(m.start, m.end) for m in glossary.find(text)]
+    for m in c["focus"].finditer(text):
+        word = next((v for v in m.groupdict().values() if v), "")  # the first named group that matched
+        start = text.find(word, m.start())
+        if word.lower() not in c["stopwords"] and word.lower() not in c["question_words"] \
+                and not any(s <= start < e for s, e in names):
+            return word
+    return ""
 
 
 def _entities_of(text: str, glossary: Glossary) -> list[str]:
@@ -336,6 +353,18 @@ def ja_name_runs(text: str, found: list[tuple[int, str]]) -> list[tuple[str, lis
             if not any(s <= span[0] and span[1] <= e for s, e in runs):
                 runs[span] = [name for _, name in run]
     return [(text[s:e], parts) for (s, e), parts in sorted(runs.items())]
+
+
+def compound_terms(text: str, glossary: Glossary) -> list[str]:
+    """Long compound words of a Japanese question (a run of kanji and katakana at least the
+    language's `term_min_chars` long: a programme's or a body's name the name table lacks,
+    日欧地域間イノベーション協力) that are not a name of the table."""
+    limit = int(vocabulary("ja").get("term_min_chars", 0) or 0)
+    if not limit:
+        return []
+    known = [(m.start, m.end) for m in glossary.find(text)]
+    return [m.group(0) for m in re.finditer(r"[\u4e00-\u9fff々\u30a1-\u30fa\u30fc・]+", text)
+            if len(m.group(0)) >= limit and not any(s <= m.start() and m.end() <= e for s, e in known)]
 
 
 def capitalised_names(text: str, glossary: Glossary) -> list[str]:

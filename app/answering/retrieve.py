@@ -195,8 +195,16 @@ class Retriever:
             candidates.update(ranking)
             rankings.append(ranking)
         fused = reciprocal_rank_fusion(rankings, candidates)
+        if q.entities or not q.other_names:
+            cover = lambda i: coverage_of(self.about[i], q.entities)
+        else:
+            # Names the name table lacks: a passage holding them word for word (in its text or
+            # its section's headings) is about them.
+            others = [n.casefold() for n in q.other_names]
+            cover = lambda i: sum(n in (self.passages[i].section + " " + self.passages[i].text).casefold()
+                                  for n in others) / len(others)
         hits = [Hit(self.passages[i], dense.get(self.passages[i].chunk_id, 0.0), float(lexical[i]),
-                    coverage_of(self.about[i], q.entities), fused[i]) for i in candidates]
+                    cover(i), fused[i]) for i in candidates]
         return with_other_language(rank_hits(hits, k), hits, q.language, k)
 
     def by_reading(self, ja_name: str) -> str | None:
@@ -272,6 +280,16 @@ class Retriever:
                 if len(out) == limit:
                     break
         return out
+
+    def holds_verbatim(self, term: str) -> bool:
+        """Whether a passage holds `term` word for word (in its text or its section's headings);
+        only passages holding each of its tokens are read."""
+        tokens = self.lexical.tokenize(term)
+        if not tokens:
+            return False
+        share = self.lexical.matched_share(tokens)
+        return any(term in self.passages[i].text or term in self.passages[i].section
+                   for i in np.flatnonzero(share >= 1 - 1e-4))
 
     def unknown_names(self, q: Question, names: list[str]) -> list[str]:
         """Names in the question that occur nowhere in the documents (e.g. a city not in the
