@@ -30,6 +30,7 @@ class Profile:
     asked_word_bonus: float
     bound_bonus: float
     other_subject_penalty: float
+    phrase_bonus: float
     min_support: float
     min_sentence_score: float
     min_named_sentence_score: float

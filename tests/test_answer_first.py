@@ -285,3 +285,12 @@ def test_a_long_compound_the_documents_hold_is_a_name_of_the_question():
 
     assert compound_terms("ヴェルドラ港湾再生協力事業のテーマは何ですか", GLOSSARY) == ["ヴェルドラ港湾再生協力事業"]
     assert compound_terms("ヴェルドラ市のテーマは何ですか", GLOSSARY) == []  # a name of the table, short words
+
+
+def test_who_visited_whom_is_read_from_the_words_around_the_names():
+    # Both sentences name both cities and carry a date; the one saying the names in the
+    # question's own words (A's delegation visited B) answers, not the visit the other way.
+    q, answer = ask("ヴェルドラ市の代表団が霞ヶ丘市を訪問したのはいつですか",
+                    [passage("霞ヶ丘市の代表団がヴェルドラ市を訪問したのは2023年1月30日である。", language="ja"),
+                     passage("ヴェルドラ市の代表団が霞ヶ丘市を訪問したのは2022年11月23日である。", language="ja", n=1)])
+    assert "2022年11月23日" in first_line(answer) and "2023年1月30日" not in first_line(answer), answer.text

@@ -410,6 +410,7 @@ WHOLE_MARGIN = PROFILE.whole_margin
 ASKED_WORD_BONUS = PROFILE.asked_word_bonus
 BOUND_BONUS = PROFILE.bound_bonus
 OTHER_SUBJECT_PENALTY = PROFILE.other_subject_penalty
+PHRASE_BONUS = PROFILE.phrase_bonus
 MAX_STATED = 6  # values stated on the first line from other-language quotes (a layout limit)
 MAX_EVIDENCE = 3  # supporting quotes after the first line (a layout limit)
 _LIST_MARK = re.compile(r"^\s*(?:[-–•・*]|\d{1,2}[.)])\s+")
@@ -436,6 +437,27 @@ def _holder(named: list, attribute: tuple[int, int], text: str):
 
 
 _OF = re.compile(r"\s+of\s+(the\s+)?(city\s+of\s+)?", re.I)
+
+
+def _said_around_names(question: str, names: list[tuple[int, int]], text: str) -> int:
+    """How many characters around one of the question's names the text repeats as the question
+    writes them ("川崎市の代表団がリエカ市を訪問" around 川崎市): the name's role in what is asked,
+    beyond the name itself; the most over every name and every place the text writes it."""
+    best = 0
+    for start, end in names:
+        name = question[start:end]
+        at = text.find(name)
+        while at >= 0:
+            left = 0
+            while start - left > 0 and at - left > 0 and question[start - left - 1] == text[at - left - 1]:
+                left += 1
+            right = 0
+            while end + right < len(question) and at + len(name) + right < len(text) \
+                    and question[end + right] == text[at + len(name) + right]:
+                right += 1
+            best = max(best, left + right)
+            at = text.find(name, at + 1)
+    return best
 
 
 def _content(span: Span) -> str:
@@ -699,6 +721,7 @@ class Composer:
         if values and not any(self._carries_values(q, s, values) for s in candidates):
             candidates += [s for s in spans if s.score >= floor and self._carries_values(q, s, values)]
         headings = {s.passage.chunk_id: s.passage.section.split(SECTION_JOINER)[-1].strip() for s in candidates}
+        names = [(m.start, m.end) for m in self.glossary.find(q.text) if m.entity_id in q.entities]
 
         # A row of names alone answers "which city" or "who", not "what did they do".
         names_asked = bool({"place", "person"} & set(values)) or q.wants_list
@@ -725,9 +748,12 @@ class Composer:
             bound = bool(values) and carrying and self._value_bound(q, asked, span, values, readable)
             # The sentence says the word asked for ("Which fields …": "The fields … are …").
             focused = bool(focus) and bool(self._shared_words(q, focus, span.text, readable))
+            # The sentence says the question's names in the question's own words ("AのBがCを
+            # 訪問した" is not "CのBがAを訪問した"): the share of the question it repeats around them.
+            phrase = _said_around_names(q.text, names, span.text) / max(len(q.text), 1)
             return (carrying, not heading, focused,
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
-                    + ASKED_WORD_BONUS * min(said, 2) + (BOUND_BONUS if bound else 0.0))
+                    + ASKED_WORD_BONUS * min(said, 2) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase)
 
         return max(candidates, key=rank)
 
