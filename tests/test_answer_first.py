@@ -237,6 +237,8 @@ def test_the_analysed_question_is_immutable_and_search_and_answer_share_it(corpu
     ("ヴェルドラ市の協力のテーマは何ですか", "テーマ"),
     ("ヴェルドラ市はどの分野で協力していますか", "分野"),
     ("ヴェルドラ市は何をしましたか", ""),
+    ("What about trees?", "trees"),  # an ellipsis asks for its noun
+    ("今後の予定は?", "予定"),
 ])
 def test_the_word_a_question_asks_for(question, focus):
     assert analyze(question, GLOSSARY).focus == focus
@@ -256,6 +258,14 @@ def test_the_word_a_question_asks_for(question, focus):
 def test_the_sentence_saying_the_asked_word_leads(question, passages, expected):
     q, answer = ask(question, passages)
     assert expected in first_line(answer), answer.text
+
+
+def test_an_ellipsis_is_answered_by_the_sentence_saying_its_word():
+    q, answer = ask("What about trees?", [passage(
+        "Veldora and Kasumigaoka share an interest in green infrastructure for cities. "
+        "They also compare how trees are counted and cared for in parks.")],
+                    history=["What do Veldora and Kasumigaoka share?"])
+    assert "trees" in first_line(answer), answer.text
 
 
 def test_a_sentence_about_another_subject_of_the_same_kind_does_not_lead():
