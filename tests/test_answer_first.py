@@ -304,3 +304,56 @@ def test_who_visited_whom_is_read_from_the_words_around_the_names():
                     [passage("霞ヶ丘市の代表団がヴェルドラ市を訪問したのは2023年1月30日である。", language="ja"),
                      passage("ヴェルドラ市の代表団が霞ヶ丘市を訪問したのは2022年11月23日である。", language="ja", n=1)])
     assert "2022年11月23日" in first_line(answer) and "2023年1月30日" not in first_line(answer), answer.text
+
+
+def test_a_when_answer_from_the_other_language_states_the_date_of_the_clause_asked_about():
+    q, answer = ask("When does Veldora aim to be carbon neutral?", [passage(
+        "ヴェルドラ市は2030年までにカーボンニュートラルを目指しているが、霞ヶ丘市は2019年に大洪水に見舞われた。",
+        language="ja")])
+    line = first_line(answer)
+    assert "2030" in line and "2019" not in line, answer.text
+
+
+def test_best_clause_keeps_clauses_nothing_tells_apart():
+    from app.answering.lead import best_clause
+
+    assert best_clause("A in spring, B in autumn.", lambda part: 1.0 if "B" in part else 0.0) == "B in autumn."
+    assert best_clause("A in spring, B in autumn.", lambda part: 0.0) == "A in spring, B in autumn."
+
+
+def test_a_rows_start_year_is_not_an_event_of_that_year():
+    # "What happened in 2019?": the row dated 2019 by its group label ("batch 2019-") began
+    # then; the sentence saying what happened in 2019 answers, though in the other language.
+    from core.models import TableRow
+
+    values = {"City": "Veldora", "Partner": "Kasumigaoka", "Topics": "Harbour renewal"}
+    record = TableRow("Pairs", list(values), values, "batch 2019-", "2019", ["veldora", "kasumi"])
+    row = passage("batch 2019- | City: Veldora; Partner: Kasumigaoka; Topics: Harbour renewal",
+                  kind="table_row", record=record)
+    prose = passage("ヴェルドラ市は2019年に大洪水に見舞われた。", language="ja", n=1)
+    q, answer = ask("What happened in Veldora in 2019?", [row, prose])
+    assert "大洪水" in first_line(answer), answer.text
+    # the year asked counts for the sentence dated that year, not for the row that began then
+    from dataclasses import replace
+
+    from app.answering.retrieve import Hit
+    from tests.fakes import FakeEmbeddings
+    from tests.test_intents import composer
+
+    hits = [Hit(p, 0.5, 1.0, 1.0, 1.0) for p in (row, prose)]
+    vector = FakeEmbeddings().embed_query(q.retrieval_text)
+    with_year = {s.passage.chunk_id: s.score for s in composer().score_spans(q, vector, hits)}
+    without = {s.passage.chunk_id: s.score for s in composer().score_spans(replace(q, years=()), vector, hits)}
+    assert with_year["p1"] > without["p1"] and with_year["p0"] == without["p0"]
+
+
+def test_a_readable_row_about_the_subjects_answers_what_they_work_on():
+    from core.models import TableRow
+
+    values = {"City": "Veldora", "Partner": "Kasumigaoka", "Topics": "Harbour renewal, tourism"}
+    record = TableRow("Pairs", list(values), values, "", "", ["veldora", "kasumi"])
+    row = passage("City: Veldora; Partner: Kasumigaoka; Topics: Harbour renewal, tourism", kind="table_row",
+                  record=record, n=1)
+    prose = passage("ヴェルドラ市と霞ヶ丘市は港湾の再生について話し合った。", language="ja")
+    q, answer = ask("What does Veldora work on with Kasumigaoka?", [prose, row])
+    assert "Harbour renewal" in first_line(answer), answer.text

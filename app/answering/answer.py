@@ -17,7 +17,7 @@ from core.names import english_exonym, vocabulary
 from core.text import SECTION_JOINER
 
 from app.answering.facts import FactAnswer
-from app.answering.lead import FIRST_LINE_COLUMNS, Strategy, clause, columns, own_clauses, strategy
+from app.answering.lead import FIRST_LINE_COLUMNS, Strategy, best_clause, clause, columns, own_clauses, strategy
 from app.answering.question import INTENT_VALUES, YEAR, Question, attribute_spans, names_attribute, ordinals
 from app.answering.retrieve import Hit, Passage
 
@@ -566,10 +566,14 @@ class Composer:
                 if own:
                     span.score += ORDINAL_BONUS if set(own) & set(q.ordinals) else -ORDINAL_BONUS
             if q.years:
-                # "in June 2023": a sentence dated another year is about something else.
-                own_years = YEAR.findall(_content(span))
-                if own_years and not set(own_years) & set(q.years):
-                    span.score -= ORDINAL_BONUS
+                # "in June 2023": a sentence dated another year is about something else, one dated
+                # that year is about it. A table row's group label ("3rd batch 2019-") dates when
+                # its subject began: the year of an event only for a when-question.
+                said = _content(span) if q.wants_when or span.passage.kind != "table_row" or not span.passage.record \
+                    else " ".join(span.passage.record.values.values())
+                own_years = set(YEAR.findall(said))
+                if own_years:
+                    span.score += ORDINAL_BONUS if own_years & set(q.years) else -ORDINAL_BONUS
             if q.attribute and self.states_attribute(q, span):
                 span.score += ATTRIBUTE_BONUS
             if self._about_another(q, span, mentioned):
@@ -755,7 +759,20 @@ class Composer:
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
                     + ASKED_WORD_BONUS * min(said, 2) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase)
 
-        return max(candidates, key=rank)
+        best = max(candidates, key=rank)
+        if not values and not q.wants_list and q.entities and best.passage.language not in (q.language, "mixed"):
+            # "What do X and Y work on?" led by prose the asker may not read: a readable table row
+            # about exactly the question's places, with topics, is the answer in the asker's
+            # language (unless the question's year stands in no topic of the row, or the prose
+            # says the word asked for and the row does not).
+            places = {e for e in q.entities if self.glossary.entities[e].kind != "country"}
+            rows = [s for s in candidates if s.passage.language in (q.language, "mixed") and s.passage.kind == "table_row"
+                    and s.passage.record and places and places <= set(row_subjects(s.passage, self.glossary))
+                    and (topics := self._row_topics(s.passage)) and all(y in topics for y in q.years)
+                    and rank(s)[:3] >= rank(best)[:3]]
+            if rows:
+                return max(rows, key=rank)
+        return best
 
     def _write(self, q: Question, chosen: list[Passage], kept: dict[str, list[Span]], lead: Span,
                evidence: float) -> Answer:
@@ -956,9 +973,24 @@ class Composer:
         translation (names, dates, numbers), in the asker's script, and where it comes from."""
         w = wording(q.language)
         skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
-        said = (lead.passage.record.group + " " + lead.passage.record.cell_text) \
-            if lead.passage.kind == "table_row" and lead.passage.record else lead.text
-        values = stated_values(said, q.language, self.glossary, skip, how.states)
+        row = lead.passage.kind == "table_row" and lead.passage.record
+        quoted = self._shown(lead)
+        if not how.value and not q.wants_list and not row:
+            quoted = self._own_clauses(q, quoted)  # the part about the asked subject
+        said = (lead.passage.record.group + " " + lead.passage.record.cell_text) if row else quoted
+        keep = lambda part: self._answers(how, q, part)
+        values = []
+        if not row and how.value in ("", "date", "number") and not q.wants_list:
+            # From the clause that says what is asked: the date or number asked ("2029" for "When
+            # does X aim to be carbon neutral?"), or for a what-question the names and dates of
+            # that clause, not every date and name of the sentence. (Places and people are
+            # names: which clause holds the asked one is not read from the words around it.)
+            values = stated_values(best_clause(quoted, keep), q.language, self.glossary, skip,
+                                   how.states[:1] if how.value else how.states)
+        if not values and (row or how.value):
+            values = stated_values(said, q.language, self.glossary, skip, how.states)
+        if not how.value:
+            values = [v for v in values if v not in q.years]  # the question's own year tells nothing new
         tag = w["lead_other_language"].get(lead.passage.language, "")
         joined = ("、" if q.language == "ja" else ", ").join(values[:MAX_STATED])
         # A Japanese line takes its full-width tag without a space; an English one with one.
@@ -967,10 +999,8 @@ class Composer:
             return stated  # the value asked (for "which X", the names), in the asker's script
         # A what/why question: the names and dates it states in the asker's script, where it
         # comes from, and the answering clause as written (nothing is translated).
-        quoted = self._shown(lead)
         label = stated + ":" if stated else w["only_other_language"].get(lead.passage.language, "").strip()
-        return label + " " + clause(quoted, lambda part: self._answers(how, q, part),
-                                    FIRST_LINE_COLUMNS - 12 - columns(label))
+        return label + " " + clause(quoted, keep, FIRST_LINE_COLUMNS - 12 - columns(label))
 
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         subjects = []  # per row: its names and its citation number

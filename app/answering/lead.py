@@ -16,7 +16,7 @@ from dataclasses import dataclass
 FIRST_LINE_COLUMNS = 240
 # Where a long sentence may be cut into clauses: after a comma, semicolon or colon (either
 # script), or around a dash.
-_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*|\s+[–—]\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:、，；：…])\s*|\s+[–—]\s+")
 _ELLIPSIS = "…"
 # Where the items of a listing sentence end: after a comma, semicolon or colon (either script).
 _LIST_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*")
@@ -78,6 +78,15 @@ def clause(sentence: str, keep, limit: int = FIRST_LINE_COLUMNS) -> str:
     return (_ELLIPSIS if lo > 0 else "") + text + (_ELLIPSIS if hi < len(parts) - 1 and not text.endswith(_ELLIPSIS) else "")
 
 
+def best_clause(sentence: str, keep) -> str:
+    """The clause of a sentence that `keep(clause)` scores highest; clauses that score as high
+    are kept with it (nothing tells them apart)."""
+    cuts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence) if 0 < m.end() < len(sentence)] + [len(sentence)]
+    parts = [sentence[a:b] for a, b in zip(cuts, cuts[1:]) if sentence[a:b].strip()] or [sentence]
+    scores = [keep(part) for part in parts]
+    return "".join(part for part, score in zip(parts, scores) if score == max(scores))
+
+
 def own_clauses(sentence: str, names_own, names_other) -> str:
     """A sentence listing several subjects ("A on X, B on Y, and C on Z") as far as it is about the
     question's: its clauses about another subject are left out (a clause naming nothing goes
@@ -96,9 +105,10 @@ def own_clauses(sentence: str, names_own, names_other) -> str:
     out = ""
     for i, part in enumerate(parts):
         if keep[i]:
-            out += part
-        elif not out.rstrip().endswith(_ELLIPSIS):
-            out = out.rstrip().rstrip(",;:、，；：").rstrip() + _ELLIPSIS + " "
+            # after an ellipsis, a space only before Latin text ("…Bratislava", "…長野市")
+            out += (" " if out.endswith(_ELLIPSIS) and part[:1].isascii() and out[:-1] else "") + part
+        elif not out.endswith(_ELLIPSIS):
+            out = out.rstrip().rstrip(",;:、，；：").rstrip() + _ELLIPSIS
     return out.strip()
 
 
