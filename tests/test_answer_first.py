@@ -357,3 +357,14 @@ def test_a_readable_row_about_the_subjects_answers_what_they_work_on():
     prose = passage("ヴェルドラ市と霞ヶ丘市は港湾の再生について話し合った。", language="ja")
     q, answer = ask("What does Veldora work on with Kasumigaoka?", [prose, row])
     assert "Harbour renewal" in first_line(answer), answer.text
+
+
+def test_an_inherited_label_names_a_grouped_place_by_the_name_true_of_each():
+    # A discovered entity grouping a city and its prefecture (霞ヶ丘市, 霞ヶ丘県) is labelled by
+    # the shortest Japanese name, not by whichever suffix came first.
+    from app.answering.answer import _label_name
+    from core.glossary import Entity, Glossary
+
+    glossary = Glossary([Entity("found:kasumi", "city", "", "Kasumi", "霞ヶ丘県", ["霞ヶ丘市", "霞ヶ丘"])])
+    assert _label_name("found:kasumi", "ja", glossary) == "霞ヶ丘"
+    assert _label_name("found:kasumi", "en", glossary) == "Kasumi"

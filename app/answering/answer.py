@@ -299,12 +299,24 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
     return f"{noun[:1].upper()}{noun[1:]} " + " ".join(parts) + f" ({n}):"
 
 
+def _label_name(entity_id: str, language: str, glossary: Glossary) -> str:
+    """An entity's name for a label in the asker's script. A discovered entity may group names
+    that differ by an administrative suffix (大阪市 and 大阪府): its shortest Japanese name, which
+    is true of each, stands for it."""
+    e = glossary.entities[entity_id]
+    if language == "ja" and entity_id.startswith(DISCOVERED_PREFIX):
+        ja = sorted((n for n in e.names if has_cjk(n)), key=len)
+        if ja:
+            return ja[0]
+    return glossary.display_name(entity_id, language)
+
+
 def context_prefix(q: Question, glossary: Glossary) -> str:
     """'Westmoor and Kasumigaoka: ' when the question took its subject from an earlier turn, so the
     reader sees what the answer is about; '' otherwise."""
     if not q.inherited or not q.entities:
         return ""
-    names = [q.spelled.get(e) or glossary.display_name(e, q.language) for e in q.entities
+    names = [q.spelled.get(e) or _label_name(e, q.language, glossary) for e in q.entities
              if glossary.entities[e].kind != "country"]
     names = [n for n in dict.fromkeys(names) if n]
     return (_join_names(names, q.language) + ("：" if q.language == "ja" else ": ")) if names else ""
