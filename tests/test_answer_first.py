@@ -368,3 +368,16 @@ def test_an_inherited_label_names_a_grouped_place_by_the_name_true_of_each():
     glossary = Glossary([Entity("found:kasumi", "city", "", "Kasumi", "霞ヶ丘県", ["霞ヶ丘市", "霞ヶ丘"])])
     assert _label_name("found:kasumi", "ja", glossary) == "霞ヶ丘"
     assert _label_name("found:kasumi", "en", glossary) == "Kasumi"
+
+
+def test_an_other_language_row_answers_a_what_question_with_its_names_in_the_askers_script():
+    from core.models import TableRow
+
+    values = {"City": "Veldora", "Partner": "Kasumigaoka", "Topics": "Harbour renewal, tourism"}
+    record = TableRow("Pairs", list(values), values, "batch 2019-", "2019", ["veldora", "kasumi"])
+    row = passage("batch 2019- | City: Veldora; Partner: Kasumigaoka; Topics: Harbour renewal, tourism",
+                  kind="table_row", record=record)
+    q, answer = ask("ヴェルドラ市と霞ヶ丘市は何に取り組んでいますか", [row])
+    line = first_line(answer)
+    assert "ヴェルドラ市" in line and "霞ヶ丘市" in line and "Harbour renewal" in line, answer.text
+    assert not line.startswith("2019"), answer.text  # no bare year as the line's label

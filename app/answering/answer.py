@@ -344,14 +344,18 @@ def row_subjects(row: Passage, glossary: Glossary) -> dict[str, str]:
     return out
 
 
-def row_parts(row: Passage, glossary: Glossary) -> tuple[str, str, str]:
+def row_parts(row: Passage, glossary: Glossary, language: str = "") -> tuple[str, str, str]:
     """A table row's names (cells that are a name of the name table, its countries after them),
-    what its other cells say, and its group label."""
+    what its other cells say, and its group label. With a `language`, the names are written in
+    that language's script where the name table has them (the other cells as written)."""
     record = row.record
     names, countries, rest = [], [], []
     for value in record.values.values():
         value = value.strip()
-        is_name, kinds, _ = _name_cell(value, glossary)
+        is_name, kinds, mentions = _name_cell(value, glossary)
+        if is_name and language:
+            value = _join_names(list(dict.fromkeys(_label_name(m.entity_id, language, glossary) for m in mentions)),
+                                language)
         (countries if is_name and kinds == {"country"} else names if is_name else rest).append(value)
     said = "; ".join(v for v in rest if v and v.casefold() not in _empty_cells())
     head = " – ".join(dict.fromkeys(n for n in names if n))
@@ -360,10 +364,10 @@ def row_parts(row: Passage, glossary: Glossary) -> tuple[str, str, str]:
     return head, said, record.group.strip()
 
 
-def row_sentence(row: Passage, glossary: Glossary) -> str:
-    """A table row as a short line, not `Key: value; Key: value`: the names its cells hold,
-    then what its other cells say, then its group."""
-    head, said, group = row_parts(row, glossary)
+def row_sentence(row: Passage, glossary: Glossary, language: str = "") -> str:
+    """A table row as a short line, not `Key: value; Key: value`: the names its cells hold (in
+    `language`'s script, when given), then what its other cells say, then its group."""
+    head, said, group = row_parts(row, glossary, language)
     return (f"{head}: {said}" if head and said else head or said) + (f" ({group})" if group else "")
 
 
@@ -1009,6 +1013,12 @@ class Composer:
         stated = (joined + tag if q.language == "ja" else f"{joined} {tag}") if values else ""
         if values and (how.value or q.wants_list):
             return stated  # the value asked (for "which X", the names), in the asker's script
+        if row:
+            # "What do X and Y work on?" answered by a row in the other language: the row as a
+            # line, its names in the asker's script, its topics as written, and where it is from.
+            label = w["only_other_language"].get(lead.passage.language, "").strip()
+            return label + " " + clause(row_sentence(lead.passage, self.glossary, q.language), keep,
+                                        FIRST_LINE_COLUMNS - 12 - columns(label))
         # A what/why question: the names and dates it states in the asker's script, where it
         # comes from, and the answering clause as written (nothing is translated).
         label = stated + ":" if stated else w["only_other_language"].get(lead.passage.language, "").strip()
