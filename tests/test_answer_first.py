@@ -381,3 +381,10 @@ def test_an_other_language_row_answers_a_what_question_with_its_names_in_the_ask
     line = first_line(answer)
     assert "ヴェルドラ市" in line and "霞ヶ丘市" in line and "Harbour renewal" in line, answer.text
     assert not line.startswith("2019"), answer.text  # no bare year as the line's label
+
+
+def test_a_number_from_the_other_language_is_the_one_said_of_the_asked_subject():
+    q, answer = ask("How many Norvian cities take part in the network?",
+                    [passage("このネットワークには、ノルヴィア5都市、日本10都市が参加する。", language="ja")])
+    line = first_line(answer)
+    assert line.startswith("5 ") and "10" not in line, answer.text

@@ -438,6 +438,8 @@ _VALUE_CLAUSES = re.compile(r"[,;、，；。]|\s\|\s|\(|\)|（|）")
 
 # Names that can hold an asked attribute (a city's mayor, a body's budget); a person's name or a
 # discovered name of unknown kind next to it is not its holder.
+# Kinds that are one sort of subject when telling a subject from another (the two sides).
+_KIND_FAMILIES = {"country": "territory", "region": "territory"}
 _HOLDER_KINDS = {*PLACE_KINDS, "country", "organisation", "programme"}
 
 
@@ -596,27 +598,34 @@ class Composer:
                 span.score -= OTHER_SUBJECT_PENALTY
         return spans
 
+    def _family(self, entity_id: str) -> str:
+        """What an entity is, for telling a subject from another of its sort: its kind, with
+        countries and regions one sort (the EU and Japan are the two sides)."""
+        kind = self.glossary.entities[entity_id].kind if entity_id in self.glossary.entities else ""
+        return _KIND_FAMILIES.get(kind, kind)
+
+    def _names_another(self, q: Question, named: set[str], context: set[str] = frozenset()) -> bool:
+        """`named` holds another thing of a sort the question names (another programme, another
+        city) and neither it nor `context` (a section's names) holds the question's own of that
+        sort: what names them is about another subject ("IURC" when "IUC" is asked)."""
+        asked: dict[str, set[str]] = {}
+        for e in q.entities:
+            asked.setdefault(self._family(e), set()).add(e)
+        return any(self._family(e) in asked and e not in q.entities
+                   and not (named | context) & asked[self._family(e)] for e in named)
+
     def _own_clauses(self, q: Question, text: str) -> str:
-        """The sentence without its clauses about other subjects of the kinds the question names."""
+        """The sentence without its clauses about other subjects of the sorts the question names."""
         if not q.entities:
             return text
-        kind = lambda e: self.glossary.entities[e].kind if e in self.glossary.entities else ""
-        kinds = {kind(e) for e in q.entities}
         named = lambda part: {m.entity_id for m in self.glossary.find(part)}
         return own_clauses(text, lambda part: bool(named(part) & set(q.entities)),
-                           lambda part: any(kind(e) in kinds and e not in q.entities for e in named(part)))
+                           lambda part: self._names_another(q, named(part)))
 
     def _about_another(self, q: Question, span: Span, mentioned: set[str]) -> bool:
-        """The sentence names another thing of a kind the question names (another programme,
-        another city) and none of the question's own of that kind, nor does its section: it is
-        about another subject ("IURC" when "IUC" is asked)."""
-        kind = lambda e: self.glossary.entities[e].kind if e in self.glossary.entities else ""
-        asked = {}
-        for e in q.entities:
-            asked.setdefault(kind(e), set()).add(e)
-        section = {m.entity_id for m in self.glossary.find(span.passage.section)}
-        return any(kind(e) in asked and e not in q.entities and not (mentioned | section) & asked[kind(e)]
-                   for e in mentioned)
+        """The sentence names another thing of a sort the question names, and none of the
+        question's own of that sort, nor does its section."""
+        return self._names_another(q, mentioned, {m.entity_id for m in self.glossary.find(span.passage.section)})
 
     def states_attribute(self, q: Question, span: Span) -> bool:
         """The sentence names the asked attribute (in either language), carries a value of its
@@ -994,7 +1003,9 @@ class Composer:
         if not how.value and not q.wants_list and not row:
             quoted = self._own_clauses(q, quoted)  # the part about the asked subject
         said = (lead.passage.record.group + " " + lead.passage.record.cell_text) if row else quoted
-        keep = lambda part: self._answers(how, q, part)
+        # A clause naming another subject of the question's sort answers about that one.
+        keep = lambda part: self._answers(how, q, part) - (
+            1.0 if self._names_another(q, {m.entity_id for m in self.glossary.find(part)}) else 0.0)
         values = []
         if not row and how.value in ("", "date", "number") and not q.wants_list:
             # From the clause that says what is asked: the date or number asked ("2029" for "When
