@@ -341,3 +341,28 @@ def test_a_name_linked_by_its_reading_heads_the_answer_as_the_asker_spelled_it()
     assert subject_line(q, glossary) == "Vestamoor:"
     q_ja = analyze("ヴェスタームーアとは何ですか", glossary)
     assert subject_line(q_ja, glossary) == "ヴェスタームーア:"
+
+
+def test_a_name_no_row_holds_as_a_name_filters_rows_as_a_word():
+    # "Veldora" stands inside the longer name "Veldora Water Board", which the rows hold: the
+    # question's Veldora filters by the word, it does not empty the answer.
+    glossary = parse_glossary(HEADER_ROWS + "veldora,city,,Veldora,ヴェルドラ市,\n"
+                              "board,organisation,,Veldora Water Board,,\n", "test glossary")
+
+    def speaker(n: int, name: str, body: str) -> Passage:
+        values = {"Speaker": name, "Organisation": body}
+        record = TableRow(table="Business seminar", columns=list(values), values=values, group="", start_year="",
+                          entities=[m.entity_id for m in glossary.find(name + " | " + body)])
+        return Passage(f"p{n}", "doc.md", f"line {n}", "Business seminar", "en", "table_row",
+                       "Business seminar | " + "; ".join(f"{k}: {v}" for k, v in values.items()), record,
+                       frozenset(record.entities))
+
+    rows = [speaker(1, "Anna Brisk", "Veldora Water Board"), speaker(2, "Olaf Tern", "Harbour Office"),
+            speaker(3, "Mira Vell", "City of Ostrel")]
+    facts = Facts(rows, glossary)
+    got = facts.match(analyze("Which speakers came from Veldora?", glossary))
+    assert [r.chunk_id for r in got.rows] == ["p1"]
+    # a count naming the table by its whole title, nothing to filter by: every row
+    got = facts.match(analyze("How many speakers were at the business seminar?", glossary))
+    assert got is not None and len(got.rows) == 3
+    assert facts.match(analyze("How many speakers were there?", glossary)) is None  # no table named

@@ -74,6 +74,7 @@ class Facts:
             rows = [r for r in grouped if ordinals(r.record.group)[0] in asked]
             if rows:
                 description["group"] = YEAR.sub("", rows[0].record.group).strip(" -–")
+        in_rows: set[str] = set()
         if q.entities and not q.inherited:
             # Rows holding every name of the question that these rows hold ("EU" in a column
             # title filters nothing; "Oita" in a cell does); failing that, the rows holding its
@@ -83,22 +84,39 @@ class Facts:
             if not every and in_rows:
                 rarest = min(in_rows, key=lambda e: sum(e in self.names[r.chunk_id] for r in rows))
                 every, in_rows = [r for r in rows if rarest in self.names[r.chunk_id]], {rarest}
-            rows = every
-            description["entities"] = [e for e in q.entities if e in in_rows]
+            if in_rows:
+                rows = every
+                description["entities"] = [e for e in q.entities if e in in_rows]
+        # A name no row holds as a name ("Fukushima" inside "Energy Agency Fukushima") is a word
+        # the rows are filtered by, like a topic.
         text = q.text
         for m in reversed(self.glossary.find(text)):
-            text = text[:m.start] + " " + text[m.end:]
+            if m.entity_id in in_rows or not q.entities or q.inherited or m.entity_id not in q.entities:
+                text = text[:m.start] + " " + text[m.end:]
         topic = [t for t in latin_tokens(text) if t not in self._scaffold and t not in self._common
                  and not t.isdigit()]
         if topic:
             with_topic = [r for r in rows if set(topic) & self._words[r.chunk_id]]
             if with_topic:
                 rows = with_topic
-                description["topic"] = [t for t in topic if any(t in self._words[r.chunk_id] for r in with_topic)]
+                description["topic"] = [_as_written(t, q.text) for t in topic
+                                         if any(t in self._words[r.chunk_id] for r in with_topic)]
+        if not description and rows and self._names_whole_table(q, rows):
+            # "How many speakers were at the business seminar?": a table the question names by its
+            # whole title, nothing to filter by: all its rows.
+            description["table"] = rows[0].record.table
         if not description or not rows:
             return None
         description["noun"] = asked_noun(q)
         return self._answer(rows, description)
+
+    def _names_whole_table(self, q: Question, rows: list) -> bool:
+        """The rows are one table, and every word of its own title (its last heading) stands in
+        the question."""
+        if len({(r.doc, r.record.table) for r in rows}) != 1:
+            return False
+        title = set(latin_tokens(rows[0].record.table.split(SECTION_JOINER)[-1])) - _scaffold()
+        return bool(title) and title <= set(latin_tokens(q.text))
 
     def _tables_asked(self, q: Question, rows: list) -> list:
         """When rows come from several tables, those of the tables whose own words (title,
@@ -132,6 +150,11 @@ class Facts:
 
     def _answer(self, rows: list, description: dict) -> FactAnswer:
         return FactAnswer(rows, description, {r.chunk_id: self.names[r.chunk_id] for r in rows})
+
+
+def _as_written(token: str, text: str) -> str:
+    """The question's own word for a token ("Fukushima" for fukushima, "hydrogen"), else the token."""
+    return next((w for w in re.findall(r"[^\W_][\w'-]*", text) if latin_tokens(w) == [token]), token)
 
 
 def asked_noun(q: Question) -> str:
