@@ -50,9 +50,12 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("会合の議長は誰ですか", {"who"}),
     ("How many cities took part?", {"how_many"}),
     ("何都市が参加しましたか", {"how_many"}),
-    ("Which cities work on water?", {"list", "where"}),  # cities: places are asked for
-    ("水に取り組む都市はどれですか", {"list", "where"}),
-    ("Which projects work on water?", {"list"}),
+    ("Which cities work on water?", {"list", "where", "topics"}),  # cities: places are asked for
+    ("水に取り組む都市はどれですか", {"list", "where", "topics"}),
+    ("Which projects work on water?", {"list", "topics"}),
+    ("What does Veldora do with Kasumigaoka?", {"topics"}),  # what they work on together
+    ("ヴェルドラ市と霞ヶ丘市の協力テーマは?", {"topics"}),
+    ("What will Veldora present to Kasumigaoka?", set()),  # an event, not their topics
     ("What are the projects on water?", {"list"}),
     ("What does Veldora plan with other projects?", set()),  # the noun is not what is asked
     ("Does Veldora have a port?", {"yes_no"}),

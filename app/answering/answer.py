@@ -782,10 +782,11 @@ class Composer:
             phrase = _said_around_names(q.text, names, span.text) / max(len(q.text), 1)
             return (carrying, not heading, focused,
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
-                    + ASKED_WORD_BONUS * min(said, 2) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase)
+                    + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase)
 
         best = max(candidates, key=rank)
-        if not values and not q.wants_list and q.entities and best.passage.language not in (q.language, "mixed"):
+        if "topics" in q.intents and not values and not q.wants_list and q.entities \
+                and best.passage.language not in (q.language, "mixed"):
             # "What do X and Y work on?" led by prose the asker may not read: a readable table row
             # about exactly the question's places, with topics, is the answer in the asker's
             # language (unless the question's year stands in no topic of the row, or the prose
