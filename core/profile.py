@@ -31,6 +31,8 @@ class Profile:
     bound_bonus: float
     other_subject_penalty: float
     phrase_bonus: float
+    asked_word_cap: int
+    lead_pool_margin: float
     min_support: float
     min_sentence_score: float
     min_named_sentence_score: float

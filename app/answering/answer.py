@@ -427,6 +427,9 @@ ASKED_WORD_BONUS = PROFILE.asked_word_bonus
 BOUND_BONUS = PROFILE.bound_bonus
 OTHER_SUBJECT_PENALTY = PROFILE.other_subject_penalty
 PHRASE_BONUS = PROFILE.phrase_bonus
+SAID_CAP = PROFILE.asked_word_cap
+LEAD_POOL_MARGIN = PROFILE.lead_pool_margin
+
 MAX_STATED = 6  # values stated on the first line from other-language quotes (a layout limit)
 MAX_EVIDENCE = 3  # supporting quotes after the first line (a layout limit)
 _LIST_MARK = re.compile(r"^\s*(?:[-–•・*]|\d{1,2}[.)])\s+")
@@ -749,6 +752,12 @@ class Composer:
                            and self._shared_words(q, focus, s.text, s.passage.language in (q.language, "mixed"))]
         if values and not any(self._carries_values(q, s, values) for s in candidates):
             candidates += [s for s in spans if s.score >= floor and self._carries_values(q, s, values)]
+        elif values:
+            # Another passage's sentence carrying the value, scored nearly as well, may say more
+            # of what is asked ("moderated the joint presentation"): it competes too.
+            top = max(s.score for s in candidates)
+            candidates += [s for s in spans if s not in candidates and s.score >= max(floor, top - LEAD_POOL_MARGIN)
+                           and self._carries_values(q, s, values)]
         headings = {s.passage.chunk_id: s.passage.section.split(SECTION_JOINER)[-1].strip() for s in candidates}
         names = [(m.start, m.end) for m in self.glossary.find(q.text) if m.entity_id in q.entities]
 
