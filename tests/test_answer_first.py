@@ -388,3 +388,23 @@ def test_a_number_from_the_other_language_is_the_one_said_of_the_asked_subject()
                     [passage("このネットワークには、ノルヴィア5都市、日本10都市が参加する。", language="ja")])
     line = first_line(answer)
     assert line.startswith("5 ") and "10" not in line, answer.text
+
+
+def test_a_name_the_table_lacks_counts_beside_the_names_it_has():
+    # "Veldora-2" is in no name table but a passage holds it word for word: with Norvia (a name
+    # of the table), a sentence naming both covers the question; one naming Norvia only half.
+    from app.answering.retrieve import Hit
+    from dataclasses import replace
+
+    q = replace(analyze("When did Veldora-2 start in Norvia?", GLOSSARY), other_names=("Veldora-2",))
+    both = passage("Veldora-2 started in Norvia on 3 May 2024.")
+    half = passage("Study visits to Norvia: autumn 2022.", n=1)
+    hits = [Hit(p, 0.5, 1.0, 1.0, 1.0) for p in (half, both)]
+    from tests.fakes import FakeEmbeddings
+    from tests.test_intents import composer
+
+    vector = FakeEmbeddings().embed_query(q.retrieval_text)
+    scored = {s.passage.chunk_id: s.score for s in composer().score_spans(q, vector, hits)}
+    unnamed = {s.passage.chunk_id: s.score for s in composer().score_spans(replace(q, other_names=()), vector, hits)}
+    # naming the table-less name covers more of the question than naming only Norvia
+    assert scored["p0"] - unnamed["p0"] > scored["p1"] - unnamed["p1"]

@@ -566,10 +566,10 @@ class Composer:
         others = [n.casefold() for n in q.other_names]
         for span, sim in zip(spans, sims):
             mentioned = {m.entity_id for m in self.glossary.find(span.text)}
-            if wanted:
-                coverage = len(mentioned & wanted) / len(wanted)
-            else:  # names the name table lacks, found in the documents: the sentence names them
-                coverage = sum(n in span.text.casefold() for n in others) / len(others) if others else 0.0
+            # The question's names the sentence names; names the name table lacks, found in the
+            # documents, count when the sentence writes them.
+            named = len(mentioned & wanted) + sum(n in span.text.casefold() for n in others)
+            coverage = named / (len(wanted) + len(others)) if wanted or others else 0.0
             span_tokens = set(self.tokenize(span.text))
             overlap = len(q_tokens & span_tokens)
             other_language = span.passage.language not in (q.language, "mixed")
