@@ -28,7 +28,7 @@ from .text import SECTION_JOINER
 if TYPE_CHECKING:
     from .store import PassageStore
 
-INDEX_VERSION = "1"  # bump when the stored layout or what goes into it changes
+INDEX_VERSION = "2"  # bump when the stored layout or what goes into it changes
 
 
 class IndexError_(ValueError):

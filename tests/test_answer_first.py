@@ -238,6 +238,7 @@ def test_the_analysed_question_is_immutable_and_search_and_answer_share_it(corpu
     ("ヴェルドラ市はどの分野で協力していますか", "分野"),
     ("ヴェルドラ市は何をしましたか", ""),
     ("What about trees?", "trees"),  # an ellipsis asks for its noun
+    ("What are the three themes of the forum?", "themes"),  # the noun after a number
     ("今後の予定は?", "予定"),
 ])
 def test_the_word_a_question_asks_for(question, focus):
@@ -408,3 +409,12 @@ def test_a_name_the_table_lacks_counts_beside_the_names_it_has():
     unnamed = {s.passage.chunk_id: s.score for s in composer().score_spans(replace(q, other_names=()), vector, hits)}
     # naming the table-less name covers more of the question than naming only Norvia
     assert scored["p0"] - unnamed["p0"] > scored["p1"] - unnamed["p1"]
+
+
+def test_a_who_answer_from_the_other_language_states_people_only():
+    # The sentence names a country and a person the name table has only in Japanese: the first
+    # line states no country as if it were who, it says where the answer comes from and quotes it.
+    q, answer = ask("Who opened the Veldora forum?", [passage(
+        "ヴェルドラ市のフォーラムでは、日本のアンナ・ブリスク氏が挨拶した。", language="ja")])
+    line = first_line(answer)
+    assert not line.startswith("Japan") and "アンナ・ブリスク" in line, answer.text

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.lexical import LexicalIndex, bigram_tokens, sudachi_tokens
+from core.lexical import LexicalIndex, bigram_tokens, stem, sudachi_tokens
 from app.answering.question import QuestionError, analyze, capitalised_names
 
 
@@ -65,7 +65,8 @@ def test_sudachi_segments_japanese_and_bridges_loanwords():
 
 
 def test_bigram_fallback():
-    assert bigram_tokens("協力テーマ cities") == ["city", "協力", "力テ", "テー", "ーマ"]
+    assert bigram_tokens("協力テーマ cities") == [stem("cities"), "協力", "力テ", "テー", "ーマ"]
+    assert stem("cities") == stem("city") and stem("themes") == stem("theme") != stem("them")
 
 
 @pytest.mark.parametrize("tokenizer", ["sudachi", "bigram"])

@@ -143,13 +143,15 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
     """What a quote in the other language says that needs no translation, written for the asker,
     in the order of `kinds`: names in the asker's script (from the name table), dates and
     years, numbers."""
-    found: dict[str, list[str]] = {"names": [], "dates": [], "numbers": []}
+    found: dict[str, list[str]] = {"names": [], "people": [], "dates": [], "numbers": []}
     for m in glossary.find(quote):
         if m.entity_id in skip:
             continue
         name = glossary.display_name(m.entity_id, language)
         if name and (any(is_cjk(c) for c in name) == (language == "ja")):
             found["names"].append(name)
+            if glossary.entities[m.entity_id].kind == "person":
+                found["people"].append(name)
         elif language == "en" and (exonym := english_exonym(m.surface)):
             found["names"].append(exonym)  # a place the name table lacks in English: CLDR's name
     en, ja = _date_patterns()

@@ -87,20 +87,27 @@ class Facts:
             if in_rows:
                 rows = every
                 description["entities"] = [e for e in q.entities if e in in_rows]
-        # A name no row holds as a name ("Fukushima" inside "Energy Agency Fukushima") is a word
-        # the rows are filtered by, like a topic.
+        # A name no row holds as a name ("Fukushima" inside "Energy Agency Fukushima") filters
+        # the rows by its words: the rows that write it, or none.
+        unheld = [] if q.inherited else [m.surface for m in self.glossary.find(q.text)
+                                         if m.entity_id in q.entities and m.entity_id not in in_rows]
+        for name in unheld:
+            words = set(latin_tokens(name))
+            if not words or words <= self._scaffold:
+                continue  # a word of the tables' own titles ("EU" of an "EU region" column)
+            rows = [r for r in rows if words <= self._words[r.chunk_id]]
+            description.setdefault("topic", []).append(name)
         text = q.text
         for m in reversed(self.glossary.find(text)):
-            if m.entity_id in in_rows or not q.entities or q.inherited or m.entity_id not in q.entities:
-                text = text[:m.start] + " " + text[m.end:]
+            text = text[:m.start] + " " + text[m.end:]
         topic = [t for t in latin_tokens(text) if t not in self._scaffold and t not in self._common
                  and not t.isdigit()]
         if topic:
             with_topic = [r for r in rows if set(topic) & self._words[r.chunk_id]]
             if with_topic:
                 rows = with_topic
-                description["topic"] = [_as_written(t, q.text) for t in topic
-                                         if any(t in self._words[r.chunk_id] for r in with_topic)]
+                description["topic"] = description.get("topic", []) + [
+                    _as_written(t, q.text) for t in topic if any(t in self._words[r.chunk_id] for r in with_topic)]
         if not description and rows and self._names_whole_table(q, rows):
             # "How many speakers were at the business seminar?": a table the question names by its
             # whole title, nothing to filter by: all its rows.

@@ -28,13 +28,13 @@ class Strategy:
 
     intent: str
     value: str  # the kind of value the line must carry ("" = the answering clause itself)
-    states: tuple[str, ...]  # what is stated from an other-language sentence: names, dates, numbers
+    states: tuple[str, ...]  # what is stated from an other-language sentence: names, people, dates, numbers
 
 
 STRATEGIES = {
     "when": Strategy("when", "date", ("dates", "names")),
     "where": Strategy("where", "place", ("names", "dates")),
-    "who": Strategy("who", "person", ("names",)),
+    "who": Strategy("who", "person", ("people",)),
     "how_many": Strategy("how_many", "number", ("numbers", "names")),
     "what": Strategy("what", "", ("names", "dates")),
 }

@@ -35,6 +35,7 @@ def cues(language: str) -> dict:
             "action": re.compile(v.get("action_question", "$^"), re.I),
             "ordinal": re.compile(v.get("ordinal_pattern", "$^"), re.I),
             "ordinal_words": {w.lower(): n for w, n in (v.get("ordinal_words") or {}).items()},
+            "number_words": {str(w).lower() for w in [*v.get("number_words", []), *(v.get("number_values") or {})]},
             "ordinal_digits": v.get("ordinal_digits") or {},
             "question_words": {w.lower() for w in v.get("question_words", [])},
             "place_words": {w.lower() for w in v.get("place_words", [])}}
@@ -233,6 +234,12 @@ def _focus(text: str, c: dict, glossary: Glossary) -> str:
     for m in c["focus"].finditer(text):
         word = next((v for v in m.groupdict().values() if v), "")  # the first named group that matched
         start = text.find(word, m.start())
+        if word.lower() in c["number_words"] or word.lower() in c["ordinal_words"]:
+            # "the three themes", "the second meeting": the noun after the number is asked for
+            following = re.match(r"\s+([^\W\d_][\w-]{2,})", text[start + len(word):])
+            if not following:
+                continue
+            word, start = following.group(1), start + len(word) + following.start(1)
         if word.lower() not in c["stopwords"] and word.lower() not in c["question_words"] \
                 and not any(s <= start < e for s, e in names):
             return word

@@ -246,8 +246,8 @@ def _unknown_words(q: Question, state: _State) -> list[str]:
     if not asked:
         return []
     # A Latin word the documents use in another form ("cooperate", "cooperation") is known: one
-    # of their words shares its first five letters (the lexical stemmer only folds plurals and a
-    # few endings).
+    # of their words shares its first five letters (the Snowball stemmer does not fold every
+    # derived form: "organisation", "organise").
     known, prefixes = state.known_words()
     if any(t in known or (t.isascii() and len(t) >= 5 and t[:5] in prefixes) for t in asked):
         return []
