@@ -791,7 +791,9 @@ class Composer:
             # The sentence says the question's names in the question's own words ("AのBがCを
             # 訪問した" is not "CのBがAを訪問した"): the share of the question it repeats around them.
             phrase = _said_around_names(q.text, names, span.text) / max(len(q.text), 1)
-            return (carrying, not heading, focused,
+            # A what-question: a sentence saying something asked beyond the names ("present",
+            # "in common") before one that only names the subjects (a row of names and dates).
+            return (carrying, not heading, focused, bool(said) or bool(values),
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
                     + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase)
 
