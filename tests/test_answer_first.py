@@ -369,6 +369,9 @@ def test_an_inherited_label_names_a_grouped_place_by_the_name_true_of_each():
     glossary = Glossary([Entity("found:kasumi", "city", "", "Kasumi", "霞ヶ丘県", ["霞ヶ丘市", "霞ヶ丘"])])
     assert _label_name("found:kasumi", "ja", glossary) == "霞ヶ丘"
     assert _label_name("found:kasumi", "en", glossary) == "Kasumi"
+    # one suffix only (no city and prefecture grouped): the name as the table writes it
+    single = Glossary([Entity("found:veldo", "city", "", "Veldo", "ヴェルド県", ["ヴェルド"])])
+    assert _label_name("found:veldo", "ja", single) == "ヴェルド県"
 
 
 def test_an_other_language_row_answers_a_what_question_with_its_names_in_the_askers_script():

@@ -13,7 +13,7 @@ import numpy as np
 from core.profile import load as _load_profile
 from core.bilingual import bridged, common_english
 from core.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, has_cjk, is_cjk
-from core.names import english_exonym, vocabulary
+from core.names import english_exonym, place_suffix, vocabulary
 from core.text import SECTION_JOINER
 
 from app.answering.facts import FactAnswer
@@ -269,7 +269,10 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
     """'Pairs in the 3rd batch (2):' / '2019年に開始したペア: 2件': the asker's own noun, or a
     neutral one (core/lang/<language>.yaml, answers.row_noun)."""
     d, n = facts.description, len(facts.rows)
-    names = [glossary.display_name(e, q.language) for e in d.get("entities", [])]
+    # The question's names as it wrote them (大阪市, not the 大阪府 a discovered name groups it with).
+    asked = {m.entity_id: m.surface for m in glossary.find(q.text)}
+    names = [asked[e] if e in asked and has_cjk(asked[e]) == (q.language == "ja") else _label_name(e, q.language, glossary)
+             for e in d.get("entities", [])]
     nouns = wording(q.language)["row_noun"]
     noun = d.get("noun") or (nouns["one"] if n == 1 else nouns["many"])
     if q.language == "ja":
@@ -308,7 +311,7 @@ def _label_name(entity_id: str, language: str, glossary: Glossary) -> str:
     e = glossary.entities[entity_id]
     if language == "ja" and entity_id.startswith(DISCOVERED_PREFIX):
         ja = sorted((n for n in e.names if has_cjk(n)), key=len)
-        if ja:
+        if len({place_suffix(n) for n in ja if place_suffix(n)}) > 1:  # 京都府 and 京都市 grouped
             return ja[0]
     return glossary.display_name(entity_id, language)
 
@@ -1057,7 +1060,7 @@ class Composer:
             # a topic cell: "Open Data promotion" is what the row is about, not who).
             # A name as the row writes it when that is the asker's script, else from the name table.
             names = [surface if any(is_cjk(c) for c in surface) == (q.language == "ja")
-                     else self.glossary.display_name(e, q.language)
+                     else _label_name(e, q.language, self.glossary)
                      for e, surface in row_subjects(row, self.glossary).items()]
             names = list(dict.fromkeys(names)) or [next(iter(row.record.values.values()), "")]
             if countries_asked and (countries := self._row_countries(row, q.language)):
