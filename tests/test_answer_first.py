@@ -421,3 +421,16 @@ def test_a_who_answer_from_the_other_language_states_people_only():
         "ヴェルドラ市のフォーラムでは、日本のアンナ・ブリスク氏が挨拶した。", language="ja")])
     line = first_line(answer)
     assert not line.startswith("Japan") and "アンナ・ブリスク" in line, answer.text
+
+
+@pytest.mark.parametrize("question, sentence, language, said", [
+    ("Who leads the Veldora delegation?", "The Veldora delegation visits Kasumigaoka in spring.", "en",
+     "No passage about Veldora"),
+    ("ヴェルドラ市の代表団を率いたのは誰ですか", "ヴェルドラ市の代表団は霞ヶ丘市の港を視察した。", "ja", "該当する人名"),
+    ("How many delegates came from Veldora?", "Delegates from Veldora toured the harbour.", "en", "gives a number"),
+])
+def test_a_slot_question_no_sentence_answers_says_so(question, sentence, language, said):
+    # A who / how-many question whose passages name no person / give no number: the documents
+    # do not say, and a sentence about the subject that does not is no answer.
+    q, answer = ask(question, [passage(sentence, language=language)])
+    assert answer.abstained and said in answer.text and not answer.citations, answer.text

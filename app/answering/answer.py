@@ -203,7 +203,8 @@ def _carry_patterns() -> dict:
     titles = "|".join(v_en.get("person_titles", []))
     titles_en = re.compile(rf"\b(?i:{titles})\b\.?\s+{not_name}[A-Z]|\b{not_name}[A-Z][\w'’-]+,?\s+(?i:{titles})\b")
     two_capitals = re.compile(rf"\b{not_name}[A-Z][a-zà-ÿ'’-]+\s+{not_name}[A-Z][a-zà-ÿ'’-]+")
-    titles_ja = re.compile("(" + "|".join(map(re.escape, v_ja.get("person_titles", []))) + ")")
+    # A title ends its word: 代表 is one, 代表団 (a delegation) is not.
+    titles_ja = re.compile("(" + "|".join(map(re.escape, v_ja.get("person_titles", []))) + ")(?![\u4e00-\u9fff])")
     return {"month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja,
             "two_capitals": two_capitals}
 
@@ -403,6 +404,21 @@ def not_stated_text(q: Question, glossary: Glossary) -> str:
         subject = subject[: -len(w["about"])]
     of = w["of_subject"].format(subject=subject) if subject else ""
     return w["not_stated"].format(attribute=q.attribute_word, of_subject=of, subject_of=of)
+
+
+# The values whose absence from every sentence considered means the documents do not state them.
+UNSTATED_VALUES = ("person", "date", "number")
+
+
+def value_not_stated_text(q: Question, value: str, glossary: Glossary) -> str:
+    """'The documents name no one for this about Osaka.' / 資料には大阪市について該当する人名の記載がありません。"""
+    w = wording(q.language)
+    subject = subject_line(q, glossary).rstrip(":") if q.entities else \
+        ("・" if q.language == "ja" else ", ").join(q.other_names)
+    if q.language == "ja" and subject.endswith(w.get("about", "\0")):
+        subject = subject[: -len(w["about"])]
+    about = w["about_subject"].format(subject=subject) if subject else ""
+    return w["value_not_stated"][value].format(about_subject=about)
 
 
 def _merge_adjacent(spans: list[Span]) -> list[Span]:
@@ -726,6 +742,12 @@ class Composer:
                     keep = sorted(keep + [max(carrying, key=lambda s: s.score)], key=lambda s: s.start)
             kept[passage.chunk_id] = _complete_lead_ins(keep, own)
         lead = self._lead_span(q, chosen, kept, values, spans, floor)
+        slots = [v for v in values if v in UNSTATED_VALUES]
+        if slots and not self._carries_values(q, lead, slots):
+            # "Who leads X?" and no sentence considered names a person: the documents do not say;
+            # a sentence about X that names no one answers another question.
+            return Answer(value_not_stated_text(q, slots[0], self.glossary), q.language, True, [], hits,
+                          kind="abstained")
         if lead.passage not in chosen:
             # The sentence carrying what was asked stands in another of the subject's passages.
             chosen = [lead.passage] + chosen[: self.max_passages - 1]
