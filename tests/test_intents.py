@@ -370,3 +370,6 @@ def test_a_name_no_row_holds_as_a_name_filters_rows_as_a_word():
     got = facts.match(analyze("How many speakers were at the business seminar?", glossary))
     assert got is not None and len(got.rows) == 3
     assert facts.match(analyze("How many speakers were there?", glossary)) is None  # no table named
+    # a Japanese question names the English table through the word bridge (ビジネス, セミナー)
+    got = facts.match(analyze("ビジネスセミナーの登壇者は何人ですか", glossary))
+    assert got is not None and len(got.rows) == 3

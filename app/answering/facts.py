@@ -11,7 +11,9 @@ from core.glossary import Glossary
 from core.names import vocabulary
 from core.text import SECTION_JOINER
 
-from core.lexical import latin_tokens
+from core.bilingual import bridged
+from core.glossary import has_cjk
+from core.lexical import latin_tokens, sudachi_tokens
 from app.answering.question import YEAR, Question, names_attribute, ordinals
 
 
@@ -108,22 +110,31 @@ class Facts:
                 rows = with_topic
                 description["topic"] = description.get("topic", []) + [
                     _as_written(t, q.text) for t in topic if any(t in self._words[r.chunk_id] for r in with_topic)]
-        if not description and rows and self._names_whole_table(q, rows):
+        if not description and rows:
             # "How many speakers were at the business seminar?": a table the question names by its
             # whole title, nothing to filter by: all its rows.
-            description["table"] = rows[0].record.table
+            named = self._named_table(q, rows)
+            if named:
+                rows = named
+                description["table"] = rows[0].record.table
         if not description or not rows:
             return None
         description["noun"] = asked_noun(q)
         return self._answer(rows, description)
 
-    def _names_whole_table(self, q: Question, rows: list) -> bool:
-        """The rows are one table, and every word of its own title (its last heading) stands in
-        the question."""
-        if len({(r.doc, r.record.table) for r in rows}) != 1:
-            return False
-        title = set(latin_tokens(rows[0].record.table.split(SECTION_JOINER)[-1])) - _scaffold()
-        return bool(title) and title <= set(latin_tokens(q.text))
+    def _named_table(self, q: Question, rows: list) -> list:
+        """The rows of the one table whose own title (its last heading) the question says every
+        word of (a Japanese question through the word bridge: ビジネスセミナー for "Business
+        seminar"); [] when no table, or more than one, is named so."""
+        asked = set(latin_tokens(q.text))
+        if has_cjk(q.text):
+            asked |= bridged(set(sudachi_tokens(q.text)))
+        tables: dict[tuple, list] = {}
+        for r in rows:
+            tables.setdefault((r.doc, r.record.table), []).append(r)
+        named = [members for (doc, table), members in tables.items()
+                 if (title := set(latin_tokens(table.split(SECTION_JOINER)[-1])) - _scaffold()) and title <= asked]
+        return named[0] if len(named) == 1 else []
 
     def _tables_asked(self, q: Question, rows: list) -> list:
         """When rows come from several tables, those of the tables whose own words (title,
