@@ -138,12 +138,16 @@ def _format_date(year: int, month: int, day: int | None, last: int | None, langu
     return f"{text}〜{last}日" if last else text
 
 
+# Kinds of name that are never the place a "which cities" question asks for.
+_NOT_PLACES = frozenset({"programme", "organisation", "person"})
+
+
 def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
                   kinds: tuple[str, ...] = ("names", "dates")) -> list[str]:
     """What a quote in the other language says that needs no translation, written for the asker,
     in the order of `kinds`: names in the asker's script (from the name table), dates and
     years, numbers."""
-    found: dict[str, list[str]] = {"names": [], "people": [], "dates": [], "numbers": []}
+    found: dict[str, list[str]] = {"names": [], "people": [], "places": [], "dates": [], "numbers": []}
     for m in glossary.find(quote):
         if m.entity_id in skip:
             continue
@@ -152,8 +156,11 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
             found["names"].append(name)
             if glossary.entities[m.entity_id].kind == "person":
                 found["people"].append(name)
+            if glossary.entities[m.entity_id].kind not in _NOT_PLACES:
+                found["places"].append(name)
         elif language == "en" and (exonym := english_exonym(m.surface)):
             found["names"].append(exonym)  # a place the name table lacks in English: CLDR's name
+            found["places"].append(exonym)
     en, ja = _date_patterns()
     spans = []
     for m in en.finditer(quote):
@@ -742,10 +749,11 @@ class Composer:
                     keep = sorted(keep + [max(carrying, key=lambda s: s.score)], key=lambda s: s.start)
             kept[passage.chunk_id] = _complete_lead_ins(keep, own)
         lead = self._lead_span(q, chosen, kept, values, spans, floor)
-        slots = [v for v in values if v in UNSTATED_VALUES]
+        slots = [v for v in values if v in UNSTATED_VALUES] if not q.context else []
         if slots and not self._carries_values(q, lead, slots):
             # "Who leads X?" and no sentence considered names a person: the documents do not say;
-            # a sentence about X that names no one answers another question.
+            # a sentence about X that names no one answers another question. (Not for a
+            # follow-up: what an earlier turn retrieves is no proof that nothing states it.)
             return Answer(value_not_stated_text(q, slots[0], self.glossary), q.language, True, [], hits,
                           kind="abstained")
         if lead.passage not in chosen:
@@ -1053,7 +1061,10 @@ class Composer:
             # names: which clause holds the asked one is not read from the words around it.)
             values = stated_values(best_clause(quoted, keep), q.language, self.glossary, skip,
                                    how.states[:1] if how.value else how.states)
-        if not values and (row or how.value):
+        if not values and q.wants_list and not row:
+            # "Which cities …?": the places the sentence names (not the programme it names too)
+            values = stated_values(said, q.language, self.glossary, skip, ("places",))
+        if not values and (row or how.value or q.wants_list):
             values = stated_values(said, q.language, self.glossary, skip, how.states)
         if not how.value:
             values = [v for v in values if v not in q.years]  # the question's own year tells nothing new

@@ -195,15 +195,14 @@ class Retriever:
             candidates.update(ranking)
             rankings.append(ranking)
         fused = reciprocal_rank_fusion(rankings, candidates)
-        if not q.other_names:
+        if q.entities or not q.other_names:
             cover = lambda i: coverage_of(self.about[i], q.entities)
         else:
-            # Names the name table lacks count like its names: a passage holding them word for
-            # word (in its text or its section's headings) is about them.
+            # Names the name table lacks, when the question has no other: a passage holding them
+            # word for word (in its text or its section's headings) is about them.
             others = [n.casefold() for n in q.other_names]
-            cover = lambda i: (len(self.about[i] & set(q.entities)) + sum(
-                n in (self.passages[i].section + " " + self.passages[i].text).casefold() for n in others)) \
-                / (len(set(q.entities)) + len(others))
+            cover = lambda i: sum(n in (self.passages[i].section + " " + self.passages[i].text).casefold()
+                                  for n in others) / len(others)
         hits = [Hit(self.passages[i], dense.get(self.passages[i].chunk_id, 0.0), float(lexical[i]),
                     cover(i), fused[i]) for i in candidates]
         return with_other_language(rank_hits(hits, k), hits, q.language, k)
