@@ -277,10 +277,11 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
     """'Pairs in the 3rd batch (2):' / '2019年に開始したペア: 2件': the asker's own noun, or a
     neutral one (core/lang/<language>.yaml, answers.row_noun)."""
     d, n = facts.description, len(facts.rows)
-    # The question's names as it wrote them (大阪市, not the 大阪府 a discovered name groups it with).
+    # A discovered name as the question wrote it (大阪市, not the 大阪府 it is grouped with); a
+    # curated one as the name table writes it ("France" for "French").
     asked = {m.entity_id: m.surface for m in glossary.find(q.text)}
-    names = [asked[e] if e in asked and has_cjk(asked[e]) == (q.language == "ja") else _label_name(e, q.language, glossary)
-             for e in d.get("entities", [])]
+    names = [asked[e] if e in asked and e.startswith(DISCOVERED_PREFIX) and has_cjk(asked[e]) == (q.language == "ja")
+             else _label_name(e, q.language, glossary) for e in d.get("entities", [])]
     nouns = wording(q.language)["row_noun"]
     noun = d.get("noun") or (nouns["one"] if n == 1 else nouns["many"])
     if q.language == "ja":
