@@ -373,3 +373,9 @@ def test_a_name_no_row_holds_as_a_name_filters_rows_as_a_word():
     # a Japanese question names the English table through the word bridge (ビジネス, セミナー)
     got = facts.match(analyze("ビジネスセミナーの登壇者は何人ですか", glossary))
     assert got is not None and len(got.rows) == 3
+
+
+def test_two_capitalised_words_of_a_known_place_are_not_a_person():
+    glossary = parse_glossary(HEADER_ROWS + "vnm,city,,Veldora-Norte Métropole,,\n", "test glossary")
+    assert not carries("person", "Koriyama and Toyota in Japan, Veldora-Norte Métropole in Norvia.", glossary)
+    assert carries("person", "Ilsa Tollander-Brisk opened the forum.", glossary)

@@ -138,6 +138,8 @@ def _format_date(year: int, month: int, day: int | None, last: int | None, langu
     return f"{text}〜{last}日" if last else text
 
 
+# Kinds of name that are never a person (a discovered "name" may be one).
+_NOT_PEOPLE = frozenset({*PLACE_KINDS, "country", "organisation", "programme"})
 # Kinds of name that are never the place a "which cities" question asks for.
 _NOT_PLACES = frozenset({"programme", "organisation", "person"})
 
@@ -225,10 +227,15 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
         return bool(_DIGIT.search(text) or c["numbers"].search(text))
     if kind == "email":
         return "@" in text
-    kinds = {m_kind for m_kind in (glossary.entities[m.entity_id].kind for m in glossary.find(text))}
+    found = glossary.find(text)
+    kinds = {glossary.entities[m.entity_id].kind for m in found}
     if kind == "person":
+        # Two capitalised words inside a name the table knows as something else (a city,
+        # "Grenoble-Alpes Métropole") are not a person.
+        known = [(m.start, m.end) for m in found if glossary.entities[m.entity_id].kind in _NOT_PEOPLE]
         return "person" in kinds or bool(c["titles_ja"].search(text) or c["titles_en"].search(text)) \
-            or any(_unlike_words(m.group(0)) for m in c["two_capitals"].finditer(text))
+            or any(_unlike_words(m.group(0)) and not any(a < m.end() and m.start() < b for a, b in known)
+                   for m in c["two_capitals"].finditer(text))
     if kind == "place":
         return bool(kinds & {"city", "region", "country", "name"})
     return True
@@ -750,11 +757,12 @@ class Composer:
                     keep = sorted(keep + [max(carrying, key=lambda s: s.score)], key=lambda s: s.start)
             kept[passage.chunk_id] = _complete_lead_ins(keep, own)
         lead = self._lead_span(q, chosen, kept, values, spans, floor)
-        slots = [v for v in values if v in UNSTATED_VALUES] if not q.context else []
+        slots = [v for v in values if v in UNSTATED_VALUES] if q.entities and not q.context else []
         if slots and not self._carries_values(q, lead, slots):
             # "Who leads X?" and no sentence considered names a person: the documents do not say;
-            # a sentence about X that names no one answers another question. (Not for a
-            # follow-up: what an earlier turn retrieves is no proof that nothing states it.)
+            # a sentence about X that names no one answers another question. (Only for a question
+            # naming its subject, whose passages rank first; not for a follow-up: what an earlier
+            # turn retrieves is no proof that nothing states it.)
             return Answer(value_not_stated_text(q, slots[0], self.glossary), q.language, True, [], hits,
                           kind="abstained")
         if lead.passage not in chosen:
