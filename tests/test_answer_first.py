@@ -434,3 +434,12 @@ def test_a_slot_question_no_sentence_answers_says_so(question, sentence, languag
     # do not say, and a sentence about the subject that does not is no answer.
     q, answer = ask(question, [passage(sentence, language=language)])
     assert answer.abstained and said in answer.text and not answer.citations, answer.text
+
+
+def test_a_list_question_led_by_one_item_gets_the_whole_list():
+    q, answer = ask("Who were the opening speakers of the Veldora forum?", [passage(
+        "- Anna Brisk, Mayor of Veldora\n- Olaf Tern, Mayor of Kasumigaoka\n- Mira Vell, President of Norvia",
+        section="Opening speakers of the Veldora forum")])
+    line = first_line(answer)
+    assert "Anna Brisk" in line and "Olaf Tern" in line and "Mira Vell" in line, answer.text
+    assert answer.citations[0].quote.startswith("- Anna Brisk") and answer.citations[0].quote.endswith("Norvia")

@@ -859,10 +859,18 @@ class Composer:
                evidence: float) -> Answer:
         """First line: the answer (context named when inherited); then at most three supporting
         quotes, each with its citation, the other language's labelled."""
-        citations = [Citation(1, lead.passage, lead.text, lead.score)]
         readable = lead.passage.language in (q.language, "mixed")
         how = strategy(q.intents)
-        if readable and how.value in ("date", "number") and lead.passage.kind == "table_row" and lead.passage.record \
+        listed = self._list_block(lead) if readable and q.wants_list else []
+        if len(listed) > 1:
+            # "Who were the opening speakers?" led by one item of a list: the list answers, every
+            # item of it on the first line, the list cited as one quote.
+            lead = Span(lead.passage, listed[0].start, listed[-1].end, lead.score)
+        citations = [Citation(1, lead.passage, lead.text, lead.score)]
+        if len(listed) > 1:
+            first = clause("; ".join(self._shown(item).rstrip(" .;") for item in listed),
+                           lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
+        elif readable and how.value in ("date", "number") and lead.passage.kind == "table_row" and lead.passage.record \
                 and (value := self._row_value(q, lead.passage, how.value)):
             first = value  # "When did X and Y start?": the row's date, not its topics
         elif readable:
@@ -891,8 +899,9 @@ class Composer:
                 citations.append(Citation(2, other.passage, other.text, other.score))
                 kept = {**kept, other.passage.chunk_id: []}  # cited on the first line
         lines = [context_prefix(q, self.glossary) + first]
-        # An other-language lead, or one the first line cut to a clause, is quoted whole below.
-        whole = " ".join(self._shown(lead).split()) not in first
+        # An other-language lead, or one the first line cut to a clause, is quoted whole below
+        # (a list on the first line is its own quote).
+        whole = " ".join(self._shown(lead).split()) not in first and len(listed) < 2
         quoted = -1 if whole else 0
         lead_states_asked = self._carries_asked(q, lead)
         for passage in [lead.passage] + [p for p in chosen if p is not lead.passage]:
@@ -927,6 +936,23 @@ class Composer:
             if parts:
                 lines.append(" ".join(([label] if label else []) + parts))
         return Answer("\n".join(lines), q.language, False, citations, evidence=evidence)
+
+    def _list_block(self, span: Span) -> list[Span]:
+        """The items of the list a list item stands in (consecutive items of its passage, nothing
+        but line breaks between them); [] when the span is no list item or a table row."""
+        if span.passage.kind == "table_row" or not _LIST_MARK.match(span.text):
+            return []
+        items = sorted(sentences(span.passage), key=lambda s: s.start)
+        at = next((i for i, s in enumerate(items) if s.start == span.start), None)
+        if at is None:
+            return []
+        joined = lambda a, b: not span.passage.text[a.end:b.start].strip()
+        lo = hi = at
+        while lo > 0 and _LIST_MARK.match(items[lo - 1].text) and joined(items[lo - 1], items[lo]):
+            lo -= 1
+        while hi + 1 < len(items) and _LIST_MARK.match(items[hi + 1].text) and joined(items[hi], items[hi + 1]):
+            hi += 1
+        return items[lo:hi + 1]
 
     def _about(self, q: Question, span: Span) -> bool:
         """The sentence is about the question's subject: it names one, or its section does, or it
