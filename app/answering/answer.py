@@ -284,11 +284,12 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
     """'Pairs in the 3rd batch (2):' / '2019年に開始したペア: 2件': the asker's own noun, or a
     neutral one (core/lang/<language>.yaml, answers.row_noun)."""
     d, n = facts.description, len(facts.rows)
-    # A discovered name as the question wrote it (大阪市, not the 大阪府 it is grouped with); a
-    # curated one as the name table writes it ("France" for "French").
+    # A discovered place as the question wrote it with its suffix (大阪市, not the 大阪府 it is
+    # grouped with); any other name as the name table writes it ("France" for "French").
     asked = {m.entity_id: m.surface for m in glossary.find(q.text)}
-    names = [asked[e] if e in asked and e.startswith(DISCOVERED_PREFIX) and has_cjk(asked[e]) == (q.language == "ja")
-             else _label_name(e, q.language, glossary) for e in d.get("entities", [])]
+    names = [asked[e] if e in asked and e.startswith(DISCOVERED_PREFIX) and place_suffix(asked[e])
+             and has_cjk(asked[e]) == (q.language == "ja") else _label_name(e, q.language, glossary)
+             for e in d.get("entities", [])]
     nouns = wording(q.language)["row_noun"]
     noun = d.get("noun") or (nouns["one"] if n == 1 else nouns["many"])
     if q.language == "ja":
@@ -1102,7 +1103,8 @@ class Composer:
         if not values and (row or how.value or q.wants_list):
             values = stated_values(said, q.language, self.glossary, skip, how.states)
         if not how.value:
-            values = [v for v in values if v not in q.years]  # the question's own year tells nothing new
+            # the question's own year or date tells nothing new
+            values = [v for v in values if v not in q.years and v not in q.text]
         tag = w["lead_other_language"].get(lead.passage.language, "")
         joined = ("、" if q.language == "ja" else ", ").join(values[:MAX_STATED])
         # A Japanese line takes its full-width tag without a space; an English one with one.
