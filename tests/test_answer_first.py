@@ -443,3 +443,19 @@ def test_a_list_question_led_by_one_item_gets_the_whole_list():
     line = first_line(answer)
     assert "Anna Brisk" in line and "Olaf Tern" in line and "Mira Vell" in line, answer.text
     assert answer.citations[0].quote.startswith("- Anna Brisk") and answer.citations[0].quote.endswith("Norvia")
+
+
+def test_an_inherited_label_leaves_out_the_side_beside_a_place():
+    # "Which European city …" made the region EU a subject of the turn; the label of the
+    # follow-up names the place, the side is context like a country.
+    from app.answering.answer import context_prefix
+    from core.glossary import parse_glossary
+
+    glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
+                              "eu,region,,European Union,欧州連合,European\n"
+                              "veldora,city,,Veldora,ヴェルドラ市,\n", "test glossary")
+    q = analyze("Since when have the two cities been twinned?", glossary,
+                ["Which European city is Veldora paired with?"])
+    assert q.inherited and context_prefix(q, glossary) == "Veldora: "
+    q = analyze("When did it start?", glossary, ["What did the European Union decide?"])
+    assert context_prefix(q, glossary) == "European Union: "  # the side alone is the subject

@@ -338,8 +338,12 @@ def context_prefix(q: Question, glossary: Glossary) -> str:
     reader sees what the answer is about; '' otherwise."""
     if not q.inherited or not q.entities:
         return ""
-    names = [q.spelled.get(e) or _label_name(e, q.language, glossary) for e in q.entities
-             if glossary.entities[e].kind != "country"]
+    # Countries, and a side of the programme (a region such as the EU, "European …") beside a
+    # place of its own, are context, not the subject the answer is about.
+    sides = {"country", *(k for k, family in _KIND_FAMILIES.items() if family == _KIND_FAMILIES["country"])}
+    subjects = [e for e in q.entities if glossary.entities[e].kind not in sides] or \
+        [e for e in q.entities if glossary.entities[e].kind != "country"]
+    names = [q.spelled.get(e) or _label_name(e, q.language, glossary) for e in subjects]
     names = [n for n in dict.fromkeys(names) if n]
     return (_join_names(names, q.language) + ("：" if q.language == "ja" else ": ")) if names else ""
 
