@@ -415,13 +415,21 @@ def abstain_text(q: Question, glossary: Glossary, unknown: list[str]) -> str:
     return w["no_answer"]
 
 
-def not_stated_text(q: Question, glossary: Glossary) -> str:
-    """'The documents do not state the budget of Nagoya and Turin.' / 資料には…の予算の記載がありません。"""
+def _asked_subject(q: Question, glossary: Glossary) -> str:
+    """The question's subject as a "not stated" answer names it: its names, or the names the
+    name table lacks; "" when it has none."""
     w = wording(q.language)
     subject = subject_line(q, glossary).rstrip(":") if q.entities else \
         ("・" if q.language == "ja" else ", ").join(q.other_names)
     if q.language == "ja" and subject.endswith(w.get("about", "\0")):
         subject = subject[: -len(w["about"])]
+    return subject
+
+
+def not_stated_text(q: Question, glossary: Glossary) -> str:
+    """'The documents do not state the budget of Nagoya and Turin.' / 資料には…の予算の記載がありません。"""
+    w = wording(q.language)
+    subject = _asked_subject(q, glossary)
     of = w["of_subject"].format(subject=subject) if subject else ""
     return w["not_stated"].format(attribute=q.attribute_word, of_subject=of, subject_of=of)
 
@@ -431,12 +439,10 @@ UNSTATED_VALUES = ("person", "date", "number")
 
 
 def value_not_stated_text(q: Question, value: str, glossary: Glossary) -> str:
-    """'The documents name no one for this about Osaka.' / 資料には大阪市について該当する人名の記載がありません。"""
+    """'No passage about Osaka names a person that answers this.' / 資料の大阪市についての記述には、
+    該当する人名の記載がありません。"""
     w = wording(q.language)
-    subject = subject_line(q, glossary).rstrip(":") if q.entities else \
-        ("・" if q.language == "ja" else ", ").join(q.other_names)
-    if q.language == "ja" and subject.endswith(w.get("about", "\0")):
-        subject = subject[: -len(w["about"])]
+    subject = _asked_subject(q, glossary)
     about = w["about_subject"].format(subject=subject) if subject else ""
     return w["value_not_stated"][value].format(about_subject=about)
 

@@ -57,8 +57,7 @@ def clause(sentence: str, keep, limit: int = FIRST_LINE_COLUMNS) -> str:
     sentence = " ".join(sentence.split())
     if columns(sentence) <= limit:
         return sentence
-    cuts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence) if 0 < m.end() < len(sentence)] + [len(sentence)]
-    parts = [sentence[a:b] for a, b in zip(cuts, cuts[1:]) if sentence[a:b].strip()]
+    parts = _parts(sentence, _CLAUSE_END)
     if len(parts) < 2:
         return _cut(sentence, limit)
     best = max(range(len(parts)), key=lambda i: (keep(parts[i]), -i))
@@ -81,8 +80,7 @@ def clause(sentence: str, keep, limit: int = FIRST_LINE_COLUMNS) -> str:
 def best_clause(sentence: str, keep) -> str:
     """The clause of a sentence that `keep(clause)` scores highest; clauses that score as high
     are kept with it (nothing tells them apart)."""
-    cuts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence) if 0 < m.end() < len(sentence)] + [len(sentence)]
-    parts = [sentence[a:b] for a, b in zip(cuts, cuts[1:]) if sentence[a:b].strip()] or [sentence]
+    parts = _parts(sentence, _CLAUSE_END) or [sentence]
     scores = [keep(part) for part in parts]
     return "".join(part for part, score in zip(parts, scores) if score == max(scores))
 
@@ -92,8 +90,7 @@ def own_clauses(sentence: str, names_own, names_other) -> str:
     question's: its clauses about another subject are left out (a clause naming nothing goes
     with the one before it), with an ellipsis where something was left out. The sentence itself
     when no clause names the question's subject or none names another."""
-    cuts = [0] + [m.end() for m in _LIST_CLAUSE_END.finditer(sentence) if 0 < m.end() < len(sentence)] + [len(sentence)]
-    parts = [sentence[a:b] for a, b in zip(cuts, cuts[1:]) if sentence[a:b].strip()]
+    parts = _parts(sentence, _LIST_CLAUSE_END)
     own = [names_own(p) for p in parts]
     other = [names_other(p) and not o for p, o in zip(parts, own)]
     if not any(own) or not any(other):
@@ -110,6 +107,12 @@ def own_clauses(sentence: str, names_own, names_other) -> str:
         elif not out.endswith(_ELLIPSIS):
             out = out.rstrip().rstrip(",;:、，；：").rstrip() + _ELLIPSIS
     return out.strip()
+
+
+def _parts(sentence: str, ends: re.Pattern) -> list[str]:
+    """The sentence cut after each match of `ends`, blank pieces left out."""
+    cuts = [0] + [m.end() for m in ends.finditer(sentence) if 0 < m.end() < len(sentence)] + [len(sentence)]
+    return [sentence[a:b] for a, b in zip(cuts, cuts[1:]) if sentence[a:b].strip()]
 
 
 def _cut(text: str, limit: int) -> str:
