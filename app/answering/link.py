@@ -57,8 +57,9 @@ def link(q: Question, glossary: Glossary, retriever: Retriever, tokenizer: str) 
             (start, name) for start, name in proper_nouns(q.text) if not any(s <= start < e for s, e in known)]
         names = [name for _, name in found] + capitalised_names(q.text, glossary)
         # A long compound the tokenizer does not call a proper noun (a programme's name) is a
-        # name too, when the documents hold it word for word (checked on the passages retrieved).
-        # A term the documents do not hold (one they write in English only) is no name to refuse.
+        # name too, when a passage holds it word for word (only passages holding each of its
+        # tokens are read). A term no passage holds (one the documents write in English only) is
+        # no name to refuse.
         terms = [t for t in compound_terms(q.text, glossary) if not any(n in t for n in names)]
         names += [t for t in terms if retriever.holds_verbatim(t)]
         # A name of several parts (アンナ・ベルトラン) is first matched whole.
