@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from core.glossary import Glossary
+from core.bilingual import bridged
+from core.glossary import Glossary, has_cjk
+from core.lexical import latin_tokens, sudachi_tokens
 from core.names import vocabulary
 from core.text import SECTION_JOINER
 
-from core.bilingual import bridged
-from core.glossary import has_cjk
-from core.lexical import latin_tokens, sudachi_tokens
 from app.answering.question import YEAR, Question, names_attribute, ordinals
 
 
@@ -24,7 +24,8 @@ class FactAnswer:
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # chunk id -> names its cells hold
 
 
-def _scaffold() -> set[str]:
+@lru_cache(maxsize=1)
+def _scaffold() -> frozenset[str]:
     """Words that say what kind of question it is, not what it is about (both languages)."""
     words: set[str] = set()
     for language in ("en", "ja"):
@@ -33,7 +34,7 @@ def _scaffold() -> set[str]:
             words |= set(latin_tokens(" ".join(str(w) for w in v.get(key, []))))
         words |= set(latin_tokens(" ".join(v.get("intents", {}).values())))
         words |= set(latin_tokens(" ".join(v.get("ordinal_words", {}) or {})))
-    return words
+    return frozenset(words)
 
 
 class Facts:
@@ -129,19 +130,14 @@ class Facts:
         asked = set(latin_tokens(q.text))
         if has_cjk(q.text):
             asked |= bridged(set(sudachi_tokens(q.text)))
-        tables: dict[tuple, list] = {}
-        for r in rows:
-            tables.setdefault((r.doc, r.record.table), []).append(r)
-        named = [members for (doc, table), members in tables.items()
+        named = [members for (doc, table), members in _by_table(rows).items()
                  if (title := set(latin_tokens(table.split(SECTION_JOINER)[-1])) - _scaffold()) and title <= asked]
         return named[0] if len(named) == 1 else []
 
     def _tables_asked(self, q: Question, rows: list) -> list:
         """When rows come from several tables, those of the tables whose own words (title,
         column names) the question uses most ("regions" for a table with an "EU region" column)."""
-        tables: dict[tuple, list] = {}
-        for r in rows:
-            tables.setdefault((r.doc, r.record.table), []).append(r)
+        tables = _by_table(rows)
         if len(tables) < 2:
             return rows
         asked = set(latin_tokens(q.text))
@@ -168,6 +164,14 @@ class Facts:
 
     def _answer(self, rows: list, description: dict) -> FactAnswer:
         return FactAnswer(rows, description, {r.chunk_id: self.names[r.chunk_id] for r in rows})
+
+
+def _by_table(rows: list) -> dict[tuple, list]:
+    """Rows grouped by their table: (document, table title) -> its rows, in order."""
+    tables: dict[tuple, list] = {}
+    for r in rows:
+        tables.setdefault((r.doc, r.record.table), []).append(r)
+    return tables
 
 
 def _as_written(token: str, text: str) -> str:
