@@ -31,6 +31,7 @@ class Profile:
     bound_bonus: float
     other_subject_penalty: float
     phrase_bonus: float
+    order_bonus: float
     asked_word_cap: int
     lead_pool_margin: float
     min_support: float

@@ -459,3 +459,39 @@ def test_an_inherited_label_leaves_out_the_side_beside_a_place():
     assert q.inherited and context_prefix(q, glossary) == "Veldora: "
     q = analyze("When did it start?", glossary, ["What did the European Union decide?"])
     assert context_prefix(q, glossary) == "European Union: "  # the side alone is the subject
+
+
+def _visit_row(n: int, when: str, where: str, what: str):
+    from core.models import TableRow
+
+    values = {"日程": when, "訪問先": where, "主な内容": what}
+    record = TableRow("相互訪問", list(values), values, "", "", [])
+    text = "相互訪問 | " + "; ".join(f"{k}: {v}" for k, v in values.items())
+    return passage(text, language="ja", n=n, kind="table_row", record=record)
+
+
+def test_a_row_whose_cell_says_it_in_a_sentence_reads_as_that_sentence():
+    from app.answering.answer import row_sentence
+
+    row = _visit_row(0, "2022年11月23日〜25日", "ヴェルドラ市", "霞ヶ丘市の代表団がヴェルドラ市を訪問し、港湾の再生計画の説明を受けた")
+    assert row_sentence(row, GLOSSARY) == \
+        "霞ヶ丘市の代表団がヴェルドラ市を訪問し、港湾の再生計画の説明を受けた (2022年11月23日〜25日)"
+    q, answer = ask("霞ヶ丘市の代表団はヴェルドラ市で何の説明を受けましたか", [row])
+    assert first_line(answer).startswith("霞ヶ丘市の代表団がヴェルドラ市を訪問し"), answer.text
+    assert "訪問先:" not in answer.text and "; " not in first_line(answer), answer.text
+
+
+def test_who_visited_whom_across_languages_is_read_from_the_order_of_the_names(monkeypatch):
+    # In the other language the question's words cannot be repeated: the row naming the two
+    # cities in the question's order (A's delegation visited B) answers, not the visit back.
+    # (Every sentence is equally similar to the question here: only what is said tells them apart.)
+    import numpy as np
+
+    from app.answering.answer import Composer
+
+    monkeypatch.setattr(Composer, "_vectors", lambda self, texts: np.ones((len(texts), 64), dtype=np.float32) / 8)
+    rows = [_visit_row(0, "2023年1月30日〜", "霞ヶ丘市", "ヴェルドラ市の代表団が霞ヶ丘市を訪問し、公園を視察した"),
+            _visit_row(1, "2022年11月23日〜25日", "ヴェルドラ市", "霞ヶ丘市の代表団がヴェルドラ市を訪問し、港湾を視察した")]
+    q, answer = ask("When did the Kasumigaoka delegation visit Veldora?", rows)
+    line = first_line(answer)
+    assert "November 2022" in line and "2023" not in line, answer.text

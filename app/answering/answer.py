@@ -390,9 +390,26 @@ def row_parts(row: Passage, glossary: Glossary, language: str = "") -> tuple[str
     return head, said, record.group.strip()
 
 
+def row_prose(row: Passage, glossary: Glossary) -> str:
+    """A table row one of whose cells is a sentence naming the row's subjects ("A's delegation
+    visited B and saw …"): that sentence, its other cells (a date) after it in brackets. ""
+    when no cell says the row on its own."""
+    subjects = set(row_subjects(row, glossary))
+    cells = [v.strip() for v in row.record.values.values() if v and v.strip()]
+    for cell in cells:
+        if subjects and len(cell) >= _PROSE_CELL and subjects <= {m.entity_id for m in glossary.find(cell)}:
+            rest = [c for c in cells if c != cell and not _name_cell(c, glossary)[0]
+                    and c.casefold() not in _empty_cells()] + ([row.record.group.strip()] if row.record.group.strip() else [])
+            return cell + (" (" + "; ".join(rest) + ")" if rest else "")
+    return ""
+
+
 def row_sentence(row: Passage, glossary: Glossary, language: str = "") -> str:
-    """A table row as a short line, not `Key: value; Key: value`: the names its cells hold (in
-    `language`'s script, when given), then what its other cells say, then its group."""
+    """A table row as a short line, not `Key: value; Key: value`: a cell that says the row in a
+    sentence; else the names its cells hold (in `language`'s script, when given), then what its
+    other cells say, then its group."""
+    if prose := row_prose(row, glossary):
+        return prose
     head, said, group = row_parts(row, glossary, language)
     return (f"{head}: {said}" if head and said else head or said) + (f" ({group})" if group else "")
 
@@ -403,6 +420,9 @@ def _empty_cells() -> frozenset[str]:
     return frozenset(str(w).casefold() for language in ("en", "ja")
                      for w in vocabulary(language).get("empty_cells", []))
 
+
+# A cell this long that names the row's subjects is a sentence saying the row.
+_PROSE_CELL = 20
 
 # Kinds of names that make up a row's subject on its line (a topic or programme cell does not).
 _ROW_NAME_KINDS = {*PLACE_KINDS, "country", "person", "organisation", "name"}
@@ -474,6 +494,7 @@ ASKED_WORD_BONUS = PROFILE.asked_word_bonus
 BOUND_BONUS = PROFILE.bound_bonus
 OTHER_SUBJECT_PENALTY = PROFILE.other_subject_penalty
 PHRASE_BONUS = PROFILE.phrase_bonus
+ORDER_BONUS = PROFILE.order_bonus
 SAID_CAP = PROFILE.asked_word_cap
 LEAD_POOL_MARGIN = PROFILE.lead_pool_margin
 
@@ -505,6 +526,20 @@ def _holder(named: list, attribute: tuple[int, int], text: str):
 
 
 _OF = re.compile(r"\s+of\s+(the\s+)?(city\s+of\s+)?", re.I)
+
+
+def _name_order(asked: list[str], mentions: list) -> float:
+    """How far a text names the question's subjects in the question's order: +1 when every pair
+    of them it names stands in that order, -1 when every pair is reversed, 0 when it names fewer
+    than two."""
+    first: dict[str, int] = {}
+    for m in sorted(mentions, key=lambda m: m.start):
+        first.setdefault(m.entity_id, m.start)
+    order = [e for e in dict.fromkeys(asked) if e in first]
+    pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1:]]
+    if not pairs:
+        return 0.0
+    return sum(1 if first[a] < first[b] else -1 for a, b in pairs) / len(pairs)
 
 
 def _said_around_names(question: str, names: list[tuple[int, int]], text: str) -> int:
@@ -814,7 +849,9 @@ class Composer:
             candidates += [s for s in spans if s not in candidates and s.score >= max(floor, top - LEAD_POOL_MARGIN)
                            and self._carries_values(q, s, values)]
         headings = {s.passage.chunk_id: s.passage.section.split(SECTION_JOINER)[-1].strip() for s in candidates}
-        names = [(m.start, m.end) for m in self.glossary.find(q.text) if m.entity_id in q.entities]
+        asked_mentions = [m for m in self.glossary.find(q.text) if m.entity_id in q.entities]
+        names = [(m.start, m.end) for m in asked_mentions]
+        asked_order = [m.entity_id for m in sorted(asked_mentions, key=lambda m: m.start)]
 
         # A row of names alone answers "which city" or "who", not "what did they do".
         names_asked = bool({"place", "person"} & set(values)) or q.wants_list
@@ -824,7 +861,7 @@ class Composer:
             readable = span.passage.language in (q.language, "mixed")
             heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text)) \
                 or (span.passage.kind == "table_row" and span.passage.record is not None and not names_asked
-                    and ":" not in row_sentence(span.passage, self.glossary))  # a row of names only: no topic
+                    and not self._row_topics(span.passage))  # a row of names only: no topic
             # Readable first only among sentences that answer about as well (the margin that
             # admits a second passage): a far better sentence in the other language leads.
             # A readable sentence naming every subject of the question answers in its own right.
@@ -844,11 +881,18 @@ class Composer:
             # The sentence says the question's names in the question's own words ("AのBがCを
             # 訪問した" is not "CのBがAを訪問した"): the share of the question it repeats around them.
             phrase = _said_around_names(q.text, names, span.text) / max(len(q.text), 1)
+            # In the other language, where the question's words cannot be repeated: it names them
+            # in the question's order (a row by the sentence its cell says).
+            order = 0.0
+            if not readable:
+                said_as = row_prose(span.passage, self.glossary) if span.passage.kind == "table_row" \
+                    and span.passage.record else ""
+                order = _name_order(asked_order, self.glossary.find(said_as or span.text))
             # A what-question: a sentence saying something asked beyond the names ("present",
             # "in common") before one that only names the subjects (a row of names and dates).
             return (carrying, not heading, focused, bool(said) or bool(values),
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
-                    + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase)
+                    + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase + ORDER_BONUS * order)
 
         best = max(candidates, key=rank)
         if "topics" in q.intents and not values and not q.wants_list and q.entities \
@@ -1031,9 +1075,9 @@ class Composer:
                 found.append(value)
         if not found:
             return ""
-        line = row_sentence(row, self.glossary)
+        head, said, _ = row_parts(row, self.glossary)
         # The row's names, unless the first line names the inherited subject already.
-        head = line.split(":", 1)[0] if ":" in line and not q.inherited else ""
+        head = head if said and not q.inherited else ""
         return (head + ": " if head else "") + "; ".join(dict.fromkeys(found))
 
     def _other_to_add(self, q: Question, how: Strategy, lead: Span, chosen: list[Passage],
@@ -1091,7 +1135,8 @@ class Composer:
         translation (names, dates, numbers), in the asker's script, and where it comes from."""
         w = wording(q.language)
         skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
-        row = lead.passage.kind == "table_row" and lead.passage.record
+        # A row whose cell says it in a sentence is answered from like one.
+        row = lead.passage.kind == "table_row" and lead.passage.record and not row_prose(lead.passage, self.glossary)
         quoted = self._shown(lead)
         if not how.value and not q.wants_list and not row:
             quoted = self._own_clauses(q, quoted)  # the part about the asked subject
