@@ -205,7 +205,7 @@ def test_a_what_answer_adds_the_other_languages_row_about_the_same_pair():
     row = passage("Pairs | " + "; ".join(f"{k}: {v}" for k, v in values.items()), kind="table_row", n=1,
                   record=record)
     sentence = passage("霞ヶ丘市とヴェルドラ市は、港湾物流と観光で協力している。", language="ja")
-    q, answer = ask("霞ヶ丘市とヴェルドラ市の協力テーマは?", [sentence, row])
+    q, answer = ask("霞ヶ丘市とヴェルドラ市の協力テーマは?", [sentence, row], tokenizer="sudachi")
     assert isinstance(answer, Answer)
     line = first_line(answer)
     assert "港湾物流" in line and "tidal energy" in line and "英語の資料より" in line, answer.text
@@ -495,3 +495,42 @@ def test_who_visited_whom_across_languages_is_read_from_the_order_of_the_names(m
     q, answer = ask("When did the Kasumigaoka delegation visit Veldora?", rows)
     line = first_line(answer)
     assert "November 2022" in line and "2023" not in line, answer.text
+
+
+def test_a_what_answer_is_looked_for_under_the_heading_saying_what_is_asked(monkeypatch):
+    # The passage about the visit is the more similar one (0.07 better: not close enough to be
+    # quoted beside it), but the sentence under the heading saying what is asked ("... want to
+    # learn") answers.
+    import numpy as np
+
+    from app.answering.answer import Composer
+    from tests.test_intents import Hit, analyze, composer
+
+    def vectors(self, texts):  # similarity to the question: 0.6 for the visit, 0.53 for the rest
+        return np.array([[0.6 if "delegation" in t else 0.53] + [0.0] * 63 for t in texts], dtype=np.float32)
+
+    monkeypatch.setattr(Composer, "_vectors", vectors)
+    q = analyze("What does Veldora want to learn from Kasumigaoka?", GLOSSARY)
+    passages = [passage("A delegation from Veldora is in Kasumigaoka from 15 to 19 January.", section="Visit"),
+                passage("Veldora is looking at how Kasumigaoka runs its harbour.", section="What the two sides want to learn", n=1)]
+    hits = [Hit(p, 0.5, 1.0, 1.0, 1.0 - i / 100) for i, p in enumerate(passages)]
+    answer = composer().compose(q, [1.0] + [0.0] * 63, hits)
+    assert first_line(answer).startswith("Veldora is looking at how Kasumigaoka runs its harbour."), answer.text
+
+
+def test_a_row_added_from_the_other_language_says_the_word_asked_for():
+    # "What is the theme?": a row of the pair whose cells and columns never say a theme ("twinned
+    # since 2005") is not added to the first line; one with a Themes column is.
+    from core.models import TableRow
+
+    def row(column: str, value: str, n: int):
+        values = {"City": "Veldora", "Partner": "Kasumigaoka", column: value}
+        return passage("Pairs | " + "; ".join(f"{k}: {v}" for k, v in values.items()), n=n, kind="table_row",
+                       record=TableRow("Pairs", list(values), values, "", "", ["veldora", "kasumi"]))
+
+    prose = passage("ヴェルドラ市と霞ヶ丘市の協力のテーマは、港湾の再生です。", language="ja")
+    for column, value, added in (("Link", "twinned since 2005", False), ("Themes", "harbour renewal", True)):
+        # Japanese words (テーマ) reach English ones through the word bridge: the real tokenizer.
+        q, answer = ask("ヴェルドラ市と霞ヶ丘市の協力のテーマは何ですか", [prose, row(column, value, 1)],
+                        tokenizer="sudachi")
+        assert (value in first_line(answer)) == added, answer.text

@@ -28,17 +28,19 @@ def passage(text: str, section: str = "", language: str = "en", n: int = 0, kind
                    frozenset(m.entity_id for m in GLOSSARY.find(full)))
 
 
-def composer() -> Composer:
+def composer(tokenizer: str = "bigram") -> Composer:
+    """A composer with the fake embedder; `tokenizer` "sudachi" where Japanese words must reach
+    English ones through the word bridge (it needs whole words, not character pairs)."""
     from core.lexical import LexicalIndex
 
-    return Composer(FakeEmbeddings(), GLOSSARY, LexicalIndex([""], "bigram").tokenize,
+    return Composer(FakeEmbeddings(), GLOSSARY, LexicalIndex([""], tokenizer).tokenize,
                     min_sentence=-1.0, min_named_sentence=-1.0)
 
 
-def ask(question: str, passages: list[Passage], history: list[str] | None = None):
+def ask(question: str, passages: list[Passage], history: list[str] | None = None, tokenizer: str = "bigram"):
     q = analyze(question, GLOSSARY, history)
     hits = [Hit(p, 0.5, 1.0, 1.0 if q.entities else 0.0, 1.0 - i / 100) for i, p in enumerate(passages)]
-    return q, composer().compose(q, FakeEmbeddings().embed_query(q.retrieval_text), hits)
+    return q, composer(tokenizer).compose(q, FakeEmbeddings().embed_query(q.retrieval_text), hits)
 
 
 @pytest.mark.parametrize("question, intents", [

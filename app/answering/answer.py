@@ -848,7 +848,17 @@ class Composer:
             top = max(s.score for s in candidates)
             candidates += [s for s in spans if s not in candidates and s.score >= max(floor, top - LEAD_POOL_MARGIN)
                            and self._carries_values(q, s, values)]
-        headings = {s.passage.chunk_id: s.passage.section.split(SECTION_JOINER)[-1].strip() for s in candidates}
+        heading_of = lambda s: s.passage.section.split(SECTION_JOINER)[-1].strip()
+        if not values and asked:
+            # A what-question: a sentence of another passage about the subject, scored nearly as
+            # well, that says more of what is asked (with its section's heading: "What the two
+            # sides want to learn") than any candidate competes too.
+            says = lambda s: len(self._shared_words(q, asked, s.text + " " + heading_of(s),
+                                                    s.passage.language in (q.language, "mixed")))
+            top, most = max(s.score for s in candidates), max(says(s) for s in candidates)
+            candidates += [s for s in spans if s not in candidates and s.score >= max(floor, top - LEAD_POOL_MARGIN)
+                           and self._about(q, s) and says(s) > most]
+        headings = {s.passage.chunk_id: heading_of(s) for s in candidates}
         asked_mentions = [m for m in self.glossary.find(q.text) if m.entity_id in q.entities]
         names = [(m.start, m.end) for m in asked_mentions]
         asked_order = [m.entity_id for m in sorted(asked_mentions, key=lambda m: m.start)]
@@ -1090,9 +1100,13 @@ class Composer:
         if how.value or not q.entities or lead.passage.kind == "table_row":
             return None
         places = {e for e in q.entities if self.glossary.entities[e].kind != "country"}
+        focus = set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else set()
         for passage in chosen:
             if passage is lead.passage or passage.language in (q.language, "mixed"):
                 continue
+            if focus and passage.record and not self._shared_words(
+                    q, focus, " ".join([*passage.record.values, passage.record.cell_text]), False):
+                continue  # "the theme": a row whose cells and columns never say it says another thing
             # ... a row that answers on its own merit (the score at which a question naming
             # nothing is answered), not one that merely names the subjects.
             if passage.kind == "table_row" and passage.record and self._row_topics(passage) \
