@@ -641,12 +641,16 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
         en_names.setdefault(en, {"docs": [doc], "count": 1})
         candidates.append((1.0, en, base, f"written side by side in {doc}"))
     cities = _cldr_cities() if link else {}
+    latin_countries, cjk_countries, _ = _territory_forms()
     for base, group in groups.items() if link else ():
+        country_ja = next((cjk_countries[f] for f in group["forms"] if f in cjk_countries), None)
         for en in en_names:
             ja = cities.get(en)
             if ja and any(f == ja or f.startswith(ja) and f[len(ja):] in suffixes for f in group["forms"]):
                 candidates.append((1.0, en, base, f"CLDR city names: {en} = {ja}"))
                 continue
+            if (country_ja or latin_countries.get(en.casefold())) and country_ja != latin_countries.get(en.casefold()):
+                continue  # a country is its CLDR name in the other script, however alike another sounds (Slovenia, スロバキア)
             score, why = link_score(en, group["reading"])
             if score:
                 candidates.append((score, en, base, why))

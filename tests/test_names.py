@@ -172,3 +172,13 @@ def test_a_hyphenated_title_is_no_name_but_a_hyphenated_place_is():
                         "delegation under the Region-to-Region scheme.")
     assert "Director-General" not in found and "Region-to-Region" not in found
     assert "Ostrel-Vale Metropole" in found and "Ada Kowalska" in found
+
+
+def test_a_country_links_only_to_its_own_name_in_the_other_script():
+    # "Slovenia" sounds nearly like スロバキア; CLDR says which country each name is, so a
+    # question about スロベニア finds Slovenia and never Slovakia.
+    found = {"en.txt": names.discover("The regions of Slovenia and Croatia met the delegates.\n"),
+             "ja.txt": names.discover("スロバキアの首都ブラチスラバの代表団が参加した。")}
+    glossary, _ = names.build_table(parse_glossary(HEADER, "test"), found, 0.5)
+    assert entity_of(glossary, "スロベニア") == entity_of(glossary, "Slovenia") != entity_of(glossary, "スロバキア")
+    assert entity_of(glossary, "Slovakia") == entity_of(glossary, "スロバキア")
