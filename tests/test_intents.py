@@ -93,6 +93,10 @@ def test_ordinals_in_both_languages():
     ("date", "事務所は2021年3月に開設された。", "事務所は駅前に開設された。"),
     ("number", "Twelve towns signed the charter.", "The towns signed the charter."),
     ("number", "憲章には12の町が署名した。", "憲章には町が署名した。"),
+    # the digits of a date are no count
+    ("number", "Towns visiting in June 2023: 4", "Towns visiting in June 2023: Veldora"),
+    ("number", "Delegates of 6 towns came from 13 to 19 November 2022.", "Delegates came from 13 to 19 November 2022."),
+    ("number", "2022年11月13日から19日にかけて、5つの町が参加した。", "2022年11月13日から19日にかけて、町が参加した。"),
     ("person", "Ms Ilse Marrow chaired the session.", "The Mayor chaired the session."),
     ("person", "会合はマロウ氏が進行した。", "会合は市役所で進行した。"),
     ("place", "The workshop took place in Veldora.", "The workshop took place online."),

@@ -214,8 +214,11 @@ def _carry_patterns() -> dict:
     two_capitals = re.compile(rf"\b{not_name}[A-Z][a-zà-ÿ'’-]+\s+{not_name}[A-Z][a-zà-ÿ'’-]+")
     # A title ends its word: 代表 is one, 代表団 (a delegation) is not.
     titles_ja = re.compile("(" + "|".join(map(re.escape, v_ja.get("person_titles", []))) + ")(?![\u4e00-\u9fff])")
+    # Day numbers written with a month: "13 to 19 November", "November 13".
+    day = r"\d{1,2}(?:st|nd|rd|th)?"
+    day_month = re.compile(rf"\b{day}(?:\s*(?:to|and|[-–])\s*{day})?\s+{month.pattern}|{month.pattern}\s+{day}\b")
     return {"month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja,
-            "two_capitals": two_capitals}
+            "two_capitals": two_capitals, "day_month": day_month}
 
 
 def carries(kind: str, text: str, glossary: Glossary) -> bool:
@@ -224,6 +227,8 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
     if kind == "date":
         return bool(YEAR.search(text) or c["month"].search(text) or _JA_DATE.search(text))
     if kind == "number":
+        # A count, not the digits of a date ("in June 2023", "13 to 19 November", 2022年11月).
+        text = c["day_month"].sub(" ", _JA_DATE.sub(" ", YEAR.sub(" ", text)))
         return bool(_DIGIT.search(text) or c["numbers"].search(text))
     if kind == "email":
         return "@" in text
