@@ -534,3 +534,17 @@ def test_a_row_added_from_the_other_language_says_the_word_asked_for():
         q, answer = ask("ヴェルドラ市と霞ヶ丘市の協力のテーマは何ですか", [prose, row(column, value, 1)],
                         tokenizer="sudachi")
         assert (value in first_line(answer)) == added, answer.text
+
+
+def test_a_person_found_in_the_documents_is_stated_as_who_in_either_language():
+    # Names found in the documents have no kind of their own: two capitalised words that are no
+    # dictionary words are a person's name, and a Latin name reads in a Japanese answer too.
+    from app.answering.answer import stated_values
+    from core.glossary import parse_glossary
+
+    glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
+                              "found:ilse-marrow,name,,Ilse Marrow,,\n"
+                              "found:technical-university,name,,Technical University,,\n", "test")
+    sentence = "Ilse Marrow of the Technical University moderated the session."
+    assert stated_values(sentence, "ja", glossary, set(), ("people",)) == ["Ilse Marrow"]
+    assert stated_values(sentence, "en", glossary, set(), ("people",)) == ["Ilse Marrow"]

@@ -154,9 +154,16 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
         if m.entity_id in skip:
             continue
         name = glossary.display_name(m.entity_id, language)
+        kind = glossary.entities[m.entity_id].kind
+        # A name found in the documents whose two capitalised words are no dictionary words
+        # ("Lena Lindahl", not "Technical University") is a person's.
+        person = kind == "person" or kind == "name" and bool(_carry_patterns()["two_capitals"].fullmatch(m.surface)) \
+            and _unlike_words(m.surface)
+        if name and person and not has_cjk(name):
+            found["people"].append(name)  # a person's name in Latin letters reads in either language
         if name and (any(is_cjk(c) for c in name) == (language == "ja")):
             found["names"].append(name)
-            if glossary.entities[m.entity_id].kind == "person":
+            if person and has_cjk(name):
                 found["people"].append(name)
             if glossary.entities[m.entity_id].kind not in _NOT_PLACES:
                 found["places"].append(name)
