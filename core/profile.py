@@ -32,6 +32,7 @@ class Profile:
     other_subject_penalty: float
     phrase_bonus: float
     order_bonus: float
+    list_name_bonus: float
     asked_word_cap: int
     lead_pool_margin: float
     min_support: float

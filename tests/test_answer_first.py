@@ -548,3 +548,46 @@ def test_a_person_found_in_the_documents_is_stated_as_who_in_either_language():
     sentence = "Ilse Marrow of the Technical University moderated the session."
     assert stated_values(sentence, "ja", glossary, set(), ("people",)) == ["Ilse Marrow"]
     assert stated_values(sentence, "en", glossary, set(), ("people",)) == ["Ilse Marrow"]
+
+
+def test_a_list_question_is_led_by_the_sentence_listing_the_names(monkeypatch):
+    # Both sentences carry a place; the one introducing the programme shares more of the
+    # question's words, but the one listing the places that took part answers "which cities".
+    import numpy as np
+
+    import app.answering.answer as answer_module
+    from app.answering.answer import Composer
+
+    monkeypatch.setattr(Composer, "_vectors", lambda self, texts: np.ones((len(texts), 64), dtype=np.float32) / 8)
+    text = passage("ノルヴィアは2015年に港湾都市プログラムを始めた。2016年には、ヴェルドラ市と霞ヶ丘市の2都市が参加した。", language="ja")
+    question = "港湾都市プログラムに参加した都市はどこですか"
+    q, answer = ask(question, [text])
+    assert first_line(answer).startswith("2016年には、ヴェルドラ市と霞ヶ丘市の2都市が参加した。"), answer.text
+    monkeypatch.setattr(answer_module, "LIST_NAME_BONUS", 0.0)  # without counting the names listed
+    q, answer = ask(question, [text])
+    assert first_line(answer).startswith("ノルヴィアは"), answer.text
+
+
+def test_an_other_language_list_states_every_name_the_line_holds():
+    # Nine towns listed in Japanese: an English "which" answer names all nine (more than the six
+    # values a what-answer states), as many as the first line holds.
+    from app.answering.answer import MAX_STATED, Composer
+    from app.answering.question import analyze
+    from app.answering.retrieve import Hit, Passage
+    from core.glossary import parse_glossary
+    from core.lexical import LexicalIndex
+    from tests.fakes import FakeEmbeddings
+
+    towns = [("Arun", "アルン"), ("Berin", "ベリン"), ("Kadora", "カドラ"), ("Delmo", "デルモ"), ("Eska", "エスカ"),
+             ("Forna", "フォルナ"), ("Galen", "ガレン"), ("Holta", "ホルタ"), ("Irona", "イロナ")]
+    glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n" + "".join(
+        f"{en.lower()},city,,{en},{ja}市,\n" for en, ja in towns), "test")
+    text = "、".join(f"{ja}市" for _, ja in towns) + "が参加した。"
+    p = Passage("p0", "doc.md", "line 1", "", "ja", "text", text, None, frozenset(m.entity_id for m in glossary.find(text)))
+    q = analyze("Which cities took part?", glossary)
+    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, min_sentence=-1.0,
+                        min_named_sentence=-1.0)
+    answer = composer.compose(q, FakeEmbeddings().embed_query(q.retrieval_text), [Hit(p, 0.5, 1.0, 0.0, 1.0)])
+    line = first_line(answer)
+    assert len(towns) > MAX_STATED and all(en in line for en, _ in towns), answer.text
+    assert columns(line) <= FIRST_LINE_COLUMNS

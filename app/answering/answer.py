@@ -507,6 +507,7 @@ BOUND_BONUS = PROFILE.bound_bonus
 OTHER_SUBJECT_PENALTY = PROFILE.other_subject_penalty
 PHRASE_BONUS = PROFILE.phrase_bonus
 ORDER_BONUS = PROFILE.order_bonus
+LIST_NAME_BONUS = PROFILE.list_name_bonus
 SAID_CAP = PROFILE.asked_word_cap
 LEAD_POOL_MARGIN = PROFILE.lead_pool_margin
 
@@ -878,6 +879,15 @@ class Composer:
         # A row of names alone answers "which city" or "who", not "what did they do".
         names_asked = bool({"place", "person"} & set(values)) or q.wants_list
 
+        def listed(span: Span) -> int:
+            """How many names of the asked kind, other than the question's, a sentence lists."""
+            if not q.wants_list or span.passage.kind == "table_row":
+                return 0
+            kinds = {m.entity_id: self.glossary.entities[m.entity_id].kind for m in self.glossary.find(span.text)
+                     if m.entity_id not in q.entities}
+            return sum(("place" in values and kind not in _NOT_PLACES) or ("person" in values and kind == "person")
+                       for kind in kinds.values())
+
         def rank(span: Span):
             carrying = self._carries_values(q, span, values) and self._about(q, span) if values else True
             readable = span.passage.language in (q.language, "mixed")
@@ -914,7 +924,8 @@ class Composer:
             # "in common") before one that only names the subjects (a row of names and dates).
             return (carrying, not heading, focused, bool(said) or bool(values),
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
-                    + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase + ORDER_BONUS * order)
+                    + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase + ORDER_BONUS * order
+                    + LIST_NAME_BONUS * min(listed(span), SAID_CAP))
 
         best = max(candidates, key=rank)
         if "topics" in q.intents and not values and not q.wants_list and q.entities \
@@ -1187,7 +1198,14 @@ class Composer:
             # the question's own year or date tells nothing new
             values = [v for v in values if v not in q.years and v not in q.text]
         tag = w["lead_other_language"].get(lead.passage.language, "")
-        joined = ("、" if q.language == "ja" else ", ").join(values[:MAX_STATED])
+        sep = "、" if q.language == "ja" else ", "
+        joined = sep.join(values[:MAX_STATED])
+        if q.wants_list:
+            # "Which cities …?": every name the sentence lists, as many as the line holds.
+            joined = sep.join(values)
+            while columns(joined) > FIRST_LINE_COLUMNS - 30 and len(values) > MAX_STATED:
+                values = values[:-1]
+                joined = sep.join(values) + ("…" if q.language == "ja" else " …")
         # A Japanese line takes its full-width tag without a space; an English one with one.
         stated = (joined + tag if q.language == "ja" else f"{joined} {tag}") if values else ""
         if values and (how.value or q.wants_list):
