@@ -591,3 +591,11 @@ def test_an_other_language_list_states_every_name_the_line_holds():
     line = first_line(answer)
     assert len(towns) > MAX_STATED and all(en in line for en, _ in towns), answer.text
     assert columns(line) <= FIRST_LINE_COLUMNS
+
+
+def test_an_other_language_row_said_in_a_sentence_states_its_date():
+    # The row's date cell dates its whole sentence: the English first line states it.
+    row = _visit_row(0, "2022年11月23日〜25日", "ヴェルドラ市", "霞ヶ丘市の代表団がヴェルドラ市を訪問し、港湾の再生計画の説明を受けた")
+    q, answer = ask("What did the Kasumigaoka delegation learn about in Veldora?", [row])
+    line = first_line(answer)
+    assert line.startswith("23–25 November 2022 (from a Japanese source): 霞ヶ丘市の代表団が"), answer.text

@@ -402,18 +402,24 @@ def row_parts(row: Passage, glossary: Glossary, language: str = "") -> tuple[str
     return head, said, record.group.strip()
 
 
-def row_prose(row: Passage, glossary: Glossary) -> str:
+def row_prose_parts(row: Passage, glossary: Glossary) -> tuple[str, list[str]]:
     """A table row one of whose cells is a sentence naming the row's subjects ("A's delegation
-    visited B and saw …"): that sentence, its other cells (a date) after it in brackets. ""
-    when no cell says the row on its own."""
+    visited B and saw …"): that sentence, and its other cells that are no names (a date) and
+    its group. ("", []) when no cell says the row on its own."""
     subjects = set(row_subjects(row, glossary))
     cells = [v.strip() for v in row.record.values.values() if v and v.strip()]
     for cell in cells:
         if subjects and len(cell) >= _PROSE_CELL and subjects <= {m.entity_id for m in glossary.find(cell)}:
             rest = [c for c in cells if c != cell and not _name_cell(c, glossary)[0]
                     and c.casefold() not in _empty_cells()] + ([row.record.group.strip()] if row.record.group.strip() else [])
-            return cell + (" (" + "; ".join(rest) + ")" if rest else "")
-    return ""
+            return cell, rest
+    return "", []
+
+
+def row_prose(row: Passage, glossary: Glossary) -> str:
+    """Such a row as a line: its sentence, the other cells after it in brackets; "" for none."""
+    cell, rest = row_prose_parts(row, glossary)
+    return cell + (" (" + "; ".join(rest) + ")" if rest else "") if cell else ""
 
 
 def row_sentence(row: Passage, glossary: Glossary, language: str = "") -> str:
@@ -1187,8 +1193,10 @@ class Composer:
             # does X aim to be carbon neutral?"), or for a what-question the names and dates of
             # that clause, not every date and name of the sentence. (Places and people are
             # names: which clause holds the asked one is not read from the words around it.)
-            values = stated_values(best_clause(quoted, keep), q.language, self.glossary, skip,
-                                   how.states[:1] if how.value else how.states)
+            # (A row said in a sentence: its date cell dates the whole sentence.)
+            cell, dated = row_prose_parts(lead.passage, self.glossary) if lead.passage.record else ("", [])
+            values = stated_values(" ".join([best_clause(cell or quoted, keep), *dated]), q.language, self.glossary,
+                                   skip, how.states[:1] if how.value else how.states)
         if not values and q.wants_list and not row:
             # "Which cities …?": the places the sentence names (not the programme it names too)
             values = stated_values(said, q.language, self.glossary, skip, ("places",))
