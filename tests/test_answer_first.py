@@ -599,3 +599,26 @@ def test_an_other_language_row_said_in_a_sentence_states_its_date():
     q, answer = ask("What did the Kasumigaoka delegation learn about in Veldora?", [row])
     line = first_line(answer)
     assert line.startswith("23–25 November 2022 (from a Japanese source): 霞ヶ丘市の代表団が"), answer.text
+
+
+def test_the_asked_ordinal_leads_even_when_its_noun_is_left_out():
+    # "The second took place …" says the second meeting without the word "meeting"; the
+    # sentence about the first says more of the question's words, but answers about another one.
+    q, answer = ask("第2回交流会議はいつ開かれましたか", [passage(
+        "The first exchange meeting was held online on 13 July 2021. The second took place in Veldora on 18 November 2021.")],
+        tokenizer="sudachi")
+    line = first_line(answer)
+    assert "2021年11月18日" in line and "7月13日" not in line, answer.text
+
+
+def test_an_ordinal_counting_another_thing_is_no_evidence():
+    # "2nd batch" counts batches, not meetings: the row gains nothing from the number.
+    from app.answering.question import counted
+
+    assert counted("The fourth exchange meeting") == [(4, " exchange meeting")]
+    assert counted("第2回交流会議はいつ")[0] == (2, "交流会議はいつ")
+    q, answer = ask("第2回交流会議はいつ開かれましたか", [
+        passage("Cities and Topics · 2nd batch 2018 | Japanese city: Kasumigaoka; EU city: Veldora"),
+        passage("The meetings of Kasumigaoka and Veldora began in Veldora on 18 November 2021.", n=1)],
+        tokenizer="sudachi")
+    assert "2021年11月18日" in first_line(answer), answer.text

@@ -18,7 +18,7 @@ from core.text import SECTION_JOINER
 
 from app.answering.facts import FactAnswer
 from app.answering.lead import FIRST_LINE_COLUMNS, Strategy, best_clause, clause, columns, own_clauses, strategy
-from app.answering.question import INTENT_VALUES, YEAR, Question, attribute_spans, names_attribute, ordinals
+from app.answering.question import INTENT_VALUES, YEAR, Question, attribute_spans, counted, names_attribute, ordinals
 from app.answering.retrieve import Hit, Passage
 
 PROFILE = _load_profile()
@@ -665,6 +665,8 @@ class Composer:
         q_english = bridged(q_tokens) if q.language == "ja" else q_tokens
         values = asked_values(q)
         others = [n.casefold() for n in q.other_names]
+        # What the question's ordinals count ("meeting" in "the fourth meeting").
+        counts_of = {t for _, after in counted(q.text) for t in self.tokenize(after)}
         for span, sim in zip(spans, sims):
             mentioned = {m.entity_id for m in self.glossary.find(span.text)}
             # The question's names the sentence names; names the name table lacks, found in the
@@ -683,10 +685,20 @@ class Composer:
             span.score += sum(INTENT_BONUS for v in values if carries(v, _content(span), self.glossary))
             if q.ordinals:
                 # "the 4th meeting": a sentence (or its section) about another ordinal answers
-                # another question.
-                own = ordinals(span.text) or ordinals(span.passage.section.split(SECTION_JOINER)[-1])
+                # another question; one counting another thing by the same number ("2nd batch"
+                # for 第2回交流会議) answers neither way.
+                own = counted(span.text) or counted(span.passage.section.split(SECTION_JOINER)[-1])
                 if own:
-                    span.score += ORDINAL_BONUS if set(own) & set(q.ordinals) else -ORDINAL_BONUS
+                    same = [after for n, after in own if n in q.ordinals]
+                    readable = span.passage.language in (q.language, "mixed")
+                    if not same:
+                        span.score -= ORDINAL_BONUS
+                    elif not counts_of or any(self._shared_words(q, counts_of, " ".join(self.tokenize(a)[:3]), readable)
+                                              for a in same) or self._shared_words(
+                            q, counts_of, span.passage.section + " " + span.passage.text, readable):
+                        # (the thing counted said after the ordinal, or in the passage: "The first
+                        # exchange meeting was … The second took place …")
+                        span.score += ORDINAL_BONUS
             if q.years:
                 # "in June 2023": a sentence dated another year is about something else, one dated
                 # that year is about it. A table row's group label ("3rd batch 2019-") dates when
@@ -928,7 +940,11 @@ class Composer:
                 order = _name_order(asked_order, self.glossary.find(said_as or span.text))
             # A what-question: a sentence saying something asked beyond the names ("present",
             # "in common") before one that only names the subjects (a row of names and dates).
-            return (carrying, not heading, focused, bool(said) or bool(values),
+            # "the second meeting": a sentence saying the second leads; one about another ("The
+            # first … was held …") does not, however well it says the rest.
+            own_ordinals = set(ordinals(span.text) or ordinals(headings[span.passage.chunk_id])) if q.ordinals else set()
+            ordinal = (1 if own_ordinals & set(q.ordinals) else -1) if own_ordinals else 0
+            return (carrying, not heading, ordinal, focused, bool(said) or bool(values),
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
                     + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase + ORDER_BONUS * order
                     + LIST_NAME_BONUS * min(listed(span), SAID_CAP))
@@ -944,7 +960,7 @@ class Composer:
             rows = [s for s in candidates if s.passage.language in (q.language, "mixed") and s.passage.kind == "table_row"
                     and s.passage.record and places and places <= set(row_subjects(s.passage, self.glossary))
                     and (topics := self._row_topics(s.passage)) and all(y in topics for y in q.years)
-                    and rank(s)[:3] >= rank(best)[:3]]
+                    and rank(s)[:4] >= rank(best)[:4]]
             if rows:
                 return max(rows, key=rank)
         return best

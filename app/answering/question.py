@@ -41,20 +41,30 @@ def cues(language: str) -> dict:
             "place_words": {w.lower() for w in v.get("place_words", [])}}
 
 
+ORDINAL_NOUN_CHARS = 24  # what follows an ordinal, read for the thing it counts ("4th meeting")
+
+
 def ordinals(text: str) -> list[int]:
     """Ordinal numbers a text names, in both languages: "4th", "fourth", 第4回, 三回目."""
+    return [n for n, _ in counted(text)]
+
+
+def counted(text: str) -> list[tuple[int, str]]:
+    """Each ordinal a text names with the text right after it, where the thing it counts is
+    said ("fourth exchange meeting", 第4回交流会議 -> (4, "exchange meeting"), (4, "交流会議"))."""
     found = []
     for language in ("en", "ja"):
         c = cues(language)
         for m in c["ordinal"].finditer(text):
             raw = next(g for g in m.groups() if g and (g[0].isdigit() or g[0] in c["ordinal_digits"]))
             raw = raw.translate(_WIDE_DIGITS)
-            found.append(int(raw) if raw.isdigit() else _kanji_number(raw, c["ordinal_digits"]))
+            n = int(raw) if raw.isdigit() else _kanji_number(raw, c["ordinal_digits"])
+            found.append((m.start(), n, text[m.end():m.end() + ORDINAL_NOUN_CHARS]))
         if c["ordinal_words"]:
             words = "|".join(c["ordinal_words"])
-            found += [c["ordinal_words"][m.group(1).lower()]
+            found += [(m.start(), c["ordinal_words"][m.group(1).lower()], text[m.end():m.end() + ORDINAL_NOUN_CHARS])
                       for m in re.finditer(rf"\b({words})\b", text, re.I)]
-    return [n for n in found if n]
+    return [(n, after) for _, n, after in sorted(found, key=lambda f: f[0]) if n]
 
 
 def _kanji_number(text: str, digits: dict) -> int:
