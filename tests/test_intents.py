@@ -61,6 +61,9 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("What are the projects on water?", {"list"}),
     ("What does Veldora plan with other projects?", set()),  # the noun is not what is asked
     ("Does Veldora have a port?", {"yes_no"}),
+    ("What time did the seminar start?", {"time"}),  # a time of day, not a date
+    ("セミナーは何時に始まりましたか", {"time"}),
+    ("セミナーは何時間続きましたか", set()),  # 何時間: a duration, not a time of day
 ])
 def test_intents_in_both_languages(question, intents):
     assert analyze(question, GLOSSARY).intents == intents
@@ -100,6 +103,8 @@ def test_ordinals_in_both_languages():
     ("person", "Ms Ilse Marrow chaired the session.", "The Mayor chaired the session."),
     ("person", "会合はマロウ氏が進行した。", "会合は市役所で進行した。"),
     ("place", "The workshop took place in Veldora.", "The workshop took place online."),
+    ("time", "The seminar ran from 9:00 to 10:10 CET.", "The seminar ran on 1 February 2022."),
+    ("time", "セミナーは17時に始まった。", "セミナーは2022年2月1日に始まった。"),
 ])
 def test_what_a_sentence_carries(kind, yes, no):
     assert carries(kind, yes, GLOSSARY)
@@ -385,3 +390,10 @@ def test_two_capitalised_words_of_a_known_place_are_not_a_person():
     glossary = parse_glossary(HEADER_ROWS + "vnm,city,,Veldora-Norte Métropole,,\n", "test glossary")
     assert not carries("person", "Koriyama and Toyota in Japan, Veldora-Norte Métropole in Norvia.", glossary)
     assert carries("person", "Ilsa Tollander-Brisk opened the forum.", glossary)
+
+
+def test_a_time_question_is_answered_by_the_sentence_with_the_time():
+    q, answer = ask("What time did the Veldora seminar start?", [
+        passage("The Veldora seminar was held online on 1 February 2022."),
+        passage("The Veldora seminar ran from 9:00 to 10:10 CET.", n=1)])
+    assert "9:00" in answer.text.split("\n")[0], answer.text

@@ -149,7 +149,8 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
     """What a quote in the other language says that needs no translation, written for the asker,
     in the order of `kinds`: names in the asker's script (from the name table), dates and
     years, numbers."""
-    found: dict[str, list[str]] = {"names": [], "people": [], "places": [], "dates": [], "numbers": []}
+    found: dict[str, list[str]] = {"names": [], "people": [], "places": [], "dates": [], "numbers": [],
+                                   "times": [m.group(0) for m in _TIME.finditer(quote)]}
     for m in glossary.find(quote):
         if m.entity_id in skip:
             continue
@@ -207,6 +208,8 @@ _NUMBER = re.compile(r"(?<![\d.])\d[\d,]*(?![\d])|\b[A-Za-z]+\b")
 
 _DIGIT = re.compile(r"[0-9０-９]")
 _JA_DATE = re.compile(r"[0-9０-９]{1,4}\s*[年月日]|[0-9０-９]{1,2}/[0-9０-９]{1,2}")
+# A time of day ("9:00", "17時") answers "what time" as a date answers "when".
+_TIME = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?![0-9])|[0-9０-９]{1,2}\s*時(?!間)")
 
 
 @lru_cache(maxsize=None)
@@ -233,9 +236,11 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
     c = _carry_patterns()
     if kind == "date":
         return bool(YEAR.search(text) or c["month"].search(text) or _JA_DATE.search(text))
+    if kind == "time":
+        return bool(_TIME.search(text))
     if kind == "number":
         # A count, not the digits of a date ("in June 2023", "13 to 19 November", 2022年11月).
-        text = c["day_month"].sub(" ", _JA_DATE.sub(" ", YEAR.sub(" ", text)))
+        text = c["day_month"].sub(" ", _TIME.sub(" ", _JA_DATE.sub(" ", YEAR.sub(" ", text))))
         return bool(_DIGIT.search(text) or c["numbers"].search(text))
     if kind == "email":
         return "@" in text
@@ -1204,7 +1209,7 @@ class Composer:
         keep = lambda part: self._answers(how, q, part) - (
             1.0 if self._names_another(q, {m.entity_id for m in self.glossary.find(part)}) else 0.0)
         values = []
-        if not row and how.value in ("", "date", "number") and not q.wants_list:
+        if not row and how.value in ("", "date", "number", "time") and not q.wants_list:
             # From the clause that says what is asked: the date or number asked ("2029" for "When
             # does X aim to be carbon neutral?"), or for a what-question the names and dates of
             # that clause, not every date and name of the sentence. (Places and people are

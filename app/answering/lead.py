@@ -33,13 +33,14 @@ class Strategy:
 
 STRATEGIES = {
     "when": Strategy("when", "date", ("dates", "names")),
+    "time": Strategy("time", "time", ("times",)),
     "where": Strategy("where", "place", ("names", "dates")),
     "who": Strategy("who", "person", ("people",)),
     "how_many": Strategy("how_many", "number", ("numbers", "names")),
     "what": Strategy("what", "", ("names", "dates")),
 }
 # When a question has several intents ("when and where"), the first of these leads.
-ORDER = ("who", "when", "where", "how_many")
+ORDER = ("who", "time", "when", "where", "how_many")
 
 
 def strategy(intents: set[str]) -> Strategy:
