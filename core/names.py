@@ -424,9 +424,16 @@ def countries_in(text: str) -> list[str]:
     # casefold, not fold: the whole document folded character by character costs more than the
     # few country names with diacritics (Côte d'Ivoire) are worth.
     folded = text.casefold()
-    words = [m.group(0).strip(".'’-") for m in _LATIN_WORD.finditer(folded)]
+    found = list(_LATIN_WORD.finditer(folded))
+    words = [m.group(0).strip(".'’-") for m in found]
+    # A country's name followed by a capitalised word that is no country's is part of another
+    # name ("Palau Robert", a building in Barcelona), not the country.
+    inside = {i for i, m in enumerate(found[1:], start=1)
+              if text[m.start():m.start() + 1].isupper() and words[i] not in _territory_words()
+              and re.fullmatch(r"[ \t]+", text[found[i - 1].end():m.start()])
+              and not found[i - 1].group(0).endswith(".")}
     codes = {latin[" ".join(words[i:i + n])] for i in range(len(words)) for n in range(1, most + 1)
-             if " ".join(words[i:i + n]) in latin}
+             if " ".join(words[i:i + n]) in latin and i + n not in inside}
     runs = set(_KATAKANA_RUN.findall(text))
     codes |= {code for form, code in cjk.items()
               if (form in runs if _katakana(form) else form in text)}

@@ -182,3 +182,11 @@ def test_a_country_links_only_to_its_own_name_in_the_other_script():
     glossary, _ = names.build_table(parse_glossary(HEADER, "test"), found, 0.5)
     assert entity_of(glossary, "スロベニア") == entity_of(glossary, "Slovenia") != entity_of(glossary, "スロバキア")
     assert entity_of(glossary, "Slovakia") == entity_of(glossary, "スロバキア")
+
+
+def test_a_country_name_inside_a_longer_name_is_not_the_country():
+    # "Palau Robert" is a building in Barcelona; "Japan Foundation" a body; a list or a sentence
+    # end keeps the countries.
+    assert names.countries_in("The meeting closed at Palau Robert in Barcelona.") == []
+    assert names.countries_in("Offices of the Japan Foundation opened.") == []
+    assert names.countries_in("Spain France and Italy joined. Delegates from Japan. The rest") == ["ES", "FR", "IT", "JP"]

@@ -34,7 +34,7 @@ class Strategy:
 STRATEGIES = {
     "when": Strategy("when", "date", ("dates", "names")),
     "time": Strategy("time", "time", ("times",)),
-    "where": Strategy("where", "place", ("names", "dates")),
+    "where": Strategy("where", "place", ("places",)),
     "who": Strategy("who", "person", ("people",)),
     "how_many": Strategy("how_many", "number", ("numbers", "names")),
     "what": Strategy("what", "", ("names", "dates")),
