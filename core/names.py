@@ -375,6 +375,17 @@ def _territory_words() -> frozenset[str]:
     return frozenset(w.casefold() for t in _territories().values() for w in [t["en"], *t["adjectives_en"]])
 
 
+def is_adjective(word: str) -> bool:
+    """A country's or continent's adjective, not its name ("European", "Japanese", "Polish")."""
+    return word.casefold() in _adjectives()
+
+
+@lru_cache(maxsize=1)
+def _adjectives() -> frozenset[str]:
+    names = {t["en"].casefold() for t in _territories().values()}
+    return frozenset(a.casefold() for t in _territories().values() for a in t["adjectives_en"]) - names
+
+
 @lru_cache(maxsize=1)
 def _cldr_cities() -> dict[str, str]:
     """English -> Japanese names of the cities CLDR names time zones after (Prague -> プラハ)."""

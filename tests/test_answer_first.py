@@ -622,3 +622,14 @@ def test_an_ordinal_counting_another_thing_is_no_evidence():
         passage("The meetings of Kasumigaoka and Veldora began in Veldora on 18 November 2021.", n=1)],
         tokenizer="sudachi")
     assert "2021年11月18日" in first_line(answer), answer.text
+
+
+def test_an_adjective_names_no_subject_on_the_first_line():
+    # "Polish cohesion policy": a country's adjective (CLDR's) is not a name to state for the asker.
+    from app.answering.answer import stated_values
+    from core.glossary import parse_glossary
+
+    glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
+                              "poland,country,,Poland,ポーランド,Polish\nkasumi,city,japan,Kasumigaoka,霞ヶ丘市,\n", "test")
+    assert stated_values("Kasumigaoka said that Polish policy favours harbours.", "ja", glossary, set()) == ["霞ヶ丘市"]
+    assert stated_values("Kasumigaoka met Poland.", "ja", glossary, set()) == ["霞ヶ丘市", "ポーランド"]

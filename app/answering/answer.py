@@ -13,7 +13,7 @@ import numpy as np
 from core.profile import load as _load_profile
 from core.bilingual import bridged, common_english
 from core.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, has_cjk, is_cjk
-from core.names import english_exonym, place_suffix, vocabulary
+from core.names import english_exonym, is_adjective, place_suffix, vocabulary
 from core.text import SECTION_JOINER
 
 from app.answering.facts import FactAnswer
@@ -152,8 +152,8 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
     found: dict[str, list[str]] = {"names": [], "people": [], "places": [], "dates": [], "numbers": [],
                                    "times": [m.group(0) for m in _TIME.finditer(quote)]}
     for m in glossary.find(quote):
-        if m.entity_id in skip:
-            continue
+        if m.entity_id in skip or is_adjective(m.surface):
+            continue  # "European cohesion policy" names no subject
         name = glossary.display_name(m.entity_id, language)
         kind = glossary.entities[m.entity_id].kind
         # A name found in the documents whose two capitalised words are no dictionary words
