@@ -630,6 +630,6 @@ def test_an_adjective_names_no_subject_on_the_first_line():
     from core.glossary import parse_glossary
 
     glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
-                              "poland,country,,Poland,ポーランド,Polish\nkasumi,city,japan,Kasumigaoka,霞ヶ丘市,\n", "test")
+                              "poland,country,,Poland,ポーランド,Polish\nkasumi,city,,Kasumigaoka,霞ヶ丘市,\n", "test")
     assert stated_values("Kasumigaoka said that Polish policy favours harbours.", "ja", glossary, set()) == ["霞ヶ丘市"]
     assert stated_values("Kasumigaoka met Poland.", "ja", glossary, set()) == ["霞ヶ丘市", "ポーランド"]
