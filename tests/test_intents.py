@@ -397,3 +397,27 @@ def test_a_time_question_is_answered_by_the_sentence_with_the_time():
         passage("The Veldora seminar was held online on 1 February 2022."),
         passage("The Veldora seminar ran from 9:00 to 10:10 CET.", n=1)])
     assert "9:00" in answer.text.split("\n")[0], answer.text
+
+
+def _table_row(n: int, table: str, values: dict) -> Passage:
+    text = f"{table} | " + "; ".join(f"{k}: {v}" for k, v in values.items())
+    return passage(text, n=n, kind="table_row",
+                   record=TableRow(table, list(values), values, "", "", [m.entity_id for m in GLOSSARY.find(text)]))
+
+
+def test_the_noun_a_question_lists_picks_the_table():
+    # "City" in "Veldora City" is part of a name, not the pairs table's "EU City" column: the
+    # speakers table answers "Which speakers are from Veldora City?".
+    rows = [_table_row(1, "Pairs", {"Japanese City": "Kasumigaoka", "EU City": "Veldora", "Topics": "Harbours"}),
+            _table_row(2, "Business seminar", {"Speaker": "Ilse Marrow", "Organisation": "Veldora City", "Role": "Director"}),
+            _table_row(3, "Business seminar", {"Speaker": "Aki Sato", "Organisation": "Kasumigaoka City", "Role": "Chief"})]
+    got = Facts(rows, GLOSSARY).match(analyze("Which speakers are from Veldora City?", GLOSSARY))
+    assert [r.chunk_id for r in got.rows] == ["p2"]
+
+
+def test_a_cell_saying_a_role_beside_a_name_is_the_role():
+    # "Director for Veldora Harbour" names a place but says a role: the row's line keeps it whole.
+    from app.answering.answer import row_sentence
+
+    r = _table_row(1, "Business seminar", {"Speaker": "Kasumigaoka", "Role": "Director for Veldora"})
+    assert row_sentence(r, GLOSSARY) == "Kasumigaoka: Director for Veldora"

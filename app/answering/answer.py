@@ -227,8 +227,11 @@ def _carry_patterns() -> dict:
     # Day numbers written with a month: "13 to 19 November", "November 13".
     day = r"\d{1,2}(?:st|nd|rd|th)?"
     day_month = re.compile(rf"\b{day}(?:\s*(?:to|and|[-–])\s*{day})?\s+{month.pattern}|{month.pattern}\s+{day}\b")
+    roles = [re.escape(str(w)) for language in ("en", "ja") for w in vocabulary(language).get("role_words", [])]
+    role = re.compile(r"(?i:\b(?:" + "|".join(w for w in roles if w.isascii()) + r")\b|"
+                      + "|".join(w for w in roles if not w.isascii()) + ")")
     return {"month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja,
-            "two_capitals": two_capitals, "day_month": day_month}
+            "two_capitals": two_capitals, "day_month": day_month, "role": role}
 
 
 def carries(kind: str, text: str, glossary: Glossary) -> bool:
@@ -367,10 +370,18 @@ def context_prefix(q: Question, glossary: Glossary) -> str:
 
 def _name_cell(value: str, glossary: Glossary) -> tuple[bool, set[str], list]:
     """Whether a table cell is a name (names of the table cover half of it, all of row-subject
-    kinds), the kinds found, and the mentions."""
+    kinds, and what they leave is no role: "Project Director for International Business" is a
+    role), the kinds found, and the mentions."""
     found = glossary.find(value)
     kinds = {glossary.entities[m.entity_id].kind for m in found}
     is_name = bool(found) and sum(m.end - m.start for m in found) * 2 >= len(value) and kinds <= _ROW_NAME_KINDS
+    if is_name:
+        left, at = [], 0
+        for m in found:
+            left.append(value[at:m.start])
+            at = m.end
+        left = " ".join(left + [value[at:]])
+        is_name = not _carry_patterns()["role"].search(left)
     return is_name, kinds, found
 
 

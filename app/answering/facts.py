@@ -141,11 +141,15 @@ class Facts:
         if len(tables) < 2:
             return rows
         asked = set(latin_tokens(q.text))
-        overlap = {key: len(asked & set(latin_tokens(" ".join(members[0].record.columns)
-                                                     + " " + key[1].split(SECTION_JOINER)[-1])))
-                   for key, members in tables.items()}
+        # The noun the question lists ("speakers", 登壇者) says which table first: "Toyota City"
+        # in "Which speakers are from Toyota City?" is a name, not the table's "City" column.
+        noun = asked_noun(q)
+        nouns = bridged(set(sudachi_tokens(noun))) if has_cjk(noun) else set(latin_tokens(noun))
+        own = {key: set(latin_tokens(" ".join(members[0].record.columns) + " " + key[1].split(SECTION_JOINER)[-1]))
+               for key, members in tables.items()}
+        overlap = {key: (bool(nouns & words), len(asked & words)) for key, words in own.items()}
         best = max(overlap.values())
-        if best == 0:
+        if best == (False, 0):
             return rows
         return [r for key, members in tables.items() if overlap[key] == best for r in members]
 
