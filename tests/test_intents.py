@@ -416,8 +416,8 @@ def test_the_noun_a_question_lists_picks_the_table():
 
 
 def test_a_cell_saying_a_role_beside_a_name_is_the_role():
-    # "Director for Veldora Harbour" names a place but says a role: the row's line keeps it whole.
+    # "Chief, Kasumigaoka" is mostly a place's name but says a role: the row's line keeps it whole.
     from app.answering.answer import row_sentence
 
-    r = _table_row(1, "Business seminar", {"Speaker": "Kasumigaoka", "Role": "Director for Veldora"})
-    assert row_sentence(r, GLOSSARY) == "Kasumigaoka: Director for Veldora"
+    r = _table_row(1, "Business seminar", {"Speaker": "Veldora", "Role": "Chief, Kasumigaoka"})
+    assert row_sentence(r, GLOSSARY) == "Veldora: Chief, Kasumigaoka"
