@@ -61,6 +61,8 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("What are the projects on water?", {"list"}),
     ("What does Veldora plan with other projects?", set()),  # the noun is not what is asked
     ("Does Veldora have a port?", {"yes_no"}),
+    ("How long did Veldora's project last?", {"duration"}),  # a length of time, not a date
+    ("ヴェルドラ市の事業の期間は?", {"duration"}),
     ("What time did the seminar start?", {"time"}),  # a time of day, not a date
     ("セミナーは何時に始まりましたか", {"time"}),
     ("セミナーは何時間続きましたか", set()),  # 何時間: a duration, not a time of day
@@ -105,6 +107,8 @@ def test_ordinals_in_both_languages():
     ("place", "The workshop took place in Veldora.", "The workshop took place online."),
     ("time", "The seminar ran from 9:00 to 10:10 CET.", "The seminar ran on 1 February 2022."),
     ("time", "セミナーは17時に始まった。", "セミナーは2022年2月1日に始まった。"),
+    ("duration", "Each pair works together for 18 to 24 months.", "Each pair started in 2021."),
+    ("duration", "事業の期間は2021年から2023年までの3年間である。", "事業は2021年に始まった。"),
 ])
 def test_what_a_sentence_carries(kind, yes, no):
     assert carries(kind, yes, GLOSSARY)
@@ -421,3 +425,12 @@ def test_a_cell_saying_a_role_beside_a_name_is_the_role():
 
     r = _table_row(1, "Business seminar", {"Speaker": "Veldora", "Role": "Chief, Kasumigaoka"})
     assert row_sentence(r, GLOSSARY) == "Veldora: Chief, Kasumigaoka"
+
+
+def test_a_duration_is_answered_in_the_askers_units():
+    assert stated_values("ヴェルドラ市と2年間の協力事業に取り組む。", "en", GLOSSARY, set(), ("durations",)) == ["2 years"]
+    assert stated_values("Each pair works for 18 to 24 months.", "ja", GLOSSARY, set(), ("durations",)) == ["18〜24か月"]
+    q, answer = ask("How long does Veldora cooperate with Kasumigaoka?", [
+        passage("Veldora and Kasumigaoka signed an agreement in 2019.", n=0),
+        passage("ヴェルドラ市は霞ヶ丘市と2年間の協力事業に取り組んでいる。", language="ja", n=1)])
+    assert answer.text.split("\n")[0].startswith("2 years (from a Japanese source)"), answer.text

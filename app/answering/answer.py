@@ -150,7 +150,9 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
     in the order of `kinds`: names in the asker's script (from the name table), dates and
     years, numbers."""
     found: dict[str, list[str]] = {"names": [], "people": [], "places": [], "dates": [], "numbers": [],
-                                   "times": [m.group(0) for m in _TIME.finditer(quote)]}
+                                   "times": [m.group(0) for m in _TIME.finditer(quote)],
+                                   "durations": [_format_duration(m, language)
+                                                 for m in _carry_patterns()["duration"].finditer(quote)]}
     for m in glossary.find(quote):
         if m.entity_id in skip or is_adjective(m.surface):
             continue  # "European cohesion policy" names no subject
@@ -194,6 +196,18 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
     return list(dict.fromkeys(values))
 
 
+def _format_duration(m: re.Match, language: str) -> str:
+    """A duration as the asker's language writes it: 2年間 -> "2 years", "18 to 24 months" -> 18〜24か月."""
+    units = {str(k).casefold(): v for lang in ("en", "ja") for k, v in vocabulary(lang).get("duration_units", {}).items()}
+    v = vocabulary(language)
+    number = lambda word: str(_number_values().get(word.casefold(), word.translate(_WIDE)))
+    n = number(m.group("a")) if not m.group("b") else v["duration_range"].format(a=number(m.group("a")), b=number(m.group("b")))
+    return v["duration_format"][units[m.group("unit").casefold()]].format(n=n)
+
+
+_WIDE = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 @lru_cache(maxsize=None)
 def _number_values() -> dict[str, int]:
     """Spelled-out numbers of the languages' vocabularies (`number_values`) and their values."""
@@ -228,10 +242,16 @@ def _carry_patterns() -> dict:
     day = r"\d{1,2}(?:st|nd|rd|th)?"
     day_month = re.compile(rf"\b{day}(?:\s*(?:to|and|[-–])\s*{day})?\s+{month.pattern}|{month.pattern}\s+{day}\b")
     roles = [re.escape(str(w)) for language in ("en", "ja") for w in vocabulary(language).get("role_words", [])]
+    # A number (digits, a number word, "18 to 24") before a unit of time: a duration.
+    units = [re.escape(str(u)) for language in ("en", "ja") for u in vocabulary(language).get("duration_units", {})]
+    amount = rf"(?:[0-9０-９]+|{'|'.join(v_en.get('number_words', []))})"
+    duration = re.compile(rf"(?i:(?<![0-9A-Za-z])(?P<a>{amount})(?:\s*(?:to|-|–|〜|～)\s*(?P<b>{amount}))?\s*"
+                          r"(?P<unit>" + "|".join(sorted(units, key=len, reverse=True)) + r")(?![a-z]))")
     role = re.compile(r"(?i:\b(?:" + "|".join(w for w in roles if w.isascii()) + r")\b|"
                       + "|".join(w for w in roles if not w.isascii()) + ")")
     return {"month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja,
-            "two_capitals": two_capitals, "day_month": day_month, "role": role}
+            "two_capitals": two_capitals, "day_month": day_month, "role": role,
+            "duration": duration}
 
 
 def carries(kind: str, text: str, glossary: Glossary) -> bool:
@@ -241,6 +261,8 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
         return bool(YEAR.search(text) or c["month"].search(text) or _JA_DATE.search(text))
     if kind == "time":
         return bool(_TIME.search(text))
+    if kind == "duration":
+        return bool(c["duration"].search(text))
     if kind == "number":
         # A count, not the digits of a date ("in June 2023", "13 to 19 November", 2022年11月).
         text = c["day_month"].sub(" ", _TIME.sub(" ", _JA_DATE.sub(" ", YEAR.sub(" ", text))))
@@ -1220,7 +1242,7 @@ class Composer:
         keep = lambda part: self._answers(how, q, part) - (
             1.0 if self._names_another(q, {m.entity_id for m in self.glossary.find(part)}) else 0.0)
         values = []
-        if not row and how.value in ("", "date", "number", "time") and not q.wants_list:
+        if not row and how.value in ("", "date", "number", "time", "duration") and not q.wants_list:
             # From the clause that says what is asked: the date or number asked ("2029" for "When
             # does X aim to be carbon neutral?"), or for a what-question the names and dates of
             # that clause, not every date and name of the sentence. (Places and people are

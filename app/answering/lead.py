@@ -34,13 +34,14 @@ class Strategy:
 STRATEGIES = {
     "when": Strategy("when", "date", ("dates", "names")),
     "time": Strategy("time", "time", ("times",)),
+    "duration": Strategy("duration", "duration", ("durations",)),
     "where": Strategy("where", "place", ("places",)),
     "who": Strategy("who", "person", ("people",)),
     "how_many": Strategy("how_many", "number", ("numbers", "names")),
     "what": Strategy("what", "", ("names", "dates")),
 }
 # When a question has several intents ("when and where"), the first of these leads.
-ORDER = ("who", "time", "when", "where", "how_many")
+ORDER = ("who", "time", "duration", "when", "where", "how_many")
 
 
 def strategy(intents: set[str]) -> Strategy:

@@ -122,7 +122,8 @@ def asked_attribute(text: str) -> tuple[str, str, str]:
 
 
 # The kind of value each intent asks for (app/answering/answer.py scores sentences carrying it).
-INTENT_VALUES = {"when": "date", "time": "time", "how_many": "number", "who": "person", "where": "place"}
+INTENT_VALUES = {"when": "date", "time": "time", "duration": "duration", "how_many": "number", "who": "person",
+                 "where": "place"}
 
 
 @dataclass(frozen=True)
