@@ -106,6 +106,7 @@ def test_ordinals_in_both_languages():
     ("person", "会合はマロウ氏が進行した。", "会合は市役所で進行した。"),
     ("place", "The workshop took place in Veldora.", "The workshop took place online."),
     ("time", "The seminar ran from 9:00 to 10:10 CET.", "The seminar ran on 1 February 2022."),
+    ("date", "Session 2 ran from 16:00 to 18:20 JST.", "Session 2 ran in the main hall."),  # when on the day
     ("time", "セミナーは17時に始まった。", "セミナーは2022年2月1日に始まった。"),
     ("duration", "Each pair works together for 18 to 24 months.", "Each pair started in 2021."),
     ("duration", "事業の期間は2021年から2023年までの3年間である。", "事業は2021年に始まった。"),
@@ -434,3 +435,12 @@ def test_a_duration_is_answered_in_the_askers_units():
         passage("Veldora and Kasumigaoka signed an agreement in 2019.", n=0),
         passage("ヴェルドラ市は霞ヶ丘市と2年間の協力事業に取り組んでいる。", language="ja", n=1)])
     assert answer.text.split("\n")[0].startswith("2 years (from a Japanese source)"), answer.text
+
+
+def test_a_table_does_not_answer_an_ordinal_it_does_not_count():
+    # "the second meeting": the pairs table has no "meeting" groups, so it answers nothing; "the
+    # 2nd wave" it answers.
+    rows = [row(1, "Veldora", "Norvia", "Water reuse", "1st wave"), row(2, "Kasumigaoka", "Japan", "Night buses", "2nd wave")]
+    facts = Facts(rows, GLOSSARY)
+    assert facts.match(analyze("How many towns attended the second meeting with Norvia?", GLOSSARY)) is None
+    assert [r.chunk_id for r in facts.match(analyze("List the towns of the 2nd wave", GLOSSARY)).rows] == ["p2"]

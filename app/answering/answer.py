@@ -258,7 +258,8 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
     """Whether a sentence holds a value of this kind: date, number, person, place, email."""
     c = _carry_patterns()
     if kind == "date":
-        return bool(YEAR.search(text) or c["month"].search(text) or _JA_DATE.search(text))
+        # (a time of day says when on the day: "Session 2 ran from 16:00 to 18:20 JST")
+        return bool(YEAR.search(text) or c["month"].search(text) or _JA_DATE.search(text) or _TIME.search(text))
     if kind == "time":
         return bool(_TIME.search(text))
     if kind == "duration":

@@ -71,6 +71,8 @@ class Facts:
             description["years"] = q.years
         grouped = [r for r in rows if ordinals(r.record.group)]
         asked = _group_ordinals(q.text, grouped)
+        if q.ordinals and not asked:
+            return None  # "the second meeting": no table here counts what the question counts
         if asked:
             # "the 3rd wave": rows whose group label carries the same ordinal and the word the
             # question counts with ("wave"); an ordinal before another word does not filter.
