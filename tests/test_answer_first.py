@@ -633,3 +633,15 @@ def test_an_adjective_names_no_subject_on_the_first_line():
                               "poland,country,,Poland,ポーランド,Polish\nkasumi,city,,Kasumigaoka,霞ヶ丘市,\n", "test")
     assert stated_values("Kasumigaoka said that Polish policy favours harbours.", "ja", glossary, set()) == ["霞ヶ丘市"]
     assert stated_values("Kasumigaoka met Poland.", "ja", glossary, set()) == ["霞ヶ丘市", "ポーランド"]
+
+
+def test_a_count_from_the_other_language_is_the_number_of_the_noun_asked():
+    # 6地域 and 5府県 in one clause: "How many prefectures" is answered 5 (the counter after the
+    # number says the asked noun through the word bridge; the tokenizer splits 府県 in two).
+    from app.answering.question import analyze
+
+    assert analyze("How many prefectures did Veldora visit?", GLOSSARY).focus == "prefectures"
+    assert analyze("How many EU regions took part?", GLOSSARY).focus == "regions"
+    q, answer = ask("How many prefectures did the Veldora delegation visit?",
+                    [passage("ヴェルドラ市の6地域の代表団が霞ヶ丘市の5府県を訪問した。", language="ja")], tokenizer="sudachi")
+    assert first_line(answer).startswith("5 (from a Japanese source)"), answer.text

@@ -1199,6 +1199,28 @@ class Composer:
                 return Span(passage, body_start(passage), len(passage.text), lead.score)
         return None
 
+    def _counting(self, q: Question, text: str) -> set[str]:
+        """The numbers of a text followed by a word the question asks with ("6 EU regions",
+        6地域 for "How many regions"), as stated_values writes them."""
+        # the noun counted ("How many prefectures …"), else every word asked
+        asked = set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else self._asked_words(q)
+        readable = has_cjk(text) == (q.language == "ja")
+        out = set()
+        for m in _NUMBER.finditer(text):
+            word = m.group(0).casefold()
+            if word.isalpha() and word not in _number_values():
+                continue
+            after = text[m.end():m.end() + 12].lstrip()
+            words = set(self.tokenize(after)[:2])
+            if has_cjk(after[:1]):
+                words |= {after[:k] for k in (2, 3, 4)}  # a counter word the tokenizer splits (府県)
+            shared = asked & words
+            if not readable:  # across languages through the word bridge
+                shared |= (bridged(asked) & words) if q.language == "ja" else (asked & bridged(words))
+            if shared:
+                out.add(str(_number_values().get(word, m.group(0))))
+        return out
+
     def _row_topics(self, row: Passage) -> str:
         """What a table row's cells say beyond its names (its topics), as one short text; "" for
         a row without names (its cells are not topics of a subject)."""
@@ -1250,8 +1272,14 @@ class Composer:
             # names: which clause holds the asked one is not read from the words around it.)
             # (A row said in a sentence: its date cell dates the whole sentence.)
             cell, dated = row_prose_parts(lead.passage, self.glossary) if lead.passage.record else ("", [])
-            values = stated_values(" ".join([best_clause(cell or quoted, keep), *dated]), q.language, self.glossary,
+            best = best_clause(cell or quoted, keep)
+            values = stated_values(" ".join([best, *dated]), q.language, self.glossary,
                                    skip, how.states[:1] if how.value else how.states)
+            if how.value == "number" and len(values) > 1:
+                # "How many regions …?" of "6地域の代表団が5府県を訪問": the number counting the
+                # asked noun (what follows it says an asked word, across languages).
+                counting = self._counting(q, best)
+                values = [v for v in values if v in counting] or values
         if not values and q.wants_list and not row:
             # "Which cities …?": the places the sentence names (not the programme it names too)
             values = stated_values(said, q.language, self.glossary, skip, ("places",))
