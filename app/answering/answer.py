@@ -712,7 +712,8 @@ class Composer:
             # documents, count when the sentence writes them.
             named = len(mentioned & wanted) + sum(n in span.text.casefold() for n in others)
             coverage = named / (len(wanted) + len(others)) if wanted or others else 0.0
-            span_tokens = set(self.tokenize(span.text))
+            # (and its section's heading: "Venue: …" under "Fourth Meeting of EU Regions")
+            span_tokens = set(self.tokenize(span.text + " " + span.passage.section.split(SECTION_JOINER)[-1]))
             overlap = len(q_tokens & span_tokens)
             other_language = span.passage.language not in (q.language, "mixed")
             if other_language:
