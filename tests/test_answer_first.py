@@ -645,3 +645,18 @@ def test_a_count_from_the_other_language_is_the_number_of_the_noun_asked():
     q, answer = ask("How many prefectures did the Veldora delegation visit?",
                     [passage("ヴェルドラ市の6地域の代表団が霞ヶ丘市の5府県を訪問した。", language="ja")], tokenizer="sudachi")
     assert first_line(answer).startswith("5 (from a Japanese source)"), answer.text
+
+
+def test_the_sides_of_the_programme_are_no_answer_to_which_cities(monkeypatch):
+    # Naming Norvia and Japan (countries) is not listing cities: the sentence naming the cities
+    # that take part leads; asked for countries, the countries are the answer.
+    import numpy as np
+
+    from app.answering.answer import Composer
+
+    monkeypatch.setattr(Composer, "_vectors", lambda self, texts: np.ones((len(texts), 64), dtype=np.float32) / 8)
+    text = passage("ノルヴィアと日本が協力する港湾事業が進められている。ヴェルドラ市と霞ヶ丘市が参加している。", language="ja")
+    q, answer = ask("港湾事業に参加している都市はどこですか", [text])
+    assert first_line(answer).startswith("ヴェルドラ市と霞ヶ丘市が参加している。"), answer.text
+    q, answer = ask("港湾事業に協力している国はどこですか", [text])
+    assert first_line(answer).startswith("ノルヴィアと日本が"), answer.text

@@ -636,6 +636,11 @@ def _group_start(row: Passage, after: int) -> int:
     return row.text.find(group, after) if group else -1
 
 
+def _asks_territories(q: Question) -> bool:
+    """The question asks for countries or regions ("which countries", どの国), not only cities."""
+    return bool(re.search(vocabulary(q.language).get("territory_asked", r"(?!)"), q.text, re.I))
+
+
 def _holds_other_name(q: Question, spans: list[Span]) -> bool:
     """The best-scored sentence's passage holds a name of the question that the name table
     lacks (an acronym, an organisation): the question is anchored there like on a known name."""
@@ -937,14 +942,16 @@ class Composer:
         # A row of names alone answers "which city" or "who", not "what did they do".
         names_asked = bool({"place", "person"} & set(values)) or q.wants_list
 
+        territories = _asks_territories(q)
+
         def listed(span: Span) -> int:
             """How many names of the asked kind, other than the question's, a sentence lists."""
             if not q.wants_list or span.passage.kind == "table_row":
                 return 0
             kinds = {m.entity_id: self.glossary.entities[m.entity_id].kind for m in self.glossary.find(span.text)
                      if m.entity_id not in q.entities}
-            return sum(("place" in values and kind not in _NOT_PLACES) or ("person" in values and kind == "person")
-                       for kind in kinds.values())
+            return sum(("place" in values and kind not in _NOT_PLACES and (territories or _KIND_FAMILIES.get(kind) != "territory"))
+                       or ("person" in values and kind == "person") for kind in kinds.values())
 
         def rank(span: Span):
             carrying = self._carries_values(q, span, values) and self._about(q, span) if values else True
@@ -1281,6 +1288,10 @@ class Composer:
                 # asked noun (what follows it says an asked word, across languages).
                 counting = self._counting(q, best)
                 values = [v for v in values if v in counting] or values
+        if q.wants_list and not _asks_territories(q):
+            # "Which cities …?": not a side of the programme (the EU, Japan) unless countries
+            # or regions are asked
+            skip = skip | {e for e, x in self.glossary.entities.items() if _KIND_FAMILIES.get(x.kind) == "territory"}
         if not values and q.wants_list and not row:
             # "Which cities …?": the places the sentence names (not the programme it names too)
             values = stated_values(said, q.language, self.glossary, skip, ("places",))
