@@ -107,6 +107,7 @@ def test_ordinals_in_both_languages():
     ("place", "The workshop took place in Veldora.", "The workshop took place online."),
     ("time", "The seminar ran from 9:00 to 10:10 CET.", "The seminar ran on 1 February 2022."),
     ("date", "Session 2 ran from 16:00 to 18:20 JST.", "Session 2 ran in the main hall."),  # when on the day
+    ("date", "事業は2021年に始まった。", "事業は2年間続く。"),  # 2年間 is how long, not when
     ("time", "セミナーは17時に始まった。", "セミナーは2022年2月1日に始まった。"),
     ("duration", "Each pair works together for 18 to 24 months.", "Each pair started in 2021."),
     ("duration", "事業の期間は2021年から2023年までの3年間である。", "事業は2021年に始まった。"),
@@ -444,3 +445,14 @@ def test_a_table_does_not_answer_an_ordinal_it_does_not_count():
     facts = Facts(rows, GLOSSARY)
     assert facts.match(analyze("How many towns attended the second meeting with Norvia?", GLOSSARY)) is None
     assert [r.chunk_id for r in facts.match(analyze("List the towns of the 2nd wave", GLOSSARY)).rows] == ["p2"]
+
+
+def test_a_when_answer_from_the_other_language_states_no_names_in_place_of_a_date():
+    # The only sentence says how long, not when: the first line is the labelled clause, not a
+    # line of the names it holds.
+    text = passage("ヴェルドラ市はノルヴィアの港で霞ヶ丘市と2年間の協力事業に取り組んでいる。", language="ja")
+    q, answer = ask("When did Veldora start working with Kasumigaoka?", [text])
+    assert "gives a date" in answer.text, answer.text  # asked with its subjects: not stated
+    q, answer = ask("When did they start?", [text], history=["What do Veldora and Kasumigaoka work on?"])
+    line = answer.text.split("\n")[0]
+    assert "From a Japanese source: ヴェルドラ市は" in line and "Norvia" not in line, answer.text

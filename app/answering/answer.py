@@ -221,7 +221,7 @@ _NUMBER = re.compile(r"(?<![\d.])\d[\d,]*(?![\d])|\b[A-Za-z]+\b")
 # --- what a sentence carries ---------------------------------------------------------------------
 
 _DIGIT = re.compile(r"[0-9０-９]")
-_JA_DATE = re.compile(r"[0-9０-９]{1,4}\s*[年月日]|[0-9０-９]{1,2}/[0-9０-９]{1,2}")
+_JA_DATE = re.compile(r"[0-9０-９]{1,4}\s*[年月日](?!間)|[0-9０-９]{1,2}/[0-9０-９]{1,2}")  # 2年間 is a duration
 # A time of day ("9:00", "17時") answers "what time" as a date answers "when".
 _TIME = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?![0-9])|[0-9０-９]{1,2}\s*時(?!間)")
 
@@ -1296,7 +1296,9 @@ class Composer:
             # "Which cities …?": the places the sentence names (not the programme it names too)
             values = stated_values(said, q.language, self.glossary, skip, ("places",))
         if not values and (row or how.value or q.wants_list):
-            values = stated_values(said, q.language, self.glossary, skip, how.states)
+            # (a slot question states only its own kind: no names for "when" when no date is said)
+            values = stated_values(said, q.language, self.glossary, skip,
+                                   how.states[:1] if how.value and not row else how.states)
         if not how.value:
             # the question's own year or date tells nothing new
             values = [v for v in values if v not in q.years and v not in q.text]
