@@ -456,3 +456,11 @@ def test_a_when_answer_from_the_other_language_states_no_names_in_place_of_a_dat
     q, answer = ask("When did they start?", [text], history=["What do Veldora and Kasumigaoka work on?"])
     line = answer.text.split("\n")[0]
     assert "From a Japanese source: ヴェルドラ市は" in line and "Norvia" not in line, answer.text
+
+
+def test_a_filtered_list_names_each_rows_answer_not_the_filter_again():
+    # "Towns with Kasumigaoka": each entry is the row's other names; the filter heads the line once.
+    rows = [_table_row(1, "Pairs", {"Japanese town": "Kasumigaoka", "Partner town": "Veldora", "Topic": "Harbours"})]
+    q = analyze("Which towns are paired with Kasumigaoka?", GLOSSARY)
+    line = composer().facts(q, Facts(rows, GLOSSARY).match(q)).text.split("\n")[0]
+    assert line.count("Kasumigaoka") == 1 and line.endswith(": Veldora [1]"), line

@@ -1328,14 +1328,19 @@ class Composer:
 
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         subjects = []  # per row: its names and its citation number
+        filtered = set(facts.description.get("entities", []))
         countries_asked = bool(re.search(vocabulary(q.language).get("country_asked", r"(?!)"), q.text, re.I))
         for n, row in enumerate(facts.rows, start=1):
             # The row's subject: the names its name cells hold (not a country, nor a name inside
             # a topic cell: "Open Data promotion" is what the row is about, not who).
             # A name as the row writes it when that is the asker's script, else from the name table.
+            # The names the rows were filtered by ("Regions with Kyoto") head the line already:
+            # each entry is the row's other names, the answer (unless it has none).
+            held = row_subjects(row, self.glossary)
+            shown = {e: v for e, v in held.items() if e not in filtered} or held
             names = [surface if any(is_cjk(c) for c in surface) == (q.language == "ja")
                      else _label_name(e, q.language, self.glossary)
-                     for e, surface in row_subjects(row, self.glossary).items()]
+                     for e, surface in shown.items()]
             names = list(dict.fromkeys(names)) or [next(iter(row.record.values.values()), "")]
             if countries_asked and (countries := self._row_countries(row, q.language)):
                 names[-1] += ("（{}）" if q.language == "ja" else " ({})").format("、".join(countries))
