@@ -60,6 +60,7 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("What will Veldora present to Kasumigaoka?", set()),  # an event, not their topics
     ("What are the projects on water?", {"list"}),
     ("What does Veldora plan with other projects?", set()),  # the noun is not what is asked
+    ("What can projects outside Norvia add?", set()),  # a verb after "what": what, not which
     ("Does Veldora have a port?", {"yes_no"}),
     ("How long did Veldora's project last?", {"duration"}),  # a length of time, not a date
     ("ヴェルドラ市の事業の期間は?", {"duration"}),
