@@ -465,3 +465,24 @@ def test_a_filtered_list_names_each_rows_answer_not_the_filter_again():
     q = analyze("Which towns are paired with Kasumigaoka?", GLOSSARY)
     line = composer().facts(q, Facts(rows, GLOSSARY).match(q)).text.split("\n")[0]
     assert line.count("Kasumigaoka") == 1 and line.endswith(": Veldora [1]"), line
+
+
+def test_a_name_of_several_known_words_is_linked_by_its_reading():
+    # Each word of "Paris Social Lab" occurs in the documents, the phrase does not: it is looked
+    # up by its reading among the names the documents write in Japanese (a stub retriever).
+    from app.answering.link import link
+
+    glossary = parse_glossary(HEADER_ROWS + "found:lab,name,,,パリ・ソーシャル・ラボ,\n", "test")
+
+    class Documents:
+        def unknown_names(self, q, names):
+            return []  # every word occurs somewhere
+
+        def holds_verbatim(self, term):
+            return False
+
+        def by_japanese_reading(self, run, threshold):
+            return "found:lab" if run == "Paris Social Lab" else None
+
+    linked = link(analyze("What is Paris Social Lab?", glossary), glossary, Documents(), "bigram")
+    assert linked.question.entities == ("found:lab",) and linked.question.spelled["found:lab"] == "Paris Social Lab"

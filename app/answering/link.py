@@ -48,7 +48,11 @@ def link(q: Question, glossary: Glossary, retriever: Retriever, tokenizer: str) 
         # A name the documents write only in Japanese (a person in katakana): the entity
         # whose reading sounds like the question's spelling, if one clearly does.
         absent = set(retriever.unknown_names(current(), names))
-        for run in name_runs(q.text, absent):
+        # ... and a name of several words no document writes as such, though each word occurs
+        # ("Torino Social Impact": トリノ・ソーシャル・インパクト in the documents)
+        runs = name_runs(q.text, absent) + [run for run in name_runs(q.text, set(names))
+                                             if " " in run and not retriever.holds_verbatim(run)]
+        for run in dict.fromkeys(runs):
             if take(retriever.by_japanese_reading(run, threshold), run):
                 names = [n for n in names if n not in run.split()]
     else:
