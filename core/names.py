@@ -272,8 +272,6 @@ def discover_ja(text: str) -> dict[str, dict]:
                 else:
                     break
             name = "".join(parts)
-            if len(parts) > 1 and f"「{name}」" in piece:
-                kind = "name"  # 「トリノ・ソーシャル・インパクト」: a title named after a place, not the place
             after = tokens[j].surface() if j < len(tokens) else ""
             suffix = "" if after in honorifics else next(
                 (s for s in sorted(suffixes, key=len, reverse=True)
@@ -750,8 +748,7 @@ def short_forms(row: dict) -> list[str]:
         if len(head) >= 4:
             out.append(head)
     ja = row["name_ja"]
-    # (a Japanese name found as a place's; トリノ・シティ・ラボ, named after a place, is not トリノ)
-    if "・" in ja and _katakana(ja.split("・")[0]) and len(ja.split("・")[0]) >= 3 and row["kind"] != "name":
+    if "・" in ja and _katakana(ja.split("・")[0]) and len(ja.split("・")[0]) >= 3:
         out.append(ja.split("・")[0])
     return out
 

@@ -191,11 +191,3 @@ def test_a_country_name_inside_a_longer_name_is_not_the_country():
     assert names.countries_in("Offices of the Japan Foundation opened.") == []
     assert names.countries_in("Spain France and Italy joined. Delegates from Japan. The rest") == ["ES", "FR", "IT", "JP"]
 
-
-def test_a_quoted_title_named_after_a_place_is_a_name_of_its_own():
-    # 「パリ・シティ・ラボ」 is an initiative of Paris, not another form of Paris: the name table
-    # keeps it apart, so a question can ask about it (and an English spelling can find it).
-    text = "パリ市は、実証の場を提供する「パリ・シティ・ラボ」を紹介した。"
-    assert names.discover_ja(text)["パリ・シティ・ラボ"]["kind"] == "name"
-    glossary, _ = names.build_table(parse_glossary(HEADER, "test"), {"ja.txt": names.discover(text)}, 0.7)
-    assert entity_of(glossary, "パリ・シティ・ラボ") != entity_of(glossary, "パリ市")
