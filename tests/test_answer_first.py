@@ -660,3 +660,17 @@ def test_the_sides_of_the_programme_are_no_answer_to_which_cities(monkeypatch):
     assert first_line(answer).startswith("ヴェルドラ市と霞ヶ丘市が参加している。"), answer.text
     q, answer = ask("港湾事業に協力している国はどこですか", [text])
     assert first_line(answer).startswith("ノルヴィアと日本が"), answer.text
+
+
+def test_who_did_it_is_answered_by_the_body_that_did_it():
+    # "Who co-organised …?" asks for whoever did it: the sentence saying that verb with the
+    # cities that did it answers, though it names no person; a sentence naming people who did
+    # something else does not.
+    from app.answering.question import analyze
+
+    assert analyze("Who co-organised the harbour fair?", GLOSSARY).focus == "co-organised"
+    assert analyze("Who is the Mayor of Veldora?", GLOSSARY).focus == ""
+    q, answer = ask("Who co-organised the harbour fair?", [
+        passage("Ms Ilse Marrow welcomed the guests of the harbour fair.", n=0),
+        passage("Veldora and Kasumigaoka co-organised the fair.", section="Organisers", n=1)])
+    assert first_line(answer).startswith("Veldora and Kasumigaoka co-organised the fair."), answer.text

@@ -570,6 +570,9 @@ _VALUE_CLAUSES = re.compile(r"[,;、，；。]|\s\|\s|\(|\)|（|）")
 # Kinds that are one sort of subject when telling a subject from another (the two sides).
 _KIND_FAMILIES = {"country": "territory", "region": "territory"}
 _HOLDER_KINDS = {*PLACE_KINDS, "country", "organisation", "programme"}
+# Who can have done what a who-question asks besides a person: a body or a city (a name found in
+# the documents may be either).
+_AGENT_KINDS = {*PLACE_KINDS, "organisation", "name"}
 
 
 def _holder(named: list, attribute: tuple[int, int], text: str):
@@ -916,6 +919,10 @@ class Composer:
             # in the passages considered.
             candidates += [s for p in chosen for s in following.get(p.chunk_id, []) if s not in candidates
                            and self._shared_words(q, focus, s.text, s.passage.language in (q.language, "mixed"))]
+            if values == ["person"]:
+                # "Who co-organised X?": the sentence saying that verb, in any passage considered.
+                candidates += [s for s in spans if s not in candidates and s.score >= floor and self._shared_words(
+                    q, focus, s.text, s.passage.language in (q.language, "mixed"))]
         if values and not any(self._carries_values(q, s, values) for s in candidates):
             candidates += [s for s in spans if s.score >= floor and self._carries_values(q, s, values)]
         elif values:
@@ -954,7 +961,8 @@ class Composer:
                        or ("person" in values and kind == "person") for kind in kinds.values())
 
         def rank(span: Span):
-            carrying = self._carries_values(q, span, values) and self._about(q, span) if values else True
+            carrying = (self._carries_values(q, span, values) or self._agent_did_it(q, span, focus, values)) \
+                and self._about(q, span) if values else True
             readable = span.passage.language in (q.language, "mixed")
             heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text)) \
                 or (span.passage.kind == "table_row" and span.passage.record is not None and not names_asked
@@ -1144,6 +1152,18 @@ class Composer:
         parts = [c for c in _VALUE_CLAUSES.split(text) if c.strip()]
         return any(all(carries(v, part, self.glossary) for v in values)
                    and self._shared_words(q, asked, part, readable) for part in parts)
+
+    def _agent_did_it(self, q: Question, span: Span, focus: set[str], values: list[str]) -> bool:
+        """"Who co-organised X?" answered by a body: the sentence says the question's verb and
+        names a place or an organisation other than the question's own ("Koriyama organised
+        the event; Essen … co-organised it")."""
+        if values != ["person"] or not focus:
+            return False
+        readable = span.passage.language in (q.language, "mixed")
+        if not self._shared_words(q, focus, span.text, readable):
+            return False
+        return any(m.entity_id not in q.entities and self.glossary.entities[m.entity_id].kind in _AGENT_KINDS
+                   for m in self.glossary.find(span.text))
 
     def _carries_values(self, q: Question, span: Span, values: list[str]) -> bool:
         """The sentence holds a value of each kind asked, other than the question's own names
