@@ -670,6 +670,7 @@ def test_who_did_it_is_answered_by_the_body_that_did_it():
 
     assert analyze("Who co-organised the harbour fair?", GLOSSARY).focus == "co-organised"
     assert analyze("Who is the Mayor of Veldora?", GLOSSARY).focus == ""
+    assert analyze("見本市を共催したのは誰ですか", GLOSSARY).focus == "共催"  # 〜をしたのは: the verb asked
     q, answer = ask("Who co-organised the harbour fair?", [
         passage("Ms Ilse Marrow welcomed the guests of the harbour fair.", n=0),
         passage("Veldora and Kasumigaoka co-organised the fair.", section="Organisers", n=1)])
