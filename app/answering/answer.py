@@ -18,7 +18,8 @@ from core.text import SECTION_JOINER
 
 from app.answering.facts import FactAnswer
 from app.answering.lead import FIRST_LINE_COLUMNS, Strategy, best_clause, clause, columns, own_clauses, strategy
-from app.answering.question import INTENT_VALUES, YEAR, Question, attribute_spans, counted, names_attribute, ordinals
+from app.answering.question import (INTENT_VALUES, WIDE_DIGITS, YEAR, Question, attribute_spans, counted,
+                                    names_attribute, ordinals)
 from app.answering.retrieve import Hit, Passage
 
 PROFILE = _load_profile()
@@ -191,21 +192,28 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
         word = m.group(0).casefold()
         if word.isalpha() and word not in _number_values():
             continue
-        found["numbers"].append(str(_number_values().get(word, m.group(0))))
+        found["numbers"].append(_as_stated(m.group(0)))
     values = [v for kind in kinds for v in found.get(kind, [])]
     return list(dict.fromkeys(values))
 
 
 def _format_duration(m: re.Match, language: str) -> str:
     """A duration as the asker's language writes it: 2年間 -> "2 years", "18 to 24 months" -> 18〜24か月."""
-    units = {str(k).casefold(): v for lang in ("en", "ja") for k, v in vocabulary(lang).get("duration_units", {}).items()}
     v = vocabulary(language)
-    number = lambda word: str(_number_values().get(word.casefold(), word.translate(_WIDE)))
+    number = lambda word: _as_stated(word.translate(WIDE_DIGITS))
     n = number(m.group("a")) if not m.group("b") else v["duration_range"].format(a=number(m.group("a")), b=number(m.group("b")))
-    return v["duration_format"][units[m.group("unit").casefold()]].format(n=n)
+    return v["duration_format"][_duration_units()[m.group("unit").casefold()]].format(n=n)
 
 
-_WIDE = str.maketrans("０１２３４５６７８９", "0123456789")
+@lru_cache(maxsize=None)
+def _duration_units() -> dict[str, str]:
+    """Each language's words for a unit of time -> the unit (か月 -> month, years -> year)."""
+    return {str(k).casefold(): v for language in ("en", "ja") for k, v in vocabulary(language).get("duration_units", {}).items()}
+
+
+def _as_stated(word: str) -> str:
+    """A number as a first line states it: digits as written, a number word as its digits."""
+    return str(_number_values().get(word.casefold(), word))
 
 
 @lru_cache(maxsize=None)
@@ -243,7 +251,7 @@ def _carry_patterns() -> dict:
     day_month = re.compile(rf"\b{day}(?:\s*(?:to|and|[-–])\s*{day})?\s+{month.pattern}|{month.pattern}\s+{day}\b")
     roles = [re.escape(str(w)) for language in ("en", "ja") for w in vocabulary(language).get("role_words", [])]
     # A number (digits, a number word, "18 to 24") before a unit of time: a duration.
-    units = [re.escape(str(u)) for language in ("en", "ja") for u in vocabulary(language).get("duration_units", {})]
+    units = [re.escape(u) for u in _duration_units()]
     amount = rf"(?:[0-9０-９]+|{'|'.join(v_en.get('number_words', []))})"
     duration = re.compile(rf"(?i:(?<![0-9A-Za-z])(?P<a>{amount})(?:\s*(?:to|-|–|〜|～)\s*(?P<b>{amount}))?\s*"
                           r"(?P<unit>" + "|".join(sorted(units, key=len, reverse=True)) + r")(?![a-z]))")
@@ -1246,7 +1254,7 @@ class Composer:
             if not readable:  # across languages through the word bridge
                 shared |= (bridged(asked) & words) if q.language == "ja" else (asked & bridged(words))
             if shared:
-                out.add(str(_number_values().get(word, m.group(0))))
+                out.add(_as_stated(m.group(0)))
         return out
 
     def _row_topics(self, row: Passage) -> str:

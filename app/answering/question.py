@@ -14,7 +14,7 @@ from core.glossary import Glossary, is_cjk
 from core.names import calendar_words, vocabulary
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")  # full-width digits -> ASCII
 
 
 @lru_cache(maxsize=None)
@@ -57,7 +57,7 @@ def counted(text: str) -> list[tuple[int, str]]:
         c = cues(language)
         for m in c["ordinal"].finditer(text):
             raw = next(g for g in m.groups() if g and (g[0].isdigit() or g[0] in c["ordinal_digits"]))
-            raw = raw.translate(_WIDE_DIGITS)
+            raw = raw.translate(WIDE_DIGITS)
             n = int(raw) if raw.isdigit() else _kanji_number(raw, c["ordinal_digits"])
             found.append((m.start(), n, text[m.end():m.end() + ORDINAL_NOUN_CHARS]))
         if c["ordinal_words"]:
