@@ -675,3 +675,13 @@ def test_who_did_it_is_answered_by_the_body_that_did_it():
         passage("Ms Ilse Marrow welcomed the guests of the harbour fair.", n=0),
         passage("Veldora and Kasumigaoka co-organised the fair.", section="Organisers", n=1)])
     assert first_line(answer).startswith("Veldora and Kasumigaoka co-organised the fair."), answer.text
+
+
+def test_an_ellipsis_lists_what_the_turn_before_listed():
+    # "And Kasumigaoka?" after "Which towns are paired with Veldora?": the line says towns, not
+    # "entries".
+    from app.answering.facts import asked_noun
+    from app.answering.question import analyze
+
+    q = analyze("And Kasumigaoka?", GLOSSARY, ["Which towns are paired with Veldora?"])
+    assert asked_noun(q) == "towns"

@@ -186,10 +186,12 @@ def _as_written(token: str, text: str) -> str:
 
 
 def asked_noun(q: Question) -> str:
-    """The plural noun the question lists or counts ("pairs", "speakers", ペア), or ""."""
-    for noun in sorted(vocabulary(q.language).get("list_nouns", []), key=len, reverse=True):
-        if re.search(rf"(?<![a-z]){re.escape(noun)}(?![a-z])", q.text, re.I):
-            return noun
+    """The plural noun the question lists or counts ("pairs", "speakers", ペア), or ""; a
+    follow-up without one ("And Oita?") lists what the turn it points back to listed."""
+    for text in [q.text] + ([q.retrieval_text] if q.context else []):
+        for noun in sorted(vocabulary(q.language).get("list_nouns", []), key=len, reverse=True):
+            if re.search(rf"(?<![a-z]){re.escape(noun)}(?![a-z])", text, re.I):
+                return noun
     return ""
 
 
