@@ -685,3 +685,14 @@ def test_an_ellipsis_lists_what_the_turn_before_listed():
 
     q = analyze("And Kasumigaoka?", GLOSSARY, ["Which towns are paired with Veldora?"])
     assert asked_noun(q) == "towns"
+
+
+def test_a_question_that_is_only_a_name_asks_what_the_last_one_asked():
+    from app.answering.question import analyze
+
+    for question, last in (("霞ヶ丘市は?", "ヴェルドラ市が訪問した都市はどこですか"),
+                           ("Kasumigaoka?", "Which cities did Veldora visit?")):
+        q = analyze(question, GLOSSARY, [last])
+        assert q.context == "ellipsis" and "list" in q.intents and q.entities == ("kasumi",), (question, q)
+    # a name with a word of its own is a question of its own
+    assert analyze("霞ヶ丘市の予算は?", GLOSSARY, ["ヴェルドラ市が訪問した都市はどこですか"]).context == ""

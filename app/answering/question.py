@@ -276,7 +276,9 @@ def _use_context(q: Question, previous: list[str], glossary: Glossary, c: dict) 
         q = replace(q, ordinals=tuple(ordinals(last)), years=tuple(YEAR.findall(last)))
     # Countries are context ("Spanish cities"), not a subject of their own.
     own = [e for e in q.entities if glossary.entities[e].kind != "country"]
-    if c["elliptic"].search(q.text):
+    # A question that is only a name ("Oita?", 大分県は?) asks what the last one asked, of it.
+    only_a_name = bool(own) and not _content_words(_strip_entities(q.text, glossary), c)
+    if c["elliptic"].search(q.text) or only_a_name:
         if own:
             # "And the other city?": the last question's intent, with the new subject.
             q = replace(q, retrieval_text=f"{q.text} {_strip_entities(last, glossary)}", context="ellipsis")
