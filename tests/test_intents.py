@@ -10,6 +10,7 @@ from app.answering.question import analyze, ordinals
 from app.answering.retrieve import Hit, Passage
 from core.glossary import parse_glossary
 from core.models import TableRow
+from core.lexical import LexicalIndex
 from tests.fakes import FakeEmbeddings
 
 HEADER_ROWS = "entity_id,kind,country,name_en,name_ja,aliases\n"
@@ -486,3 +487,20 @@ def test_a_name_of_several_known_words_is_linked_by_its_reading():
 
     linked = link(analyze("What is Paris Social Lab?", glossary), glossary, Documents(), "bigram")
     assert linked.question.entities == ("found:lab",) and linked.question.spelled["found:lab"] == "Paris Social Lab"
+
+
+def test_a_filtered_list_leaves_out_the_names_beside_the_filter_in_its_cell():
+    # Filtered by Kasumigaoka in the "Visitors" cell: Pellam beside it there is another visitor,
+    # not the answer; the region in the other cell is.
+    glossary = parse_glossary(HEADER_ROWS + "veldora,region,,Veldora,ヴェルドラ,\nkasumi,city,,Kasumigaoka,霞ヶ丘市,\n"
+                              "pellam,city,,Pellam,ペラム市,\n", "test")
+    values = {"Region": "Veldora", "Visitors": "Kasumigaoka, Pellam"}
+    text = "Visits | " + "; ".join(f"{k}: {v}" for k, v in values.items())
+    row = Passage("p1", "doc.md", "line 1", "", "en", "table_row", text,
+                  TableRow("Visits", list(values), values, "", "", ["veldora", "kasumi", "pellam"]),
+                  frozenset({"veldora", "kasumi", "pellam"}))
+    q = analyze("Which regions did Kasumigaoka visit?", glossary)
+    facts = Facts([row], glossary).match(q)
+    line = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, min_sentence=-1.0,
+                    min_named_sentence=-1.0).facts(q, facts).text.split("\n")[0]
+    assert line.endswith(": Veldora [1]") and "Pellam" not in line, line

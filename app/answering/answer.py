@@ -1363,9 +1363,12 @@ class Composer:
             # a topic cell: "Open Data promotion" is what the row is about, not who).
             # A name as the row writes it when that is the asker's script, else from the name table.
             # The names the rows were filtered by ("Regions with Kyoto") head the line already:
-            # each entry is the row's other names, the answer (unless it has none).
+            # each entry is the row's names in its other cells, the answer (unless it has none);
+            # the names beside the filter's in its cell (Kyoto, Oita) are other rows' filters.
             held = row_subjects(row, self.glossary)
-            shown = {e: v for e, v in held.items() if e not in filtered} or held
+            cells = [{m.entity_id for m in self.glossary.find(v)} for v in row.record.values.values()]
+            in_filter = set().union(*(ids for ids in cells if ids & filtered))
+            shown = {e: v for e, v in held.items() if e not in in_filter} or held
             names = [surface if any(is_cjk(c) for c in surface) == (q.language == "ja")
                      else _label_name(e, q.language, self.glossary)
                      for e, surface in shown.items()]
