@@ -9,8 +9,8 @@ from app.answering.facts import Facts
 from app.answering.question import analyze, ordinals
 from app.answering.retrieve import Hit, Passage
 from core.glossary import parse_glossary
-from core.models import TableRow
 from core.lexical import LexicalIndex
+from core.models import TableRow
 from tests.fakes import FakeEmbeddings
 
 HEADER_ROWS = "entity_id,kind,country,name_en,name_ja,aliases\n"
