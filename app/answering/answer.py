@@ -647,9 +647,10 @@ def _group_start(row: Passage, after: int) -> int:
     return row.text.find(group, after) if group else -1
 
 
-def _asks_territories(q: Question) -> bool:
-    """The question asks for countries or regions ("which countries", どの国), not only cities."""
-    return bool(re.search(vocabulary(q.language).get("territory_asked", r"(?!)"), q.text, re.I))
+def _asks(q: Question, cue: str) -> bool:
+    """The question says a cue of its language's vocabulary file: `country_asked` ("which
+    countries", どの国), `territory_asked` (countries or regions, not only cities)."""
+    return bool(re.search(vocabulary(q.language).get(cue, r"(?!)"), q.text, re.I))
 
 
 def _holds_other_name(q: Question, spans: list[Span]) -> bool:
@@ -746,7 +747,7 @@ class Composer:
                 own = counted(span.text) or counted(span.passage.section.split(SECTION_JOINER)[-1])
                 if own:
                     same = [after for n, after in own if n in q.ordinals]
-                    readable = span.passage.language in (q.language, "mixed")
+                    readable = not other_language
                     if not same:
                         span.score -= ORDINAL_BONUS
                     elif not counts_of or any(self._shared_words(q, counts_of, " ".join(self.tokenize(a)[:3]), readable)
@@ -957,7 +958,7 @@ class Composer:
         # A row of names alone answers "which city" or "who", not "what did they do".
         names_asked = bool({"place", "person"} & set(values)) or q.wants_list
 
-        territories = _asks_territories(q)
+        territories = _asks(q, "territory_asked")
 
         def listed(span: Span) -> int:
             """How many names of the asked kind, other than the question's, a sentence lists."""
@@ -1316,7 +1317,7 @@ class Composer:
                 # asked noun (what follows it says an asked word, across languages).
                 counting = self._counting(q, best)
                 values = [v for v in values if v in counting] or values
-        if q.wants_list and not _asks_territories(q):
+        if q.wants_list and not _asks(q, "territory_asked"):
             # "Which cities …?": not a side of the programme (the EU, Japan) unless countries
             # or regions are asked
             skip = skip | {e for e, x in self.glossary.entities.items() if _KIND_FAMILIES.get(x.kind) == "territory"}
@@ -1357,7 +1358,7 @@ class Composer:
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         subjects = []  # per row: its names and its citation number
         filtered = set(facts.description.get("entities", []))
-        countries_asked = bool(re.search(vocabulary(q.language).get("country_asked", r"(?!)"), q.text, re.I))
+        countries_asked = _asks(q, "country_asked")
         for n, row in enumerate(facts.rows, start=1):
             # The row's subject: the names its name cells hold (not a country, nor a name inside
             # a topic cell: "Open Data promotion" is what the row is about, not who).
