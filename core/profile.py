@@ -21,6 +21,7 @@ class Profile:
     rrf_k: int
     min_matched_share: float
     other_language_slot: int
+    bridge_channel: int
     intent_bonus: float
     ordinal_bonus: float
     attribute_bonus: float

@@ -504,3 +504,18 @@ def test_a_filtered_list_leaves_out_the_names_beside_the_filter_in_its_cell():
     line = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, min_sentence=-1.0,
                     min_named_sentence=-1.0).facts(q, facts).text.split("\n")[0]
     assert line.endswith(": Veldora [1]") and "Pellam" not in line, line
+
+
+def test_the_verb_after_a_kind_of_name_is_what_is_asked(glossary):
+    """"Which city organised …": the kind ("city") is the asked value, the verb is the focus; a
+    which-question without such a verb keeps its noun, and "Who opened …" its verb."""
+    from app.answering.question import analyze
+
+    q = analyze("Which city organised the harbour forum?", glossary, [], 500)
+    assert (q.focus, q.focus_is_verb) == ("organised", True)
+    q = analyze("Which fields does the harbour forum cover?", glossary, [], 500)
+    assert (q.focus, q.focus_is_verb) == ("fields", False)
+    q = analyze("Who opened the harbour forum?", glossary, [], 500)
+    assert (q.focus, q.focus_is_verb) == ("opened", True)
+    q = analyze("港のフォーラムを開催したのは誰ですか", glossary, [], 500)
+    assert q.focus_is_verb and q.focus == "開催"

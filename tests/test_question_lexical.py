@@ -247,3 +247,40 @@ def test_restored_lexical_scores_equal_bm25s_and_need_no_bm25s(tmp_path):
              "print(sorted(m for m in ('bm25s', 'scipy') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+def test_the_bilingual_table_finds_the_passage_written_only_in_the_other_language():
+    """An English question whose answer only a Japanese passage holds: its words carried across
+    the bilingual table (recruited -> 募集, cities -> 都市) find that passage, and it takes a
+    place among the first passages although neither the lexical channel nor the (here
+    misleading) dense ranking finds it. A passage holding the carried word of one question word
+    only is no match. Made-up text."""
+    from app.answering.question import analyze
+    from core.glossary import parse_glossary
+
+    texts = {**{f"en{i}": ("en", f"The harbour forum number {i} met in Westmoor.") for i in range(1, 6)},
+             "ja-one": ("ja", "港の都市では祭りが毎年開かれる。"),
+             "ja-good": ("ja", "2020年5月から参加を希望する都市を募集した。")}
+    r = _retriever(texts, ["en1", "en2", "en3", "en4", "en5", "ja-one"])
+    r.candidates = 6
+    q = analyze("When were cities recruited for the harbour forum?",
+                parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t"), [], 500)
+    tokens = r.query_tokens(q)
+    assert [r.passages[i].chunk_id for i in r.bridged_ranking(q, tokens)] == ["ja-good"]
+    ranked = [h.passage.chunk_id for h in r.search(q, [0.0], 6)]
+    assert ranked.index("ja-good") < 5
+
+
+def test_the_bridged_passage_takes_the_last_head_place_only_when_missing():
+    from app.answering.retrieve import OTHER_LANGUAGE_SLOT, Hit, Passage, with_bridged
+
+    def hit(cid, lang, coverage):
+        return Hit(Passage(cid, "d", "", "", lang, "text", f"text {cid}", None), 0.5, 0.0, coverage, 0.1)
+
+    english = [hit(f"e{i}", "en", 1.0) for i in range(6)]
+    good, unnamed = hit("j", "ja", 1.0), hit("j0", "ja", 0.0)
+    assert [h.passage.chunk_id for h in with_bridged(english, good, 6)] == ["e0", "e1", "e2", "e3", "j", "e4"][:6]
+    assert OTHER_LANGUAGE_SLOT == 5
+    assert with_bridged(english[:3] + [good] + english[3:5], good, 6)[3] is good  # already there: unchanged
+    assert with_bridged(english, unnamed, 6) == english  # names less of the question than the head
+    assert with_bridged(english, None, 6) == english

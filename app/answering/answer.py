@@ -928,8 +928,9 @@ class Composer:
             # in the passages considered.
             candidates += [s for p in chosen for s in following.get(p.chunk_id, []) if s not in candidates
                            and self._shared_words(q, focus, s.text, s.passage.language in (q.language, "mixed"))]
-            if values == ["person"]:
-                # "Who co-organised X?": the sentence saying that verb, in any passage considered.
+            if q.focus_is_verb and values in (["person"], ["place"]):
+                # "Who co-organised X?", "Which city organised X?": the sentence saying that
+                # verb, in any passage considered.
                 candidates += [s for s in spans if s not in candidates and s.score >= floor and self._shared_words(
                     q, focus, s.text, s.passage.language in (q.language, "mixed"))]
         if values and not any(self._carries_values(q, s, values) for s in candidates):

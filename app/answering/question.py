@@ -146,6 +146,7 @@ class Question:
     other_names: tuple[str, ...] = ()  # names the name table lacks (set by linking)
     # The word the question asks for ("which fields", "テーマは何"): a sentence saying it answers.
     focus: str = ""
+    focus_is_verb: bool = False  # the focus is what the asked agent did ("Who organised …")
     # entity id -> the question's own spelling of a name linked by its reading (set by linking;
     # read-only)
     spelled: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -233,17 +234,18 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
                  years=tuple(YEAR.findall(text)), ordinals=tuple(ordinals(text)),
                  intents=frozenset(intents | ({"all_rows"} if c["all_rows"].search(text) else set())),
                  attribute=attribute, attribute_word=attribute_word, attribute_value=attribute_value,
-                 focus=_focus(text, c, glossary))
+                 focus=(focus := _focus(text, c, glossary))[0], focus_is_verb=focus[1])
     previous = [h for h in (history or []) if h and h.strip()]
     return _use_context(q, previous, glossary, c) if previous else q
 
 
-def _focus(text: str, c: dict, glossary: Glossary) -> str:
+def _focus(text: str, c: dict, glossary: Glossary) -> tuple[str, bool]:
     """The word the question asks for, by the language's `focus` pattern, unless it is a stop
-    word, a question word ("What is …") or a name; "" when there is none."""
+    word, a question word ("What is …") or a name, and whether it is a verb (the pattern's groups named
+    verb…); ("", False) when there is none."""
     names = [(m.start, m.end) for m in glossary.find(text)]
     for m in c["focus"].finditer(text):
-        word = next((v for v in m.groupdict().values() if v), "")  # the first named group that matched
+        group, word = next(((g, v) for g, v in m.groupdict().items() if v), ("", ""))  # the first that matched
         start = text.find(word, m.start())
         if word.lower() in c["number_words"] or word.lower() in c["ordinal_words"]:
             # "the three themes", "the second meeting": the noun after the number is asked for
@@ -253,8 +255,8 @@ def _focus(text: str, c: dict, glossary: Glossary) -> str:
             word, start = following.group(1), start + len(word) + following.start(1)
         if word.lower() not in c["stopwords"] and word.lower() not in c["question_words"] \
                 and not any(s <= start < e for s, e in names):
-            return word
-    return ""
+            return word, group.startswith("verb")
+    return "", False
 
 
 def _entities_of(text: str, glossary: Glossary) -> list[str]:

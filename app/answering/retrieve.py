@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.bilingual import bridged, english_words
 from core.profile import load as _load_profile
 from core.glossary import PLACE_KINDS, Glossary, has_cjk
 from core.index import ReadIndex
@@ -26,6 +27,7 @@ SUBJECT_PLACES = 3
 # other language among the first passages (eval/profile.yaml says why).
 MIN_MATCHED_SHARE = PROFILE.min_matched_share
 OTHER_LANGUAGE_SLOT = PROFILE.other_language_slot
+BRIDGE = PROFILE.bridge_channel
 
 
 def document_subjects(passages: list[Passage], glossary: Glossary) -> dict[str, frozenset[str]]:
@@ -98,6 +100,21 @@ def with_other_language(ranked: list[Hit], hits: list[Hit], language: str, k: in
     return (ranked[:OTHER_LANGUAGE_SLOT - 1] + [best] + ranked[OTHER_LANGUAGE_SLOT - 1:])[:k]
 
 
+def with_bridged(ranked: list[Hit], bridged: Hit | None, k: int) -> list[Hit]:
+    """The other-language passage the bilingual table matches best (`Retriever.bridged_ranking`)
+    takes the last of the first OTHER_LANGUAGE_SLOT places when it is not among them and names
+    the question's names as well as they do: the one passage neither the lexical channel nor,
+    often, the dense one finds for a question whose answer is written only in the other
+    language."""
+    head = ranked[:OTHER_LANGUAGE_SLOT]
+    if bridged is None or len(head) < OTHER_LANGUAGE_SLOT or bridged.coverage < head[-1].coverage:
+        return ranked
+    if any(h.passage.chunk_id == bridged.passage.chunk_id for h in head):
+        return ranked
+    rest = [h for h in ranked[OTHER_LANGUAGE_SLOT - 1:] if h.passage.chunk_id != bridged.passage.chunk_id]
+    return (ranked[:OTHER_LANGUAGE_SLOT - 1] + [bridged] + rest)[:k]
+
+
 def _best_link(scored: list[tuple[float, str]], threshold: float) -> str | None:
     """The entity of the best (score, entity) at or above `threshold`, unless another entity
     scores as well."""
@@ -136,6 +153,7 @@ class Retriever:
         self._ja_readings: list[tuple[str, str]] | None = None  # likewise
         self._en_names: list[tuple[str, str]] | None = None  # likewise
         self._ordinals: list[frozenset[int]] | None = None  # likewise
+        self._japanese_of: dict[str, frozenset[str]] | None = None  # likewise
 
     def ordinals_of(self, i: int) -> frozenset[int]:
         """The ordinals passage i states, in its text or its section heading ("The fourth
@@ -153,6 +171,38 @@ class Retriever:
         if latin and len(latin) < len(tokens):
             share = np.where(self.english, np.maximum(share, self.lexical.matched_share(latin)), share)
         return share
+
+    def japanese_of(self, english: str) -> frozenset[str]:
+        """The documents' Japanese words whose dictionary senses give this English word (a
+        stem, as the lexical tokenizer writes it): the bilingual table read backwards, over the
+        index's vocabulary only."""
+        if self._japanese_of is None:
+            inverse: dict[str, set[str]] = {}
+            for token in self.lexical.vocabulary:
+                for word in english_words(token):
+                    inverse.setdefault(word, set()).add(token)
+            self._japanese_of = {w: frozenset(ts) for w, ts in inverse.items()}
+        return self._japanese_of.get(english, frozenset())
+
+    def bridged_ranking(self, q: Question, tokens: list[str]) -> list[int]:
+        """Passages in the other language ranked by the question's words carried across the
+        bilingual table (募集 for "recruited", months for 期間): what neither the lexical
+        channel (one language) nor the names can match. A passage must hold the carried words
+        of at least two of the question's words (one, when it has one): a single shared gloss
+        is as often a different sense."""
+        if q.language == "ja":
+            words = {t: english_words(t) for t in set(tokens) if has_cjk(t)}
+            other = self.english
+        else:
+            words = {t: self.japanese_of(t) for t in set(tokens) if t.isascii()}
+            other = ~self.english
+        words = {t: sorted(across) for t, across in words.items() if across}
+        if not words:
+            return []
+        held = sum((self.lexical.matched_share(across) > 0).astype(np.int32) for across in words.values())
+        scores = self.lexical.scores(sorted({w for across in words.values() for w in across}))
+        scores = np.where(other & (held >= min(2, len(words))), scores, 0.0)
+        return [int(i) for i in np.argsort(-scores)[: self.candidates] if scores[i] > 0]
 
     def query_tokens(self, q: Question) -> list[str]:
         tokens = self.lexical.tokenize(q.retrieval_text)
@@ -178,6 +228,8 @@ class Retriever:
         dense_ranking = [self.position[c] for c in list(dense)[: self.candidates] if c in self.position]
         rankings = [dense_ranking, top_lexical]
         candidates = set(dense_ranking) | set(top_lexical)
+        across = self.bridged_ranking(q, tokens)[:1] if BRIDGE else []
+        candidates.update(across)
         if q.entities:
             # Passages naming the subject are candidates whatever their wording; on a large
             # corpus, the ones with the best lexical score, so the cost stays bounded.
@@ -205,7 +257,9 @@ class Retriever:
                                   for n in others) / len(others)
         hits = [Hit(self.passages[i], dense.get(self.passages[i].chunk_id, 0.0), float(lexical[i]),
                     cover(i), fused[i]) for i in candidates]
-        return with_other_language(rank_hits(hits, k), hits, q.language, k)
+        ranked = with_other_language(rank_hits(hits, k), hits, q.language, k)
+        bridged = next((h for h in hits if across and h.passage is self.passages[across[0]]), None)
+        return with_bridged(ranked, bridged, k)
 
     def by_reading(self, ja_name: str) -> str | None:
         """The entity whose English name sounds like this Japanese name's reading, if exactly one
