@@ -519,3 +519,20 @@ def test_the_verb_after_a_kind_of_name_is_what_is_asked(glossary):
     assert (q.focus, q.focus_is_verb) == ("opened", True)
     q = analyze("港のフォーラムを開催したのは誰ですか", glossary, [], 500)
     assert q.focus_is_verb and q.focus == "開催"
+
+
+def test_times_are_stated_as_ranges_with_their_zone(glossary):
+    """"9:00 to 9:20 CET (17:00 to 17:20 JST)" is two ranges, each with its zone, not four loose
+    times; a question naming a zone (日本時間, "Japan time") gets that zone's, and the zone's
+    country is not the question's subject."""
+    from app.answering.answer import _times, asked_zone
+    from app.answering.question import analyze
+
+    said = "The forum ran from 9:00 to 9:20 CET (17:00 to 17:20 JST) and closed at 10:10."
+    assert _times(said, "en") == ["9:00 to 9:20 CET", "17:00 to 17:20 JST", "10:10"]
+    assert _times(said, "ja") == ["9:00〜9:20 CET", "17:00〜17:20 JST", "10:10"]
+    assert _times("式典は14時から15時まで開かれた。", "ja") == ["14時〜15時"]
+    q = analyze("フォーラムは日本時間で何時に始まりましたか", glossary, [], 500)
+    assert asked_zone(q) == "JST" and "time" in q.intents
+    assert not any(glossary.entities[e].kind == "country" for e in q.entities)
+    assert asked_zone(analyze("What time did the forum start?", glossary, [], 500)) == ""

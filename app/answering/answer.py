@@ -151,7 +151,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
     in the order of `kinds`: names in the asker's script (from the name table), dates and
     years, numbers."""
     found: dict[str, list[str]] = {"names": [], "people": [], "places": [], "dates": [], "numbers": [],
-                                   "times": [m.group(0) for m in _TIME.finditer(quote)],
+                                   "times": _times(quote, language),
                                    "durations": [_format_duration(m, language)
                                                  for m in _carry_patterns()["duration"].finditer(quote)]}
     for m in glossary.find(quote):
@@ -195,6 +195,38 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
         found["numbers"].append(_as_stated(m.group(0)))
     values = [v for kind in kinds for v in found.get(kind, [])]
     return list(dict.fromkeys(values))
+
+
+# Between two times of one range ("9:00 to 9:20", 16:00〜18:20, 9時から10時), and a time zone
+# written after a time or range ("CET").
+_TIME_JOIN = re.compile(r"\s*(?:to|until|till|–|—|-|〜|~|～|から)\s*")
+_ZONE_AFTER = re.compile(r"\s*([A-Z]{2,5})\b")
+
+
+def _times(quote: str, language: str) -> list[str]:
+    """The times a quote states, a range as one ("9:00 to 9:20 CET" in English, 9:00〜9:20 CET
+    in Japanese), each with the zone written after it."""
+    found = list(_TIME.finditer(quote))
+    out, i = [], 0
+    while i < len(found):
+        first, last = found[i], found[i]
+        if i + 1 < len(found) and _TIME_JOIN.fullmatch(quote[first.end():found[i + 1].start()]):
+            last = found[i + 1]
+            i += 1
+        text = first.group(0) if last is first else \
+            vocabulary(language)["duration_range"].format(a=first.group(0), b=last.group(0))
+        zone = _ZONE_AFTER.match(quote, last.end())
+        out.append(f"{text} {zone.group(1)}" if zone else text)
+        i += 1
+    return out
+
+
+def asked_zone(q: Question) -> str:
+    """The time zone a question asks its times in ("日本時間で", "Japan time"), by the language
+    file's `time_zones`; "" when it names none."""
+    text = q.text.casefold()
+    return next((zone for zone, words in vocabulary(q.language).get("time_zones", {}).items()
+                 if any(w.casefold() in text for w in words)), "")
 
 
 def _format_duration(m: re.Match, language: str) -> str:
@@ -1329,6 +1361,9 @@ class Composer:
             # (a slot question states only its own kind: no names for "when" when no date is said)
             values = stated_values(said, q.language, self.glossary, skip,
                                    how.states[:1] if how.value and not row else how.states)
+        if how.value == "time" and (zone := asked_zone(q)):
+            # "日本時間で何時に": the times written in that zone, when the sentence has them
+            values = [v for v in values if v.endswith(" " + zone)] or values
         if not how.value:
             # the question's own year or date tells nothing new
             values = [v for v in values if v not in q.years and v not in q.text]

@@ -38,7 +38,9 @@ def cues(language: str) -> dict:
             "number_words": {str(w).lower() for w in [*v.get("number_words", []), *(v.get("number_values") or {})]},
             "ordinal_digits": v.get("ordinal_digits") or {},
             "question_words": {w.lower() for w in v.get("question_words", [])},
-            "place_words": {w.lower() for w in v.get("place_words", [])}}
+            "place_words": {w.lower() for w in v.get("place_words", [])},
+            "time_zone": re.compile("|".join(re.escape(w) for words in (v.get("time_zones") or {}).values()
+                                             for w in sorted(words, key=len, reverse=True)) or "$^", re.I)}
 
 
 ORDINAL_NOUN_CHARS = 24  # what follows an ordinal, read for the thing it counts ("4th meeting")
@@ -221,11 +223,12 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
     if not any(c.isalnum() for c in text):
         raise QuestionError("The question has no words, only punctuation. / 質問に語句がありません。")
     text = " ".join(text.split())
-    entities = _entities_of(text, glossary)
     language = question_language(text)
     c = cues(language)
     attribute, attribute_word, attribute_value = asked_attribute(text)
     intents = {name for name, pattern in c["intents"].items() if pattern.search(text)}
+    # "What time … Japan time?", 日本時間で何時: the zone says which times, not whom it is about.
+    entities = _entities_of(c["time_zone"].sub(" ", text) if "time" in intents else text, glossary)
     if attribute and c["action"].search(text) and attribute_value not in {INTENT_VALUES.get(i) for i in intents}:
         # "What did the mayor of X talk about?": the mayor is whom it is about, not what is asked
         # ("When does the deadline end?" still asks for the deadline's date).
