@@ -536,3 +536,21 @@ def test_times_are_stated_as_ranges_with_their_zone(glossary):
     assert asked_zone(q) == "JST" and "time" in q.intents
     assert not any(glossary.entities[e].kind == "country" for e in q.entities)
     assert asked_zone(analyze("What time did the forum start?", glossary, [], 500)) == ""
+
+
+def test_japanese_date_ranges_are_stated_whole_in_either_language(glossary):
+    """2021年5月から8月 is "May to August 2021", not "May 2021"; 13日から19日 a day range."""
+    from app.answering.answer import stated_values
+
+    said = "2020年5月から8月にかけて参加都市を募集し、2020年11月13日から19日にかけて港を訪問した。"
+    assert stated_values(said, "en", glossary, set(), ("dates",)) == ["May to August 2020", "13–19 November 2020"]
+    assert stated_values(said, "ja", glossary, set(), ("dates",)) == ["2020年5月〜8月", "2020年11月13日〜19日"]
+
+
+def test_a_passive_when_question_asks_its_participle(glossary):
+    """"When were cities recruited …?": the sentence saying recruited (募集, across languages)
+    answers, not the one dating the subject's start."""
+    from app.answering.question import analyze
+
+    assert analyze("When were cities recruited for the harbour forum?", glossary, [], 500).focus == "recruited"
+    assert analyze("When did the harbour forum start?", glossary, [], 500).focus == ""

@@ -123,14 +123,21 @@ def _month_numbers() -> dict[str, int]:
 def _date_patterns() -> tuple[re.Pattern, re.Pattern]:
     months = "|".join(sorted(map(re.escape, _month_numbers()), key=len, reverse=True))
     en = re.compile(rf"\b(\d{{1,2}})(?:\s*(?:to|and|–|-)\s*(\d{{1,2}}))?\s+({months})\s+((?:19|20)\d\d)\b", re.I)
-    ja = re.compile(r"((?:19|20)\d\d)年(\d{1,2})月(?:(\d{1,2})日)?(?:\s*[〜~～-]\s*(\d{1,2})日)?")
+    ja = re.compile(r"((?:19|20)\d\d)年(\d{1,2})月(?:(\d{1,2})日)?(?:\s*(?:[〜~～-]|から)\s*(\d{1,2})日)?"
+                    r"(?:(?<!日)\s*(?:[〜~～-]|から)\s*(\d{1,2})月(?![\d日]))?")  # 2021年5月から8月
     return en, ja
 
 
-def _format_date(year: int, month: int, day: int | None, last: int | None, language: str) -> str:
+def _format_date(year: int, month: int, day: int | None, last: int | None, language: str,
+                 last_month: int | None = None) -> str:
     from babel.dates import format_date
     import datetime
 
+    if day is None and last_month:  # "May to August 2021", 2021年5月〜8月
+        if language == "en":
+            first = format_date(datetime.date(year, month, 1), "MMMM", locale="en")
+            return f"{first} to " + format_date(datetime.date(year, last_month, 1), "MMMM y", locale="en")
+        return f"{year}年{month}月〜{last_month}月"
     if day is None:
         return format_date(datetime.date(year, month, 1), "MMMM y" if language == "en" else "y年M月", locale=language)
     text = format_date(datetime.date(year, month, day), "d MMMM y" if language == "en" else "y年M月d日", locale=language)
@@ -183,7 +190,8 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
     for m in ja.finditer(quote):
         spans.append(m.span())
         found["dates"].append(_format_date(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None,
-                                           int(m.group(4)) if m.group(4) else None, language))
+                                           int(m.group(4)) if m.group(4) else None, language,
+                                           int(m.group(5)) if m.group(5) else None))
     if not found["dates"]:
         found["dates"] = YEAR.findall(quote)
     for m in _NUMBER.finditer(quote):

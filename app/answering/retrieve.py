@@ -185,7 +185,8 @@ class Retriever:
         return self._japanese_of.get(english, frozenset())
 
     def bridged_ranking(self, q: Question, tokens: list[str]) -> list[int]:
-        """Passages in the other language ranked by the question's words carried across the
+        """Passages in the other language ranked by the question's own words (`tokens`: not the
+        expansion of its names, whose every spelling the other channels match) carried across the
         bilingual table (募集 for "recruited", months for 期間): what neither the lexical
         channel (one language) nor the names can match. A passage must hold the carried words
         of at least two of the question's words (one, when it has one): a single shared gloss
@@ -228,7 +229,7 @@ class Retriever:
         dense_ranking = [self.position[c] for c in list(dense)[: self.candidates] if c in self.position]
         rankings = [dense_ranking, top_lexical]
         candidates = set(dense_ranking) | set(top_lexical)
-        across = self.bridged_ranking(q, tokens)[:1] if BRIDGE else []
+        across = self.bridged_ranking(q, self.lexical.tokenize(q.retrieval_text))[:1] if BRIDGE else []
         candidates.update(across)
         if q.entities:
             # Passages naming the subject are candidates whatever their wording; on a large
