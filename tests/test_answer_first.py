@@ -696,3 +696,16 @@ def test_a_question_that_is_only_a_name_asks_what_the_last_one_asked():
         assert q.context == "ellipsis" and "list" in q.intents and q.entities == ("kasumi",), (question, q)
     # a name with a word of its own is a question of its own
     assert analyze("霞ヶ丘市の予算は?", GLOSSARY, ["ヴェルドラ市が訪問した都市はどこですか"]).context == ""
+
+
+def test_a_row_held_twice_counts_once():
+    """The same table in two copies of a deck (a slide and its PDF export): one entry with both
+    citations, and the count says one, not two."""
+    from app.answering.facts import Facts
+    from tests.test_intents import composer, row
+
+    rows = [row(1, "Veldora", "Norvia", "Water reuse"), row(2, "Veldora", "Norvia", "Water reuse"),
+            row(3, "Ostrel", "Norvia", "Street lighting")]
+    q = analyze("Which towns are in Norvia?", GLOSSARY)
+    line = first_line(composer().facts(q, Facts(rows, GLOSSARY).match(q)))
+    assert "(2)" in line and "Veldora [1][2]" in line and "(3)" not in line, line

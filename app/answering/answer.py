@@ -371,10 +371,11 @@ def subject_line(q: Question, glossary: Glossary) -> str:
     return line + ":"
 
 
-def facts_line(q: Question, facts: FactAnswer, glossary: Glossary) -> str:
+def facts_line(q: Question, facts: FactAnswer, glossary: Glossary, count: int | None = None) -> str:
     """'Pairs in the 3rd batch (2):' / '2019年に開始したペア: 2件': the asker's own noun, or a
-    neutral one (core/lang/<language>.yaml, answers.row_noun)."""
-    d, n = facts.description, len(facts.rows)
+    neutral one (core/lang/<language>.yaml, answers.row_noun). `count`: the entries listed, when
+    rows saying the same (one table in two copies of a deck) are one entry."""
+    d, n = facts.description, len(facts.rows) if count is None else count
     # A discovered place as the question wrote it with its suffix (大阪市, not the 大阪府 it is
     # grouped with); any other name as the name table writes it ("France" for "French").
     asked = {m.entity_id: m.surface for m in glossary.find(q.text)}
@@ -1432,8 +1433,9 @@ class Composer:
             for names, n in subjects:
                 cited.setdefault(" – ".join(names[:most]), []).append(n)
             keys = [key + " " + "".join(f"[{n}]" for n in ns) for key, ns in cited.items()]
-            return " ".join([facts_line(q, facts, self.glossary)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
+            return " ".join([facts_line(q, facts, self.glossary, entries)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
 
+        entries = len({tuple(names) for names, _ in subjects}) or None  # each answer once
         first = line(None)
         for most in (2, 1):
             if columns(first) > FIRST_LINE_COLUMNS:
