@@ -33,14 +33,28 @@ def _table() -> dict[str, str]:
         return {}
     with gzip.open(TABLE, "rt", encoding="utf-8") as f:
         text = f.read()  # read whole and split: half the time of reading line by line
-    return dict(line.split("\t", 1) for line in text.split("\n") if "\t" in line)
+    table = dict(line.split("\t", 1) for line in text.split("\n") if "\t" in line)
+    # Counters (60名, 5府県): the dictionary gives their counting sense late or not at all.
+    from .names import vocabulary
+
+    for word, english in (vocabulary("ja").get("counter_words") or {}).items():
+        table[word] = " ".join(english) + " " + table.get(word, "")
+    return table
+
+
+@lru_cache(maxsize=1)
+def _counters() -> frozenset[str]:
+    """Counter words (名, 府県) of the Japanese vocabulary file: one character is enough."""
+    from .names import vocabulary
+
+    return frozenset(vocabulary("ja").get("counter_words") or {})
 
 
 @lru_cache(maxsize=100_000)
 def english_words(word: str) -> frozenset[str]:
     """The English words (as the lexical tokenizer stems them) a Japanese word's first senses
-    give; empty for a word the table lacks or a Latin word."""
-    if len(word) < 2 or not has_cjk(word):
+    give; empty for a word the table lacks, a Latin word, or one character (but a counter)."""
+    if not has_cjk(word) or (len(word) < 2 and word not in _counters()):
         return frozenset()
     return frozenset(latin_tokens(_table().get(word, "")))
 

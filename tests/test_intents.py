@@ -554,3 +554,16 @@ def test_a_passive_when_question_asks_its_participle(glossary):
 
     assert analyze("When were cities recruited for the harbour forum?", glossary, [], 500).focus == "recruited"
     assert analyze("When did the harbour forum start?", glossary, [], 500).focus == ""
+
+
+def test_counted_people_and_approximate_numbers_across_languages(glossary):
+    """"How many people …" of 60名余り: 名 counts people (counter_words), and the line says
+    "over 60", not a bare 60; 150万 is 1,500,000 in English, never 150."""
+    from app.answering.answer import stated_values
+    from core.bilingual import english_words
+
+    assert "peopl" in english_words("名") and not english_words("港")  # one character: only a counter
+    said = "港の祭りには約150万人が訪れ、会合には60名余りが参加した。"
+    assert stated_values(said, "en", glossary, set(), ("numbers",)) == ["about 1,500,000", "over 60"]
+    assert stated_values(said, "ja", glossary, set(), ("numbers",)) == ["約150万", "60余り"]
+    assert stated_values("More than 40 towns and 7 ports", "ja", glossary, set(), ("numbers",)) == ["40余り", "7"]

@@ -200,7 +200,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
         word = m.group(0).casefold()
         if word.isalpha() and word not in _number_values():
             continue
-        found["numbers"].append(_as_stated(m.group(0)))
+        found["numbers"].append(_stated_number(quote, m, language))
     values = [v for kind in kinds for v in found.get(kind, [])]
     return list(dict.fromkeys(values))
 
@@ -254,6 +254,27 @@ def _duration_units() -> dict[str, str]:
 def _as_stated(word: str) -> str:
     """A number as a first line states it: digits as written, a number word as its digits."""
     return str(_number_values().get(word.casefold(), word))
+
+
+_MYRIADS = {"万": 10_000, "億": 100_000_000}  # Japanese multipliers written after digits
+
+
+def _stated_number(text: str, m: re.Match, language: str) -> str:
+    """The number `m` of `text` as the asker's line states it, with the approximation the text
+    writes around it ("60名余り" -> "over 60", "about 40" -> 約40; `approximate` and
+    `answers.approx_format` in core/lang/<language>.yaml)."""
+    number = _as_stated(m.group(0))
+    after = text[m.end():m.end() + 6]
+    if after[:1] in _MYRIADS and number.replace(",", "").isdigit():  # 150万: 1,500,000
+        number = number + after[0] if language == "ja" else f"{int(number.replace(',', '')) * _MYRIADS[after[0]]:,}"
+        after = after[1:]
+    before = text[max(0, m.start() - 16):m.start()].casefold().rstrip()
+    for source in ("en", "ja"):
+        for kind, marks in (vocabulary(source).get("approximate") or {}).items():
+            if any(before.endswith(w) for w in marks.get("before", [])) or any(
+                    re.match(r"[^\d\s、。,.]{0,2}?" + re.escape(w), after) for w in marks.get("after", [])):
+                return wording(language)["approx_format"][kind].format(n=number)
+    return number
 
 
 @lru_cache(maxsize=None)
@@ -1297,7 +1318,7 @@ class Composer:
             if not readable:  # across languages through the word bridge
                 shared |= (bridged(asked) & words) if q.language == "ja" else (asked & bridged(words))
             if shared:
-                out.add(_as_stated(m.group(0)))
+                out.add(_stated_number(text, m, q.language))
         return out
 
     def _row_topics(self, row: Passage) -> str:
