@@ -709,3 +709,33 @@ def test_a_row_held_twice_counts_once():
     q = analyze("Which towns are in Norvia?", GLOSSARY)
     line = first_line(composer().facts(q, Facts(rows, GLOSSARY).match(q)))
     assert "(2)" in line and "Veldora [1][2]" in line and "(3)" not in line, line
+
+
+def test_a_one_row_answer_to_which_towns_counts_its_towns():
+    """"Which towns are paired with Kasumigaoka?" answered by one row naming two towns: the
+    count is the towns (2), while a pair stays one pair."""
+    from app.answering.facts import Facts
+    from core.glossary import parse_glossary
+    from app.answering.answer import Composer
+    from core.lexical import LexicalIndex
+    from core.models import TableRow
+    from tests.fakes import FakeEmbeddings
+
+    glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
+                              "veldora,city,norvia,Veldora,ヴェルドラ市,\nostrel,city,norvia,Ostrel,オストレル市,\n"
+                              "kasumi,city,japan,Kasumigaoka,霞ヶ丘市,\n"
+                              "norvia,country,,Norvia,ノルヴィア,\njapan,country,,Japan,日本,\n", "test glossary")
+    values = {"Japanese town": "Kasumigaoka", "Partner town": "Veldora", "Second partner": "Ostrel",
+              "Topic": "Harbours"}
+    text = "Pairs | " + "; ".join(f"{k}: {v}" for k, v in values.items())
+    rows = [passage(text, n=1, kind="table_row", record=TableRow(
+        "Pairs", list(values), values, "", "", [m.entity_id for m in glossary.find(text)]))]
+    facts = Facts(rows, glossary)
+    composer = lambda g: Composer(FakeEmbeddings(), g, LexicalIndex([""], "bigram").tokenize,
+                                  min_sentence=-1.0, min_named_sentence=-1.0)
+    q = analyze("Which towns are paired with Kasumigaoka?", glossary)
+    line = first_line(composer(glossary).facts(q, facts.match(q)))
+    assert "(2)" in line and "Veldora" in line and "Ostrel" in line, line
+    q = analyze("Which pairs include Kasumigaoka?", glossary)
+    line = first_line(composer(glossary).facts(q, facts.match(q)))
+    assert "(1)" in line, line

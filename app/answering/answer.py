@@ -1457,6 +1457,9 @@ class Composer:
             return " ".join([facts_line(q, facts, self.glossary, entries)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
 
         entries = len({tuple(names) for names, _ in subjects}) or None  # each answer once
+        noun = (facts.description.get("noun") or "").casefold()
+        if entries == 1 and noun and noun not in vocabulary(q.language).get("row_units", []):
+            entries = len(subjects[0][0])  # "Cities with X (2): A – B": one row, two cities
         first = line(None)
         for most in (2, 1):
             if columns(first) > FIRST_LINE_COLUMNS:
