@@ -739,3 +739,35 @@ def test_a_one_row_answer_to_which_towns_counts_its_towns():
     q = analyze("Which pairs include Kasumigaoka?", glossary)
     line = first_line(composer(glossary).facts(q, facts.match(q)))
     assert "(1)" in line, line
+
+
+@pytest.mark.parametrize("question, sentence, own, other", [
+    ("オストレル市のパートナー都市はどこですか",
+     "新規ペアは、霞ヶ丘市とヴェルドラ市(ノルヴィア)、桜台市とオストレル市(ノルヴィア)、緑町とペラム市(ノルヴィア)の3組である。",
+     "桜台市とオストレル市", "霞ヶ丘市"),
+    ("Where is Ostrel's partner?",
+     "The new pairs are Kasumigaoka and Veldora, Sakuradai and Ostrel, Midorimachi and Pellam.",
+     "Sakuradai and Ostrel", "Kasumigaoka"),
+])
+def test_a_where_answer_from_a_sentence_listing_pairs_is_the_asked_pairs_clause(question, sentence, own, other):
+    """A sentence listing three pairs answers "where is X's partner" with X's pair only; the
+    other pairs' clauses are left out (an ellipsis marks where)."""
+    from app.answering.answer import Composer
+    from app.answering.retrieve import Hit
+    from core.glossary import parse_glossary
+    from core.lexical import LexicalIndex
+    from tests.fakes import FakeEmbeddings
+
+    rows = [("kasumi", "Kasumigaoka", "霞ヶ丘市"), ("veldora", "Veldora", "ヴェルドラ市"),
+            ("sakura", "Sakuradai", "桜台市"), ("ostrel", "Ostrel", "オストレル市"),
+            ("midori", "Midorimachi", "緑町"), ("pellam", "Pellam", "ペラム市")]
+    glossary = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
+                              + "".join(f"{e},city,,{en},{ja},\n" for e, en, ja in rows)
+                              + "norvia,country,,Norvia,ノルヴィア,\n", "test glossary")
+    p = passage(sentence, language="ja" if "市" in sentence else "en")
+    q = analyze(question, glossary)
+    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "sudachi").tokenize,
+                        min_sentence=-1.0, min_named_sentence=-1.0)
+    answer = composer.compose(q, FakeEmbeddings().embed_query(q.text), [Hit(p, 0.5, 1.0, 1.0, 1.0)])
+    line = first_line(answer)
+    assert own in line and other not in line and "…" in line, answer.text

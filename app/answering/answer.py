@@ -17,7 +17,8 @@ from core.names import english_exonym, is_adjective, place_suffix, vocabulary
 from core.text import SECTION_JOINER
 
 from app.answering.facts import FactAnswer
-from app.answering.lead import FIRST_LINE_COLUMNS, Strategy, best_clause, clause, columns, own_clauses, strategy
+from app.answering.lead import (FIRST_LINE_COLUMNS, Strategy, best_clause, clause, clause_parts, columns, own_clauses,
+                                strategy)
 from app.answering.question import (INTENT_VALUES, WIDE_DIGITS, YEAR, Question, attribute_spans, counted,
                                     names_attribute, ordinals)
 from app.answering.retrieve import Hit, Passage
@@ -256,6 +257,9 @@ def _as_stated(word: str) -> str:
     return str(_number_values().get(word.casefold(), word))
 
 
+# A sentence listing this many pairs or more ("A and X, B and Y, C and Z") answers a where-question
+# about one of them with that one's clause.
+PAIRS_LISTED = 3
 _MYRIADS = {"万": 10_000, "億": 100_000_000}  # Japanese multipliers written after digits
 
 
@@ -849,13 +853,21 @@ class Composer:
         return any(self._family(e) in asked and e not in q.entities
                    and not (named | context) & asked[self._family(e)] for e in named)
 
-    def _own_clauses(self, q: Question, text: str) -> str:
-        """The sentence without its clauses about other subjects of the sorts the question names."""
+    def _own_clauses(self, q: Question, text: str, pairs_only: bool = False) -> str:
+        """The sentence without its clauses about other subjects of the sorts the question names.
+        `pairs_only` (a where-question, whose answer is other names): only in a sentence listing
+        pairs (PAIRS_LISTED clauses or more naming two subjects each: "A and X, B and Y, C and
+        Z"), and only a clause naming two or more subjects, none of them the question's, is about
+        another; a clause naming one is an item of the answer."""
         if not q.entities:
             return text
         named = lambda part: {m.entity_id for m in self.glossary.find(part)}
+        subjects = lambda part: {e for e in named(part) if self.glossary.entities[e].kind != "country"}
+        if pairs_only and sum(len(subjects(part)) >= 2 for part in clause_parts(text)) < PAIRS_LISTED:
+            return text  # not a sentence listing pairs
         return own_clauses(text, lambda part: bool(named(part) & set(q.entities)),
-                           lambda part: self._names_another(q, named(part)))
+                           lambda part: self._names_another(q, named(part))
+                           and (not pairs_only or len(subjects(part)) >= 2))
 
     def _about_another(self, q: Question, span: Span, mentioned: set[str]) -> bool:
         """The sentence names another thing of a sort the question names, and none of the
@@ -1114,8 +1126,8 @@ class Composer:
             # A what/topic question's sentence listing several subjects says only the asked one's
             # part (for "which"/"who" questions the other names may be the answer).
             shown = self._shown(lead)
-            if not how.value and not q.wants_list and lead.passage.kind != "table_row":
-                shown = self._own_clauses(q, shown)
+            if lead.passage.kind != "table_row" and (how.value == "place" or not (how.value or q.wants_list)):
+                shown = self._own_clauses(q, shown, pairs_only=how.value == "place")
             first = clause(shown, lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
         else:
             first = self._stated(q, how, lead)

@@ -111,6 +111,11 @@ def own_clauses(sentence: str, names_own, names_other) -> str:
     return out.strip()
 
 
+def clause_parts(sentence: str) -> list[str]:
+    """The clauses of a listing sentence (cut after commas, semicolons, colons)."""
+    return _parts(sentence, _LIST_CLAUSE_END)
+
+
 def _parts(sentence: str, ends: re.Pattern) -> list[str]:
     """The sentence cut after each match of `ends`, blank pieces left out."""
     cuts = [0] + [m.end() for m in ends.finditer(sentence) if 0 < m.end() < len(sentence)] + [len(sentence)]
