@@ -771,3 +771,13 @@ def test_a_where_answer_from_a_sentence_listing_pairs_is_the_asked_pairs_clause(
     answer = composer.compose(q, FakeEmbeddings().embed_query(q.text), [Hit(p, 0.5, 1.0, 1.0, 1.0)])
     line = first_line(answer)
     assert own in line and other not in line and "…" in line, answer.text
+
+
+def test_a_row_without_names_is_keyed_by_its_first_cell():
+    from app.answering.answer import row_sentence
+    from core.models import TableRow
+
+    values = {"Day": "Wednesday 18 January", "Activity": "Workshop on harbour plans"}
+    row = passage("Programme | Day: Wednesday 18 January; Activity: Workshop on harbour plans", kind="table_row",
+                  record=TableRow("Programme", list(values), values, "", "", []))
+    assert row_sentence(row, GLOSSARY) == "Wednesday 18 January: Workshop on harbour plans"

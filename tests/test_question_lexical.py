@@ -284,3 +284,18 @@ def test_the_bridged_passage_takes_the_last_head_place_only_when_missing():
     assert with_bridged(english[:3] + [good] + english[3:5], good, 6)[3] is good  # already there: unchanged
     assert with_bridged(english, unnamed, 6) == english  # names less of the question than the head
     assert with_bridged(english, None, 6) == english
+
+
+def test_a_japanese_date_meets_the_english_month():
+    """1月18日 in a Japanese question reaches "Wednesday 18 January" of an English table: the
+    month is searched as English writes it too. Made-up text."""
+    from app.answering.question import analyze
+    from core.glossary import parse_glossary
+
+    texts = {"en": ("en", "Wednesday 18 January: Workshop on harbour plans"),
+             "ja": ("ja", "港の祭りは毎年開かれる。")}
+    r = _retriever(texts, ["ja", "en"])
+    q = analyze("1月18日には何が行われましたか", parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t"), [], 500)
+    tokens = r.query_tokens(q)
+    assert "januari" in tokens  # the stem of January
+    assert r.lexical.scores(tokens)[0] > 0

@@ -508,8 +508,10 @@ def row_parts(row: Passage, glossary: Glossary, language: str = "") -> tuple[str
             value = _join_names(list(dict.fromkeys(_label_name(m.entity_id, language, glossary) for m in mentions)),
                                 language)
         (countries if is_name and kinds == {"country"} else names if is_name else rest).append(value)
-    said = "; ".join(v for v in rest if v and v.casefold() not in _empty_cells())
+    rest = [v for v in rest if v and v.casefold() not in _empty_cells()]
     head = " – ".join(dict.fromkeys(n for n in names if n))
+    # A row without names is keyed by its first cell ("Wednesday 18 January: Workshop on …").
+    said = f"{rest[0]}: " + "; ".join(rest[1:]) if not head and len(rest) > 1 else "; ".join(rest)
     if head and countries:
         head += " (" + ", ".join(dict.fromkeys(countries)) + ")"
     return head, said, record.group.strip()

@@ -3,7 +3,9 @@ segmentation), the question expanded with every alias of its names, fused by rec
 passages that mention the question's names (in either language) rank first."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -14,7 +16,7 @@ from core.index import ReadIndex
 from core.models import Passage
 from core.store import PassageStore
 
-from app.answering.question import Question, names_attribute, ordinals
+from app.answering.question import WIDE_DIGITS, Question, names_attribute, ordinals
 
 PROFILE = _load_profile()
 
@@ -115,6 +117,16 @@ def with_bridged(ranked: list[Hit], bridged: Hit | None, k: int) -> list[Hit]:
     return (ranked[:OTHER_LANGUAGE_SLOT - 1] + [bridged] + rest)[:k]
 
 
+_JA_MONTH = re.compile(r"(?<![0-9])([0-9]{1,2})月")
+
+
+@lru_cache(maxsize=12)
+def _english_month(number: int) -> str:
+    from babel import Locale
+
+    return Locale("en").months["format"]["wide"][number]
+
+
 def _best_link(scored: list[tuple[float, str]], threshold: float) -> str | None:
     """The entity of the best (score, entity) at or above `threshold`, unless another entity
     scores as well."""
@@ -207,6 +219,12 @@ class Retriever:
 
     def query_tokens(self, q: Question) -> list[str]:
         tokens = self.lexical.tokenize(q.retrieval_text)
+        if q.language == "ja":
+            # 1月18日: the month as English writes it too ("18 January"), which the lexical
+            # channel then matches (the Japanese index keeps 月, not its number).
+            for m in _JA_MONTH.finditer(q.retrieval_text.translate(WIDE_DIGITS)):
+                if 1 <= int(m.group(1)) <= 12:
+                    tokens.extend(self.lexical.tokenize(_english_month(int(m.group(1)))))
         for entity_id in q.entities:
             for name in self.glossary.entities[entity_id].names:
                 tokens.extend(self.lexical.tokenize(name))
