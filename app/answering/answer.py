@@ -1409,8 +1409,9 @@ class Composer:
             # "日本時間で何時に": the times written in that zone, when the sentence has them
             values = [v for v in values if v.endswith(" " + zone)] or values
         if not how.value:
-            # the question's own year or date tells nothing new
-            values = [v for v in values if v not in q.years and v not in q.text]
+            # the question's own year or date tells nothing new, nor does a bare number: the
+            # quote after the label writes it in digits either language reads
+            values = [v for v in values if v not in q.years and v not in q.text and not v.isdigit()]
         tag = w["lead_other_language"].get(lead.passage.language, "")
         sep = "、" if q.language == "ja" else ", "
         joined = sep.join(values[:MAX_STATED])
