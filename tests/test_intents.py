@@ -567,3 +567,14 @@ def test_counted_people_and_approximate_numbers_across_languages(glossary):
     assert stated_values(said, "en", glossary, set(), ("numbers",)) == ["about 1,500,000", "over 60"]
     assert stated_values(said, "ja", glossary, set(), ("numbers",)) == ["約150万", "60余り"]
     assert stated_values("More than 40 towns and 7 ports", "ja", glossary, set(), ("numbers",)) == ["40余り", "7"]
+
+
+def test_a_verb_meets_its_noun_across_languages():
+    """"What will X introduce?" meets 紹介 (glossed "introduction"): stems of six letters or
+    more that begin the same word match; short ones only exactly."""
+    from app.answering.answer import _stem_overlap
+    from core.bilingual import english_words
+
+    assert _stem_overlap({"introduc"}, english_words("紹介")) == {"introduc"}
+    assert _stem_overlap({"plan"}, {"planet"}) == set()
+    assert _stem_overlap({"plan", "harbour"}, {"plan"}) == {"plan"}

@@ -257,6 +257,18 @@ def _as_stated(word: str) -> str:
     return str(_number_values().get(word.casefold(), word))
 
 
+# Across languages a verb's stem meets its noun's ("introduc" of introduce in "introduct" of
+# introduction, the gloss of 紹介): stems this long or longer that begin the same word match.
+STEM_PREFIX = 6
+
+
+def _stem_overlap(asked: set[str], words: set[str]) -> set[str]:
+    """The asked stems among `words`, or beginning one of them (or begun by one), when at least
+    STEM_PREFIX long."""
+    return {a for a in asked if a in words or len(a) >= STEM_PREFIX and any(
+        len(w) >= STEM_PREFIX and (w.startswith(a) or a.startswith(w)) for w in words)}
+
+
 # A sentence listing this many pairs or more ("A and X, B and Y, C and Z") answers a where-question
 # about one of them with that one's clause.
 PAIRS_LISTED = 3
@@ -1024,8 +1036,10 @@ class Composer:
             # sides want to learn") than any candidate competes too.
             says = lambda s: len(self._shared_words(q, asked, s.text + " " + heading_of(s),
                                                     s.passage.language in (q.language, "mixed")))
+            # When no candidate says any of it, any sentence about the subject that does competes.
             top, most = max(s.score for s in candidates), max(says(s) for s in candidates)
-            candidates += [s for s in spans if s not in candidates and s.score >= max(floor, top - LEAD_POOL_MARGIN)
+            least = floor if most == 0 else max(floor, top - LEAD_POOL_MARGIN)
+            candidates += [s for s in spans if s not in candidates and s.score >= least
                            and self._about(q, s) and says(s) > most]
         headings = {s.passage.chunk_id: heading_of(s) for s in candidates}
         asked_mentions = [m for m in self.glossary.find(q.text) if m.entity_id in q.entities]
@@ -1228,7 +1242,7 @@ class Composer:
         tokens = set(self.tokenize(text))
         shared = asked & tokens
         if not readable:
-            shared |= (bridged(asked) & tokens) if q.language == "ja" else (asked & bridged(tokens))
+            shared |= (bridged(asked) & tokens) if q.language == "ja" else _stem_overlap(asked, bridged(tokens))
         return shared
 
     def _value_bound(self, q: Question, asked: set[str], span: Span, values: list[str], readable: bool) -> bool:
