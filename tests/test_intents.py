@@ -578,3 +578,24 @@ def test_a_verb_meets_its_noun_across_languages():
     assert _stem_overlap({"introduc"}, english_words("紹介")) == {"introduc"}
     assert _stem_overlap({"plan"}, {"planet"}) == set()
     assert _stem_overlap({"plan", "harbour"}, {"plan"}) == {"plan"}
+
+
+@pytest.mark.parametrize("question, day", [
+    ("2020年10月30日の会合の翌日には何が開催されましたか", (10, 31)),
+    ("What took place the day after the 30 October 2020 forum?", (10, 31)),
+    ("What was held the day before 1 March 2020?", (2, 29)),  # a leap year
+    ("What was held on 30 October 2020?", ()),
+])
+def test_a_day_relative_to_the_questions_date(glossary, question, day):
+    from app.answering.question import analyze
+
+    assert analyze(question, glossary, [], 500).shifted_day == day
+
+
+def test_the_sentence_stating_the_day_after_answers_it():
+    """"What was held the day after the 30 October forum?": the sentence stating 31 October,
+    not the one dating the forum. Made-up text."""
+    text = passage("Date: 30 October 2020. Venue: Veldora town hall. The forum was held the day before "
+                   "the harbour dialogue of 31 October.")
+    q, answer = ask("What was held the day after the 30 October 2020 forum?", [text])
+    assert "harbour dialogue" in answer.text.split("\n")[0], answer.text

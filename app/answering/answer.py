@@ -19,7 +19,7 @@ from core.text import SECTION_JOINER
 from app.answering.facts import FactAnswer
 from app.answering.lead import (FIRST_LINE_COLUMNS, Strategy, best_clause, clause, clause_parts, columns, own_clauses,
                                 strategy)
-from app.answering.question import (INTENT_VALUES, WIDE_DIGITS, YEAR, Question, attribute_spans, counted,
+from app.answering.question import (INTENT_VALUES, WIDE_DIGITS, YEAR, Question, attribute_spans, counted, days_in,
                                     names_attribute, ordinals)
 from app.answering.retrieve import Hit, Passage
 
@@ -1021,6 +1021,10 @@ class Composer:
                 # verb, in any passage considered.
                 candidates += [s for s in spans if s not in candidates and s.score >= floor and self._shared_words(
                     q, focus, s.text, s.passage.language in (q.language, "mixed"))]
+        if q.shifted_day:
+            # "What was held the day after X?": the sentence stating that day, wherever it stands.
+            candidates += [s for s in spans if s not in candidates and s.score >= floor
+                           and tuple(q.shifted_day) in days_in(s.text)]
         if values and not any(self._carries_values(q, s, values) for s in candidates):
             candidates += [s for s in spans if s.score >= floor and self._carries_values(q, s, values)]
         elif values:
@@ -1082,7 +1086,8 @@ class Composer:
             # neutral by 2029"), not in another one of the sentence ("3rd batch 2019-").
             bound = bool(values) and carrying and self._value_bound(q, asked, span, values, readable)
             # The sentence says the word asked for ("Which fields …": "The fields … are …").
-            focused = bool(focus) and bool(self._shared_words(q, focus, span.text, readable))
+            focused = bool(focus) and bool(self._shared_words(q, focus, span.text, readable)) \
+                or bool(q.shifted_day) and tuple(q.shifted_day) in days_in(span.text)
             # The sentence says the question's names in the question's own words ("AのBがCを
             # 訪問した" is not "CのBがAを訪問した"): the share of the question it repeats around them.
             phrase = _said_around_names(q.text, names, span.text) / max(len(q.text), 1)

@@ -39,6 +39,7 @@ def cues(language: str) -> dict:
             "ordinal_digits": v.get("ordinal_digits") or {},
             "question_words": {w.lower() for w in v.get("question_words", [])},
             "place_words": {w.lower() for w in v.get("place_words", [])},
+            "relative_days": {str(w).casefold(): int(n) for w, n in (v.get("relative_days") or {}).items()},
             "time_zone": re.compile("|".join(re.escape(w) for words in (v.get("time_zones") or {}).values()
                                              for w in sorted(words, key=len, reverse=True)) or "$^", re.I)}
 
@@ -141,6 +142,8 @@ class Question:
     retrieval_text: str = ""  # text used for search (may include the previous turn)
     years: tuple[str, ...] = ()
     ordinals: tuple[int, ...] = ()  # "4th meeting", 第2陣: 4, 2
+    # "the day after 30 October", 10月30日の翌日: the (month, day) asked about; () for none.
+    shifted_day: tuple[int, ...] = ()
     intents: frozenset[str] = frozenset()  # when, where, who, how_many, list, yes_no
     attribute: str = ""  # an asked attribute (budget, mayor ...): its key in the vocabulary
     attribute_word: str = ""  # ... and the word the question used for it
@@ -237,9 +240,47 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
                  years=tuple(YEAR.findall(text)), ordinals=tuple(ordinals(text)),
                  intents=frozenset(intents | ({"all_rows"} if c["all_rows"].search(text) else set())),
                  attribute=attribute, attribute_word=attribute_word, attribute_value=attribute_value,
-                 focus=(focus := _focus(text, c, glossary))[0], focus_is_verb=focus[1])
+                 focus=(focus := _focus(text, c, glossary))[0], focus_is_verb=focus[1],
+                 shifted_day=shifted_day(text, c))
     previous = [h for h in (history or []) if h and h.strip()]
     return _use_context(q, previous, glossary, c) if previous else q
+
+
+@lru_cache(maxsize=1)
+def english_months() -> dict[str, int]:
+    """English month names and abbreviations (CLDR, through babel), casefolded, and numbers."""
+    from babel import Locale
+
+    en = Locale("en")
+    return {name.casefold(): number for ctx in ("format", "stand-alone") for width in ("wide", "abbreviated")
+            for number, name in en.months[ctx][width].items()}
+
+
+def days_in(text: str) -> list[tuple[int, int]]:
+    """The (month, day) pairs a text writes: 10月30日, "30 October", "October 30"."""
+    found = [(int(m), int(d)) for m, d in re.findall(r"(?<![0-9])([0-9]{1,2})月([0-9]{1,2})日", text.translate(WIDE_DIGITS))]
+    months = "|".join(sorted(map(re.escape, english_months()), key=len, reverse=True))
+    for m in re.finditer(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({months})\b|\b({months})\s+(\d{{1,2}})\b", text, re.I):
+        day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        found.append((english_months()[month.casefold()], int(day)))
+    return [(month, day) for month, day in found if 1 <= month <= 12 and 1 <= day <= 31]
+
+
+def shifted_day(text: str, c: dict) -> tuple[int, ...]:
+    """The day a question asks about relative to the date it names ("the day after 30 October",
+    10月30日の翌日 -> (10, 31)), by the language file's `relative_days`; () when it names none."""
+    import datetime
+
+    offset = next((n for word, n in c["relative_days"].items() if word in text.casefold()), None)
+    days = days_in(text)
+    year = YEAR.search(text)
+    if offset is None or not days:
+        return ()
+    try:
+        day = datetime.date(int(year.group(0)) if year else 2001, *days[0]) + datetime.timedelta(days=offset)
+    except ValueError:
+        return ()
+    return (day.month, day.day)
 
 
 def _focus(text: str, c: dict, glossary: Glossary) -> tuple[str, bool]:
