@@ -599,3 +599,26 @@ def test_the_sentence_stating_the_day_after_answers_it():
                    "the harbour dialogue of 31 October.")
     q, answer = ask("What was held the day after the 30 October 2020 forum?", [text])
     assert "harbour dialogue" in answer.text.split("\n")[0], answer.text
+
+
+def test_an_ellipsis_that_asks_something_itself_keeps_its_own_question(glossary):
+    """"And what did they see?" after a when-question is a what-question; "What about Y?" and
+    では…は？ still ask what the last one asked."""
+    from app.answering.question import analyze
+
+    last = ["When did the Kamakura delegation visit Umeå?"]
+    assert "when" not in analyze("And what did they see there?", glossary, last, 500).intents
+    assert "when" in analyze("What about Kamakura?", glossary, last, 500).intents
+    assert "when" in analyze("では鎌倉市は？", glossary, ["ウメオ市の代表団はいつ訪問しましたか"], 500).intents
+    assert "when" not in analyze("では何を見ましたか", glossary, ["ウメオ市の代表団はいつ訪問しましたか"], 500).intents
+
+
+def test_a_count_of_a_noun_no_table_says_is_no_table_answer():
+    """"How many people took part?" is not answered by counting the rows of a table of towns
+    whose cells happen to say "people"; "How many towns …" and "How many pairs …" still are."""
+    rows = [row(1, "Veldora", "Norvia", "Services for people"), row(2, "Kasumigaoka", "Japan", "People and buses"),
+            row(3, "Ostrel", "Norvia", "Water parks")]
+    facts = Facts(rows, GLOSSARY)
+    assert facts.match(analyze("How many people took part?", GLOSSARY)) is None
+    assert len(facts.match(analyze("How many towns are in Norvia?", GLOSSARY)).rows) == 2
+    assert len(facts.match(analyze("How many pairs are in Norvia?", GLOSSARY)).rows) == 2

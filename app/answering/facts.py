@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from core.bilingual import bridged
+from core.bilingual import bridged, english_words
 from core.glossary import Glossary, has_cjk
 from core.lexical import latin_tokens, sudachi_tokens
 from core.names import vocabulary
@@ -64,7 +64,9 @@ class Facts:
         if q.attribute:
             # "How much is the budget of X?": only a table with that column answers it.
             rows = [r for r in rows if names_attribute(q.attribute, " ".join(r.record.columns))]
-        rows = self._tables_asked(q, rows)
+        rows = self._counted_rows(q, self._tables_asked(q, rows))
+        if not rows:
+            return None
         started = [r for r in rows if r.record.start_year in q.years] if q.years else []
         if started:  # rows that start in the year asked; a year no row starts in filters nothing
             rows = started
@@ -124,6 +126,21 @@ class Facts:
             return None
         description["noun"] = asked_noun(q)
         return self._answer(rows, description)
+
+    def _counted_rows(self, q: Question, rows: list) -> list:
+        """"How many X …?": only rows of a table whose structure says X (its title, columns or
+        group label: what its rows are; across languages through the word bridge) count; none
+        when no table does ("How many people took part?" is no count of a table of pairs)."""
+        if "how_many" not in q.intents or not q.focus:
+            return rows
+        counted = set(latin_tokens(q.focus)) | english_words(q.focus)
+        if has_cjk(q.focus):
+            counted |= bridged(set(sudachi_tokens(q.focus)))
+        units = vocabulary(q.language).get("row_units", [])
+        if not counted or q.focus.casefold() in units or counted & set(latin_tokens(" ".join(units))):
+            return rows  # "How many pairs …": every row is one
+        return [r for r in rows if counted & set(latin_tokens(
+            " ".join(r.record.columns) + " " + r.record.group + " " + r.record.table))]
 
     def _named_table(self, q: Question, rows: list) -> list:
         """The rows of the one table whose own title (its last heading) the question says every

@@ -28,6 +28,7 @@ def cues(language: str) -> dict:
                   for key, a in (v.get("attributes") or {}).items()}
     return {"intents": intents, "attributes": attributes,
             "elliptic": re.compile(v.get("elliptic", "$^"), re.I),
+            "interrogative": re.compile(v.get("interrogatives", "$^"), re.I),
             "focus": re.compile(v.get("focus", "$^"), re.I),
             "pronoun": re.compile(v.get("follow_up_pronouns", "$^"), re.I),
             "stopwords": {str(w).lower() for w in v.get("stopwords", [])},
@@ -354,8 +355,10 @@ def _content_words(text: str, c: dict) -> list[str]:
 
 
 def _keep_intent(q: Question, last: str, glossary: Glossary) -> Question:
-    """An ellipsis asks what the last question asked ("Who is the mayor of X?" - "And of Y?")."""
-    if q.intents or q.attribute:
+    """An ellipsis asks what the last question asked ("Who is the mayor of X?" - "And of Y?"),
+    unless it asks something itself ("And what did they see?": a what-question)."""
+    c = cues(q.language)
+    if q.intents or q.attribute or c["interrogative"].search(c["elliptic"].sub("", q.text, count=1)):
         return q
     before = analyze(last, glossary)
     return replace(q, intents=q.intents | before.intents, attribute=before.attribute,
