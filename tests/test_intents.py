@@ -622,3 +622,22 @@ def test_a_count_of_a_noun_no_table_says_is_no_table_answer():
     assert facts.match(analyze("How many people took part?", GLOSSARY)) is None
     assert len(facts.match(analyze("How many towns are in Norvia?", GLOSSARY)).rows) == 2
     assert len(facts.match(analyze("How many pairs are in Norvia?", GLOSSARY)).rows) == 2
+
+
+def test_a_sentence_naming_nothing_on_a_pairs_page_is_about_its_subject():
+    """"When did they become sister cities?" after a question about Kasumigaoka: 両市は… on the
+    pair's page answers, although the section heading names the partner (Veldora) and not
+    Kasumigaoka; an English table row must not win over it for a Japanese asker."""
+    page = passage("霞ヶ丘市はヴェルドラ市と協力している。両市は2005年に姉妹都市提携を結んだ。",
+                   section="ヴェルドラ市との協力 › 概要", language="ja")
+    values = {"Japanese town": "Kasumigaoka", "Partner": "Veldora", "Earlier link": "twinned since 2005"}
+    table = passage("New pairs | " + "; ".join(f"{k}: {v}" for k, v in values.items()), kind="table_row",
+                    record=TableRow("New pairs", list(values), values, "", "", ["kasumi", "veldora"]))
+    q, answer = ask("いつ姉妹都市になりましたか", [table, page], history=["霞ヶ丘市のパートナー都市はどこですか"],
+                    tokenizer="sudachi")
+    line = answer.text.split("\n")[0]
+    assert "両市は2005年" in line and "英語" not in line, answer.text
+    from app.answering.answer import Span
+
+    start = page.text.index("両市")
+    assert composer("sudachi")._about(q, Span(page, start, len(page.text), 1.0))

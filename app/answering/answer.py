@@ -1229,8 +1229,11 @@ class Composer:
         stands in a passage naming one (a sentence saying 両市, "the pair"); True without names."""
         if not q.entities:
             return True
-        named = {m.entity_id for m in self.glossary.find(span.text + " " + span.passage.section)}
-        return bool(named & set(q.entities)) or (not named - set(q.entities) and bool(set(span.passage.entities) & set(q.entities)))
+        said = {m.entity_id for m in self.glossary.find(span.text)}
+        named = said | {m.entity_id for m in self.glossary.find(span.passage.section)}
+        # (a section heading naming the partner too, "Cooperation with Y", does not make a
+        # sentence of X's page about Y alone)
+        return bool(named & set(q.entities)) or (not said - set(q.entities) and bool(set(span.passage.entities) & set(q.entities)))
 
     def name_tokens(self, q: Question) -> set[str]:
         """The tokens of every name of the question's entities."""
@@ -1423,7 +1426,7 @@ class Composer:
         if not values and (row or how.value or q.wants_list):
             # (a slot question states only its own kind: no names for "when" when no date is said)
             values = stated_values(said, q.language, self.glossary, skip,
-                                   how.states[:1] if how.value and not row else how.states)
+                                   how.states[:1] if how.value else how.states)
         if how.value == "time" and (zone := asked_zone(q)):
             # "日本時間で何時に": the times written in that zone, when the sentence has them
             values = [v for v in values if v.endswith(" " + zone)] or values
