@@ -781,3 +781,4 @@ def test_a_row_without_names_is_keyed_by_its_first_cell():
     row = passage("Programme | Day: Wednesday 18 January; Activity: Workshop on harbour plans", kind="table_row",
                   record=TableRow("Programme", list(values), values, "", "", []))
     assert row_sentence(row, GLOSSARY) == "Wednesday 18 January: Workshop on harbour plans"
+

@@ -1192,6 +1192,9 @@ class Composer:
                 # or its section): a sentence about other cities answers another question.
                 own = [s for s in own if {m.entity_id for m in self.glossary.find(s.text + " " + passage.section)}
                        & set(q.entities)]
+            # A quote about another thing of a sort the question names (IURC when IUC is asked)
+            # answers another question.
+            own = [s for s in own if not self._about_another(q, s, {m.entity_id for m in self.glossary.find(s.text)})]
             for span in _merge_adjacent(own):
                 if quoted >= MAX_EVIDENCE:
                     break
