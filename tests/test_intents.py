@@ -570,13 +570,15 @@ def test_counted_people_and_approximate_numbers_across_languages(glossary):
 
 
 def test_a_verb_meets_its_noun_across_languages():
-    """"What will X introduce?" meets 紹介 (glossed "introduction"): stems of six letters or
-    more that begin the same word match; short ones only exactly."""
+    """"What will X introduce?" meets 紹介 (glossed "introduction"), "explain" meets 説明
+    ("explanation"): stems beginning alike for five letters and most of the shorter one match;
+    short ones only exactly."""
     from app.answering.answer import _stem_overlap
     from core.bilingual import english_words
 
     assert _stem_overlap({"introduc"}, english_words("紹介")) == {"introduc"}
-    assert _stem_overlap({"plan"}, {"planet"}) == set()
+    assert _stem_overlap({"explain"}, english_words("説明")) == {"explain"}
+    assert _stem_overlap({"plan"}, {"planet"}) == set() and _stem_overlap({"transit"}, {"transport"}) == set()
     assert _stem_overlap({"plan", "harbour"}, {"plan"}) == {"plan"}
 
 
@@ -641,3 +643,19 @@ def test_a_sentence_naming_nothing_on_a_pairs_page_is_about_its_subject():
 
     start = page.text.index("両市")
     assert composer("sudachi")._about(q, Span(page, start, len(page.text), 1.0))
+
+
+def test_a_person_written_only_in_japanese_is_stated_as_written_for_an_english_asker(glossary):
+    """"Who explained …?" answered by a Japanese sentence naming two people the name table
+    lacks: the first line states the one in the clause saying the asked verb (説明した), in
+    katakana as written, never romanised; a city's mayor (大阪市長) is no person's name."""
+    from app.answering.answer import stated_values
+
+    said = "港湾局のアンナ・ヴェルデ氏が挨拶し、都市政策局のマルコ・ロッシ上級顧問が計画を説明した。"
+    assert stated_values(said, "en", glossary, set(), ("people",)) == ["アンナ・ヴェルデ", "マルコ・ロッシ"]
+    assert stated_values("チームリーダーの山田太郎氏が説明した。", "en", glossary, set(), ("people",)) == ["山田太郎"]
+    assert stated_values("大阪市長が述べた。", "en", glossary, set(), ("people",)) == []
+    page = passage(said, language="ja")
+    q, answer = ask("Who explained the plan at the harbour forum?", [page], tokenizer="sudachi")
+    line = answer.text.split("\n")[0]
+    assert line.startswith("マルコ・ロッシ") and "アンナ" not in line, answer.text

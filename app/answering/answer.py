@@ -3,6 +3,7 @@ verbatim from the passages, each followed by [n]; or an exact answer from table 
 abstention with the closest passages listed as related."""
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -182,6 +183,13 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
         elif language == "en" and (exonym := english_exonym(m.surface)):
             found["names"].append(exonym)  # a place the name table lacks in English: CLDR's name
             found["places"].append(exonym)
+    if language == "en":
+        # A person the name table lacks, written only in Japanese: stated as written (never
+        # romanised), so "Who explained …?" is answered by the name.
+        for m in _carry_patterns()["person_ja"].finditer(quote):
+            person = m.group(1) or m.group(2)
+            if person not in found["people"]:
+                found["people"].append(person)
     en, ja = _date_patterns()
     spans = []
     for m in en.finditer(quote):
@@ -258,15 +266,20 @@ def _as_stated(word: str) -> str:
 
 
 # Across languages a verb's stem meets its noun's ("introduc" of introduce in "introduct" of
-# introduction, the gloss of 紹介): stems this long or longer that begin the same word match.
-STEM_PREFIX = 6
+# introduction, the gloss of 紹介; "explain" and "explan" of 説明's "explanation"): stems that
+# begin alike for STEM_PREFIX letters or more, and for most of the shorter one, match.
+STEM_PREFIX = 5
+STEM_SHARE = 0.8
 
 
 def _stem_overlap(asked: set[str], words: set[str]) -> set[str]:
-    """The asked stems among `words`, or beginning one of them (or begun by one), when at least
-    STEM_PREFIX long."""
-    return {a for a in asked if a in words or len(a) >= STEM_PREFIX and any(
-        len(w) >= STEM_PREFIX and (w.startswith(a) or a.startswith(w)) for w in words)}
+    """The asked stems among `words`, or beginning alike with one of them (STEM_PREFIX letters
+    or more, and STEM_SHARE of the shorter stem)."""
+    def alike(a: str, w: str) -> bool:
+        common = len(os.path.commonprefix([a, w]))
+        return common >= STEM_PREFIX and common >= STEM_SHARE * min(len(a), len(w))
+
+    return {a for a in asked if a in words or any(alike(a, w) for w in words)}
 
 
 # A sentence listing this many pairs or more ("A and X, B and Y, C and Z") answers a where-question
@@ -334,7 +347,14 @@ def _carry_patterns() -> dict:
                           r"(?P<unit>" + "|".join(sorted(units, key=len, reverse=True)) + r")(?![a-z]))")
     role = re.compile(r"(?i:\b(?:" + "|".join(w for w in roles if w.isascii()) + r")\b|"
                       + "|".join(w for w in roles if not w.isascii()) + ")")
-    return {"month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja,
+    # A person written in Japanese: a katakana name of two parts or more before a title, maybe
+    # qualified (ロナルド・ホール上級顧問, マルコ・フィリポヴィッチ市長), or a kanji name of two to
+    # four characters before an honorific (井村秀文氏; not 大阪市長, a city's mayor).
+    titles = "|".join(map(re.escape, sorted({*v_ja.get("person_titles", []), *v_ja.get("role_words", [])},
+                                            key=len, reverse=True)))
+    person_ja = re.compile(rf"([ァ-ヴー]{{2,}}(?:・[ァ-ヴー]{{2,}})+)(?=[一-龥]{{0,3}}(?:{titles}))"
+                           rf"|(?<![一-龥々])([一-龥々]{{2,4}})(?=(?:氏|さん|様)(?![一-龥]))")
+    return {"person_ja": person_ja, "month": month, "numbers": numbers, "titles_en": titles_en, "titles_ja": titles_ja,
             "two_capitals": two_capitals, "day_month": day_month, "role": role,
             "duration": duration}
 
@@ -361,7 +381,8 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
         # Two capitalised words inside a name the table knows as something else (a city,
         # "Grenoble-Alpes Métropole") are not a person.
         known = [(m.start, m.end) for m in found if glossary.entities[m.entity_id].kind in _NOT_PEOPLE]
-        return "person" in kinds or bool(c["titles_ja"].search(text) or c["titles_en"].search(text)) \
+        return "person" in kinds or bool(c["titles_ja"].search(text) or c["titles_en"].search(text)
+                                         or c["person_ja"].search(text)) \
             or any(_unlike_words(m.group(0)) and not any(a < m.end() and m.start() < b for a, b in known)
                    for m in c["two_capitals"].finditer(text))
     if kind == "place":
@@ -1401,14 +1422,19 @@ class Composer:
             quoted = self._own_clauses(q, quoted)  # the part about the asked subject
         said = (lead.passage.record.group + " " + lead.passage.record.cell_text) if row else quoted
         # A clause naming another subject of the question's sort answers about that one.
+        # ... and of those, the clause saying the asked verb or noun ("Who explained …": 説明した).
+        focus = set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else set()
         keep = lambda part: self._answers(how, q, part) - (
-            1.0 if self._names_another(q, {m.entity_id for m in self.glossary.find(part)}) else 0.0)
+            1.0 if self._names_another(q, {m.entity_id for m in self.glossary.find(part)}) else 0.0) + (
+            0.5 if focus and self._shared_words(q, focus, part, False) else 0.0)
         values = []
-        if not row and how.value in ("", "date", "number", "time", "duration") and not q.wants_list:
+        if not row and how.value in ("", "date", "number", "time", "duration", "person") and not q.wants_list:
             # From the clause that says what is asked: the date or number asked ("2029" for "When
             # does X aim to be carbon neutral?"), or for a what-question the names and dates of
-            # that clause, not every date and name of the sentence. (Places and people are
-            # names: which clause holds the asked one is not read from the words around it.)
+            # that clause, not every date and name of the sentence; for "who", the people of the
+            # clause saying the asked verb ("Who explained …": the one who 説明した, not the one
+            # who greeted). (Places are names: which clause holds the asked one is not read from
+            # the words around it.)
             # (A row said in a sentence: its date cell dates the whole sentence.)
             cell, dated = row_prose_parts(lead.passage, self.glossary) if lead.passage.record else ("", [])
             best = best_clause(cell or quoted, keep)
