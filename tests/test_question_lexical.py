@@ -299,3 +299,19 @@ def test_a_japanese_date_meets_the_english_month():
     tokens = r.query_tokens(q)
     assert "januari" in tokens  # the stem of January
     assert r.lexical.scores(tokens)[0] > 0
+
+
+def test_a_katakana_compound_meets_the_english_words_it_is_made_of():
+    """キックオフ in a Japanese question reaches an English passage writing "kick-off" (which
+    the index holds as kick/キック and off/オフ): the word is searched by its parts too."""
+    from app.answering.question import analyze
+    from core.glossary import parse_glossary
+
+    texts = {"en": ("en", "The kick-off of the harbour forum ran from 9:00 to 9:20."),
+             "ja": ("ja", "キックオフ会合には港の関係者が参加した。")}
+    r = _retriever(texts, ["ja", "en"])
+    q = analyze("キックオフは何時に始まりましたか", parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t"), [], 500)
+    tokens = r.query_tokens(q)
+    assert {"キックオフ", "キック", "オフ"} <= set(tokens)
+    assert r.lexical.scores(tokens)[0] > 0  # the English passage now scores
+    assert r.katakana_parts("ハーバー") == []  # not made of the index's words

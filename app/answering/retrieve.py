@@ -117,6 +117,7 @@ def with_bridged(ranked: list[Hit], bridged: Hit | None, k: int) -> list[Hit]:
     return (ranked[:OTHER_LANGUAGE_SLOT - 1] + [bridged] + rest)[:k]
 
 
+_KATAKANA = re.compile(r"[ァ-ヴー]{4,}")
 _JA_MONTH = re.compile(r"(?<![0-9])([0-9]{1,2})月")
 
 
@@ -217,8 +218,25 @@ class Retriever:
         scores = np.where(other & (held >= min(2, len(words))), scores, 0.0)
         return [int(i) for i in np.argsort(-scores)[: self.candidates] if scores[i] > 0]
 
+    def katakana_parts(self, token: str) -> list[str]:
+        """A katakana word as the katakana words of the index it is made of (キックオフ -> キック,
+        オフ: an English passage holds "kick-off" by its parts, each with its katakana form);
+        [] when it is not made of them."""
+        if not _KATAKANA.fullmatch(token):
+            return []
+        parts, at = [], 0
+        while at < len(token):
+            end = next((e for e in range(len(token) - (at == 0), at + 1, -1) if token[at:e] in self.lexical.vocabulary),
+                       None)  # (a part, not the whole word)
+            if end is None:
+                return []
+            parts.append(token[at:end])
+            at = end
+        return parts if len(parts) > 1 else []
+
     def query_tokens(self, q: Question) -> list[str]:
         tokens = self.lexical.tokenize(q.retrieval_text)
+        tokens += [part for t in list(tokens) for part in self.katakana_parts(t)]
         if q.language == "ja":
             # 1月18日: the month as English writes it too ("18 January"), which the lexical
             # channel then matches (the Japanese index keeps 月, not its number).
