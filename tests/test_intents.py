@@ -659,3 +659,13 @@ def test_a_person_written_only_in_japanese_is_stated_as_written_for_an_english_a
     q, answer = ask("Who explained the plan at the harbour forum?", [page], tokenizer="sudachi")
     line = answer.text.split("\n")[0]
     assert line.startswith("マルコ・ロッシ") and "アンナ" not in line, answer.text
+
+
+def test_a_kind_of_place_after_which_is_the_asked_value_not_a_focus(glossary):
+    """"Which cities make up the forum?": cities is what is asked (places), not a word a sentence
+    must say (市民 'citizens' would say it); "Which fields …" keeps its noun."""
+    from app.answering.question import analyze
+
+    assert analyze("Which cities make up the harbour forum?", glossary, [], 500).focus == ""
+    assert analyze("Which region is Veldora in?", glossary, [], 500).focus == ""
+    assert analyze("Which fields does the harbour forum cover?", glossary, [], 500).focus == "fields"

@@ -298,6 +298,10 @@ def _focus(text: str, c: dict, glossary: Glossary) -> tuple[str, bool]:
             if not following:
                 continue
             word, start = following.group(1), start + len(word) + following.start(1)
+        # "Which cities …": a kind of place is the asked value, not a word to find said.
+        singular = re.sub(r"ies$", "y", word.lower()) if word.lower().endswith("ies") else word.lower().removesuffix("s")
+        if group == "focus" and singular in c["place_words"]:
+            continue
         if word.lower() not in c["stopwords"] and word.lower() not in c["question_words"] \
                 and not any(s <= start < e for s, e in names):
             return word, group.startswith("verb")
