@@ -21,6 +21,7 @@ from app.answering.facts import FactAnswer
 from app.answering.lead import (FIRST_LINE_COLUMNS, Strategy, best_clause, clause, clause_parts, columns, own_clauses,
                                 strategy)
 from app.answering.question import (INTENT_VALUES, WIDE_DIGITS, YEAR, Question, attribute_spans, counted, days_in,
+                                    english_months,
                                     names_attribute, ordinals)
 from app.answering.retrieve import Hit, Passage
 
@@ -118,7 +119,7 @@ def _month_names() -> dict[str, int]:
 
 @lru_cache(maxsize=None)
 def _month_numbers() -> dict[str, int]:
-    return {name.casefold(): number for name, number in _month_names().items()}
+    return english_months()
 
 
 @lru_cache(maxsize=None)
@@ -1031,7 +1032,7 @@ class Composer:
                 if nxt not in candidates:
                     candidates.append(nxt)
         asked = self._asked_words(q)
-        focus = set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else set()
+        focus = self._focus_words(q)
         if focus:
             # The sentence saying the word asked for ("テーマは、…") answers, wherever it stands
             # in the passages considered.
@@ -1268,6 +1269,10 @@ class Composer:
         pointing back also asks the words of the turn it points to ("When did they visit?")."""
         return set(self.tokenize(q.retrieval_text if q.context else q.text)) - self.name_tokens(q)
 
+    def _focus_words(self, q: Question) -> set[str]:
+        """The tokens of the word the question asks for (its focus), names aside."""
+        return set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else set()
+
     def _shared_words(self, q: Question, asked: set[str], text: str, readable: bool) -> set[str]:
         """The asked words a text says: the same words, or across languages the words the
         Japanese -> English bridge gives."""
@@ -1344,7 +1349,7 @@ class Composer:
         if how.value or not q.entities or lead.passage.kind == "table_row":
             return None
         places = {e for e in q.entities if self.glossary.entities[e].kind != "country"}
-        focus = set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else set()
+        focus = self._focus_words(q)
         for passage in chosen:
             if passage is lead.passage or passage.language in (q.language, "mixed"):
                 continue
@@ -1363,7 +1368,7 @@ class Composer:
         """The numbers of a text followed by a word the question asks with ("6 EU regions",
         6地域 for "How many regions"), as stated_values writes them."""
         # the noun counted ("How many prefectures …"), else every word asked
-        asked = set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else self._asked_words(q)
+        asked = self._focus_words(q) or self._asked_words(q)
         readable = has_cjk(text) == (q.language == "ja")
         out = set()
         for m in _NUMBER.finditer(text):
@@ -1423,7 +1428,7 @@ class Composer:
         said = (lead.passage.record.group + " " + lead.passage.record.cell_text) if row else quoted
         # A clause naming another subject of the question's sort answers about that one.
         # ... and of those, the clause saying the asked verb or noun ("Who explained …": 説明した).
-        focus = set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else set()
+        focus = self._focus_words(q)
         keep = lambda part: self._answers(how, q, part) - (
             1.0 if self._names_another(q, {m.entity_id for m in self.glossary.find(part)}) else 0.0) + (
             0.5 if focus and self._shared_words(q, focus, part, False) else 0.0)

@@ -257,6 +257,11 @@ def english_months() -> dict[str, int]:
             for number, name in en.months[ctx][width].items()}
 
 
+def english_month(number: int) -> str:
+    """A month's English name ("January" for 1): the first, wide form of `english_months`."""
+    return next(name for name, n in english_months().items() if n == number).capitalize()
+
+
 def days_in(text: str) -> list[tuple[int, int]]:
     """The (month, day) pairs a text writes: 10月30日, "30 October", "October 30"."""
     found = [(int(m), int(d)) for m, d in re.findall(r"(?<![0-9])([0-9]{1,2})月([0-9]{1,2})日", text.translate(WIDE_DIGITS))]

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from core.bilingual import bridged, english_words
+from core.bilingual import english_words
 from core.profile import load as _load_profile
 from core.glossary import PLACE_KINDS, Glossary, has_cjk
 from core.index import ReadIndex
 from core.models import Passage
 from core.store import PassageStore
 
-from app.answering.question import WIDE_DIGITS, Question, names_attribute, ordinals
+from app.answering.question import WIDE_DIGITS, Question, english_month, names_attribute, ordinals
 
 PROFILE = _load_profile()
 
@@ -119,13 +118,6 @@ def with_bridged(ranked: list[Hit], bridged: Hit | None, k: int) -> list[Hit]:
 
 _KATAKANA = re.compile(r"[ァ-ヴー]{4,}")
 _JA_MONTH = re.compile(r"(?<![0-9])([0-9]{1,2})月")
-
-
-@lru_cache(maxsize=12)
-def _english_month(number: int) -> str:
-    from babel import Locale
-
-    return Locale("en").months["format"]["wide"][number]
 
 
 def _best_link(scored: list[tuple[float, str]], threshold: float) -> str | None:
@@ -242,7 +234,7 @@ class Retriever:
             # channel then matches (the Japanese index keeps 月, not its number).
             for m in _JA_MONTH.finditer(q.retrieval_text.translate(WIDE_DIGITS)):
                 if 1 <= int(m.group(1)) <= 12:
-                    tokens.extend(self.lexical.tokenize(_english_month(int(m.group(1)))))
+                    tokens.extend(self.lexical.tokenize(english_month(int(m.group(1)))))
         for entity_id in q.entities:
             for name in self.glossary.entities[entity_id].names:
                 tokens.extend(self.lexical.tokenize(name))
