@@ -22,6 +22,7 @@ class Profile:
     min_matched_share: float
     other_language_slot: int
     bridge_channel: int
+    bridge_lead: float
     intent_bonus: float
     ordinal_bonus: float
     attribute_bonus: float

@@ -155,7 +155,10 @@ def test_abstention_metrics():
 
 @pytest.mark.slow
 def test_gate_fails_when_retrieval_is_broken(tmp_path):
-    """A random embedder in place of the real one must make the gate fail."""
+    """A random embedder in place of the real one must make the gate fail: on the retriever's
+    own ranking and on the facts and citations found. (Citation precision no longer falls with
+    it: since the lexical channels match across languages, what little is still found is cited
+    precisely.)"""
     from app.answering.service import Assistant
     from core.glossary import load_glossary
     from ingest.pipeline import ingest
@@ -169,7 +172,7 @@ def test_gate_fails_when_retrieval_is_broken(tmp_path):
     result = runner.evaluate(Assistant(config, broken, glossary), runner.load_cases(SET), None)
     failures = runner.check_gate(runner.summarize(result["ours"]), runner.load_thresholds(THRESHOLDS))
     failed_metrics = {f.split(" = ")[0] for f in failures}
-    assert {"fact_recall", "citation_recall", "citation_precision"} <= failed_metrics
+    assert {"fact_recall", "citation_recall", "recall_at_1", "mrr"} <= failed_metrics
 
 
 @pytest.mark.slow

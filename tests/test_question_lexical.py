@@ -315,3 +315,20 @@ def test_a_katakana_compound_meets_the_english_words_it_is_made_of():
     assert {"キックオフ", "キック", "オフ"} <= set(tokens)
     assert r.lexical.scores(tokens)[0] > 0  # the English passage now scores
     assert r.katakana_parts("ハーバー") == []  # not made of the index's words
+
+
+def test_the_bridged_pick_needs_a_clear_lead():
+    """Two Japanese passages the carried words match about as well: no pick (a near tie is
+    settled by nothing the question says, and must not flip when unrelated documents join the
+    store); the same text stored twice is no rival. Made-up text."""
+    from app.answering.question import analyze
+    from core.glossary import parse_glossary
+
+    empty = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t")
+    q = analyze("When were cities recruited?", empty, [], 500)
+    tie = {"en": ("en", "The harbour forum met in Westmoor."),
+           "ja1": ("ja", "港の都市を募集した。"), "ja2": ("ja", "川の都市を募集した。")}
+    assert _retriever(tie, ["en"]).bridged_best(q) is None
+    copies = {"en": ("en", "The harbour forum met in Westmoor."),
+              "ja1": ("ja", "港の都市を募集した。"), "ja2": ("ja", "港の都市を募集した。")}
+    assert _retriever(copies, ["en"]).bridged_best(q) == 1

@@ -29,6 +29,7 @@ SUBJECT_PLACES = 3
 MIN_MATCHED_SHARE = PROFILE.min_matched_share
 OTHER_LANGUAGE_SLOT = PROFILE.other_language_slot
 BRIDGE = PROFILE.bridge_channel
+BRIDGE_LEAD = PROFILE.bridge_lead
 
 
 def document_subjects(passages: list[Passage], glossary: Glossary) -> dict[str, frozenset[str]]:
@@ -189,13 +190,13 @@ class Retriever:
             self._japanese_of = {w: frozenset(ts) for w, ts in inverse.items()}
         return self._japanese_of.get(english, frozenset())
 
-    def bridged_ranking(self, q: Question, tokens: list[str]) -> list[int]:
-        """Passages in the other language ranked by the question's own words (`tokens`: not the
-        expansion of its names, whose every spelling the other channels match) carried across the
-        bilingual table (募集 for "recruited", months for 期間): what neither the lexical
-        channel (one language) nor the names can match. A passage must hold the carried words
-        of at least two of the question's words (one, when it has one): a single shared gloss
-        is as often a different sense."""
+    def bridged_scores(self, q: Question, tokens: list[str]) -> np.ndarray:
+        """Per passage in the other language, the BM25 score of the question's own words
+        (`tokens`: not the expansion of its names, whose every spelling the other channels
+        match) carried across the bilingual table (募集 for "recruited", months for 期間): what
+        neither the lexical channel (one language) nor the names can match. A passage must hold
+        the carried words of at least two of the question's words (one, when it has one): a
+        single shared gloss is as often a different sense. 0 for every other passage."""
         if q.language == "ja":
             words = {t: english_words(t) for t in set(tokens) if has_cjk(t)}
             other = self.english
@@ -204,11 +205,31 @@ class Retriever:
             other = ~self.english
         words = {t: sorted(across) for t, across in words.items() if across}
         if not words:
-            return []
+            return np.zeros(len(self.passages), dtype=np.float32)
         held = sum((self.lexical.matched_share(across) > 0).astype(np.int32) for across in words.values())
         scores = self.lexical.scores(sorted({w for across in words.values() for w in across}))
-        scores = np.where(other & (held >= min(2, len(words))), scores, 0.0)
+        return np.where(other & (held >= min(2, len(words))), scores, 0.0)
+
+    def bridged_ranking(self, q: Question, tokens: list[str]) -> list[int]:
+        """Passages by `bridged_scores`, best first (those scoring above 0, at most
+        `candidates`)."""
+        scores = self.bridged_scores(q, tokens)
         return [int(i) for i in np.argsort(-scores)[: self.candidates] if scores[i] > 0]
+
+    def bridged_best(self, q: Question) -> int | None:
+        """The first of `bridged_ranking` when it leads the second clearly (BRIDGE_LEAD times its
+        score): a near tie is settled by nothing the question says, and an unrelated document
+        joining the store (shifting every score a little) must not change the pick."""
+        scores = self.bridged_scores(q, self.lexical.tokenize(q.retrieval_text))
+        order = [int(i) for i in np.argsort(-scores)[: self.candidates] if scores[i] > 0]
+        if not order:
+            return None
+        # (the same text stored twice, a deck and its PDF export, is no rival)
+        first = " ".join(self.passages[order[0]].text.split())
+        rival = next((i for i in order[1:] if " ".join(self.passages[i].text.split()) != first), None)
+        if rival is not None and scores[order[0]] < BRIDGE_LEAD * scores[rival]:
+            return None
+        return order[0]
 
     def katakana_parts(self, token: str) -> list[str]:
         """A katakana word as the katakana words of the index it is made of (キックオフ -> キック,
@@ -257,7 +278,8 @@ class Retriever:
         dense_ranking = [self.position[c] for c in list(dense)[: self.candidates] if c in self.position]
         rankings = [dense_ranking, top_lexical]
         candidates = set(dense_ranking) | set(top_lexical)
-        across = self.bridged_ranking(q, self.lexical.tokenize(q.retrieval_text))[:1] if BRIDGE else []
+        best = self.bridged_best(q) if BRIDGE else None
+        across = [] if best is None else [best]
         candidates.update(across)
         if q.entities:
             # Passages naming the subject are candidates whatever their wording; on a large
