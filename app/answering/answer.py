@@ -349,8 +349,8 @@ def _carry_patterns() -> dict:
     role = re.compile(r"(?i:\b(?:" + "|".join(w for w in roles if w.isascii()) + r")\b|"
                       + "|".join(w for w in roles if not w.isascii()) + ")")
     # A person written in Japanese: a katakana name of two parts or more before a title, maybe
-    # qualified (ロナルド・ホール上級顧問, マルコ・フィリポヴィッチ市長), or a kanji name of two to
-    # four characters before an honorific (井村秀文氏; not 大阪市長, a city's mayor).
+    # qualified (アンナ・ヴェルデ上級顧問, マルコ・ロッシ市長), or a kanji name of two to four
+    # characters before an honorific (山田太郎氏; not 港町長, a town's mayor).
     titles = "|".join(map(re.escape, sorted({*v_ja.get("person_titles", []), *v_ja.get("role_words", [])},
                                             key=len, reverse=True)))
     person_ja = re.compile(rf"([ァ-ヴー]{{2,}}(?:・[ァ-ヴー]{{2,}})+)(?=[一-龥]{{0,3}}(?:{titles}))"
@@ -1214,7 +1214,7 @@ class Composer:
                 # or its section): a sentence about other cities answers another question.
                 own = [s for s in own if {m.entity_id for m in self.glossary.find(s.text + " " + passage.section)}
                        & set(q.entities)]
-            # A quote about another thing of a sort the question names (IURC when IUC is asked)
+            # A quote about another thing of a sort the question names (HPX2 when HPX is asked)
             # answers another question.
             own = [s for s in own if not self._about_another(q, s, {m.entity_id for m in self.glossary.find(s.text)})]
             for span in _merge_adjacent(own):
