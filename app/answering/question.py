@@ -262,11 +262,17 @@ def english_month(number: int) -> str:
     return next(name for name, n in english_months().items() if n == number).capitalize()
 
 
+@lru_cache(maxsize=1)
+def _english_days() -> re.Pattern:
+    """A day written with an English month: "30 October", "30th Oct", "October 30"."""
+    months = "|".join(sorted(map(re.escape, english_months()), key=len, reverse=True))
+    return re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({months})\b|\b({months})\s+(\d{{1,2}})\b", re.I)
+
+
 def days_in(text: str) -> list[tuple[int, int]]:
     """The (month, day) pairs a text writes: 10月30日, "30 October", "October 30"."""
     found = [(int(m), int(d)) for m, d in re.findall(r"(?<![0-9])([0-9]{1,2})月([0-9]{1,2})日", text.translate(WIDE_DIGITS))]
-    months = "|".join(sorted(map(re.escape, english_months()), key=len, reverse=True))
-    for m in re.finditer(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({months})\b|\b({months})\s+(\d{{1,2}})\b", text, re.I):
+    for m in _english_days().finditer(text):
         day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
         found.append((english_months()[month.casefold()], int(day)))
     return [(month, day) for month, day in found if 1 <= month <= 12 and 1 <= day <= 31]

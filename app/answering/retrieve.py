@@ -103,7 +103,7 @@ def with_other_language(ranked: list[Hit], hits: list[Hit], language: str, k: in
 
 
 def with_bridged(ranked: list[Hit], bridged: Hit | None, k: int) -> list[Hit]:
-    """The other-language passage the bilingual table matches best (`Retriever.bridged_ranking`)
+    """The other-language passage the bilingual table matches best (`Retriever.bridged_best`)
     takes the last of the first OTHER_LANGUAGE_SLOT places when it is not among them and names
     the question's names as well as they do: the one passage neither the lexical channel nor,
     often, the dense one finds for a question whose answer is written only in the other
@@ -213,7 +213,9 @@ class Retriever:
     def bridged_ranking(self, q: Question, tokens: list[str]) -> list[int]:
         """Passages by `bridged_scores`, best first (those scoring above 0, at most
         `candidates`)."""
-        scores = self.bridged_scores(q, tokens)
+        return self._best_first(self.bridged_scores(q, tokens))
+
+    def _best_first(self, scores: np.ndarray) -> list[int]:
         return [int(i) for i in np.argsort(-scores)[: self.candidates] if scores[i] > 0]
 
     def bridged_best(self, q: Question) -> int | None:
@@ -221,7 +223,7 @@ class Retriever:
         score): a near tie is settled by nothing the question says, and an unrelated document
         joining the store (shifting every score a little) must not change the pick."""
         scores = self.bridged_scores(q, self.lexical.tokenize(q.retrieval_text))
-        order = [int(i) for i in np.argsort(-scores)[: self.candidates] if scores[i] > 0]
+        order = self._best_first(scores)
         if not order:
             return None
         # (the same text stored twice, a deck and its PDF export, is no rival)
