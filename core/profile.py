@@ -23,6 +23,7 @@ class Profile:
     other_language_slot: int
     bridge_channel: int
     bridge_lead: float
+    rows_per_table: int
     intent_bonus: float
     ordinal_bonus: float
     attribute_bonus: float

@@ -782,3 +782,34 @@ def test_a_row_without_names_is_keyed_by_its_first_cell():
                   record=TableRow("Programme", list(values), values, "", "", []))
     assert row_sentence(row, GLOSSARY) == "Wednesday 18 January: Workshop on harbour plans"
 
+
+
+@pytest.mark.parametrize("question, passages, says_yes", [
+    # the sentence says what is asked of the names asked: yes, then the fact
+    ("Is Veldora paired with Kasumigaoka?",
+     [passage("Veldora is paired with Kasumigaoka for harbour planning.")], "Yes: "),
+    ("ヴェルドラ市は霞ヶ丘市とペアを組んでいますか",
+     [passage("ヴェルドラ市は霞ヶ丘市とペアを組んでいる。", language="ja")], "はい。"),
+    # another place stands between the two asked: they are not said to be paired
+    ("Is Veldora paired with Kasumigaoka?",
+     [passage("The pairs are Veldora and Norvia, and Kasumigaoka and Japan.")], ""),
+    # the sentence denies it
+    ("Is Veldora paired with Kasumigaoka?",
+     [passage("Veldora is not paired with Kasumigaoka.")], ""),
+    # the year asked is not the sentence's
+    ("Did Veldora join the network in 2019?",
+     [passage("Veldora joined the network in 2021.")], ""),
+    # the sentence says nothing of what is asked beyond the names
+    ("Does Veldora host the Kasumigaoka festival?",
+     [passage("Veldora and Kasumigaoka exchanged students.")], ""),
+])
+def test_a_yes_no_question_is_answered_yes_only_when_the_sentence_confirms_it(question, passages, says_yes):
+    q, answer = ask(question, passages)
+    line = first_line(answer)
+    assert "yes_no" in q.intents
+    if says_yes:
+        assert line.startswith(says_yes) and passages[0].text.rstrip("。.") in line, answer.text
+    else:
+        # the fact alone: no "yes" the documents do not give (and no "no" either)
+        assert not line.startswith(("Yes", "No", "はい", "いいえ")), answer.text
+        assert answer.citations and answer.citations[0].passage is passages[0]

@@ -16,7 +16,7 @@ def test_the_set_is_valid_and_covers_every_kind():
     cases = runner.load_cases(SET)
     kinds = {c.kind for c in cases}
     assert len(cases) >= 60
-    assert kinds == {"en", "ja", "cross_en_ja", "cross_ja_en", "variant", "facts", "followup", "abstain"}
+    assert kinds == {"en", "ja", "cross_en_ja", "cross_ja_en", "variant", "facts", "followup", "abstain", "yes_no"}
     abstain = [c for c in cases if c.abstain]
     assert len(abstain) >= 8 and {c.language for c in abstain} == {"en", "ja"}
     assert all(c.history for c in cases if c.kind == "followup")

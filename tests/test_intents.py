@@ -63,6 +63,8 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("What does Veldora plan with other projects?", set()),  # the noun is not what is asked
     ("What can projects outside Norvia add?", set()),  # a verb after "what": what, not which
     ("Does Veldora have a port?", {"yes_no"}),
+    ("ヴェルドラ市には港がありますか", {"yes_no"}),  # no interrogative word: yes or no
+    ("ヴェルドラ市には何がありますか", set()),  # 何: a what-question
     ("How long did Veldora's project last?", {"duration"}),  # a length of time, not a date
     ("ヴェルドラ市の事業の期間は?", {"duration"}),
     ("What time did the seminar start?", {"time"}),  # a time of day, not a date
@@ -104,6 +106,10 @@ def test_ordinals_in_both_languages():
     ("number", "Towns visiting in June 2023: 4", "Towns visiting in June 2023: Veldora"),
     ("number", "Delegates of 6 towns came from 13 to 19 November 2022.", "Delegates came from 13 to 19 November 2022."),
     ("number", "2022年11月13日から19日にかけて、5つの町が参加した。", "2022年11月13日から19日にかけて、町が参加した。"),
+    # every spelled-out number is one; the digits of a name ("HPX2") are none, a counter after
+    # them makes them a count again (HPX13都市)
+    ("number", "Sixteen delegates attended.", "The delegates of HPX2 attended."),
+    ("number", "HPX13都市が参加した。", "後継のHPX2の発足式が開かれた。"),
     ("person", "Ms Ilse Marrow chaired the session.", "The Mayor chaired the session."),
     ("person", "会合はマロウ氏が進行した。", "会合は市役所で進行した。"),
     ("place", "The workshop took place in Veldora.", "The workshop took place online."),

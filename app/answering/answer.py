@@ -20,7 +20,7 @@ from core.text import SECTION_JOINER
 from app.answering.facts import FactAnswer
 from app.answering.lead import (FIRST_LINE_COLUMNS, Strategy, best_clause, clause, clause_parts, columns, own_clauses,
                                 strategy)
-from app.answering.question import (INTENT_VALUES, WIDE_DIGITS, YEAR, Question, attribute_spans, counted, days_in,
+from app.answering.question import (INTENT_VALUES, WIDE_DIGITS, YEAR, Question, attribute_spans, counted, cues, days_in,
                                     english_months,
                                     names_attribute, ordinals)
 from app.answering.retrieve import Hit, Passage
@@ -205,7 +205,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
     if not found["dates"]:
         found["dates"] = YEAR.findall(quote)
     for m in _NUMBER.finditer(quote):
-        if any(a <= m.start() < b for a, b in spans) or YEAR.fullmatch(m.group(0)):
+        if any(a <= m.start() < b for a, b in spans) or YEAR.fullmatch(m.group(0)) or _in_name(quote, m.start()):
             continue
         word = m.group(0).casefold()
         if word.isalpha() and word not in _number_values():
@@ -286,6 +286,8 @@ def _stem_overlap(asked: set[str], words: set[str]) -> set[str]:
 # A sentence listing this many pairs or more ("A and X, B and Y, C and Z") answers a where-question
 # about one of them with that one's clause.
 PAIRS_LISTED = 3
+# A word in the names of this many entities or more is a generic part of names ("city", 都市).
+NAME_WORD_ENTITIES = 3
 _MYRIADS = {"万": 10_000, "億": 100_000_000}  # Japanese multipliers written after digits
 
 
@@ -315,11 +317,19 @@ def _number_values() -> dict[str, int]:
 
 
 _NUMBER = re.compile(r"(?<![\d.])\d[\d,]*(?![\d])|\b[A-Za-z]+\b")
+# Digits glued to Latin letters ("IURC2の", "H2 mobility") are part of a name, not a count,
+# unless a kanji or katakana word (a counter, a noun) follows them: "EU13都市".
+_NAME_DIGITS = re.compile(r"(?<=[A-Za-zＡ-Ｚａ-ｚ])[0-9０-９]+(?![0-9０-９,.]*[\u4e00-\u9fffァ-ヴ])")
+
+
+def _in_name(text: str, start: int) -> bool:
+    """Whether the digits at `start` of `text` belong to a name ("IURC2")."""
+    return bool(_NAME_DIGITS.match(text, start))
 
 
 # --- what a sentence carries ---------------------------------------------------------------------
 
-_DIGIT = re.compile(r"[0-9０-９]")
+_DIGIT = re.compile(r"(?<![0-9０-９])[0-9０-９]")
 _JA_DATE = re.compile(r"[0-9０-９]{1,4}\s*[年月日](?!間)|[0-9０-９]{1,2}/[0-9０-９]{1,2}")  # 2年間 is a duration
 # A time of day ("9:00", "17時") answers "what time" as a date answers "when".
 _TIME = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?![0-9])|[0-9０-９]{1,2}\s*時(?!間)")
@@ -329,7 +339,9 @@ _TIME = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?![0-9])|[0-9０-９]{1,2}\s*
 def _carry_patterns() -> dict:
     month = re.compile(r"\b(" + "|".join(sorted(_month_names(), key=len, reverse=True)) + r")\b")
     v_en, v_ja = vocabulary("en"), vocabulary("ja")
-    numbers = re.compile(r"\b(" + "|".join(v_en.get("number_words", [])) + r")\b", re.I)
+    # Number words: the multipliers (`number_words`) and every spelled-out number (`number_values`).
+    words = list(dict.fromkeys([*v_en.get("number_words", []), *(v_en.get("number_values") or {})]))
+    numbers = re.compile(r"\b(" + "|".join(words) + r")\b", re.I)
     # "The Mayor" is not a name: a capitalised function word does not start one.
     not_name = r"(?!(?:" + "|".join(w.capitalize() for w in v_en.get("question_words", [])) + r")\b)"
     titles = "|".join(v_en.get("person_titles", []))
@@ -343,7 +355,7 @@ def _carry_patterns() -> dict:
     roles = [re.escape(str(w)) for language in ("en", "ja") for w in vocabulary(language).get("role_words", [])]
     # A number (digits, a number word, "18 to 24") before a unit of time: a duration.
     units = [re.escape(u) for u in _duration_units()]
-    amount = rf"(?:[0-9０-９]+|{'|'.join(v_en.get('number_words', []))})"
+    amount = rf"(?:[0-9０-９]+|{'|'.join(words)})"
     duration = re.compile(rf"(?i:(?<![0-9A-Za-z])(?P<a>{amount})(?:\s*(?:to|-|–|〜|～)\s*(?P<b>{amount}))?\s*"
                           r"(?P<unit>" + "|".join(sorted(units, key=len, reverse=True)) + r")(?![a-z]))")
     role = re.compile(r"(?i:\b(?:" + "|".join(w for w in roles if w.isascii()) + r")\b|"
@@ -373,7 +385,7 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
     if kind == "number":
         # A count, not the digits of a date ("in June 2023", "13 to 19 November", 2022年11月).
         text = c["day_month"].sub(" ", _TIME.sub(" ", _JA_DATE.sub(" ", YEAR.sub(" ", text))))
-        return bool(_DIGIT.search(text) or c["numbers"].search(text))
+        return any(not _in_name(text, m.start()) for m in _DIGIT.finditer(text)) or bool(c["numbers"].search(text))
     if kind == "email":
         return "@" in text
     found = glossary.find(text)
@@ -1174,6 +1186,8 @@ class Composer:
             first = clause(shown, lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
         else:
             first = self._stated(q, how, lead)
+        if "yes_no" in q.intents and self._confirms(q, lead):
+            first = wording(q.language)["confirmed"].format(line=first)
         first += " [1]"
         other = self._other_to_add(q, how, lead, chosen, kept) if readable else None
         label = source_label(q.language, other.passage.language) if other else ""
@@ -1231,6 +1245,58 @@ class Composer:
             if parts:
                 lines.append(" ".join(([label] if label else []) + parts))
         return Answer("\n".join(lines), q.language, False, citations, evidence=evidence)
+
+    def _confirms(self, q: Question, lead: Span) -> bool:
+        """A yes/no question its answering sentence says yes to: the sentence (with its section's
+        heading; a row, with its cells) names every subject of the question, states every year
+        and ordinal asked, says at least half of the question's other words (across languages
+        through the word bridge) and denies nothing. Anything less is answered by the fact
+        alone, never by a "yes" or a "no" the documents do not give."""
+        passage = lead.passage
+        heading = passage.section.split(SECTION_JOINER)[-1]
+        named = {m.entity_id for m in self.glossary.find(lead.text + " " + passage.section)}
+        if passage.kind == "table_row" and passage.record:
+            named |= set(row_subjects(passage, self.glossary))
+        if not set(q.entities) <= named or any(y not in lead.text for y in q.years):
+            return False
+        if q.ordinals and not set(q.ordinals) <= set(ordinals(lead.text) or ordinals(heading)):
+            return False
+        if any(cues(language)["negation"].search(lead.text) for language in {q.language, passage.language} - {"mixed"}):
+            return False
+        # The question's places stand together: nothing between them names another place ("A and
+        # X, B and Y" does not pair A with B).
+        places = {e for e in q.entities if self.glossary.entities[e].kind not in _NOT_PLACES}
+        mentions = [m for m in self.glossary.find(lead.text) if self.glossary.entities[m.entity_id].kind not in _NOT_PLACES
+                    and (m.entity_id in places or not is_adjective(m.surface))]  # "European partner: Y"
+        if len(places) > 1 and places <= {m.entity_id for m in mentions}:
+            def others_between(first) -> bool:
+                window, seen = [], set()
+                for m in mentions[mentions.index(first):]:
+                    window.append(m)
+                    seen |= {m.entity_id} & places
+                    if seen == places:
+                        return any(m.entity_id not in places for m in window)
+                return True
+            if all(others_between(m) for m in mentions if m.entity_id in places):
+                return False
+        # What is asked beyond the names, without the words names are made of ("city", 都市).
+        # (only words the question says: not the katakana forms its English words are looked up by)
+        asked = {w for w in self._asked_words(q) if not has_cjk(w) or w in q.text}
+        asked = asked - self._name_words() or asked
+        said = self._shared_words(q, asked, lead.text + " " + passage.section, passage.language in (q.language, "mixed"))
+        return 2 * len(said) >= len(asked)
+
+    def _name_words(self) -> frozenset[str]:
+        """Tokens found in the names of NAME_WORD_ENTITIES entities or more: the generic words
+        names are made of ("city", 都市, "region"), which say nothing asked about a subject."""
+        if getattr(self, "_generic", None) is None:
+            holders: dict[str, set[str]] = {}
+            for entity_id, entity in self.glossary.entities.items():
+                for name in entity.names:
+                    for token in self.tokenize(name):
+                        holders.setdefault(token, set()).add(entity_id)
+            self._generic = frozenset(t for t, ids in holders.items() if len(ids) >= NAME_WORD_ENTITIES)
+        return self._generic
 
     def _list_block(self, span: Span) -> list[Span]:
         """The items of the list a list item stands in (consecutive items of its passage, nothing

@@ -29,6 +29,7 @@ def cues(language: str) -> dict:
     return {"intents": intents, "attributes": attributes,
             "elliptic": re.compile(v.get("elliptic", "$^"), re.I),
             "interrogative": re.compile(v.get("interrogatives", "$^"), re.I),
+            "negation": re.compile(v.get("negation", "$^"), re.I),
             "focus": re.compile(v.get("focus", "$^"), re.I),
             "pronoun": re.compile(v.get("follow_up_pronouns", "$^"), re.I),
             "stopwords": {str(w).lower() for w in v.get("stopwords", [])},
@@ -231,6 +232,8 @@ def analyze(text: str, glossary: Glossary, history: list[str] | None = None,
     c = cues(language)
     attribute, attribute_word, attribute_value = asked_attribute(text)
     intents = {name for name, pattern in c["intents"].items() if pattern.search(text)}
+    if c["interrogative"].search(text):
+        intents.discard("yes_no")  # 何を見ましたか asks what, not whether
     # "What time … Japan time?", 日本時間で何時: the zone says which times, not whom it is about.
     entities = _entities_of(c["time_zone"].sub(" ", text) if "time" in intents else text, glossary)
     if attribute and c["action"].search(text) and attribute_value not in {INTENT_VALUES.get(i) for i in intents}:

@@ -24,6 +24,7 @@ ENTITY_CANDIDATES = 200  # passages naming the question's subject that are score
 # A document that names at most this many places is about them (a page or record on one pairing:
 # a city and up to two partners), so each of its sections counts as naming them all.
 SUBJECT_PLACES = 3
+ROWS_PER_TABLE = PROFILE.rows_per_table
 # A lexical hit's least share of the question's token weight, and the place kept for the
 # other language among the first passages (eval/profile.yaml says why).
 MIN_MATCHED_SHARE = PROFILE.min_matched_share
@@ -74,15 +75,23 @@ def rank_hits(hits: list[Hit], k: int) -> list[Hit]:
     The same passage stored twice (a deck and its PDF export, a file copied into two folders)
     takes one place: a passage whose text lies wholly inside a better-ranked one (or holds it
     wholly) adds nothing, and the better-ranked copy stands for both."""
-    kept, keys = [], []
+    kept, keys, deferred, rows = [], [], [], {}
     for hit in sorted(hits, key=lambda h: (-h.coverage, -h.fused, h.passage.chunk_id)):
         key = "".join(hit.passage.text.split()).casefold()
         if not any(key in other or other in key for other in keys):
             keys.append(key)
+            if hit.passage.kind == "table_row":
+                # Rows of one table are alike in every channel (the same header words in each):
+                # beyond ROWS_PER_TABLE of them, the next passage of other text goes first.
+                table = (hit.passage.doc, hit.passage.section)
+                rows[table] = rows.get(table, 0) + 1
+                if rows[table] > ROWS_PER_TABLE:
+                    deferred.append(hit)
+                    continue
             kept.append(hit)
             if len(kept) == k:
                 break
-    return kept
+    return (kept + deferred)[:k]
 
 
 def with_other_language(ranked: list[Hit], hits: list[Hit], language: str, k: int) -> list[Hit]:
