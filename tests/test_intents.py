@@ -113,6 +113,7 @@ def test_ordinals_in_both_languages():
     ("person", "Ms Ilse Marrow chaired the session.", "The Mayor chaired the session."),
     ("person", "会合はマロウ氏が進行した。", "会合は市役所で進行した。"),
     ("place", "The workshop took place in Veldora.", "The workshop took place online."),
+    ("place", "The workshop took place in Japan.", "Japanese delegates met online."),  # an adjective names no place
     ("time", "The seminar ran from 9:00 to 10:10 CET.", "The seminar ran on 1 February 2022."),
     ("date", "Session 2 ran from 16:00 to 18:20 JST.", "Session 2 ran in the main hall."),  # when on the day
     ("date", "事業は2021年に始まった。", "事業は2年間続く。"),  # 2年間 is how long, not when
@@ -123,6 +124,12 @@ def test_ordinals_in_both_languages():
 def test_what_a_sentence_carries(kind, yes, no):
     assert carries(kind, yes, GLOSSARY)
     assert not carries(kind, no, GLOSSARY)
+
+
+def test_an_organisation_is_where_one_goes():
+    glossary = parse_glossary(HEADER_ROWS + "office,organisation,,Veldora Harbour Office,ヴェルドラ港湾局,\n", "test")
+    assert carries("place", "Questions go to the Veldora Harbour Office.", glossary)
+    assert carries("place", "質問はヴェルドラ港湾局が受け付ける。", glossary)
 
 
 def test_when_question_quotes_the_sentence_with_the_date():

@@ -399,7 +399,10 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
             or any(_unlike_words(m.group(0)) and not any(a < m.end() and m.start() < b for a, b in known)
                    for m in c["two_capitals"].finditer(text))
     if kind == "place":
-        return bool(kinds & {"city", "region", "country", "name"})
+        # (an organisation is where one goes or meets: "at the Delegation of …"; an adjective,
+        # "Japanese prefectures", names no place)
+        return bool({glossary.entities[m.entity_id].kind for m in found if not is_adjective(m.surface)}
+                    & {"city", "region", "country", "name", "organisation"})
     return True
 
 
