@@ -443,6 +443,20 @@ def test_a_list_question_led_by_one_item_gets_the_whole_list():
     line = first_line(answer)
     assert "Anna Brisk" in line and "Olaf Tern" in line and "Mira Vell" in line, answer.text
     assert answer.citations[0].quote.startswith("- Anna Brisk") and answer.citations[0].quote.endswith("Norvia")
+    # the list's items are on the first line: none is quoted again below it
+    assert "Olaf Tern" not in "\n".join(answer.text.split("\n")[1:]), answer.text
+
+
+def test_a_how_many_question_no_sentence_counts_is_answered_by_counting_the_list_under_its_heading():
+    items = "- Anna Brisk, Mayor of Veldora\n- Olaf Tern, Mayor of Kasumigaoka\n- Mira Vell, President of Norvia"
+    q, answer = ask("How many opening speakers did the Veldora forum have?", [
+        passage("Speakers came from the two host cities and four universities.", section="Panel", n=1),
+        passage(items, section="Opening speakers")])
+    line = first_line(answer)
+    assert line.startswith("3: Anna Brisk") and "Mira Vell" in line, answer.text
+    # a list under a heading that does not say the counted word is not counted
+    q, answer = ask("How many opening speakers did the Veldora forum have?", [passage(items, section="Guests")])
+    assert not first_line(answer).startswith("3:"), answer.text
 
 
 def test_an_inherited_label_leaves_out_the_side_beside_a_place():

@@ -1017,7 +1017,7 @@ class Composer:
             kept[passage.chunk_id] = _complete_lead_ins(keep, own)
         lead = self._lead_span(q, chosen, kept, values, spans, floor)
         slots = [v for v in values if v in UNSTATED_VALUES] if q.entities and not q.context else []
-        if slots and not self._carries_values(q, lead, slots):
+        if slots and not self._carries_values(q, lead, slots) and not self._counted_list(q, lead):
             # "Who leads X?" and no sentence considered names a person: the documents do not say;
             # a sentence about X that names no one answers another question. (Only for a question
             # naming its subject, whose passages rank first; not for a follow-up: what an earlier
@@ -1147,6 +1147,12 @@ class Composer:
                     + LIST_NAME_BONUS * min(listed(span), SAID_CAP))
 
         best = max(candidates, key=rank)
+        if "how_many" in q.intents and focus and not self._counting(q, best.text):
+            # "How many opening speakers …?" where no sentence counts them: the list under a
+            # heading saying the word counted is counted (its items are the answer's breakdown).
+            items = [s for s in spans if self._counted_list(q, s)]
+            if items:
+                return max(items, key=lambda s: s.score)
         if "topics" in q.intents and not values and not q.wants_list and q.entities \
                 and best.passage.language not in (q.language, "mixed"):
             # "What do X and Y work on?" led by prose the asker may not read: a readable table row
@@ -1168,7 +1174,8 @@ class Composer:
         quotes, each with its citation, the other language's labelled."""
         readable = lead.passage.language in (q.language, "mixed")
         how = strategy(q.intents)
-        listed = self._list_block(lead) if readable and q.wants_list else []
+        counting = self._counted_list(q, lead)
+        listed = self._list_block(lead) if readable and (q.wants_list or counting) else []
         if len(listed) > 1:
             # "Who were the opening speakers?" led by one item of a list: the list answers, every
             # item of it on the first line, the list cited as one quote.
@@ -1177,6 +1184,8 @@ class Composer:
         if len(listed) > 1:
             first = clause("; ".join(self._shown(item).rstrip(" .;") for item in listed),
                            lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
+            if counting:  # the count of the list's items, then the items
+                first = wording(q.language)["list_count"].format(n=len(listed), items=first)
         elif readable and how.value in ("date", "number") and lead.passage.kind == "table_row" and lead.passage.record \
                 and (value := self._row_value(q, lead.passage, how.value)):
             first = value  # "When did X and Y start?": the row's date, not its topics
@@ -1219,7 +1228,8 @@ class Composer:
             own = kept[passage.chunk_id]
             if passage is lead.passage:
                 # The lead's own sentence is on the first line (readable) or quoted first, as [1].
-                own = [s for s in own if (s.start, s.end) != (lead.start, lead.end)]
+                # (a list on the first line holds its items: none is quoted again)
+                own = [s for s in own if not (lead.start <= s.start and s.end <= lead.end)]
                 if whole:
                     parts.append(f"{self._shown(lead)} [1]")
                     quoted += 1
@@ -1283,11 +1293,27 @@ class Composer:
             if all(others_between(m) for m in mentions if m.entity_id in places):
                 return False
         # What is asked beyond the names, without the words names are made of ("city", 都市).
-        # (only words the question says: not the katakana forms its English words are looked up by)
-        asked = {w for w in self._asked_words(q) if not has_cjk(w) or w in q.text}
+        asked = self._own_words(q, self._asked_words(q))
         asked = asked - self._name_words() or asked
         said = self._shared_words(q, asked, lead.text + " " + passage.section, passage.language in (q.language, "mixed"))
         return 2 * len(said) >= len(asked)
+
+    def _counted_list(self, q: Question, span: Span) -> bool:
+        """A how-many question is answered by counting the list this item stands in: its heading
+        says the word counted and another asked one ("Opening speakers"), evidence enough
+        whatever the items' own scores."""
+        if "how_many" not in q.intents or not q.focus or self._counting(q, span.text) \
+                or len(self._list_block(span)) < 2:
+            return False
+        counted, words = self._own_words(q, self._focus_words(q)), self._own_words(q, self._asked_words(q))
+        said = set(self.tokenize(span.passage.section.split(SECTION_JOINER)[-1]))
+        return bool(counted) and counted <= said and len(words & said) >= min(2, len(words))
+
+    @staticmethod
+    def _own_words(q: Question, words: set[str]) -> set[str]:
+        """The words the question says itself: not the katakana forms its English words are
+        also looked up by (オープニング for "opening")."""
+        return {w for w in words if not has_cjk(w) or w in q.text}
 
     def _name_words(self) -> frozenset[str]:
         """Tokens found in the names of NAME_WORD_ENTITIES entities or more: the generic words
