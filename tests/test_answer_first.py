@@ -827,3 +827,11 @@ def test_a_yes_no_question_is_answered_yes_only_when_the_sentence_confirms_it(qu
         # the fact alone: no "yes" the documents do not give (and no "no" either)
         assert not line.startswith(("Yes", "No", "はい", "いいえ")), answer.text
         assert answer.citations and answer.citations[0].passage is passages[0]
+
+
+def test_a_what_question_is_answered_by_the_list_under_the_heading_saying_what_is_asked():
+    q, answer = ask("ヴェルドラ市の今後の予定は何ですか", [
+        passage("ヴェルドラ市は来年、新しい港を紹介する予定です。", section="概要", language="ja", n=1),
+        passage("- 港湾のウェビナー\n- 相互の視察訪問", section="今後の予定", language="ja")], tokenizer="sudachi")
+    line = first_line(answer)
+    assert line.startswith("港湾のウェビナー") and "相互の視察訪問" in line, answer.text

@@ -1058,6 +1058,10 @@ class Composer:
                 # verb, in any passage considered.
                 candidates += [s for s in spans if s not in candidates and s.score >= floor and self._shared_words(
                     q, focus, s.text, s.passage.language in (q.language, "mixed"))]
+        if focus:
+            # A list under a heading saying every word asked ("今後の予定" for 今後の予定は何ですか):
+            # the heading is what its items say; they answer, whatever their own scores.
+            candidates += [s for s in spans if s not in candidates and self._list_under_asked_heading(q, s)]
         if q.shifted_day:
             # "What was held the day after X?": the sentence stating that day, wherever it stands.
             candidates += [s for s in spans if s not in candidates and s.score >= floor
@@ -1123,7 +1127,10 @@ class Composer:
             # neutral by 2029"), not in another one of the sentence ("3rd batch 2019-").
             bound = bool(values) and carrying and self._value_bound(q, asked, span, values, readable)
             # The sentence says the word asked for ("Which fields …": "The fields … are …").
-            focused = bool(focus) and bool(self._shared_words(q, focus, span.text, readable)) \
+            # (a list under a heading saying all that is asked says it more surely than a sentence
+            # sharing the word: "紹介される予定です" is not the plan asked for)
+            focused = 2 if self._list_under_asked_heading(q, span) else \
+                bool(focus) and bool(self._shared_words(q, focus, span.text, readable)) \
                 or bool(q.shifted_day) and tuple(q.shifted_day) in days_in(span.text)
             # The sentence says the question's names in the question's own words ("AのBがCを
             # 訪問した" is not "CのBがAを訪問した"): the share of the question it repeats around them.
@@ -1175,7 +1182,8 @@ class Composer:
         readable = lead.passage.language in (q.language, "mixed")
         how = strategy(q.intents)
         counting = self._counted_list(q, lead)
-        listed = self._list_block(lead) if readable and (q.wants_list or counting) else []
+        listed = self._list_block(lead) if readable and (q.wants_list or counting or self._list_under_asked_heading(q, lead)) \
+            else []
         if len(listed) > 1:
             # "Who were the opening speakers?" led by one item of a list: the list answers, every
             # item of it on the first line, the list cited as one quote.
@@ -1308,6 +1316,15 @@ class Composer:
         counted, words = self._own_words(q, self._focus_words(q)), self._own_words(q, self._asked_words(q))
         said = set(self.tokenize(span.passage.section.split(SECTION_JOINER)[-1]))
         return bool(counted) and counted <= said and len(words & said) >= min(2, len(words))
+
+    def _list_under_asked_heading(self, q: Question, span: Span) -> bool:
+        """The span is an item of a list whose heading says the word the question asks for and
+        every other word it asks (names aside): "今後の予定" for 今後の予定は何ですか."""
+        if not q.focus or len(self._list_block(span)) < 2:
+            return False
+        words = self._own_words(q, self._asked_words(q))
+        said = set(self.tokenize(span.passage.section.split(SECTION_JOINER)[-1]))
+        return bool(words) and self._own_words(q, self._focus_words(q)) <= said and words <= said
 
     @staticmethod
     def _own_words(q: Question, words: set[str]) -> set[str]:
