@@ -682,3 +682,25 @@ def test_a_kind_of_place_after_which_is_the_asked_value_not_a_focus(glossary):
     assert analyze("Which cities make up the harbour forum?", glossary, [], 500).focus == ""
     assert analyze("Which region is Veldora in?", glossary, [], 500).focus == ""
     assert analyze("Which fields does the harbour forum cover?", glossary, [], 500).focus == "fields"
+
+
+def test_a_list_names_the_column_the_asked_noun_heads():
+    glossary = parse_glossary(HEADER_ROWS + "ostmark,region,norvia,Ostmark,オストマルク,\n"
+                              "westmark,region,norvia,Westmark,ヴェストマルク,\n"
+                              "veldora,city,japan,Veldora,ヴェルドラ市,\nkasumi,city,japan,Kasumigaoka,霞ヶ丘市,\n"
+                              "norvia,country,,Norvia,ノルヴィア,\n", "test")
+
+    def region_row(n: int, region: str, towns: str) -> Passage:
+        values = {"Region": region, "Country": "Norvia", "Towns visited": towns}
+        record = TableRow(table="Regions", columns=list(values), values=values, group="", start_year="", entities=[])
+        record.entities = list(dict.fromkeys(m.entity_id for m in glossary.find(record.cell_text)))
+        text = "Regions | " + "; ".join(f"{k}: {v}" for k, v in values.items())
+        return Passage(f"p{n}", "doc.md", f"line {n}", "Regions", "en", "table_row", text, record,
+                       frozenset(record.entities))
+
+    rows = [region_row(1, "Ostmark", "Veldora, Kasumigaoka"), region_row(2, "Westmark", "Kasumigaoka")]
+    q = analyze("Which regions are in Norvia?", glossary)
+    answer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, -1.0, -1.0).facts(
+        q, Facts(rows, glossary).match(q))
+    line = answer.text.split("\n")[0]
+    assert "Ostmark" in line and "Westmark" in line and "Veldora" not in line and "Kasumigaoka" not in line, answer.text

@@ -1498,6 +1498,15 @@ class Composer:
                 out.add(_stated_number(text, m, q.language))
         return out
 
+    def _noun_column(self, row: Passage, noun: str) -> str:
+        """The one column of the row's table whose header says the noun a list question asks for
+        ("regions": "EU region"), or ""."""
+        if not noun:
+            return ""
+        words = set(self.tokenize(noun))
+        columns = [c for c in row.record.columns if words & set(self.tokenize(c)) and c in row.record.values]
+        return columns[0] if len(columns) == 1 else ""
+
     def _row_topics(self, row: Passage) -> str:
         """What a table row's cells say beyond its names (its topics), as one short text; "" for
         a row without names (its cells are not topics of a subject)."""
@@ -1616,6 +1625,13 @@ class Composer:
             # each entry is the row's names in its other cells, the answer (unless it has none);
             # the names beside the filter's in its cell (Kyoto, Oita) are other rows' filters.
             held = row_subjects(row, self.glossary)
+            # "Which EU regions …": the names of the column the noun asked heads ("EU region"),
+            # not the other name cells of the row (the prefectures it visited); unless that column
+            # holds the names filtered by ("Which cities is X paired with?": X's column).
+            column = self._noun_column(row, facts.description.get("noun") or "")
+            if column and (in_column := {m.entity_id: m.surface for m in self.glossary.find(row.record.values[column])
+                                         if m.entity_id in held}) and not set(in_column) & filtered:
+                held = in_column
             cells = [{m.entity_id for m in self.glossary.find(v)} for v in row.record.values.values()]
             in_filter = set().union(*(ids for ids in cells if ids & filtered))
             shown = {e: v for e, v in held.items() if e not in in_filter} or held
