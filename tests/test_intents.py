@@ -688,7 +688,7 @@ def test_a_list_names_the_column_the_asked_noun_heads():
     glossary = parse_glossary(HEADER_ROWS + "ostmark,region,norvia,Ostmark,オストマルク,\n"
                               "westmark,region,norvia,Westmark,ヴェストマルク,\n"
                               "veldora,city,japan,Veldora,ヴェルドラ市,\nkasumi,city,japan,Kasumigaoka,霞ヶ丘市,\n"
-                              "norvia,country,,Norvia,ノルヴィア,\n", "test")
+                              "norvia,country,,Norvia,ノルヴィア,\njapan,country,,Japan,日本,\n", "test")
 
     def region_row(n: int, region: str, towns: str) -> Passage:
         values = {"Region": region, "Country": "Norvia", "Towns visited": towns}
