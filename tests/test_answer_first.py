@@ -835,3 +835,17 @@ def test_a_what_question_is_answered_by_the_list_under_the_heading_saying_what_i
         passage("- 港湾のウェビナー\n- 相互の視察訪問", section="今後の予定", language="ja")], tokenizer="sudachi")
     line = first_line(answer)
     assert line.startswith("港湾のウェビナー") and "相互の視察訪問" in line, answer.text
+
+
+def test_a_quote_for_a_question_naming_no_subject_says_something_asked():
+    from app.answering.answer import Span
+    from tests.test_intents import composer
+
+    lead_passage = passage("The harbour festival was organised by the port office.", section="Festival")
+    unrelated = passage("The museum keeps old maps of the coast.", section="Museum", n=1)
+    related = passage("The festival drew crowds to the harbour every summer.", section="Summer", n=2)
+    q = analyze("Who organised the harbour festival?", GLOSSARY)
+    span = lambda p: Span(p, 0, len(p.text), 0.5)
+    chosen = [lead_passage, unrelated, related]
+    answer = composer()._write(q, chosen, {p.chunk_id: [span(p)] for p in chosen}, span(lead_passage), 0.5)
+    assert "old maps" not in answer.text and "drew crowds" in answer.text, answer.text

@@ -1230,6 +1230,7 @@ class Composer:
         whole = " ".join(self._shown(lead).split()) not in first and len(listed) < 2
         quoted = -1 if whole else 0
         lead_states_asked = self._carries_asked(q, lead)
+        asked = self._own_words(q, self._asked_words(q)) - self._name_words()
         for passage in [lead.passage] + [p for p in chosen if p is not lead.passage]:
             label = "" if passage.language in (q.language, "mixed") else source_label(q.language, passage.language)
             parts = []
@@ -1249,6 +1250,13 @@ class Composer:
                 # or its section): a sentence about other cities answers another question.
                 own = [s for s in own if {m.entity_id for m in self.glossary.find(s.text + " " + passage.section)}
                        & set(q.entities)]
+            if passage is not lead.passage and asked and not q.entities:
+                # Beyond the lead's passage, a quote for a question naming no subject says
+                # something asked (a word of the question, not a word names are made of; across
+                # languages through the word bridge; its section's heading counts): one the
+                # embedder merely scored well answers nothing.
+                readable_quote = passage.language in (q.language, "mixed")
+                own = [s for s in own if self._shared_words(q, asked, s.text + " " + passage.section, readable_quote)]
             # A quote about another thing of a sort the question names (HPX2 when HPX is asked)
             # answers another question.
             own = [s for s in own if not self._about_another(q, s, {m.entity_id for m in self.glossary.find(s.text)})]
@@ -1301,7 +1309,7 @@ class Composer:
             if all(others_between(m) for m in mentions if m.entity_id in places):
                 return False
         # What is asked beyond the names, without the words names are made of ("city", 都市).
-        asked = self._own_words(q, self._asked_words(q))
+        asked = self._own_words(q, self._asked_words(q)) - self._name_words()
         asked = asked - self._name_words() or asked
         said = self._shared_words(q, asked, lead.text + " " + passage.section, passage.language in (q.language, "mixed"))
         return 2 * len(said) >= len(asked)
