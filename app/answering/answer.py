@@ -1250,11 +1250,12 @@ class Composer:
                 # or its section): a sentence about other cities answers another question.
                 own = [s for s in own if {m.entity_id for m in self.glossary.find(s.text + " " + passage.section)}
                        & set(q.entities)]
-            if passage is not lead.passage and asked and not q.entities:
-                # Beyond the lead's passage, a quote for a question naming no subject says
-                # something asked (a word of the question, not a word names are made of; across
-                # languages through the word bridge; its section's heading counts): one the
-                # embedder merely scored well answers nothing.
+            if passage is not lead.passage and asked and (not q.entities or "topics" not in q.intents):
+                # Beyond the lead's passage, a quote says something asked (a word of the question,
+                # not a word names are made of; across languages through the word bridge; its
+                # section's heading counts): one the embedder merely scored well, or one about
+                # another side of the subject, answers nothing. (What subjects work on is asked
+                # in words too vague to require: any sentence about their work answers.)
                 readable_quote = passage.language in (q.language, "mixed")
                 own = [s for s in own if self._shared_words(q, asked, s.text + " " + passage.section, readable_quote)]
             # A quote about another thing of a sort the question names (HPX2 when HPX is asked)
