@@ -849,3 +849,18 @@ def test_a_quote_for_a_question_naming_no_subject_says_something_asked():
     chosen = [lead_passage, unrelated, related]
     answer = composer()._write(q, chosen, {p.chunk_id: [span(p)] for p in chosen}, span(lead_passage), 0.5)
     assert "old maps" not in answer.text and "drew crowds" in answer.text, answer.text
+
+
+def test_a_which_places_question_is_led_by_a_sentence_listing_places_not_one_naming_only_its_own():
+    from app.answering.answer import Span, asked_values
+    from tests.test_intents import composer
+
+    # The first sentence scores far better (the embedder likes it) but names no place beyond the
+    # question's own and a country; the second lists a town that took part.
+    general = passage("Towns of Norvia took part in the Veldora harbour fair.", n=0)
+    listing = passage("Kasumigaoka took part in the Veldora fair.", n=1)
+    q = analyze("Which towns took part in the Veldora harbour fair?", GLOSSARY)
+    spans = [Span(general, 0, len(general.text), 0.9), Span(listing, 0, len(listing.text), 0.5)]
+    lead = composer()._lead_span(q, [general, listing], {general.chunk_id: [spans[0]], listing.chunk_id: [spans[1]]},
+                                 asked_values(q), spans, -1.0)
+    assert lead.passage is listing
