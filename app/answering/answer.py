@@ -1106,12 +1106,13 @@ class Composer:
                        or ("person" in values and kind == "person") for kind in kinds.values())
 
         # "Which cities took part in X?": when a sentence lists names of the asked kind, one that
-        # names only the question's own (or a continent) carries no answer.
+        # names only the question's own (or a continent) carries no answer. (A table row keeps
+        # carrying: its cells are what the table says of its names, and the table answers.)
         lists = any(listed(s) for s in candidates)
 
         def rank(span: Span):
             carrying = (self._carries_values(q, span, values) or self._agent_did_it(q, span, focus, values)) \
-                and self._about(q, span) and (not lists or listed(span) > 0) \
+                and self._about(q, span) and (not lists or span.passage.kind == "table_row" or listed(span) > 0) \
                 if values else True
             readable = span.passage.language in (q.language, "mixed")
             heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text)) \
