@@ -397,3 +397,15 @@ def test_a_named_subject_with_nothing_asked_in_the_documents_abstains(corpus_ass
     assert result["abstained"] and "天気" in result["answer"], result["answer"]
     # A word the documents use in another form ("cooperate" / "cooperation") is not unknown.
     assert not corpus_assistant_fake.ask("What did Kamakura and Umeå cooperate on?")["abstained"]
+
+
+def test_a_pronoun_after_a_question_about_a_name_the_table_lacks_points_back_to_it(tmp_path, glossary):
+    # A programme's long name (no entry of the name table) asked about, then "its themes?".
+    assistant = _assistant_over(tmp_path, glossary, "programmes_ja.md",
+                                "# 港町交流推進協力事業\n\n港町交流推進協力事業には五つの港町が参加している。\n"
+                                "テーマは、港湾物流、観光、防災の3つである。\n\n"
+                                "# 別の事業\n\n協力のテーマは、都市におけるイノベーションです。\n")
+    history = ["港町交流推進協力事業に参加しているのはどこですか"]
+    result = assistant.ask("そのテーマは何ですか", history)
+    first = result["answer"].split("\n")[0]
+    assert "港湾物流" in first and first.startswith("港町交流推進協力事業"), result["answer"]

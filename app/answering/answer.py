@@ -502,8 +502,11 @@ def _label_name(entity_id: str, language: str, glossary: Glossary) -> str:
 def context_prefix(q: Question, glossary: Glossary) -> str:
     """'Westmoor and Kasumigaoka: ' when the question took its subject from an earlier turn, so the
     reader sees what the answer is about; '' otherwise."""
-    if not q.inherited or not q.entities:
+    if not q.inherited:
         return ""
+    if not q.entities:  # a name the name table lacks, pointed back to ("その…" after a programme)
+        names = list(dict.fromkeys(q.other_names))
+        return (_join_names(names, q.language) + ("：" if q.language == "ja" else ": ")) if names else ""
     # Countries, and a side of the programme (a region such as the EU, "European …") beside a
     # place of its own, are context, not the subject the answer is about.
     sides = {"country", *(k for k, family in _KIND_FAMILIES.items() if family == _KIND_FAMILIES["country"])}

@@ -5,7 +5,7 @@ import hashlib
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core import index, settings
@@ -166,7 +166,16 @@ class Assistant:
             # No subject of its own, but a word the documents never use: a new topic, asked for
             # itself (and refused if the documents cannot answer it), not the last subject's.
             q = analyze(question, state.glossary, None, settings.get("max_question_chars"))
-        return link(q, state.glossary, state.retriever, self.tokenizer)
+        linked = link(q, state.glossary, state.retriever, self.tokenizer)
+        if q.context in ("pronoun", "bare") and not q.inherited and not linked.question.entities \
+                and not linked.question.other_names and history:
+            # "そのテーマは?" after a question about a programme the name table lacks: the subject
+            # pointed back to is the names the last question wrote.
+            before = link(analyze(history[-1], state.glossary, None, settings.get("max_question_chars")),
+                          state.glossary, state.retriever, self.tokenizer).question
+            if before.other_names and not before.entities:
+                linked = Linked(replace(linked.question, other_names=before.other_names, inherited=True), linked.unknown)
+        return linked
 
     def ask(self, question: str, history: list[str] | None = None, k: int | None = None,
             with_retrieved: bool = False) -> dict:
