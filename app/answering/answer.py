@@ -1131,7 +1131,10 @@ class Composer:
             # A word its section's heading says counts for every sentence under it: a sentence
             # repeating the heading ("The third meeting took place …") says no more than the
             # one after it.
-            said = len(self._shared_words(q, asked, span.text + " " + headings[span.passage.chunk_id], readable))
+            # (in the asker's language, the question's own words: the katakana forms its English
+            # words are also looked up by would count each word twice)
+            said = len(self._shared_words(q, self._own_words(q, asked) if readable else asked,
+                                          span.text + " " + span.passage.section, readable))
             # The asked value stands in the clause that says what is asked ("aims to be carbon
             # neutral by 2029"), not in another one of the sentence ("3rd batch 2019-").
             bound = bool(values) and carrying and self._value_bound(q, asked, span, values, readable)
