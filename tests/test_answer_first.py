@@ -577,9 +577,11 @@ def test_a_list_question_is_led_by_the_sentence_listing_the_names(monkeypatch):
     question = "港湾都市プログラムに参加した都市はどこですか"
     q, answer = ask(question, [text])
     assert first_line(answer).startswith("2016年には、ヴェルドラ市と霞ヶ丘市の2都市が参加した。"), answer.text
-    monkeypatch.setattr(answer_module, "LIST_NAME_BONUS", 0.0)  # without counting the names listed
+    # Without counting the names listed it still leads: the sentence naming no place but the
+    # question's own (and a country) carries no answer once another lists places.
+    monkeypatch.setattr(answer_module, "LIST_NAME_BONUS", 0.0)
     q, answer = ask(question, [text])
-    assert first_line(answer).startswith("ノルヴィアは"), answer.text
+    assert first_line(answer).startswith("2016年には"), answer.text
 
 
 def test_an_other_language_list_states_every_name_the_line_holds():
@@ -863,4 +865,24 @@ def test_a_which_places_question_is_led_by_a_sentence_listing_places_not_one_nam
     spans = [Span(general, 0, len(general.text), 0.9), Span(listing, 0, len(listing.text), 0.5)]
     lead = composer()._lead_span(q, [general, listing], {general.chunk_id: [spans[0]], listing.chunk_id: [spans[1]]},
                                  asked_values(q), spans, -1.0)
+    assert lead.passage is listing
+
+
+def test_a_name_of_no_known_kind_written_in_lower_case_is_not_a_place_a_list_lists():
+    from app.answering.answer import Span, asked_values
+    from app.answering.answer import Composer
+    from core.glossary import parse_glossary
+    from core.lexical import LexicalIndex
+    from tests.fakes import FakeEmbeddings
+    from tests.test_intents import HEADER_ROWS
+
+    glossary = parse_glossary(HEADER_ROWS + "veldora,city,norvia,Veldora,ヴェルドラ市,\nkasumi,city,norvia,Kasumigaoka,霞ヶ丘市,\n"
+                              "norvia,country,,Norvia,ノルヴィア,\nforum,name,,harbour forum,,\n", "test")
+    general = passage("The last harbour forum of Norvia ends in 2025.", n=0)
+    listing = passage("Veldora and Kasumigaoka of Norvia take part.", n=1)
+    q = analyze("Which towns of Norvia take part in the cooperation?", glossary)
+    spans = [Span(general, 0, len(general.text), 0.9), Span(listing, 0, len(listing.text), 0.5)]
+    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, -1.0, -1.0)
+    lead = composer._lead_span(q, [general, listing], {general.chunk_id: [spans[0]], listing.chunk_id: [spans[1]]},
+                               asked_values(q), spans, -1.0)
     assert lead.passage is listing

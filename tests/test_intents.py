@@ -56,6 +56,8 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("Which cities work on water?", {"list", "where", "topics"}),  # cities: places are asked for
     ("水に取り組む都市はどれですか", {"list", "where", "topics"}),
     ("Which projects work on water?", {"list", "topics"}),
+    ("Which Norvian towns joined?", {"list", "where"}),  # a word may qualify the kind asked
+    ("What did the towns do?", set()),  # not after an auxiliary: what they did
     ("What does Veldora do with Kasumigaoka?", {"topics"}),  # what they work on together
     ("ヴェルドラ市と霞ヶ丘市の協力テーマは?", {"topics"}),
     ("What will Veldora present to Kasumigaoka?", set()),  # an event, not their topics

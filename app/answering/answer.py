@@ -1103,8 +1103,11 @@ class Composer:
             """How many names of the asked kind, other than the question's, a sentence lists."""
             if not q.wants_list or span.passage.kind == "table_row":
                 return 0
+            # (a name found in the documents of no known kind is a place only when written as a
+            # proper noun: "exchange meeting" is none)
             kinds = {m.entity_id: self.glossary.entities[m.entity_id].kind for m in self.glossary.find(span.text)
-                     if m.entity_id not in q.entities}
+                     if m.entity_id not in q.entities and (self.glossary.entities[m.entity_id].kind != "name"
+                                                           or not m.surface[:1].islower())}
             return sum(("place" in values and kind not in _NOT_PLACES and (territories or _KIND_FAMILIES.get(kind) != "territory"))
                        or ("person" in values and kind == "person") for kind in kinds.values())
 
