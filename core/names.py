@@ -412,6 +412,13 @@ def english_exonym(ja_name: str) -> str:
     return table.get(ja_name[: -len(suffix)], "") if suffix else ""
 
 
+def territory_by_short_name(name: str) -> str:
+    """The CLDR English name of a country written by a short form CLDR's data (as babel ships
+    it) lacks ("UK" -> United Kingdom; `territory_short_names` in core/lang/en.yaml), or ""."""
+    code = (vocabulary("en").get("territory_short_names") or {}).get(name)
+    return _territories().get(code, {}).get("en", "") if code else ""
+
+
 @lru_cache(maxsize=1)
 def _territory_forms() -> tuple[dict[str, str], dict[str, str], int]:
     """Country names by form: Latin forms (casefolded), Japanese forms, most words in a Latin one."""

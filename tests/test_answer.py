@@ -409,3 +409,13 @@ def test_a_pronoun_after_a_question_about_a_name_the_table_lacks_points_back_to_
     result = assistant.ask("そのテーマは何ですか", history)
     first = result["answer"].split("\n")[0]
     assert "港湾物流" in first and first.startswith("港町交流推進協力事業"), result["answer"]
+
+
+def test_a_country_asked_by_its_short_form_is_the_country_the_documents_name(tmp_path, glossary):
+    from core.names import territory_by_short_name
+
+    assert territory_by_short_name("UK") == "United Kingdom" and territory_by_short_name("Veldora") == ""
+    assistant = _assistant_over(tmp_path, glossary, "harbours.md",
+                                "# Harbours\n\nVeldora Harbour is the only member from the United Kingdom.\n")
+    result = assistant.ask("Which UK harbour is a member?")
+    assert not result["abstained"] and "Veldora Harbour" in result["answer"].split("\n")[0], result["answer"]

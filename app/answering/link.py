@@ -16,7 +16,7 @@ from types import MappingProxyType
 from core import settings
 from core.glossary import Glossary
 from core.lexical import proper_nouns
-from core.names import english_exonym
+from core.names import english_exonym, territory_by_short_name
 
 from app.answering.question import Question, capitalised_names, compound_terms, ja_name_runs, name_runs
 from app.answering.retrieve import Retriever
@@ -55,6 +55,13 @@ def link(q: Question, glossary: Glossary, retriever: Retriever, tokenizer: str) 
         for run in dict.fromkeys(runs):
             if take(retriever.by_japanese_reading(run, threshold), run):
                 names = [n for n in names if n not in run.split()]
+        # A country by its short form ("UK"): the country the name table has by its full name.
+        for name in list(names):
+            full = territory_by_short_name(name)
+            matches = glossary.find(full) if full else []
+            if matches and matches[0].surface == full and (take(matches[0].entity_id, name)
+                                                           or matches[0].entity_id in entities):
+                names.remove(name)
     else:
         known = [(m.start, m.end) for m in glossary.find(q.text)]
         found = [] if tokenizer != "sudachi" else [
