@@ -85,6 +85,8 @@ def test_intents_in_both_languages(question, intents):
     ("What is the application deadline?", "deadline", "date"),
     ("応募の締め切りはいつですか", "deadline", "date"),
     ("What is the population of Veldora?", "population", "number"),
+    ("What is the capital of Norvia?", "capital", "place"),  # not a sentence about Norvia
+    ("ノルヴィアの首都はどこですか", "capital", "place"),
 ])
 def test_asked_attributes_come_from_the_vocabulary_files(question, key, value):
     q = analyze(question, GLOSSARY)
