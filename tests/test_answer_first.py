@@ -886,3 +886,9 @@ def test_a_name_of_no_known_kind_written_in_lower_case_is_not_a_place_a_list_lis
     lead = composer._lead_span(q, [general, listing], {general.chunk_id: [spans[0]], listing.chunk_id: [spans[1]]},
                                asked_values(q), spans, -1.0)
     assert lead.passage is listing
+
+
+def test_an_other_language_what_answer_is_not_labelled_with_a_side_of_the_programme():
+    q, answer = ask("What is the HPX2 programme?", [passage("後継のHPX2プログラムの日本での発足式が開かれた。", language="ja")])
+    line = first_line(answer)
+    assert not line.startswith("Japan") and line.startswith("From a Japanese source:"), answer.text

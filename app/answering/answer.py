@@ -1578,6 +1578,10 @@ class Composer:
             1.0 if self._names_another(q, {m.entity_id for m in self.glossary.find(part)}) else 0.0) + (
             0.5 if focus and self._shared_words(q, focus, part, False) else 0.0)
         values = []
+        if (q.wants_list or not how.value) and not _asks(q, "territory_asked"):
+            # "Which cities …?", "What is X?": not a side of the programme (the EU, Japan) unless
+            # countries or regions are asked: naming one says nothing asked
+            skip = skip | {e for e, x in self.glossary.entities.items() if _KIND_FAMILIES.get(x.kind) == "territory"}
         if not row and how.value in ("", "date", "number", "time", "duration", "person") and not q.wants_list:
             # From the clause that says what is asked: the date or number asked ("2029" for "When
             # does X aim to be carbon neutral?"), or for a what-question the names and dates of
@@ -1595,10 +1599,6 @@ class Composer:
                 # asked noun (what follows it says an asked word, across languages).
                 counting = self._counting(q, best)
                 values = [v for v in values if v in counting] or values
-        if q.wants_list and not _asks(q, "territory_asked"):
-            # "Which cities …?": not a side of the programme (the EU, Japan) unless countries
-            # or regions are asked
-            skip = skip | {e for e, x in self.glossary.entities.items() if _KIND_FAMILIES.get(x.kind) == "territory"}
         if not values and q.wants_list and not row:
             # "Which cities …?": the places the sentence names (not the programme it names too)
             values = stated_values(said, q.language, self.glossary, skip, ("places",))
