@@ -892,3 +892,29 @@ def test_an_other_language_what_answer_is_not_labelled_with_a_side_of_the_progra
     q, answer = ask("What is the HPX2 programme?", [passage("後継のHPX2プログラムの日本での発足式が開かれた。", language="ja")])
     line = first_line(answer)
     assert not line.startswith("Japan") and line.startswith("From a Japanese source:"), answer.text
+
+
+def test_a_sentence_stating_another_year_than_the_one_asked_does_not_answer():
+    from app.answering.answer import Span, asked_values
+    from tests.test_intents import composer
+
+    other = passage("The Veldora fair was held in Kasumigaoka in 2019.", n=0)
+    asked = passage("In 2021 the Veldora fair took place in Norvia.", n=1)
+    q = analyze("Where was the Veldora fair held in 2021?", GLOSSARY)
+    spans = [Span(other, 0, len(other.text), 0.9), Span(asked, 0, len(asked.text), 0.5)]
+    lead = composer()._lead_span(q, [other, asked], {other.chunk_id: [spans[0]], asked.chunk_id: [spans[1]]},
+                                 asked_values(q), spans, -1.0)
+    assert lead.passage is asked
+
+
+def test_a_word_of_the_same_family_says_what_is_asked():
+    from app.answering.answer import Span, asked_values
+    from tests.test_intents import composer
+
+    byline = passage("Notes for the Veldora network team, spring 2022", n=0)
+    launch = passage("The Veldora network was launched in January 2021.", n=1)
+    q = analyze("When did the Veldora network start?", GLOSSARY)
+    spans = [Span(byline, 0, len(byline.text), 0.83), Span(launch, 0, len(launch.text), 0.78)]
+    lead = composer()._lead_span(q, [byline, launch], {byline.chunk_id: [spans[0]], launch.chunk_id: [spans[1]]},
+                                 asked_values(q), spans, -1.0)
+    assert lead.passage is launch  # "launched" says "start" (the scores are such that this word decides)

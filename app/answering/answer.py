@@ -1163,7 +1163,12 @@ class Composer:
             # first … was held …") does not, however well it says the rest.
             own_ordinals = set(ordinals(span.text) or ordinals(headings[span.passage.chunk_id])) if q.ordinals else set()
             ordinal = (1 if own_ordinals & set(q.ordinals) else -1) if own_ordinals else 0
-            return (carrying, not heading, ordinal, focused, bool(said) or bool(values),
+            # "… in November 2022": a sentence stating another year (and not the asked one) is
+            # about another time, like an ordinal counting another meeting.
+            years = [y for y in YEAR.findall(span.text + " " + headings[span.passage.chunk_id])] if q.years else []
+            # (a sentence not stating the year may well answer: "It was held the day before …")
+            dated = -1 if years and not any(y in years for y in q.years) else 0
+            return (carrying and dated == 0, not heading, ordinal, dated, focused, bool(said) or bool(values),
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
                     + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase + ORDER_BONUS * order
                     + LIST_NAME_BONUS * min(listed(span), SAID_CAP))
@@ -1185,7 +1190,7 @@ class Composer:
             rows = [s for s in candidates if s.passage.language in (q.language, "mixed") and s.passage.kind == "table_row"
                     and s.passage.record and places and places <= set(row_subjects(s.passage, self.glossary))
                     and (topics := self._row_topics(s.passage)) and all(y in topics for y in q.years)
-                    and rank(s)[:4] >= rank(best)[:4]]
+                    and rank(s)[:5] >= rank(best)[:5]]
             if rows:
                 return max(rows, key=rank)
         return best
@@ -1414,9 +1419,26 @@ class Composer:
         Japanese -> English bridge gives."""
         tokens = set(self.tokenize(text))
         shared = asked & tokens
+        families = self._word_families()
+        # A word of the same family says it too ("start": "launched", 開始: 発足).
+        shared |= {a for a in asked - shared if families.get(a, frozenset()) & tokens}
         if not readable:
             shared |= (bridged(asked) & tokens) if q.language == "ja" else _stem_overlap(asked, bridged(tokens))
         return shared
+
+    def _word_families(self) -> dict[str, frozenset[str]]:
+        """token -> the other tokens of its word family (`word_families` in each language's
+        vocabulary file: words that say the same event, "start" and "launch"), as the
+        tokenizer writes them."""
+        if getattr(self, "_families", None) is None:
+            out: dict[str, set[str]] = {}
+            for language in ("en", "ja"):
+                for family in vocabulary(language).get("word_families") or []:
+                    tokens = {t for word in family for t in self.tokenize(str(word))}
+                    for t in tokens:
+                        out.setdefault(t, set()).update(tokens - {t})
+            self._families = {t: frozenset(others) for t, others in out.items()}
+        return self._families
 
     def _value_bound(self, q: Question, asked: set[str], span: Span, values: list[str], readable: bool) -> bool:
         """One clause (a table row: one cell) of the sentence carries the asked value and says
