@@ -812,14 +812,16 @@ def test_a_row_without_names_is_keyed_by_its_first_cell():
     # the sentence denies it
     ("Is Veldora paired with Kasumigaoka?",
      [passage("Veldora is not paired with Kasumigaoka.")], ""),
-    # the year asked is not the sentence's
+    # the sentence says it of another year only: no, then the fact
     ("Did Veldora join the network in 2019?",
-     [passage("Veldora joined the network in 2021.")], ""),
+     [passage("Veldora joined the network in 2021.")], "No: "),
+    ("ヴェルドラ市は2019年にネットワークに参加しましたか",
+     [passage("ヴェルドラ市は2021年にネットワークに参加した。", language="ja")], "いいえ。"),
     # the sentence says nothing of what is asked beyond the names
     ("Does Veldora host the Kasumigaoka festival?",
      [passage("Veldora and Kasumigaoka exchanged students.")], ""),
 ])
-def test_a_yes_no_question_is_answered_yes_only_when_the_sentence_confirms_it(question, passages, says_yes):
+def test_a_yes_no_question_is_answered_yes_or_no_only_when_the_sentence_says_so(question, passages, says_yes):
     q, answer = ask(question, passages)
     line = first_line(answer)
     assert "yes_no" in q.intents

@@ -1167,7 +1167,8 @@ class Composer:
             # about another time, like an ordinal counting another meeting.
             years = [y for y in YEAR.findall(span.text + " " + headings[span.passage.chunk_id])] if q.years else []
             # (a sentence not stating the year may well answer: "It was held the day before …")
-            dated = -1 if years and not any(y in years for y in q.years) else 0
+            # (a yes/no question's year is what is asked about: "Was X launched in 2019?")
+            dated = -1 if years and not any(y in years for y in q.years) and "yes_no" not in q.intents else 0
             return (carrying and dated == 0, not heading, ordinal, dated, focused, bool(said) or bool(values),
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
                     + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase + ORDER_BONUS * order
@@ -1226,8 +1227,8 @@ class Composer:
             first = clause(shown, lambda part: self._answers(how, q, part), FIRST_LINE_COLUMNS - 12)
         else:
             first = self._stated(q, how, lead)
-        if "yes_no" in q.intents and self._confirms(q, lead):
-            first = wording(q.language)["confirmed"].format(line=first)
+        if "yes_no" in q.intents and (verdict := self._verdict(q, lead)):
+            first = wording(q.language)[verdict].format(line=first)
         first += " [1]"
         other = self._other_to_add(q, how, lead, chosen, kept) if readable else None
         label = source_label(q.language, other.passage.language) if other else ""
@@ -1296,23 +1297,25 @@ class Composer:
                 lines.append(" ".join(([label] if label else []) + parts))
         return Answer("\n".join(lines), q.language, False, citations, evidence=evidence)
 
-    def _confirms(self, q: Question, lead: Span) -> bool:
-        """A yes/no question its answering sentence says yes to: the sentence (with its section's
-        heading; a row, with its cells) names every subject of the question, states every year
-        and ordinal asked, says at least half of the question's other words (across languages
-        through the word bridge) and denies nothing. Anything less is answered by the fact
-        alone, never by a "yes" or a "no" the documents do not give."""
+    def _verdict(self, q: Question, lead: Span) -> str:
+        """"confirmed" when a yes/no question's answering sentence says yes to it: the sentence
+        (with its section's heading; a row, with its cells) names every subject of the question,
+        states every year and ordinal asked, says at least half of the question's other words
+        (across languages through the word bridge) and denies nothing. "denied" when it says all
+        that of another year only ("Was X launched in 2019?": "launched in January 2021").
+        Anything less, "": answered by the fact alone, never by a "yes" or a "no" the documents
+        do not give."""
         passage = lead.passage
         heading = passage.section.split(SECTION_JOINER)[-1]
         named = {m.entity_id for m in self.glossary.find(lead.text + " " + passage.section)}
         if passage.kind == "table_row" and passage.record:
             named |= set(row_subjects(passage, self.glossary))
-        if not set(q.entities) <= named or any(y not in lead.text for y in q.years):
-            return False
+        if not set(q.entities) <= named:
+            return ""
         if q.ordinals and not set(q.ordinals) <= set(ordinals(lead.text) or ordinals(heading)):
-            return False
+            return ""
         if any(cues(language)["negation"].search(lead.text) for language in {q.language, passage.language} - {"mixed"}):
-            return False
+            return ""
         # The question's places stand together: nothing between them names another place ("A and
         # X, B and Y" does not pair A with B).
         places = {e for e in q.entities if self.glossary.entities[e].kind not in _NOT_PLACES}
@@ -1328,12 +1331,17 @@ class Composer:
                         return any(m.entity_id not in places for m in window)
                 return True
             if all(others_between(m) for m in mentions if m.entity_id in places):
-                return False
+                return ""
         # What is asked beyond the names, without the words names are made of ("city", 都市).
-        asked = self._own_words(q, self._asked_words(q)) - self._name_words()
+        asked = self._own_words(q, self._asked_words(q))
         asked = asked - self._name_words() or asked
         said = self._shared_words(q, asked, lead.text + " " + passage.section, passage.language in (q.language, "mixed"))
-        return 2 * len(said) >= len(asked)
+        if 2 * len(said) < len(asked):
+            return ""
+        if all(y in lead.text for y in q.years):
+            return "confirmed"
+        stated = YEAR.findall(lead.text)
+        return "denied" if stated and not any(y in stated for y in q.years) else ""
 
     def _counted_list(self, q: Question, span: Span) -> bool:
         """A how-many question is answered by counting the list this item stands in: its heading
