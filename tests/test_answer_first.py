@@ -920,3 +920,16 @@ def test_a_word_of_the_same_family_says_what_is_asked():
     lead = composer()._lead_span(q, [byline, launch], {byline.chunk_id: [spans[0]], launch.chunk_id: [spans[1]]},
                                  asked_values(q), spans, -1.0)
     assert lead.passage is launch  # "launched" says "start" (the scores are such that this word decides)
+
+
+def test_a_sentence_stating_another_day_than_the_one_asked_does_not_answer():
+    from app.answering.answer import Span, asked_values
+    from tests.test_intents import composer
+
+    page = passage("更新日:2022年6月1日", language="ja", n=0)
+    day = passage("Monday 16 January: harbour tour of Veldora", n=1)
+    q = analyze("1月16日には何がありますか", GLOSSARY)
+    spans = [Span(page, 0, len(page.text), 0.9), Span(day, 0, len(day.text), 0.5)]
+    lead = composer()._lead_span(q, [page, day], {page.chunk_id: [spans[0]], day.chunk_id: [spans[1]]},
+                                 asked_values(q), spans, -1.0)
+    assert lead.passage is day

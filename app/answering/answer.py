@@ -1115,6 +1115,8 @@ class Composer:
         # names only the question's own (or a continent) carries no answer. (A table row keeps
         # carrying: its cells are what the table says of its names, and the table answers.)
         lists = any(listed(s) for s in candidates)
+        # the days the question names, unless it asks about another one relative to them
+        asked_days = set(days_in(q.text)) if not q.shifted_day and "yes_no" not in q.intents else set()
 
         def rank(span: Span):
             carrying = (self._carries_values(q, span, values) or self._agent_did_it(q, span, focus, values)) \
@@ -1169,6 +1171,10 @@ class Composer:
             # (a sentence not stating the year may well answer: "It was held the day before …")
             # (a yes/no question's year is what is asked about: "Was X launched in 2019?")
             dated = -1 if years and not any(y in years for y in q.years) and "yes_no" not in q.intents else 0
+            if asked_days and dated == 0:
+                # ... and likewise a day ("What is on 16 January?": not a page's 更新日:6月1日)
+                days = days_in(span.text + " " + headings[span.passage.chunk_id])
+                dated = -1 if days and not set(days) & asked_days else 0
             return (carrying and dated == 0, not heading, ordinal, dated, focused, bool(said) or bool(values),
                     span.score + (READABLE_MARGIN if readable else 0.0) + (WHOLE_MARGIN if whole else 0.0)
                     + ASKED_WORD_BONUS * min(said, SAID_CAP) + (BOUND_BONUS if bound else 0.0) + PHRASE_BONUS * phrase + ORDER_BONUS * order
