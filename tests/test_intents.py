@@ -229,6 +229,8 @@ def test_tables_filter_by_any_column_and_answer_in_the_askers_noun():
     q = analyze("How many towns are in Norvia?", GLOSSARY)
     answer = composer().facts(q, facts.match(q))
     assert answer.text.startswith("2 towns with Norvia:")
+    # a count of something no table lists, the noun unseen by the question's wording: no table
+    assert facts.match(analyze("ヴェルドラ市はいくつの区をまとめていますか", GLOSSARY)) is None
     everything = facts.whole_table(analyze("List all the towns", GLOSSARY),
                                    [Hit(rows[1], 0.5, 1.0, 0.0, 1.0)])
     assert len(everything.rows) == 5

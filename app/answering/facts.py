@@ -131,8 +131,12 @@ class Facts:
         """"How many X …?": only rows of a table whose structure says X (its title, columns or
         group label: what its rows are; across languages through the word bridge) count; none
         when no table does ("How many people took part?" is no count of a table of pairs)."""
-        if "how_many" not in q.intents or not q.focus:
+        if "how_many" not in q.intents:
             return rows
+        if not q.focus:
+            # No noun counted that the question's wording shows: the rows count only when it
+            # names what a table lists ("ペア", "cities"); "いくつの区を…" counts no table.
+            return rows if asked_noun(q) else []
         counted = set(latin_tokens(q.focus)) | english_words(q.focus)
         if has_cjk(q.focus):
             counted |= bridged(set(sudachi_tokens(q.focus)))
