@@ -79,6 +79,8 @@ class Glossary:
         self.problems = problems or []
         self.sha256 = sha256
         self.text = ""  # the CSV it was read from, stored beside the collection at ingest
+        # (entity id, language) -> the form the documents write, or "" (see display_name)
+        self.written = None
         # (folded alias, entity id), longest first so "Grenoble-Alpes Metropole" beats "Grenoble".
         # An alias two entities share goes to the one listed first (curated rows come first),
         # whatever the process's hash seed.
@@ -122,6 +124,10 @@ class Glossary:
         return self._multiword
 
     def display_name(self, entity_id: str, language: str) -> str:
+        """The name to write for an entity in a language: as the documents write it in that
+        script when `written` (set by the reader of a store) knows, else the table's name."""
+        if self.written is not None and (form := self.written(entity_id, language)):
+            return form
         e = self.entities[entity_id]
         return (e.name_ja or e.name_en) if language == "ja" else e.name_en
 

@@ -419,3 +419,14 @@ def test_a_country_asked_by_its_short_form_is_the_country_the_documents_name(tmp
                                 "# Harbours\n\nVeldora Harbour is the only member from the United Kingdom.\n")
     result = assistant.ask("Which UK harbour is a member?")
     assert not result["abstained"] and "Veldora Harbour" in result["answer"].split("\n")[0], result["answer"]
+
+
+def test_a_name_is_written_as_the_documents_write_it(tmp_path):
+    from core.glossary import parse_glossary
+
+    table = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
+                           "veldora,city,norvia,Veldora,ヴェルドラ市,ベルドラ市\nnorvia,country,,Norvia,ノルヴィア,\n", "t")
+    assistant = _assistant_over(tmp_path, table, "veldora_ja.md",
+                                "# ベルドラ市\n\nベルドラ市は2021年にネットワークに参加した。ベルドラ市は港町である。\n")
+    assert assistant._state.glossary.display_name("veldora", "ja") == "ベルドラ市"  # not the table's ヴェルドラ市
+    assert table.display_name("veldora", "ja") == "ヴェルドラ市"  # the table given is left as it was

@@ -25,6 +25,7 @@ ENTITY_CANDIDATES = 200  # passages naming the question's subject that are score
 # a city and up to two partners), so each of its sections counts as naming them all.
 SUBJECT_PLACES = 3
 ROWS_PER_TABLE = PROFILE.rows_per_table
+WRITTEN_SAMPLE = 50  # passages read for the form the documents write a name in
 # A lexical hit's least share of the question's token weight, and the place kept for the
 # other language among the first passages (eval/profile.yaml says why).
 MIN_MATCHED_SHARE = PROFILE.min_matched_share
@@ -169,6 +170,22 @@ class Retriever:
         self._en_names: list[tuple[str, str]] | None = None  # likewise
         self._ordinals: list[frozenset[int]] | None = None  # likewise
         self._japanese_of: dict[str, frozenset[str]] | None = None  # likewise
+        self._written: dict[tuple[str, str], str] = {}  # filled on first use
+
+    def written_form(self, entity_id: str, language: str) -> str:
+        """The form of an entity's name the documents write most in a language's script (among
+        the first WRITTEN_SAMPLE passages naming it), or "": a line names it as its sources do
+        (ブラチスラバ where the table says ブラティスラバ)."""
+        key = (entity_id, language)
+        if key not in self._written:
+            wanted = language == "ja"  # (the one script that tells the languages apart: CJK)
+            counts: dict[str, int] = {}
+            for i in self.by_entity.get(entity_id, ())[:WRITTEN_SAMPLE]:
+                for m in self.glossary.find(self.passages[i].text):
+                    if m.entity_id == entity_id and has_cjk(m.surface) == wanted:
+                        counts[m.surface] = counts.get(m.surface, 0) + 1
+            self._written[key] = max(counts, key=lambda f: (counts[f], f)) if counts else ""
+        return self._written[key]
 
     def ordinals_of(self, i: int) -> frozenset[int]:
         """The ordinals passage i states, in its text or its section heading ("The fourth

@@ -1,6 +1,7 @@
 """The assistant: one object that answers questions for the CLI, the UI and the evaluation."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import threading
@@ -94,6 +95,10 @@ class Assistant:
         # rebuilt here only when this process uses another tokenizer or name table.
         retriever = Retriever(store, glossary,
                               index.current(store, glossary, self.tokenizer, generation))
+        # Names are written as these documents write them (a copy: the table given may serve
+        # other stores).
+        glossary = copy.copy(glossary)
+        glossary.written = retriever.written_form
         generator = None
         if settings.get("llm_base_url"):
             from app.answering.generate import Generator
