@@ -933,3 +933,18 @@ def test_a_sentence_stating_another_day_than_the_one_asked_does_not_answer():
     lead = composer()._lead_span(q, [page, day], {page.chunk_id: [spans[0]], day.chunk_id: [spans[1]]},
                                  asked_values(q), spans, -1.0)
     assert lead.passage is day
+
+
+def test_a_heading_repeating_the_questions_phrase_around_its_names_says_which_subject_is_meant():
+    from app.answering.answer import Span, asked_values
+    from tests.test_intents import composer
+
+    # Two "second fairs": the heading of one repeats the question's words around the name,
+    # in another case ("Second Harbour Fair of Veldora Towns"): the scores are such that this decides.
+    other = passage("The second Veldora fair was held in Kasumigaoka.", section="The second fair", n=0)
+    meant = passage("Venue: Norvia hall, in a hybrid format.", section="Second Harbour Fair of Veldora Towns", n=1)
+    q = analyze("Where was the second harbour fair of Veldora towns held?", GLOSSARY)
+    spans = [Span(other, len(other.section) + 1, len(other.text), 0.57), Span(meant, len(meant.section) + 1, len(meant.text), 0.55)]
+    lead = composer()._lead_span(q, [other, meant], {other.chunk_id: [spans[0]], meant.chunk_id: [spans[1]]},
+                                 asked_values(q), spans, -1.0)
+    assert lead.passage is meant, lead.text

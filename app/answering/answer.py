@@ -731,6 +731,12 @@ def _name_order(asked: list[str], mentions: list) -> float:
     return sum(1 if first[a] < first[b] else -1 for a, b in pairs) / len(pairs)
 
 
+def _folded(text: str) -> str:
+    """Lower case where that keeps every character's place (positions found in the text hold)."""
+    lower = text.lower()
+    return lower if len(lower) == len(text) else text
+
+
 def _said_around_names(question: str, names: list[tuple[int, int]], text: str) -> int:
     """How many characters around one of the question's names the text repeats as the question
     writes them ("川崎市の代表団がリエカ市を訪問" around 川崎市): the name's role in what is asked,
@@ -1151,7 +1157,10 @@ class Composer:
                 or bool(q.shifted_day) and tuple(q.shifted_day) in days_in(span.text)
             # The sentence says the question's names in the question's own words ("AのBがCを
             # 訪問した" is not "CのBがAを訪問した"): the share of the question it repeats around them.
-            phrase = _said_around_names(q.text, names, span.text) / max(len(q.text), 1)
+            # (its section's heading counts, in any case: "Fourth Exchange Meeting of EU Regions")
+            phrase = max(_said_around_names(q.text, names, span.text),
+                         _said_around_names(_folded(q.text), names, _folded(headings[span.passage.chunk_id]))) \
+                / max(len(q.text), 1)
             # In the other language, where the question's words cannot be repeated: it names them
             # in the question's order (a row by the sentence its cell says).
             order = 0.0
