@@ -240,6 +240,7 @@ def test_the_analysed_question_is_immutable_and_search_and_answer_share_it(corpu
     ("What about trees?", "trees"),  # an ellipsis asks for its noun
     ("What are the three themes of the forum?", "themes"),  # the noun after a number
     ("今後の予定は?", "予定"),
+    ("ヴェルドラ市の代表団は何を視察しましたか", "視察"),  # the verb: 代表団 is who did it
 ])
 def test_the_word_a_question_asks_for(question, focus):
     assert analyze(question, GLOSSARY).focus == focus
