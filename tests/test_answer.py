@@ -428,5 +428,8 @@ def test_a_name_is_written_as_the_documents_write_it(tmp_path):
                            "veldora,city,norvia,Veldora,ヴェルドラ市,ベルドラ市\nnorvia,country,,Norvia,ノルヴィア,\n", "t")
     assistant = _assistant_over(tmp_path, table, "veldora_ja.md",
                                 "# ベルドラ市\n\nベルドラ市は2021年にネットワークに参加した。ベルドラ市は港町である。\n")
-    assert assistant._state.glossary.display_name("veldora", "ja") == "ベルドラ市"  # not the table's ヴェルドラ市
-    assert table.display_name("veldora", "ja") == "ヴェルドラ市"  # the table given is left as it was
+    # the answer writes it so, not as the table's ヴェルドラ市 ...
+    assert assistant._state.composer.glossary.display_name("veldora", "ja") == "ベルドラ市"
+    # ... while the table given, and the views' names, are left as they were
+    assert table.display_name("veldora", "ja") == "ヴェルドラ市"
+    assert assistant._state.glossary.display_name("veldora", "ja") == "ヴェルドラ市"

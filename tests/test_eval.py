@@ -187,7 +187,7 @@ def test_eval_cli_prints_summary_and_writes_report_and_chart(tmp_path, venv_bin)
     assert run.returncode == 0, run.stderr
     assert "| key-fact recall |" in run.stdout and "gate: all metrics" in run.stderr
     report = (tmp_path / "report/report.md").read_text("utf-8")
-    assert "| metric | seed all (70) |" in report and "### seed · all: cases" in report
+    assert f"| metric | seed all ({len(runner.load_cases(SET))}) |" in report and "### seed · all: cases" in report
     png = (tmp_path / "report/metrics_by_run.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 

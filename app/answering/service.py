@@ -95,10 +95,10 @@ class Assistant:
         # rebuilt here only when this process uses another tokenizer or name table.
         retriever = Retriever(store, glossary,
                               index.current(store, glossary, self.tokenizer, generation))
-        # Names are written as these documents write them (a copy: the table given may serve
-        # other stores).
-        glossary = copy.copy(glossary)
-        glossary.written = retriever.written_form
+        # An answer writes names as these documents write them (its own copy of the table: the
+        # table given may serve other stores, and the UI's views keep the table's names).
+        written = copy.copy(glossary)
+        written.written = retriever.written_form
         generator = None
         if settings.get("llm_base_url"):
             from app.answering.generate import Generator
@@ -106,7 +106,7 @@ class Assistant:
             generator = Generator(settings.get("llm_base_url"), settings.get("llm_model"),
                                   settings.get("llm_timeout"), retriever.lexical.tokenize, glossary)
         return _State(store, generation, glossary, retriever, Facts(retriever.passages, glossary),
-                      Composer(self.embeddings, glossary, retriever.lexical.tokenize, self.min_sentence,
+                      Composer(self.embeddings, written, retriever.lexical.tokenize, self.min_sentence,
                                self.min_named_sentence), generator)
 
     def load(self) -> None:
