@@ -856,38 +856,38 @@ def test_a_quote_for_a_question_naming_no_subject_says_something_asked():
     assert "old maps" not in answer.text and "drew crowds" in answer.text, answer.text
 
 
-def test_a_which_places_question_is_led_by_a_sentence_listing_places_not_one_naming_only_its_own():
-    from app.answering.answer import Span, asked_values
-    from tests.test_intents import composer
+def lead_of(question: str, scored: list, glossary=GLOSSARY):
+    """The sentence `_lead_span` picks among whole passages (after their section line), each
+    given the score the embedder would: (passage, score) pairs."""
+    from app.answering.answer import Composer, Span, asked_values
+    from core.lexical import LexicalIndex
+    from tests.fakes import FakeEmbeddings
 
+    q = analyze(question, glossary)
+    spans = [Span(p, len(p.section) + 1 if p.section else 0, len(p.text), score) for p, score in scored]
+    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, -1.0, -1.0)
+    return composer._lead_span(q, [p for p, _ in scored], {s.passage.chunk_id: [s] for s in spans},
+                               asked_values(q), spans, -1.0)
+
+
+def test_a_which_places_question_is_led_by_a_sentence_listing_places_not_one_naming_only_its_own():
     # The first sentence scores far better (the embedder likes it) but names no place beyond the
     # question's own and a country; the second lists a town that took part.
     general = passage("Towns of Norvia took part in the Veldora harbour fair.", n=0)
     listing = passage("Kasumigaoka took part in the Veldora fair.", n=1)
-    q = analyze("Which towns took part in the Veldora harbour fair?", GLOSSARY)
-    spans = [Span(general, 0, len(general.text), 0.9), Span(listing, 0, len(listing.text), 0.5)]
-    lead = composer()._lead_span(q, [general, listing], {general.chunk_id: [spans[0]], listing.chunk_id: [spans[1]]},
-                                 asked_values(q), spans, -1.0)
+    lead = lead_of("Which towns took part in the Veldora harbour fair?", [(general, 0.9), (listing, 0.5)])
     assert lead.passage is listing
 
 
 def test_a_name_of_no_known_kind_written_in_lower_case_is_not_a_place_a_list_lists():
-    from app.answering.answer import Span, asked_values
-    from app.answering.answer import Composer
     from core.glossary import parse_glossary
-    from core.lexical import LexicalIndex
-    from tests.fakes import FakeEmbeddings
     from tests.test_intents import HEADER_ROWS
 
     glossary = parse_glossary(HEADER_ROWS + "veldora,city,norvia,Veldora,ヴェルドラ市,\nkasumi,city,norvia,Kasumigaoka,霞ヶ丘市,\n"
                               "norvia,country,,Norvia,ノルヴィア,\nforum,name,,harbour forum,,\n", "test")
     general = passage("The last harbour forum of Norvia ends in 2025.", n=0)
     listing = passage("Veldora and Kasumigaoka of Norvia take part.", n=1)
-    q = analyze("Which towns of Norvia take part in the cooperation?", glossary)
-    spans = [Span(general, 0, len(general.text), 0.9), Span(listing, 0, len(listing.text), 0.5)]
-    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, -1.0, -1.0)
-    lead = composer._lead_span(q, [general, listing], {general.chunk_id: [spans[0]], listing.chunk_id: [spans[1]]},
-                               asked_values(q), spans, -1.0)
+    lead = lead_of("Which towns of Norvia take part in the cooperation?", [(general, 0.9), (listing, 0.5)], glossary)
     assert lead.passage is listing
 
 
@@ -898,54 +898,30 @@ def test_an_other_language_what_answer_is_not_labelled_with_a_side_of_the_progra
 
 
 def test_a_sentence_stating_another_year_than_the_one_asked_does_not_answer():
-    from app.answering.answer import Span, asked_values
-    from tests.test_intents import composer
-
     other = passage("The Veldora fair was held in Kasumigaoka in 2019.", n=0)
     asked = passage("In 2021 the Veldora fair took place in Norvia.", n=1)
-    q = analyze("Where was the Veldora fair held in 2021?", GLOSSARY)
-    spans = [Span(other, 0, len(other.text), 0.9), Span(asked, 0, len(asked.text), 0.5)]
-    lead = composer()._lead_span(q, [other, asked], {other.chunk_id: [spans[0]], asked.chunk_id: [spans[1]]},
-                                 asked_values(q), spans, -1.0)
+    lead = lead_of("Where was the Veldora fair held in 2021?", [(other, 0.9), (asked, 0.5)])
     assert lead.passage is asked
 
 
 def test_a_word_of_the_same_family_says_what_is_asked():
-    from app.answering.answer import Span, asked_values
-    from tests.test_intents import composer
-
     byline = passage("Notes for the Veldora network team, spring 2022", n=0)
     launch = passage("The Veldora network was launched in January 2021.", n=1)
-    q = analyze("When did the Veldora network start?", GLOSSARY)
-    spans = [Span(byline, 0, len(byline.text), 0.83), Span(launch, 0, len(launch.text), 0.78)]
-    lead = composer()._lead_span(q, [byline, launch], {byline.chunk_id: [spans[0]], launch.chunk_id: [spans[1]]},
-                                 asked_values(q), spans, -1.0)
+    lead = lead_of("When did the Veldora network start?", [(byline, 0.83), (launch, 0.78)])
     assert lead.passage is launch  # "launched" says "start" (the scores are such that this word decides)
 
 
 def test_a_sentence_stating_another_day_than_the_one_asked_does_not_answer():
-    from app.answering.answer import Span, asked_values
-    from tests.test_intents import composer
-
     page = passage("更新日:2022年6月1日", language="ja", n=0)
     day = passage("Monday 16 January: harbour tour of Veldora", n=1)
-    q = analyze("1月16日には何がありますか", GLOSSARY)
-    spans = [Span(page, 0, len(page.text), 0.9), Span(day, 0, len(day.text), 0.5)]
-    lead = composer()._lead_span(q, [page, day], {page.chunk_id: [spans[0]], day.chunk_id: [spans[1]]},
-                                 asked_values(q), spans, -1.0)
+    lead = lead_of("1月16日には何がありますか", [(page, 0.9), (day, 0.5)])
     assert lead.passage is day
 
 
 def test_a_heading_repeating_the_questions_phrase_around_its_names_says_which_subject_is_meant():
-    from app.answering.answer import Span, asked_values
-    from tests.test_intents import composer
-
     # Two "second fairs": the heading of one repeats the question's words around the name,
     # in another case ("Second Harbour Fair of Veldora Towns"): the scores are such that this decides.
     other = passage("The second Veldora fair was held in Kasumigaoka.", section="The second fair", n=0)
     meant = passage("Venue: Norvia hall, in a hybrid format.", section="Second Harbour Fair of Veldora Towns", n=1)
-    q = analyze("Where was the second harbour fair of Veldora towns held?", GLOSSARY)
-    spans = [Span(other, len(other.section) + 1, len(other.text), 0.57), Span(meant, len(meant.section) + 1, len(meant.text), 0.55)]
-    lead = composer()._lead_span(q, [other, meant], {other.chunk_id: [spans[0]], meant.chunk_id: [spans[1]]},
-                                 asked_values(q), spans, -1.0)
+    lead = lead_of("Where was the second harbour fair of Veldora towns held?", [(other, 0.57), (meant, 0.55)])
     assert lead.passage is meant, lead.text
