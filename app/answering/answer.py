@@ -731,6 +731,11 @@ def _name_order(asked: list[str], mentions: list) -> float:
     return sum(1 if first[a] < first[b] else -1 for a, b in pairs) / len(pairs)
 
 
+def _heading(passage: Passage) -> str:
+    """The last heading of a passage's section path: what the passage is under."""
+    return passage.section.split(SECTION_JOINER)[-1].strip()
+
+
 def _folded(text: str) -> str:
     """Lower case where that keeps every character's place (positions found in the text hold)."""
     lower = text.lower()
@@ -793,7 +798,7 @@ def _complete_lead_ins(keep: list[Span], own: list[Span]) -> list[Span]:
     that completes it."""
     out = list(keep)
     for span in keep:
-        section = span.passage.section.split(SECTION_JOINER)[-1].strip()
+        section = _heading(span.passage)
         lead_in = _LEAD_IN_END.search(span.text) or (section and span.text.strip() == section)
         if lead_in:
             after = [s for s in own if s.start >= span.end and s not in out]
@@ -817,6 +822,8 @@ class Composer:
         self._cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()  # the UI answers on several threads at once
         self.cache_limit = 50_000  # sentence vectors kept: bounded memory in long-running servers
+        self._generic: frozenset[str] | None = None  # generic name words, built on first use
+        self._families: dict[str, frozenset[str]] | None = None  # word families, likewise
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -856,7 +863,7 @@ class Composer:
             named = len(mentioned & wanted) + sum(n in span.text.casefold() for n in others)
             coverage = named / (len(wanted) + len(others)) if wanted or others else 0.0
             # (and its section's heading: "Venue: …" under "Fourth Meeting of EU Regions")
-            span_tokens = set(self.tokenize(span.text + " " + span.passage.section.split(SECTION_JOINER)[-1]))
+            span_tokens = set(self.tokenize(span.text + " " + _heading(span.passage)))
             overlap = len(q_tokens & span_tokens)
             other_language = span.passage.language not in (q.language, "mixed")
             if other_language:
@@ -870,7 +877,7 @@ class Composer:
                 # "the 4th meeting": a sentence (or its section) about another ordinal answers
                 # another question; one counting another thing by the same number ("2nd batch"
                 # for 第2回交流会議) answers neither way.
-                own = counted(span.text) or counted(span.passage.section.split(SECTION_JOINER)[-1])
+                own = counted(span.text) or counted(_heading(span.passage))
                 if own:
                     same = [after for n, after in own if n in q.ordinals]
                     readable = not other_language
@@ -1083,7 +1090,7 @@ class Composer:
             top = max(s.score for s in candidates)
             candidates += [s for s in spans if s not in candidates and s.score >= max(floor, top - LEAD_POOL_MARGIN)
                            and self._carries_values(q, s, values)]
-        heading_of = lambda s: s.passage.section.split(SECTION_JOINER)[-1].strip()
+        heading_of = lambda s: _heading(s.passage)
         if not values and asked:
             # A what-question: a sentence of another passage about the subject, scored nearly as
             # well, that says more of what is asked (with its section's heading: "What the two
@@ -1176,7 +1183,7 @@ class Composer:
             ordinal = (1 if own_ordinals & set(q.ordinals) else -1) if own_ordinals else 0
             # "… in November 2022": a sentence stating another year (and not the asked one) is
             # about another time, like an ordinal counting another meeting.
-            years = [y for y in YEAR.findall(span.text + " " + headings[span.passage.chunk_id])] if q.years else []
+            years = YEAR.findall(span.text + " " + headings[span.passage.chunk_id]) if q.years else []
             # (a sentence not stating the year may well answer: "It was held the day before …")
             # (a yes/no question's year is what is asked about: "Was X launched in 2019?")
             dated = -1 if years and not any(y in years for y in q.years) and "yes_no" not in q.intents else 0
@@ -1321,7 +1328,7 @@ class Composer:
         Anything less, "": answered by the fact alone, never by a "yes" or a "no" the documents
         do not give."""
         passage = lead.passage
-        heading = passage.section.split(SECTION_JOINER)[-1]
+        heading = _heading(passage)
         named = {m.entity_id for m in self.glossary.find(lead.text + " " + passage.section)}
         if passage.kind == "table_row" and passage.record:
             named |= set(row_subjects(passage, self.glossary))
@@ -1366,7 +1373,7 @@ class Composer:
                 or len(self._list_block(span)) < 2:
             return False
         counted, words = self._own_words(q, self._focus_words(q)), self._own_words(q, self._asked_words(q))
-        said = set(self.tokenize(span.passage.section.split(SECTION_JOINER)[-1]))
+        said = set(self.tokenize(_heading(span.passage)))
         return bool(counted) and counted <= said and len(words & said) >= min(2, len(words))
 
     def _list_under_asked_heading(self, q: Question, span: Span) -> bool:
@@ -1375,7 +1382,7 @@ class Composer:
         if not q.focus or len(self._list_block(span)) < 2:
             return False
         words = self._own_words(q, self._asked_words(q))
-        said = set(self.tokenize(span.passage.section.split(SECTION_JOINER)[-1]))
+        said = set(self.tokenize(_heading(span.passage)))
         return bool(words) and self._own_words(q, self._focus_words(q)) <= said and words <= said
 
     @staticmethod
@@ -1387,7 +1394,7 @@ class Composer:
     def _name_words(self) -> frozenset[str]:
         """Tokens found in the names of NAME_WORD_ENTITIES entities or more: the generic words
         names are made of ("city", 都市, "region"), which say nothing asked about a subject."""
-        if getattr(self, "_generic", None) is None:
+        if self._generic is None:
             holders: dict[str, set[str]] = {}
             for entity_id, entity in self.glossary.entities.items():
                 for name in entity.names:
@@ -1453,7 +1460,7 @@ class Composer:
         """token -> the other tokens of its word family (`word_families` in each language's
         vocabulary file: words that say the same event, "start" and "launch"), as the
         tokenizer writes them."""
-        if getattr(self, "_families", None) is None:
+        if self._families is None:
             out: dict[str, set[str]] = {}
             for language in ("en", "ja"):
                 for family in vocabulary(language).get("word_families") or []:
