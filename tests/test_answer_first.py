@@ -891,6 +891,23 @@ def test_a_name_of_no_known_kind_written_in_lower_case_is_not_a_place_a_list_lis
     assert lead.passage is listing
 
 
+def test_a_list_question_is_led_by_the_sentence_listing_the_names_after_the_one_naming_its_subject():
+    # 「ノルヴィアからはヴェルドラ市と霞ヶ丘市が参加した」 follows a sentence naming the league: the
+    # cities it lists are the answer, and the country qualifying them is no other subject.
+    from core.glossary import parse_glossary
+    from core.models import Passage
+    from tests.test_intents import HEADER_ROWS
+
+    glossary = parse_glossary(HEADER_ROWS + "veldora,city,norvia,Veldora,ヴェルドラ市,\nkasumi,city,norvia,Kasumigaoka,霞ヶ丘市,\n"
+                              "norvia,country,,Norvia,ノルヴィア,\nleague,programme,,Harbour League,ハーバー連盟,\n", "test")
+    general = Passage("p0", "doc.md", "lines 0", "", "ja", "text", "ハーバー連盟は2015年に始まった港湾都市の事業である。",
+                      None, frozenset({"league"}))
+    listing = Passage("p1", "doc.md", "lines 1", "", "ja", "text", "ノルヴィアからはヴェルドラ市と霞ヶ丘市が参加した。",
+                      None, frozenset({"league", "norvia", "veldora", "kasumi"}))
+    lead = lead_of("ハーバー連盟に参加した都市を教えてください", [(general, 0.9), (listing, 0.5)], glossary)
+    assert lead.passage is listing
+
+
 def test_an_other_language_what_answer_is_not_labelled_with_a_side_of_the_programme():
     q, answer = ask("What is the HPX2 programme?", [passage("後継のHPX2プログラムの日本での発足式が開かれた。", language="ja")])
     line = first_line(answer)

@@ -55,6 +55,8 @@ def ask(question: str, passages: list[Passage], history: list[str] | None = None
     ("何都市が参加しましたか", {"how_many"}),
     ("Which cities work on water?", {"list", "where", "topics"}),  # cities: places are asked for
     ("水に取り組む都市はどれですか", {"list", "where", "topics"}),
+    ("港湾連盟に参加した府県を教えてください", {"list", "where"}),  # "tell me the prefectures": a list of places
+    ("List the towns that joined the harbour league.", {"list", "where"}),
     ("Which projects work on water?", {"list", "topics"}),
     ("Which Norvian towns joined?", {"list", "where"}),  # a word may qualify the kind asked
     ("What did the towns do?", set()),  # not after an auxiliary: what they did

@@ -1110,19 +1110,11 @@ class Composer:
         # A row of names alone answers "which city" or "who", not "what did they do".
         names_asked = bool({"place", "person"} & set(values)) or q.wants_list
 
-        territories = _asks(q, "territory_asked")
-
         def listed(span: Span) -> int:
             """How many names of the asked kind, other than the question's, a sentence lists."""
-            if not q.wants_list or span.passage.kind == "table_row":
+            if span.passage.kind == "table_row":
                 return 0
-            # (a name found in the documents of no known kind is a place only when written as a
-            # proper noun: "exchange meeting" is none)
-            kinds = {m.entity_id: self.glossary.entities[m.entity_id].kind for m in self.glossary.find(span.text)
-                     if m.entity_id not in q.entities and (self.glossary.entities[m.entity_id].kind != "name"
-                                                           or not m.surface[:1].islower())}
-            return sum(("place" in values and kind not in _NOT_PLACES and (territories or _KIND_FAMILIES.get(kind) != "territory"))
-                       or ("person" in values and kind == "person") for kind in kinds.values())
+            return len(self._listed_names(q, span.text))
 
         # "Which cities took part in X?": when a sentence lists names of the asked kind, one that
         # names only the question's own (or a continent) carries no answer. (A table row keeps
@@ -1420,12 +1412,35 @@ class Composer:
             hi += 1
         return items[lo:hi + 1]
 
+    def _listed_names(self, q: Question, text: str) -> set[str]:
+        """The names of the kind a list question asks for ("Which cities …": places; "who were
+        the speakers": people) a text names, other than the question's own; empty for any other
+        question."""
+        values = asked_values(q)
+        if not q.wants_list:
+            return set()
+        territories = _asks(q, "territory_asked")
+        # (a name found in the documents of no known kind is a place only when written as a
+        # proper noun: "exchange meeting" is none)
+        kinds = {m.entity_id: self.glossary.entities[m.entity_id].kind for m in self.glossary.find(text)
+                 if m.entity_id not in q.entities and (self.glossary.entities[m.entity_id].kind != "name"
+                                                       or not m.surface[:1].islower())}
+        return {e for e, kind in kinds.items()
+                if ("place" in values and kind not in _NOT_PLACES and (territories or _KIND_FAMILIES.get(kind) != "territory"))
+                or ("person" in values and kind == "person")}
+
     def _about(self, q: Question, span: Span) -> bool:
         """The sentence is about the question's subject: it names one, or its section does, or it
-        stands in a passage naming one (a sentence saying 両市, "the pair"); True without names."""
+        stands in a passage naming one (a sentence saying 両市, "the pair"); True without names.
+        For a list question the names of the kind asked for are the answer, not another subject
+        ("… the four cities X, Y, Z took part" after a sentence naming the programme asked about)."""
         if not q.entities:
             return True
         said = {m.entity_id for m in self.glossary.find(span.text)}
+        if q.wants_list:
+            # (… and a country or region qualifying them, 「日本からは X、Y が参加した」, is none either)
+            said = {e for e in said - self._listed_names(q, span.text)
+                    if _KIND_FAMILIES.get(self.glossary.entities[e].kind) != "territory"}
         named = said | {m.entity_id for m in self.glossary.find(span.passage.section)}
         # (a section heading naming the partner too, "Cooperation with Y", does not make a
         # sentence of X's page about Y alone)

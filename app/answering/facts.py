@@ -180,7 +180,8 @@ class Facts:
         """"List all the speakers", 登壇者を全員: every row of the table the best-ranked row belongs
         to, when the question asks for a list or a count and names nothing to filter by."""
         if "all_rows" not in q.intents or not (q.wants_list or q.wants_count) \
-                or (q.entities and not q.inherited) or q.attribute or q.intents & {"when", "where", "who"}:
+                or (q.entities and not q.inherited) or q.attribute or q.intents & {"when", "who"} \
+                or ("where" in q.intents and not q.wants_list):  # ("list all the towns" asks for places)
             return None
         best = next((h.passage for h in hits[:3] if h.passage.chunk_id in self.names), None)
         if best is None:
