@@ -236,6 +236,8 @@ def test_tables_filter_by_any_column_and_answer_in_the_askers_noun():
     everything = facts.whole_table(analyze("List all the towns", GLOSSARY),
                                    [Hit(rows[1], 0.5, 1.0, 0.0, 1.0)])
     assert len(everything.rows) == 5
+    # "where do all the towns meet?" asks for a place, not for the table's rows
+    assert facts.whole_table(analyze("Where do all the towns meet?", GLOSSARY), [Hit(rows[1], 0.5, 1.0, 0.0, 1.0)]) is None
 
 
 def test_the_sentence_vector_cache_stays_bounded_and_never_loses_a_vector():

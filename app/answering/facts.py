@@ -14,7 +14,7 @@ from core.lexical import latin_tokens, sudachi_tokens
 from core.names import vocabulary
 from core.text import SECTION_JOINER
 
-from app.answering.question import YEAR, Question, names_attribute, ordinals
+from app.answering.question import YEAR, Question, cues, names_attribute, ordinals
 
 
 @dataclass
@@ -181,7 +181,8 @@ class Facts:
         to, when the question asks for a list or a count and names nothing to filter by."""
         if "all_rows" not in q.intents or not (q.wants_list or q.wants_count) \
                 or (q.entities and not q.inherited) or q.attribute or q.intents & {"when", "who"} \
-                or ("where" in q.intents and not q.wants_list):  # ("list all the towns" asks for places)
+                or ("where" in q.intents and cues(q.language)["interrogative"].search(q.text)):
+            # ("Where do all the cities meet?" asks for a place; "list all the towns" for the rows)
             return None
         best = next((h.passage for h in hits[:3] if h.passage.chunk_id in self.names), None)
         if best is None:
