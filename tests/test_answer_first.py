@@ -892,20 +892,49 @@ def test_a_name_of_no_known_kind_written_in_lower_case_is_not_a_place_a_list_lis
 
 
 def test_a_list_question_is_led_by_the_sentence_listing_the_names_after_the_one_naming_its_subject():
-    # 「ノルヴィアからはヴェルドラ市と霞ヶ丘市が参加した」 follows a sentence naming the league: the
-    # cities it lists are the answer, and the country qualifying them is no other subject.
+    # 「ノルヴィアからはヴェルドラ市と霞ヶ丘市が参加した」 continues a sentence naming the league: the
+    # cities it lists are the answer, and the country qualifying them is no other subject. A
+    # sentence listing cities after one that does not name the league is about something else.
+    from app.answering.answer import Composer, Span, asked_values
     from core.glossary import parse_glossary
+    from core.lexical import LexicalIndex
     from core.models import Passage
+    from tests.fakes import FakeEmbeddings
     from tests.test_intents import HEADER_ROWS
 
     glossary = parse_glossary(HEADER_ROWS + "veldora,city,norvia,Veldora,ヴェルドラ市,\nkasumi,city,norvia,Kasumigaoka,霞ヶ丘市,\n"
-                              "norvia,country,,Norvia,ノルヴィア,\nleague,programme,,Harbour League,ハーバー連盟,\n", "test")
-    general = Passage("p0", "doc.md", "lines 0", "", "ja", "text", "ハーバー連盟は2015年に始まった港湾都市の事業である。",
-                      None, frozenset({"league"}))
-    listing = Passage("p1", "doc.md", "lines 1", "", "ja", "text", "ノルヴィアからはヴェルドラ市と霞ヶ丘市が参加した。",
-                      None, frozenset({"league", "norvia", "veldora", "kasumi"}))
-    lead = lead_of("ハーバー連盟に参加した都市を教えてください", [(general, 0.9), (listing, 0.5)], glossary)
-    assert lead.passage is listing
+                              "quarn,city,norvia,Quarn,クアルン市,\nnorvia,country,,Norvia,ノルヴィア,\n"
+                              "league,programme,,Harbour League,ハーバー連盟,\n", "test")
+    general = Passage("p0", "doc.md", "lines 0", "", "ja", "text", "ハーバー連盟は港湾都市の事業である。", None, frozenset({"league"}))
+    text = "ハーバー連盟は2015年に始まった。ノルヴィアからはヴェルドラ市と霞ヶ丘市が参加した。その後、クアルン市も加わった。"
+    listing = Passage("p1", "doc.md", "lines 1", "", "ja", "text", text, None,
+                      frozenset({"league", "norvia", "veldora", "kasumi", "quarn"}))
+    q = analyze("ハーバー連盟に参加した都市を教えてください", glossary)
+    first, cities, later = (Span(listing, text.index(part), text.index(part) + len(part), score) for part, score in
+                            (("ハーバー連盟は2015年", 0.6), ("ノルヴィアからは", 0.5), ("その後", 0.55)))
+    spans = [Span(general, 0, len(general.text), 0.9), first, cities, later]
+    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, -1.0, -1.0)
+    lead = composer._lead_span(q, [general, listing], {"p0": [spans[0]], "p1": [first, cities, later]},
+                               asked_values(q), spans, -1.0)
+    assert lead is cities
+
+
+def test_a_value_no_retrieved_passage_holds_is_read_from_the_best_passages_document():
+    # The seminar's speakers match the question best; the hours stand in another section of the
+    # same document, which the retriever hands over as `nearby`.
+    from app.answering.retrieve import Hit
+    from tests.fakes import FakeEmbeddings
+    from tests.test_intents import composer
+
+    speakers = passage("Speakers at the Veldora seminar came from two harbour agencies.", n=0)
+    hours = passage("The Veldora fair opened at 9:00 and the seminar ran until 11:30.", n=1)
+    q = analyze("Until what time did the Veldora seminar run?", GLOSSARY)
+    vector = FakeEmbeddings().embed_query(q.retrieval_text)
+    hits = [Hit(speakers, 0.5, 1.0, 1.0, 1.0)]
+    alone = composer().compose(q, vector, hits)
+    assert alone is None or "11:30" not in first_line(alone)
+    answer = composer().compose(q, vector, hits, nearby=[Hit(hours, 0.0, 0.0, 1.0, 0.0)])
+    assert "11:30" in first_line(answer), answer.text
 
 
 def test_an_other_language_what_answer_is_not_labelled_with_a_side_of_the_programme():

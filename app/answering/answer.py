@@ -965,9 +965,11 @@ class Composer:
             return any(name.casefold() in where.casefold() for name in q.other_names)
         return True
 
-    def compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit] = ()) -> Answer | None:
+    def compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit] = (),
+                nearby: list[Hit] = ()) -> Answer | None:
         """The extractive answer; an answer saying the asked attribute is not stated; or None when
-        no sentence is good enough (abstain)."""
+        no sentence is good enough (abstain). `nearby`: the best passage's document's other
+        passages, read when no sentence retrieved carries the value asked (a time, a date)."""
         top = [h for h in hits if h.coverage == hits[0].coverage][: self.max_passages + 2] if hits else []
         if q.attribute and hits:
             # "What is the budget of X?": passages about X are not evidence of its budget; only a
@@ -979,6 +981,12 @@ class Composer:
                 return Answer(not_stated_text(q, self.glossary), q.language, True, [], hits, kind="abstained")
             top = stating + [h for h in top if h not in stating]
         spans = self.score_spans(q, qvec, top)
+        values = asked_values(q)
+        if values and nearby and not any(self._carries_values(q, s, values) and self._about(q, s) for s in spans):
+            # "Until what time did the seminar run?" and the seminar's table of speakers ranks
+            # first: the sentence stating the hours stands elsewhere in the same document.
+            spans += [s for s in self.score_spans(q, qvec, list(nearby))
+                      if self._carries_values(q, s, values) and self._about(q, s)]
         # A question anchored on a name the documents contain needs less textual evidence: a name
         # in the name table, or one it lacks that the quoted passage holds word for word.
         floor = self.min_named_sentence if q.entities or _holds_other_name(q, spans) else self.min_sentence
@@ -996,7 +1004,6 @@ class Composer:
         if own_language and own_language[0] is not ranked[0]:
             ranked.remove(own_language[0])
             ranked.insert(0, own_language[0])
-        values = asked_values(q)
         chosen = [ranked[0].passage]
         # The lead, in the asker's language, already carries the date, number, place or person asked.
         answered = bool(values) and chosen[0].language in (q.language, "mixed") and all(
@@ -1429,15 +1436,25 @@ class Composer:
                 if ("place" in values and kind not in _NOT_PLACES and (territories or _KIND_FAMILIES.get(kind) != "territory"))
                 or ("person" in values and kind == "person")}
 
+    def _after_subject(self, q: Question, span: Span) -> bool:
+        """The sentence right before this one, in its passage, names a subject of the question
+        (the one it continues: 「Xは…を始めた。日本からはA、Bが参加した。」)."""
+        before = [s for s in sentences(span.passage) if s.end <= span.start]
+        if not before:
+            return False
+        previous = max(before, key=lambda s: s.end)
+        return any(m.entity_id in q.entities for m in self.glossary.find(previous.text))
+
     def _about(self, q: Question, span: Span) -> bool:
         """The sentence is about the question's subject: it names one, or its section does, or it
         stands in a passage naming one (a sentence saying 両市, "the pair"); True without names.
-        For a list question the names of the kind asked for are the answer, not another subject
-        ("… the four cities X, Y, Z took part" after a sentence naming the programme asked about)."""
+        For a list question the names of the kind asked for are the answer, not another subject,
+        in a sentence continuing one that names the subject ("X began in 2015. From Japan, A, B
+        and C took part")."""
         if not q.entities:
             return True
         said = {m.entity_id for m in self.glossary.find(span.text)}
-        if q.wants_list:
+        if q.wants_list and not said & set(q.entities) and self._after_subject(q, span):
             # (… and a country or region qualifying them, 「日本からは X、Y が参加した」, is none either)
             said = {e for e in said - self._listed_names(q, span.text)
                     if _KIND_FAMILIES.get(self.glossary.entities[e].kind) != "territory"}

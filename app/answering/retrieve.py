@@ -24,6 +24,7 @@ ENTITY_CANDIDATES = 200  # passages naming the question's subject that are score
 # A document that names at most this many places is about them (a page or record on one pairing:
 # a city and up to two partners), so each of its sections counts as naming them all.
 SUBJECT_PLACES = 3
+NEARBY_PASSAGES = 8  # a document's other passages read for a value its best passage lacks
 ROWS_PER_TABLE = PROFILE.rows_per_table
 WRITTEN_SAMPLE = 50  # passages read for the form the documents write a name in
 # A lexical hit's least share of the question's token weight, and the place kept for the
@@ -413,6 +414,23 @@ class Retriever:
                 if len(out) == limit:
                     break
         return out
+
+    def document_passages(self, hits: list[Hit], limit: int = NEARBY_PASSAGES) -> list[Hit]:
+        """The other passages of the best hit's document (its text, not its table rows), nearest
+        first: where the sentence carrying an asked value often stands when the best-matching
+        passage does not hold it (a table of speakers under "Business seminar"; the seminar's
+        hours in the section before)."""
+        if not hits:
+            return []
+        best = hits[0].passage
+        at = self.position.get(best.chunk_id)
+        if at is None:
+            return []
+        shown = {h.passage.chunk_id for h in hits}
+        same = [i for i, p in enumerate(self.passages) if p.doc == best.doc and p.kind != "table_row"
+                and p.chunk_id not in shown]
+        same.sort(key=lambda i: abs(i - at))
+        return [Hit(self.passages[i], 0.0, 0.0, coverage_of(self.about[i], []), 0.0) for i in same[:limit]]
 
     def holds_verbatim(self, term: str) -> bool:
         """Whether a passage holds `term` word for word (in its text or its section's headings);

@@ -232,7 +232,8 @@ class Assistant:
             if facts is not None:
                 answer = state.composer.facts(q, facts)
             elif answer is None and (not q.entities or (hits and hits[0].coverage > 0)):
-                answer = state.composer.compose(q, vector, hits, state.retriever.attribute_passages(q))
+                answer = state.composer.compose(q, vector, hits, state.retriever.attribute_passages(q),
+                                                state.retriever.document_passages(hits) if asked_values(q) else ())
             if answer is not None and answer.kind == "extractive" and state.generator is not None:
                 # The generator only rewrites what the extractive step found answerable.
                 answer = state.generator.answer(q, hits) or answer
