@@ -971,3 +971,16 @@ def test_a_heading_repeating_the_questions_phrase_around_its_names_says_which_su
     meant = passage("Venue: Norvia hall, in a hybrid format.", section="Second Harbour Fair of Veldora Towns", n=1)
     lead = lead_of("Where was the second harbour fair of Veldora towns held?", [(other, 0.57), (meant, 0.55)])
     assert lead.passage is meant, lead.text
+
+
+def test_a_table_in_the_other_language_answers_unless_the_askers_sentence_names_the_subject(tmp_path):
+    # The rows name 霞ヶ丘 (Kasumigaoka); the Japanese sentence speaks of "two regions" and the
+    # town's country only: it is no answer to which regions the town visited, the rows are.
+    from tests.test_answer import _assistant_over
+
+    text = ("# Harbour fair regions\n\n| Region | Country | Towns visiting in 2023 |\n|---|---|---|\n"
+            "| Alder Coast | Norvia | Veldora, Kasumigaoka |\n| Birch Bay | Norvia | Veldora |\n\n"
+            "## 訪問の記録\n\n霞ヶ丘市とヴェルドラ市は港町である。ノルヴィアの2地域の代表団が日本の町を訪問し、港を視察した。\n")
+    assistant = _assistant_over(tmp_path, GLOSSARY, "fair.md", text)
+    answer = assistant.answer("霞ヶ丘市が訪問した地域はどこですか").answer
+    assert "Alder Coast" in answer.split("\n")[0] and "Birch Bay" not in answer.split("\n")[0], answer

@@ -188,6 +188,16 @@ class Assistant:
         adds the ranked passages that were considered (for the evaluation)."""
         return self.answer(question, history, k, with_retrieved).as_dict()
 
+    @staticmethod
+    def _names_every_subject(q: Question, citation, state) -> bool:
+        """The quoted sentence (or its section's heading) names every subject of the question
+        ("大分県が訪問した地域": a sentence about "the five prefectures" does not name 大分県);
+        a follow-up's subjects, inherited from an earlier turn, may stand as a pronoun."""
+        if q.inherited:
+            return True
+        named = {m.entity_id for m in state.glossary.find(citation.quote + " " + citation.passage.section)}
+        return set(q.entities) <= named
+
     def answer(self, question: str, history: list[str] | None = None, k: int | None = None,
                with_retrieved: bool = False) -> AskResult:
         """Answer one question (typed; `ask` gives the same as JSON-ready dict)."""
@@ -226,7 +236,7 @@ class Assistant:
                 # language that names every subject and answers well enough is the readable answer.
                 prose = state.composer.compose(q, vector, hits)
                 if prose is not None and prose.citations and prose.citations[0].passage.language == q.language and \
-                        hits and hits[0].coverage == 1.0 and \
+                        hits and hits[0].coverage == 1.0 and self._names_every_subject(q, prose.citations[0], state) and \
                         all(y in prose.citations[0].quote for y in q.years):  # about the year asked
                     facts, answer = None, prose
             if facts is not None:
