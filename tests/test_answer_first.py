@@ -984,3 +984,16 @@ def test_a_table_in_the_other_language_answers_unless_the_askers_sentence_names_
     assistant = _assistant_over(tmp_path, GLOSSARY, "fair.md", text)
     answer = assistant.answer("霞ヶ丘市が訪問した地域はどこですか").answer
     assert "Alder Coast" in answer.split("\n")[0] and "Birch Bay" not in answer.split("\n")[0], answer
+
+
+def test_the_column_a_japanese_list_noun_names_is_found_in_an_english_table():
+    # 「フランスの地域はいくつ」 over rows headed "EU region; Country; Prefectures visiting": the
+    # line lists the regions (through the word bridge 地域 -> region), not the prefectures.
+    from core.models import TableRow
+    from tests.test_intents import composer
+
+    values = {"EU region": "Veldora Coast", "Country": "Norvia", "Prefectures visiting": "Kasumigaoka"}
+    record = TableRow(table="Regions", columns=list(values), values=values, group="", start_year="", entities=[])
+    row = passage("Regions | " + "; ".join(f"{k}: {v}" for k, v in values.items()), kind="table_row", record=record)
+    assert composer("sudachi")._noun_column(row, "地域") == "EU region"
+    assert composer("sudachi")._noun_column(row, "regions") == "EU region"

@@ -459,16 +459,17 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary, count: int | 
     nouns = wording(q.language)["row_noun"]
     noun = d.get("noun") or (nouns["one"] if n == 1 else nouns["many"])
     if q.language == "ja":
+        f = wording("ja")["facts"]
         parts = []
         if d.get("years"):
-            parts.append("・".join(d["years"]) + "年に開始した")
+            parts.append(f["started"].format(years="・".join(d["years"])))
         if d.get("group"):
-            parts.append(f"{d['group']}の")
+            parts.append(f["in_group"].format(group=d["group"]))
         if names:
-            parts.append(_join_names(names, "ja") + "が参加する")
+            parts.append(f["with"].format(names=_join_names(names, "ja")))
         if d.get("topic"):
-            parts.append("「" + "・".join(d["topic"]) + "」に関する")
-        return "".join(parts) + f"{noun}: {n}件"
+            parts.append(f["on"].format(topics="・".join(d["topic"])))
+        return "".join(parts) + f["count"].format(noun=noun, n=n)
     if n == 1 and d.get("noun"):
         noun = wording("en")["singular"].get(noun, noun)  # "pairs" -> "pair", never "citie"
     f = wording("en")["facts"]
@@ -1612,6 +1613,7 @@ class Composer:
         if not noun:
             return ""
         words = set(self.tokenize(noun))
+        words |= bridged(words)  # 地域 asked of a table headed in English ("EU region")
         columns = [c for c in row.record.columns if words & set(self.tokenize(c)) and c in row.record.values]
         return columns[0] if len(columns) == 1 else ""
 
