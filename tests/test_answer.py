@@ -433,3 +433,22 @@ def test_a_name_is_written_as_the_documents_write_it(tmp_path):
     # ... while the table given, and the views' names, are left as they were
     assert table.display_name("veldora", "ja") == "ヴェルドラ市"
     assert assistant._state.glossary.display_name("veldora", "ja") == "ヴェルドラ市"
+
+
+def test_a_name_is_written_as_the_documents_write_it_but_never_as_its_adjective(tmp_path, glossary):
+    """The documents say "Japanese" more often than "Japan": the adjective is no way to write the
+    country's name in an answer ("Japanese, Kyoto" for where something was held)."""
+    from app.answering.retrieve import Retriever
+    from core import index
+    from ingest.pipeline import ingest
+    from core.store import Store, StoreConfig
+    from tests.fakes import FakeEmbeddings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.md").write_text("# Note\n\nJapanese towns and Japanese ports met in Japan. Japanese guests came.\n", "utf-8")
+    config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
+    store = Store(config, emb)
+    ingest([str(docs)], store, glossary, progress=False)
+    retriever = Retriever(store, glossary, index.current(store, glossary, "bigram", store.generation()))
+    assert retriever.written_form("japan", "en") == "Japan"

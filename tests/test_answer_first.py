@@ -997,3 +997,23 @@ def test_the_column_a_japanese_list_noun_names_is_found_in_an_english_table():
     row = passage("Regions | " + "; ".join(f"{k}: {v}" for k, v in values.items()), kind="table_row", record=record)
     assert composer("sudachi")._noun_column(row, "地域") == "EU region"
     assert composer("sudachi")._noun_column(row, "regions") == "EU region"
+
+
+def test_where_is_answered_by_the_city_not_by_the_country_around_it():
+    # Both sentences name a country; only the second names where (a city). Stated across
+    # languages, the city stands alone, not "Norvia, Veldora".
+    from app.answering.answer import stated_values
+
+    sides = passage("The Norvian delegation travelled from Norvia to Japan for the fair.", n=0)
+    venue = passage("The fair was held in Veldora.", n=1)
+    assert lead_of("Where was the fair held?", [(sides, 0.9), (venue, 0.5)]).passage is venue
+    assert stated_values("フェアはノルヴィアのヴェルドラ市で開かれた。", "en", GLOSSARY, set(), ("places",)) == ["Veldora"]
+
+
+def test_a_japanese_where_over_an_english_sentence_naming_only_sides_quotes_the_clause():
+    # The venue is no name of the name table: the first line quotes the clause that says it
+    # rather than naming Norvia and Japan as where the fair was held.
+    q, answer = ask("フェアはどこで開かれましたか",
+                    [passage("The Norvia–Japan fair closed at Harbour Hall in Port Alder.", n=0)])
+    line = first_line(answer)
+    assert "Harbour Hall" in line, answer.text

@@ -164,6 +164,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
                                    "times": _times(quote, language),
                                    "durations": [_format_duration(m, language)
                                                  for m in _carry_patterns()["duration"].finditer(quote)]}
+    countries: set[str] = set()  # a country or a union of them, among the places
     for m in glossary.find(quote):
         if m.entity_id in skip or is_adjective(m.surface):
             continue  # "European cohesion policy" names no subject
@@ -181,6 +182,8 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
                 found["people"].append(name)
             if glossary.entities[m.entity_id].kind not in _NOT_PLACES:
                 found["places"].append(name)
+                if kind == "country" or (kind == "region" and not glossary.entities[m.entity_id].country):
+                    countries.add(name)
         elif language == "en" and (exonym := english_exonym(m.surface)):
             found["names"].append(exonym)  # a place the name table lacks in English: CLDR's name
             found["places"].append(exonym)
@@ -211,6 +214,10 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
         if word.isalpha() and word not in _number_values():
             continue
         found["numbers"].append(_stated_number(quote, m, language))
+    if any(p not in countries for p in found["places"]):
+        # "Where was it held?": the city or venue answers; the country around it says no more
+        # ("Japan, Kyoto, KICK" reads as a list of three places).
+        found["places"] = [p for p in found["places"] if p not in countries]
     values = [v for kind in kinds for v in found.get(kind, [])]
     return list(dict.fromkeys(values))
 
@@ -1527,7 +1534,19 @@ class Composer:
         """The sentence holds a value of each kind asked, other than the question's own names
         ("Where was the X workshop held?": X is not where)."""
         text = self._without_subjects(q, _content(span))
+        if "place" in values and not _asks(q, "territory_asked"):
+            # "Where was the second meeting held?": a side of the programme ("the visit of the EU
+            # regions to Japan") is not where; a city, a venue or a body is.
+            text = self._without_sides(text)
         return all(carries(v, text, self.glossary) for v in values)
+
+    def _without_sides(self, text: str) -> str:
+        """The text with countries and unions of them (the EU, Japan) blanked out."""
+        for m in sorted(self.glossary.find(text), key=lambda m: -m.start):
+            x = self.glossary.entities[m.entity_id]
+            if x.kind == "country" or (x.kind == "region" and not x.country):
+                text = text[:m.start] + " " + text[m.end:]
+        return text
 
     def _without_subjects(self, q: Question, text: str) -> str:
         """The text with the question's own names blanked out."""
@@ -1692,6 +1711,14 @@ class Composer:
             # (a slot question states only its own kind: no names for "when" when no date is said)
             values = stated_values(said, q.language, self.glossary, skip,
                                    how.states[:1] if how.value else how.states)
+        if how.value == "place" and values and not _asks(q, "territory_asked") and not row:
+            # "Where was it held?" of "… closed the trip at Palau Robert in Barcelona", whose
+            # only names the table has are the sides (the EU, Japan): those are not where; the
+            # clause as written says it.
+            sides = {self.glossary.display_name(e, q.language) for e, x in self.glossary.entities.items()
+                     if _KIND_FAMILIES.get(x.kind) == "territory"}
+            if all(v in sides for v in values):
+                values = []
         if how.value == "time" and (zone := asked_zone(q)):
             # "日本時間で何時に": the times written in that zone, when the sentence has them
             values = [v for v in values if v.endswith(" " + zone)] or values

@@ -13,6 +13,7 @@ from core.profile import load as _load_profile
 from core.glossary import PLACE_KINDS, Glossary, has_cjk
 from core.index import ReadIndex
 from core.models import Passage
+from core.names import is_adjective
 from core.store import PassageStore
 
 from app.answering.question import WIDE_DIGITS, Question, english_month, names_attribute, ordinals
@@ -183,7 +184,8 @@ class Retriever:
             counts: dict[str, int] = {}
             for i in self.by_entity.get(entity_id, ())[:WRITTEN_SAMPLE]:
                 for m in self.glossary.find(self.passages[i].text):
-                    if m.entity_id == entity_id and has_cjk(m.surface) == wanted:
+                    # (a name, not its adjective: "Japanese" is no way to write Japan)
+                    if m.entity_id == entity_id and has_cjk(m.surface) == wanted and not is_adjective(m.surface):
                         counts[m.surface] = counts.get(m.surface, 0) + 1
             self._written[key] = max(counts, key=lambda f: (counts[f], f)) if counts else ""
         return self._written[key]
