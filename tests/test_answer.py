@@ -452,3 +452,29 @@ def test_a_name_is_written_as_the_documents_write_it_but_never_as_its_adjective(
     ingest([str(docs)], store, glossary, progress=False)
     retriever = Retriever(store, glossary, index.current(store, glossary, "bigram", store.generation()))
     assert retriever.written_form("japan", "en") == "Japan"
+
+
+def test_a_side_named_beside_a_subject_does_not_decide_which_passages_are_about_the_question(tmp_path):
+    """"How many Norvian towns joined the Veldora league?": Norvia (a country) qualifies the towns;
+    a passage naming Veldora alone is as much about the question as one naming both."""
+    from app.answering.question import analyze
+    from app.answering.retrieve import Retriever
+    from core import index
+    from ingest.pipeline import ingest
+    from core.store import Store, StoreConfig
+    from tests.fakes import FakeEmbeddings
+    from tests.test_intents import GLOSSARY
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "league.md").write_text("# League\n\nThe Veldora league counts twelve member towns.\n\n"
+                                    "## Visits\n\nVeldora sent a delegation to Norvia's capital.\n", "utf-8")
+    config, emb = StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), FakeEmbeddings()
+    store = Store(config, emb)
+    ingest([str(docs)], store, GLOSSARY, progress=False)
+    retriever = Retriever(store, GLOSSARY, index.current(store, GLOSSARY, "bigram", store.generation()))
+    q = analyze("How many Norvia towns joined the Veldora league?", GLOSSARY)
+    assert set(q.entities) == {"veldora", "norvia"}
+    hits = retriever.search(q, emb.embed_query(q.retrieval_text), 5)
+    counts = next(h for h in hits if "twelve" in h.passage.text)
+    assert counts.coverage == 1.0

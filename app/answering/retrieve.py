@@ -330,7 +330,10 @@ class Retriever:
             rankings.append(ranking)
         fused = reciprocal_rank_fusion(rankings, candidates)
         if q.entities or not q.other_names:
-            cover = lambda i: coverage_of(self.about[i], q.entities)
+            # A side of the programme named beside a subject ("IURCの…欧州の都市") qualifies it;
+            # the subject is what a passage must name.
+            subjects = [e for e in q.entities if not self._is_side(e)] or list(q.entities)
+            cover = lambda i: coverage_of(self.about[i], subjects)
         else:
             # Names the name table lacks, when the question has no other: a passage holding them
             # word for word (in its text or its section's headings) is about them.
@@ -342,6 +345,11 @@ class Retriever:
         ranked = with_other_language(rank_hits(hits, k), hits, q.language, k)
         bridged = next((h for h in hits if across and h.passage is self.passages[across[0]]), None)
         return with_bridged(ranked, bridged, k)
+
+    def _is_side(self, entity_id: str) -> bool:
+        """A country or a union of countries (Japan, the EU): a side of the programme."""
+        e = self.glossary.entities.get(entity_id)
+        return e is not None and (e.kind == "country" or (e.kind == "region" and not e.country))
 
     def by_reading(self, ja_name: str) -> str | None:
         """The entity whose English name sounds like this Japanese name's reading, if exactly one
