@@ -1018,3 +1018,16 @@ def test_a_japanese_where_over_an_english_sentence_naming_only_sides_quotes_the_
                     [passage("The Norvia–Japan fair closed at Harbour Hall in Port Alder.", n=0)])
     line = first_line(answer)
     assert "Harbour Hall" in line, answer.text
+
+
+@pytest.mark.parametrize("text, counts", [
+    ("Kamakura – Umea: 2nd batch 2018-", False),  # an ordinal ranks, it counts nothing
+    ("交流は今回が2度目となる。", False),
+    ("第4回会議が開かれた。", False),
+    ("The 4th meeting drew 60 delegates.", True),
+])
+def test_an_ordinal_is_no_count(text, counts):
+    from app.answering.answer import carries, stated_values
+
+    assert carries("number", text, GLOSSARY) is counts
+    assert not any(v.startswith(("2", "4")) for v in stated_values(text, "en", GLOSSARY, set(), ("numbers",)))

@@ -207,6 +207,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
                                            int(m.group(5)) if m.group(5) else None))
     if not found["dates"]:
         found["dates"] = YEAR.findall(quote)
+    spans += [m.span() for language in ("en", "ja") for m in cues(language)["ordinal"].finditer(quote)]
     for m in _NUMBER.finditer(quote):
         if any(a <= m.start() < b for a, b in spans) or YEAR.fullmatch(m.group(0)) or _in_name(quote, m.start()):
             continue
@@ -379,6 +380,13 @@ def _carry_patterns() -> dict:
             "duration": duration}
 
 
+def _without_ordinals(text: str) -> str:
+    """The text with its ordinals blanked out ("2nd batch", 第4回): they rank, they count nothing."""
+    for language in ("en", "ja"):
+        text = cues(language)["ordinal"].sub(" ", text)
+    return text
+
+
 def carries(kind: str, text: str, glossary: Glossary) -> bool:
     """Whether a sentence holds a value of this kind: date, number, person, place, email."""
     c = _carry_patterns()
@@ -391,7 +399,7 @@ def carries(kind: str, text: str, glossary: Glossary) -> bool:
         return bool(c["duration"].search(text))
     if kind == "number":
         # A count, not the digits of a date ("in June 2023", "13 to 19 November", 2022年11月).
-        text = c["day_month"].sub(" ", _TIME.sub(" ", _JA_DATE.sub(" ", YEAR.sub(" ", text))))
+        text = c["day_month"].sub(" ", _TIME.sub(" ", _JA_DATE.sub(" ", YEAR.sub(" ", _without_ordinals(text)))))
         return any(not _in_name(text, m.start()) for m in _DIGIT.finditer(text)) or bool(c["numbers"].search(text))
     if kind == "email":
         return "@" in text
