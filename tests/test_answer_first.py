@@ -1031,3 +1031,15 @@ def test_an_ordinal_is_no_count(text, counts):
 
     assert carries("number", text, GLOSSARY) is counts
     assert not any(v.startswith(("2", "4")) for v in stated_values(text, "en", GLOSSARY, set(), ("numbers",)))
+
+
+def test_a_japanese_question_about_an_english_table_is_not_refused_for_words_said_in_english(tmp_path):
+    # 役職 (role) and 登壇者 (speaker) occur in no document; the table says "Speaker" and "Role".
+    # The question is about the table, not about something the documents never mention.
+    from tests.test_answer import _assistant_over
+
+    text = ("# Harbour seminar\n\n| Speaker | Organisation | Role |\n|---|---|---|\n"
+            "| Ada Kowalska | Veldora City | Head of Port Planning |\n| Ben Ortiz | Kasumigaoka City | Director |\n")
+    assistant = _assistant_over(tmp_path, GLOSSARY, "seminar.md", text)
+    answer = assistant.answer("ヴェルドラ市の登壇者の役職は何ですか").answer
+    assert "Head of Port Planning" in answer.split("\n")[0], answer

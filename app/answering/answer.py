@@ -1497,14 +1497,14 @@ class Composer:
         Japanese -> English bridge gives."""
         tokens = set(self.tokenize(text))
         shared = asked & tokens
-        families = self._word_families()
+        families = self.word_families()
         # A word of the same family says it too ("start": "launched", 開始: 発足).
         shared |= {a for a in asked - shared if families.get(a, frozenset()) & tokens}
         if not readable:
             shared |= (bridged(asked) & tokens) if q.language == "ja" else _stem_overlap(asked, bridged(tokens))
         return shared
 
-    def _word_families(self) -> dict[str, frozenset[str]]:
+    def word_families(self) -> dict[str, frozenset[str]]:
         """token -> the other tokens of its word family (`word_families` in each language's
         vocabulary file: words that say the same event, "start" and "launch"), as the
         tokenizer writes them."""

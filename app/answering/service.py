@@ -276,6 +276,12 @@ def _unknown_words(q: Question, state: _State) -> list[str]:
     known, prefixes = state.known_words()
     if any(t in known or (t.isascii() and len(t) >= 5 and t[:5] in prefixes) for t in asked):
         return []
+    # A Japanese word whose English meanings an English document uses is known too: through the
+    # word bridge, or a word family of the vocabulary files (役職 asked of a table headed "Role").
+    families = state.composer.word_families()
+    if any(bridged({t}) & known for t in asked if not t.isascii()) \
+            or any(families.get(t, frozenset()) & known for t in asked):
+        return []
     # Only words as the question writes them count (not the readings the tokenizer adds, nor
     # the dictionary forms of inflected Japanese verbs, which the documents may say otherwise),
     # and a single one ("What did X talk about?") is too little to call the question another
