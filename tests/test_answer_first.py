@@ -1043,3 +1043,19 @@ def test_a_japanese_question_about_an_english_table_is_not_refused_for_words_sai
     assistant = _assistant_over(tmp_path, GLOSSARY, "seminar.md", text)
     answer = assistant.answer("ヴェルドラ市の登壇者の役職は何ですか").answer
     assert "Head of Port Planning" in answer.split("\n")[0], answer
+
+
+def test_which_country_is_answered_by_the_country_in_either_direction():
+    # Across languages the country stays when it is what is asked; from a table, a country
+    # question lists each row's country, not its towns, and a row naming none says nothing.
+    from app.answering.answer import stated_values
+    from app.answering.facts import Facts
+    from tests.test_intents import composer, row
+
+    assert stated_values("Kasumigaoka hosted the fair in Norvia.", "ja", GLOSSARY, set(), ("places",),
+                         countries=True) == ["霞ヶ丘市", "ノルヴィア"]
+    assert stated_values("Kasumigaoka hosted the fair in Norvia.", "ja", GLOSSARY, set(), ("places",)) == ["霞ヶ丘市"]
+    rows = [row(1, "Veldora", "Norvia", "Water reuse"), row(2, "Veldora", "", "Harbour logistics")]
+    q = analyze("ヴェルドラ市はどの国にありますか", GLOSSARY)
+    line = first_line(composer().facts(q, Facts(rows, GLOSSARY).match(q)))
+    assert "ノルヴィア" in line and "1件" in line, line

@@ -156,15 +156,15 @@ _NOT_PLACES = frozenset({"programme", "organisation", "person"})
 
 
 def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
-                  kinds: tuple[str, ...] = ("names", "dates")) -> list[str]:
+                  kinds: tuple[str, ...] = ("names", "dates"), countries: bool = False) -> list[str]:
     """What a quote in the other language says that needs no translation, written for the asker,
     in the order of `kinds`: names in the asker's script (from the name table), dates and
-    years, numbers."""
+    years, numbers. `countries`: the question asks for countries (kept beside cities)."""
     found: dict[str, list[str]] = {"names": [], "people": [], "places": [], "dates": [], "numbers": [],
                                    "times": _times(quote, language),
                                    "durations": [_format_duration(m, language)
                                                  for m in _carry_patterns()["duration"].finditer(quote)]}
-    countries: set[str] = set()  # a country or a union of them, among the places
+    sides: set[str] = set()  # a country or a union of them, among the places
     for m in glossary.find(quote):
         if m.entity_id in skip or is_adjective(m.surface):
             continue  # "European cohesion policy" names no subject
@@ -183,7 +183,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
             if glossary.entities[m.entity_id].kind not in _NOT_PLACES:
                 found["places"].append(name)
                 if kind == "country" or (kind == "region" and not glossary.entities[m.entity_id].country):
-                    countries.add(name)
+                    sides.add(name)
         elif language == "en" and (exonym := english_exonym(m.surface)):
             found["names"].append(exonym)  # a place the name table lacks in English: CLDR's name
             found["places"].append(exonym)
@@ -215,10 +215,10 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
         if word.isalpha() and word not in _number_values():
             continue
         found["numbers"].append(_stated_number(quote, m, language))
-    if any(p not in countries for p in found["places"]):
+    if not countries and any(p not in sides for p in found["places"]):
         # "Where was it held?": the city or venue answers; the country around it says no more
         # ("Japan, Kyoto, KICK" reads as a list of three places).
-        found["places"] = [p for p in found["places"] if p not in countries]
+        found["places"] = [p for p in found["places"] if p not in sides]
     values = [v for kind in kinds for v in found.get(kind, [])]
     return list(dict.fromkeys(values))
 
@@ -1650,6 +1650,10 @@ class Composer:
         head, said, _ = row_parts(row, self.glossary)
         return said if head else ""
 
+    def _counting_countries(self, noun: str) -> bool:
+        """The list noun asked is countries ("countries", 国): the country question's own noun."""
+        return any(re.search(vocabulary(language).get("country_asked", r"(?!)"), noun, re.I) for language in ("en", "ja"))
+
     def _row_countries(self, row: Passage, language: str) -> list[str]:
         """The countries a table row's name cells hold, in the asker's script where the name
         table has them."""
@@ -1677,7 +1681,9 @@ class Composer:
         """The first line from a sentence in the other language: what it says that needs no
         translation (names, dates, numbers), in the asker's script, and where it comes from."""
         w = wording(q.language)
-        skip = set(q.entities) | {self.glossary.entities[e].country for e in q.entities}
+        # (the subject's own country says nothing new, unless the country is what is asked)
+        countries_asked = _asks(q, "country_asked")
+        skip = set(q.entities) | (set() if countries_asked else {self.glossary.entities[e].country for e in q.entities})
         # A row whose cell says it in a sentence is answered from like one.
         row = lead.passage.kind == "table_row" and lead.passage.record and not row_prose(lead.passage, self.glossary)
         quoted = self._shown(lead)
@@ -1706,7 +1712,7 @@ class Composer:
             cell, dated = row_prose_parts(lead.passage, self.glossary) if lead.passage.record else ("", [])
             best = best_clause(cell or quoted, keep)
             values = stated_values(" ".join([best, *dated]), q.language, self.glossary,
-                                   skip, how.states[:1] if how.value else how.states)
+                                   skip, how.states[:1] if how.value else how.states, countries=countries_asked)
             if how.value == "number" and len(values) > 1:
                 # "How many regions …?" of "6地域の代表団が5府県を訪問": the number counting the
                 # asked noun (what follows it says an asked word, across languages).
@@ -1714,11 +1720,16 @@ class Composer:
                 values = [v for v in values if v in counting] or values
         if not values and q.wants_list and not row:
             # "Which cities …?": the places the sentence names (not the programme it names too)
-            values = stated_values(said, q.language, self.glossary, skip, ("places",))
+            values = stated_values(said, q.language, self.glossary, skip, ("places",), countries=countries_asked)
         if not values and (row or how.value or q.wants_list):
             # (a slot question states only its own kind: no names for "when" when no date is said)
             values = stated_values(said, q.language, self.glossary, skip,
-                                   how.states[:1] if how.value else how.states)
+                                   how.states[:1] if how.value else how.states, countries=countries_asked)
+        if how.value == "place" and values and countries_asked:
+            # "Which country is X in?": the countries the sentence names, not its other places
+            named = {self.glossary.display_name(e, q.language) for e, x in self.glossary.entities.items()
+                     if x.kind == "country"}
+            values = [v for v in values if v in named] or values
         if how.value == "place" and values and not _asks(q, "territory_asked") and not row:
             # "Where was it held?" of "… closed the trip at Palau Robert in Barcelona", whose
             # only names the table has are the sides (the EU, Japan): those are not where; the
@@ -1784,8 +1795,15 @@ class Composer:
                      else _label_name(e, q.language, self.glossary)
                      for e, surface in shown.items()]
             names = list(dict.fromkeys(names)) or [next(iter(row.record.values.values()), "")]
-            if countries_asked and (countries := self._row_countries(row, q.language)):
-                names[-1] += ("（{}）" if q.language == "ja" else " ({})").format("、".join(countries))
+            by_country = countries_asked and self._counting_countries(facts.description.get("noun") or "")
+            countries = self._row_countries(row, q.language) if countries_asked else []
+            if by_country and not countries:
+                continue  # "Which country is X in?": a row naming no country does not say
+            if countries:
+                if by_country:
+                    names = countries  # ... the country is the entry
+                else:
+                    names[-1] += ("（{}）" if q.language == "ja" else " ({})").format("、".join(countries))
             if names[0]:
                 # Each name in the asker's script where the name table has it; else as written.
                 subjects.append((names, n))
