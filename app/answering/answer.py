@@ -1650,6 +1650,11 @@ class Composer:
         head, said, _ = row_parts(row, self.glossary)
         return said if head else ""
 
+    def _other_list_noun(self, q: Question) -> bool:
+        """The question names a list noun besides countries ("the towns … with their countries")."""
+        return any(noun.casefold() in q.text.casefold() and not self._counting_countries(noun)
+                   for noun in vocabulary(q.language).get("list_nouns", []))
+
     def _counting_countries(self, noun: str) -> bool:
         """The list noun asked is countries ("countries", 国): the country question's own noun."""
         return any(re.search(vocabulary(language).get("country_asked", r"(?!)"), noun, re.I) for language in ("en", "ja"))
@@ -1795,7 +1800,8 @@ class Composer:
                      else _label_name(e, q.language, self.glossary)
                      for e, surface in shown.items()]
             names = list(dict.fromkeys(names)) or [next(iter(row.record.values.values()), "")]
-            by_country = countries_asked and self._counting_countries(facts.description.get("noun") or "")
+            by_country = countries_asked and self._counting_countries(facts.description.get("noun") or "") \
+                and not self._other_list_noun(q)
             countries = self._row_countries(row, q.language) if countries_asked else []
             if by_country and not countries:
                 continue  # "Which country is X in?": a row naming no country does not say
