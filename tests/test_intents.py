@@ -714,3 +714,24 @@ def test_a_list_names_the_column_the_asked_noun_heads():
         q, Facts(rows, glossary).match(q))
     line = answer.text.split("\n")[0]
     assert "Ostmark" in line and "Westmark" in line and "Veldora" not in line and "Kasumigaoka" not in line, answer.text
+
+
+def test_a_year_asked_picks_the_table_whose_rows_start_in_it():
+    # Two tables: one titled with the noun asked ("New partner towns") and no start years, one
+    # whose rows start in years. "Which towns started in 2019?" is about the second.
+    def dated(n, town, year, table):
+        values = {"Town" if year == "" else "Port": town, "Country": "Norvia"}
+        record = TableRow(table=table, columns=list(values), values=values, group=f"wave {year}-" if year else "",
+                          start_year=year, entities=[])
+        record.entities = list(dict.fromkeys(m.entity_id for m in GLOSSARY.find(record.cell_text)))
+        return passage(f"{table} | {list(values)[0]}: {town}; Country: Norvia", kind="table_row", n=n, record=record)
+
+    rows = [dated(1, "Veldora", "", "New partner towns"), dated(2, "Kasumigaoka", "", "New partner towns"),
+            dated(3, "Veldora", "2019", "Harbour programme"), dated(4, "Kasumigaoka", "2018", "Harbour programme")]
+    for question in ("Which towns started in 2019?", "Which towns joined in 2019?"):
+        got = Facts(rows, GLOSSARY).match(analyze(question, GLOSSARY))
+        assert got is not None and [r.chunk_id for r in got.rows] == ["p3"], question
+    # the asker's singular noun, for two entries, in the plural ("Which pairing …?": "Pairings …")
+    q = analyze("Which pairing joined in 2018 or 2019?", GLOSSARY)
+    line = composer().facts(q, Facts(rows, GLOSSARY).match(q)).text
+    assert line.startswith("Pairings that started in 2018 or 2019 (2)"), line

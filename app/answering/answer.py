@@ -487,6 +487,9 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary, count: int | 
         return "".join(parts) + f["count"].format(noun=noun, n=n)
     if n == 1 and d.get("noun"):
         noun = wording("en")["singular"].get(noun, noun)  # "pairs" -> "pair", never "citie"
+    elif n > 1 and d.get("noun"):
+        plural = {one: many for many, one in wording("en")["singular"].items()}
+        noun = plural.get(noun, noun)  # "Which pairing joined …?" of two: "Pairings …"
     f = wording("en")["facts"]
     parts = []
     if names:

@@ -64,6 +64,12 @@ class Facts:
         if q.attribute:
             # "How much is the budget of X?": only a table with that column answers it.
             rows = [r for r in rows if names_attribute(q.attribute, " ".join(r.record.columns))]
+        if q.years:
+            # "Which pairs started in 2019?": the tables whose rows start in a year asked are the
+            # ones asked about, whatever another table's title says ("New pairs in …").
+            dated = {(r.doc, r.record.table) for r in rows if r.record.start_year in q.years}
+            if dated:
+                rows = [r for r in rows if (r.doc, r.record.table) in dated]
         rows = self._counted_rows(q, self._tables_asked(q, rows))
         if not rows:
             return None
