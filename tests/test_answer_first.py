@@ -1059,3 +1059,21 @@ def test_which_country_is_answered_by_the_country_in_either_direction():
     q = analyze("ヴェルドラ市はどの国にありますか", GLOSSARY)
     line = first_line(composer().facts(q, Facts(rows, GLOSSARY).match(q)))
     assert "ノルヴィア" in line and "1件" in line, line
+
+
+def test_a_pair_question_is_not_answered_by_a_sentence_naming_the_pair_for_another_reason():
+    # "Ada Kowalska, coordinator for Veldora and Kasumigaoka, moderated …" names the pair and
+    # scores best, but says nothing of what they work on; the pair's table row does.
+    from core.models import TableRow
+
+    values = {"Town": "Veldora", "Partner": "Kasumigaoka", "Topics": "Flood-resistant harbours"}
+    record = TableRow(table="Partner towns", columns=list(values), values=values, group="", start_year="",
+                      entities=["veldora", "kasumi"])
+    row = passage("Partner towns | Town: Veldora; Partner: Kasumigaoka; Topics: Flood-resistant harbours",
+                  kind="table_row", n=1, record=record)
+    person = passage("Ada Kowalska, coordinator for Veldora and Kasumigaoka, moderated the session.", n=0)
+    lead = lead_of("What did Veldora and Kasumigaoka work on?", [(person, 0.9), (row, 0.4)])
+    assert lead.passage is row
+    # a sentence that says what they work on keeps the lead
+    said = passage("Veldora and Kasumigaoka work on harbour safety.", n=2)
+    assert lead_of("What did Veldora and Kasumigaoka work on?", [(said, 0.9), (row, 0.4)]).passage is said

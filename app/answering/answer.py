@@ -1234,7 +1234,28 @@ class Composer:
                     and rank(s)[:5] >= rank(best)[:5]]
             if rows:
                 return max(rows, key=rank)
+        places = {e for e in q.entities if self.glossary.entities[e].kind != "country"}
+        if "topics" in q.intents and not values and not q.wants_list and len(places) > 1 \
+                and not self._says_topics(best):
+            # "What did X and Y work on?" led by a sentence that names the pair but says nothing
+            # of work, themes or cooperation ("Z, coordinator for X and Y, moderated …"): the
+            # table row about exactly the pair, with its topics, answers, in either language.
+            rows = [s for s in spans if s.passage.kind == "table_row" and s.passage.record
+                    and places <= set(row_subjects(s.passage, self.glossary)) and self._row_topics(s.passage)
+                    and all(y in self._row_topics(s.passage) for y in q.years)]
+            if rows:
+                headings.update({s.passage.chunk_id: heading_of(s) for s in rows})
+                return max(rows, key=rank)
         return best
+
+    def _says_topics(self, span: Span) -> bool:
+        """The sentence says what its subjects work on: a table row with topics, or a sentence
+        saying a topics cue of its language ("work on", 協力し, テーマ)."""
+        if span.passage.kind == "table_row" and span.passage.record:
+            return bool(self._row_topics(span.passage))
+        language = span.passage.language if span.passage.language in ("en", "ja") else "en"
+        cue = cues(language)["intents"].get("topics")
+        return bool(cue and cue.search(span.text))
 
     def _write(self, q: Question, chosen: list[Passage], kept: dict[str, list[Span]], lead: Span,
                evidence: float) -> Answer:
