@@ -735,3 +735,22 @@ def test_a_year_asked_picks_the_table_whose_rows_start_in_it():
     q = analyze("Which pairing joined in 2018 or 2019?", GLOSSARY)
     line = composer().facts(q, Facts(rows, GLOSSARY).match(q)).text
     assert line.startswith("Pairings that started in 2018 or 2019 (2)"), line
+
+
+def test_a_topic_filters_the_rows_of_another_table_than_the_one_its_noun_or_title_names():
+    # "Which pairs work on hydrogen?": one document's table is titled "New pairs" (the noun) and
+    # holds no hydrogen; another's is titled with "Hydrogen" (a seminar's speakers); the pairs
+    # table whose topic cell says hydrogen answers.
+    def table_row(n, doc, table, values):
+        record = TableRow(table=table, columns=list(values), values=values, group="", start_year="", entities=[])
+        record.entities = list(dict.fromkeys(m.entity_id for m in GLOSSARY.find(record.cell_text)))
+        p = passage(f"{table} | " + "; ".join(f"{k}: {v}" for k, v in values.items()), kind="table_row", n=n,
+                    record=record)
+        return Passage(p.chunk_id, doc, p.location, p.section, p.language, p.kind, p.text, p.record, p.entities)
+
+    rows = [table_row(1, "brief.pptx", "New pairs", {"Town": "Veldora", "Partner": "Quarnby", "Link": "none"}),
+            table_row(2, "note.md", "Hydrogen day › Speakers", {"Speaker": "Ada Kowalska", "Role": "Chair"}),
+            table_row(3, "deck.txt", "Cities and topics", {"Town": "Kasumigaoka", "Topics": "Hydrogen buses"}),
+            table_row(4, "deck.txt", "Cities and topics", {"Town": "Veldora", "Topics": "Night markets"})]
+    got = Facts(rows, GLOSSARY).match(analyze("Which pairs work on hydrogen?", GLOSSARY))
+    assert got is not None and [r.chunk_id for r in got.rows] == ["p3"]

@@ -45,11 +45,6 @@ class Facts:
         # The names each row holds, in order, found at ingest with the whole name table
         # (core/index.py); the answer and the UI read them from here.
         self.names = {r.chunk_id: tuple(r.record.entities) for r in self.rows}
-        # The tables' own structure words (column names, group labels, titles) say which table
-        # and which column a question is about, not which rows it wants.
-        structure = " ".join(" ".join(r.record.columns) + " " + r.record.group
-                             + " " + r.record.table for r in self.rows)
-        self._scaffold = _scaffold() | set(latin_tokens(structure))
         # Words present in half the rows or more cannot tell rows apart.
         counts: dict[str, int] = {}
         for words in self._words.values():
@@ -60,7 +55,7 @@ class Facts:
     def match(self, q: Question) -> FactAnswer | None:
         if not self.rows or not (q.wants_list or q.wants_count):
             return None
-        rows, description = list(self.rows), {}
+        rows = list(self.rows)
         if q.attribute:
             # "How much is the budget of X?": only a table with that column answers it.
             rows = [r for r in rows if names_attribute(q.attribute, " ".join(r.record.columns))]
@@ -70,9 +65,25 @@ class Facts:
             dated = {(r.doc, r.record.table) for r in rows if r.record.start_year in q.years}
             if dated:
                 rows = [r for r in rows if (r.doc, r.record.table) in dated]
-        rows = self._counted_rows(q, self._tables_asked(q, rows))
+        asked = self._tables_asked(q, rows)
+        found = self._match_rows(q, self._counted_rows(q, asked))
+        if found is None and len(asked) < len(rows):
+            # The table whose title says the noun ("New pairs in …") holds nothing the question
+            # filters by (a French city, hydrogen): the other tables may.
+            chosen = {r.chunk_id for r in asked}
+            found = self._match_rows(q, self._counted_rows(q, [r for r in rows if r.chunk_id not in chosen]))
+        return found
+
+    def _match_rows(self, q: Question, rows: list) -> FactAnswer | None:
+        """The rows (of the tables considered) the question filters, with what filtered them."""
+        description: dict = {}
         if not rows:
             return None
+        # The tables' own structure words (column names, group labels, titles) say which table
+        # and which column a question is about, not which rows it wants: those of the tables
+        # considered ("hydrogen" in another document's table title still filters these rows).
+        scaffold = _scaffold() | set(latin_tokens(" ".join(
+            " ".join(r.record.columns) + " " + r.record.group + " " + r.record.table for r in rows)))
         started = [r for r in rows if r.record.start_year in q.years] if q.years else []
         if started:  # rows that start in the year asked; a year no row starts in filters nothing
             rows = started
@@ -106,21 +117,29 @@ class Facts:
                                          if m.entity_id in q.entities and m.entity_id not in in_rows]
         for name in unheld:
             words = set(latin_tokens(name))
-            if not words or words <= self._scaffold:
+            if not words or words <= scaffold:
                 continue  # a word of the tables' own titles ("EU" of an "EU region" column)
             rows = [r for r in rows if words <= self._words[r.chunk_id]]
             description.setdefault("topic", []).append(name)
         text = q.text
         for m in reversed(self.glossary.find(text)):
             text = text[:m.start] + " " + text[m.end:]
-        topic = [t for t in latin_tokens(text) if t not in self._scaffold and t not in self._common
-                 and not t.isdigit()]
+        # (a word of one table's structure is no topic of that table's rows, but may be one of
+        # another table's: "hydrogen" titles one document's seminar table and is a topic cell
+        # of another's pairs)
+        structure: dict[tuple, set[str]] = {}
+        for r in rows:
+            structure.setdefault((r.doc, r.record.table), set()).update(latin_tokens(
+                " ".join(r.record.columns) + " " + r.record.group + " " + r.record.table))
+        topic = [t for t in latin_tokens(text) if t not in _scaffold() and t not in self._common and not t.isdigit()
+                 and not all(t in words for words in structure.values())]
+        said = lambda r: set(topic) - structure[(r.doc, r.record.table)] & self._words[r.chunk_id]
         if topic:
-            with_topic = [r for r in rows if set(topic) & self._words[r.chunk_id]]
+            with_topic = [r for r in rows if said(r)]
             if with_topic:
                 rows = with_topic
                 description["topic"] = description.get("topic", []) + [
-                    _as_written(t, q.text) for t in topic if any(t in self._words[r.chunk_id] for r in with_topic)]
+                    _as_written(t, q.text) for t in topic if any(t in said(r) for r in with_topic)]
         if not description and rows:
             # "How many speakers were at the business seminar?": a table the question names by its
             # whole title, nothing to filter by: all its rows.
