@@ -1077,3 +1077,36 @@ def test_a_pair_question_is_not_answered_by_a_sentence_naming_the_pair_for_anoth
     # a sentence that says what they work on keeps the lead
     said = passage("Veldora and Kasumigaoka work on harbour safety.", n=2)
     assert lead_of("What did Veldora and Kasumigaoka work on?", [(said, 0.9), (row, 0.4)]).passage is said
+
+
+def test_how_many_is_led_by_the_sentence_whose_number_counts_the_noun_asked():
+    # "2年間" (two years) is a number too, but counts no towns; "Norvia12都市" does.
+    years = passage("この事業でヴェルドラ市は、ノルヴィアの都市と2年間協力している。", language="ja", n=0)
+    towns = passage("この事業には、ノルヴィア12都市が参加している。", language="ja", n=1)
+    lead = lead_of("この事業に参加しているノルヴィアの都市はいくつですか", [(years, 0.9), (towns, 0.5)])
+    assert lead.passage is towns
+
+
+def test_a_common_compound_found_in_the_documents_is_no_subject_a_passage_must_name():
+    from app.answering.link import common_compound
+    from core.glossary import parse_glossary
+    from tests.test_intents import HEADER_ROWS
+
+    glossary = parse_glossary(HEADER_ROWS + "found:toshi,name,,,都市間協力,\nfound:kamacon,name,,,カマコン,\n"
+                              "found:league,name,,Harbour League,港湾連盟,\n", "test")
+    assert common_compound("found:toshi", glossary)  # 都市 + 協力: common words only
+    assert not common_compound("found:kamacon", glossary)  # a coined name
+    assert not common_compound("found:league", glossary)  # linked to an English name
+
+
+def test_the_focus_written_outside_the_names_is_asked_even_when_a_name_holds_the_same_word():
+    from app.answering.answer import Composer
+    from core.glossary import parse_glossary
+    from core.lexical import LexicalIndex
+    from tests.fakes import FakeEmbeddings
+    from tests.test_intents import HEADER_ROWS
+
+    glossary = parse_glossary(HEADER_ROWS + "league,programme,,Harbour City League,港湾都市連盟,\n", "test")
+    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "sudachi").tokenize, -1.0, -1.0)
+    assert "都市" in composer._focus_words(analyze("港湾都市連盟に参加した都市はいくつですか", glossary))
+    assert "都市" not in composer._focus_words(analyze("港湾都市連盟はいくつですか", glossary))

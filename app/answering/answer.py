@@ -797,6 +797,11 @@ def _group_start(row: Passage, after: int) -> int:
     return row.text.find(group, after) if group else -1
 
 
+def _occurrences(text: str, word: str) -> list[int]:
+    """Where a word stands in a text (each start)."""
+    return [m.start() for m in re.finditer(re.escape(word), text)] if word else []
+
+
 def _asks(q: Question, cue: str) -> bool:
     """The question says a cue of its language's vocabulary file: `country_asked` ("which
     countries", どの国), `territory_asked` (countries or regions, not only cities)."""
@@ -1146,12 +1151,18 @@ class Composer:
         # names only the question's own (or a continent) carries no answer. (A table row keeps
         # carrying: its cells are what the table says of its names, and the table answers.)
         lists = any(listed(s) for s in candidates)
+        # "How many EU cities …?": when a sentence counts the noun asked ("Thirteen European
+        # cities", EU13都市), one whose number counts something else ("2年間") carries no answer.
+        counts = {id(s): bool(self._counting(q, s.text)) for s in candidates} \
+            if "how_many" in q.intents and focus else {}
+        counting = any(counts.values())
         # the days the question names, unless it asks about another one relative to them
         asked_days = set(days_in(q.text)) if not q.shifted_day and "yes_no" not in q.intents else set()
 
         def rank(span: Span):
             carrying = (self._carries_values(q, span, values) or self._agent_did_it(q, span, focus, values)) \
                 and self._about(q, span) and (not lists or span.passage.kind == "table_row" or listed(span) > 0) \
+                and (not counting or span.passage.kind == "table_row" or counts.get(id(span), True)) \
                 if values else True
             readable = span.passage.language in (q.language, "mixed")
             heading = span.text.strip() == headings[span.passage.chunk_id] or bool(_LEAD_IN_END.search(span.text)) \
@@ -1513,8 +1524,13 @@ class Composer:
         return set(self.tokenize(q.retrieval_text if q.context else q.text)) - self.name_tokens(q)
 
     def _focus_words(self, q: Question) -> set[str]:
-        """The tokens of the word the question asks for (its focus), names aside."""
-        return set(self.tokenize(q.focus)) - self.name_tokens(q) if q.focus else set()
+        """The tokens of the word the question asks for (its focus), names aside (unless the
+        question writes the focus outside its names: 都市 in 「都市間協力…欧州の都市はいくつ」)."""
+        if not q.focus:
+            return set()
+        mentions = [(m.start, m.end) for m in self.glossary.find(q.text) if m.entity_id in q.entities]
+        free = any(not any(a <= at < b for a, b in mentions) for at in _occurrences(q.text, q.focus))
+        return set(self.tokenize(q.focus)) - (set() if free else self.name_tokens(q))
 
     def _shared_words(self, q: Question, asked: set[str], text: str, readable: bool) -> set[str]:
         """The asked words a text says: the same words, or across languages the words the

@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from core import settings
-from core.glossary import Glossary
-from core.lexical import proper_nouns
+from core.bilingual import bridged
+from core.glossary import DISCOVERED_PREFIX, Glossary
+from core.lexical import proper_nouns, sudachi_tokens
 from core.names import english_exonym, territory_by_short_name
 
 from app.answering.question import Question, capitalised_names, compound_terms, ja_name_runs, name_runs
@@ -28,10 +29,22 @@ class Linked:
     unknown: tuple[str, ...]  # names (or entities) no document holds
 
 
+def common_compound(entity_id: str, glossary: Glossary) -> bool:
+    """A name found in the documents that is only common words (都市間協力, "inter-city
+    cooperation"; ウェビナー), of no known kind and with no English form: a term, not the subject
+    a passage must name to be about the question."""
+    e = glossary.entities.get(entity_id)
+    if e is None or not entity_id.startswith(DISCOVERED_PREFIX) or e.kind != "name" or e.name_en or not e.name_ja:
+        return False
+    tokens = sudachi_tokens(e.name_ja)
+    return bool(tokens) and all(bridged({t}) for t in tokens)
+
+
 def link(q: Question, glossary: Glossary, retriever: Retriever, tokenizer: str) -> Linked:
     """`q` with every name it writes linked to an entity where one clearly matches."""
     threshold = settings.get("name_link_threshold")  # ingest's own, for links across scripts
-    entities, spelled, extra = list(q.entities), dict(q.spelled), []
+    entities = [e for e in q.entities if not common_compound(e, glossary)]
+    spelled, extra = dict(q.spelled), []
 
     def take(entity: str | None, spelled_as: str) -> bool:
         if not entity or entity in entities:
