@@ -86,6 +86,7 @@ class Glossary:
         # whatever the process's hash seed.
         order = {e.entity_id: i for i, e in enumerate(entities)}
         pairs = {(fold(name), e.entity_id) for e in entities for name in e.names}
+        pairs |= _side_variants(entities, {a for a, _ in pairs})
         self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0], order[p[1]]))
         # Names that can be split over two lines; the cleaner asks for them at every line break.
         self._multiword = [a for a, _ in self._aliases if " " in a or "-" in a]
@@ -130,6 +131,37 @@ class Glossary:
             return form
         e = self.entities[entity_id]
         return (e.name_ja or e.name_en) if language == "ja" else e.name_en
+
+
+def _side_variants(entities: list[Entity], taken: set[str]) -> set[tuple[str, str]]:
+    """A name holding a country's or union's name, written with another of its forms (駐日欧州連合
+    代表部 as 駐日EU代表部, "Delegation of the European Union" as "… of the EU"): documents write
+    either. The forms used are a side's two names and its upper-case short forms (EU), not its
+    adjectives; a Latin name takes Latin forms only. One substitution per name; a form another
+    entity already has is left to it."""
+    out = set()
+    for side in (e for e in entities if e.kind == "country" or (e.kind == "region" and not e.country)):
+        forms = sorted({fold(f) for f in [side.name_en, side.name_ja, *(a for a in side.aliases if a.isupper())]
+                        if f and len(f) >= 2}, key=len, reverse=True)
+        # longest first: "European Union" is replaced whole, never its "European"
+        pattern = re.compile("|".join(r"(?<![a-z0-9-])" + re.escape(f) + r"(?![a-z0-9-])"
+                                      if not any(is_cjk(c) for c in f) else re.escape(f) for f in forms))
+        for e in entities:
+            if e.entity_id == side.entity_id:
+                continue
+            for name in e.names:
+                folded = fold(name)
+                latin_name = not any(is_cjk(c) for c in folded)
+                for m in pattern.finditer(folded):
+                    if m.group(0) == folded:
+                        continue
+                    for other in forms:
+                        if other == m.group(0) or (latin_name and any(is_cjk(c) for c in other)):
+                            continue
+                        variant = folded[:m.start()] + other + folded[m.end():]
+                        if variant not in taken:
+                            out.add((variant, e.entity_id))
+    return out
 
 
 def _fold_with_index(text: str) -> tuple[str, list[int]]:

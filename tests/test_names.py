@@ -191,3 +191,17 @@ def test_a_country_name_inside_a_longer_name_is_not_the_country():
     assert names.countries_in("Offices of the Japan Foundation opened.") == []
     assert names.countries_in("Spain France and Italy joined. Delegates from Japan. The rest") == ["ES", "FR", "IT", "JP"]
 
+
+
+def test_a_name_holding_a_unions_name_is_found_written_with_the_unions_other_forms():
+    """Documents write 駐日NU代表部 as well as 駐日ノルヴィア連合代表部, and "Delegation of the NU"
+    as well as "… of the Norvian Union": the same body. Adjectives are no form of the union."""
+    from core.glossary import parse_glossary
+
+    g = parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n"
+                       "nu,region,,Norvian Union,ノルヴィア連合,NU|Norvian\n"
+                       "nudel,organisation,,Delegation of the Norvian Union,駐日ノルヴィア連合代表部,\n", "test")
+    for text, surface in (("駐日NU代表部の職員", "駐日NU代表部"), ("at the Delegation of the NU today", "Delegation of the NU")):
+        found = [(m.entity_id, m.surface) for m in g.find(text)]
+        assert ("nudel", surface) in found, found
+    assert all(m.entity_id != "nudel" for m in g.find("the Delegation of the Norvian today"))
