@@ -1110,3 +1110,12 @@ def test_the_focus_written_outside_the_names_is_asked_even_when_a_name_holds_the
     composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "sudachi").tokenize, -1.0, -1.0)
     assert "都市" in composer._focus_words(analyze("港湾都市連盟に参加した都市はいくつですか", glossary))
     assert "都市" not in composer._focus_words(analyze("港湾都市連盟はいくつですか", glossary))
+
+
+def test_a_counter_counts_the_noun_it_means_and_a_focus_of_two_words_prefers_the_sentence_saying_both():
+    # 「新規ペアはいくつ」: "新規ペアは…の5組である" (組 counts pairs) says both words of the focus;
+    # "残るのは5ペアです" says only ペア, though the embedder scores it higher.
+    remaining = passage("第二期にペアとして残るのは5ペアです。", language="ja", n=0)
+    new = passage("新規ペアは、ヴェルドラ市と霞ヶ丘市など5組である。", language="ja", n=1)
+    lead = lead_of("新規ペアはいくつですか", [(remaining, 0.6), (new, 0.5)])
+    assert lead.passage is new

@@ -797,6 +797,12 @@ def _group_start(row: Passage, after: int) -> int:
     return row.text.find(group, after) if group else -1
 
 
+@lru_cache(maxsize=1)
+def _counter_words() -> frozenset[str]:
+    """The Japanese counters the vocabulary file says the meaning of (名, 組, 府県)."""
+    return frozenset(vocabulary("ja").get("counter_words") or {})
+
+
 def _occurrences(text: str, word: str) -> list[int]:
     """Where a word stands in a text (each start)."""
     return [m.start() for m in re.finditer(re.escape(word), text)] if word else []
@@ -1188,9 +1194,11 @@ class Composer:
             # The sentence says the word asked for ("Which fields …": "The fields … are …").
             # (a list under a heading saying all that is asked says it more surely than a sentence
             # sharing the word: "紹介される予定です" is not the plan asked for)
-            focused = 2 if self._list_under_asked_heading(q, span) else \
-                bool(focus) and bool(self._shared_words(q, focus, span.text, readable)) \
-                or bool(q.shifted_day) and tuple(q.shifted_day) in days_in(span.text)
+            # (of a focus of several words, "新規ペア", the sentence saying more of them says it)
+            focused = len(focus) + 1 if self._list_under_asked_heading(q, span) else \
+                len(self._shared_words(q, focus, span.text, readable)) if focus else 0
+            if not focused and q.shifted_day and tuple(q.shifted_day) in days_in(span.text):
+                focused = 1
             # The sentence says the question's names in the question's own words ("AのBがCを
             # 訪問した" is not "CのBがAを訪問した"): the share of the question it repeats around them.
             # (its section's heading counts, in any case: "Fourth Exchange Meeting of EU Regions")
@@ -1668,6 +1676,10 @@ class Composer:
             if has_cjk(after[:1]):
                 words |= {after[:k] for k in (2, 3, 4)}  # a counter word the tokenizer splits (府県)
             shared = asked & words
+            counters = {after[:k] for k in (1, 2, 3)} & _counter_words()
+            if counters:
+                # a counter saying what it counts (5組: pairs) counts the asked noun (ペア)
+                shared |= (bridged(asked) | asked) & bridged(counters)
             if not readable:  # across languages through the word bridge
                 shared |= (bridged(asked) & words) if q.language == "ja" else (asked & bridged(words))
             if shared:
