@@ -1119,3 +1119,34 @@ def test_a_counter_counts_the_noun_it_means_and_a_focus_of_two_words_prefers_the
     new = passage("新規ペアは、ヴェルドラ市と霞ヶ丘市など5組である。", language="ja", n=1)
     lead = lead_of("新規ペアはいくつですか", [(remaining, 0.6), (new, 0.5)])
     assert lead.passage is new
+
+
+def test_a_role_cell_holding_found_names_of_no_known_kind_is_still_a_role():
+    # "Project Manager" and "Harbour Relations" were found in the documents as names of no
+    # known kind: the cell says a role all the same (one speaker, not three names).
+    from app.answering.answer import _name_cell
+    from core.glossary import parse_glossary
+    from tests.test_intents import HEADER_ROWS
+
+    glossary = parse_glossary(HEADER_ROWS + "found:pm,name,,Project Manager,,\nfound:hr,name,,Harbour Relations,,\n"
+                              "veldora,city,norvia,Veldora,ヴェルドラ市,\nnorvia,country,,Norvia,ノルヴィア,\n", "test")
+    assert not _name_cell("Project Manager for Harbour Relations", glossary)[0]
+    assert _name_cell("Veldora", glossary)[0]
+
+
+def test_a_japanese_list_noun_picks_its_table_through_the_bridge_as_a_whole_word():
+    # 登壇者 is "speaker" as a whole word (its first part 登壇 is "rostrum"): the speakers'
+    # table is the one asked about, not a table of pairs that also names Veldora.
+    from app.answering.facts import Facts
+    from core.models import TableRow
+
+    def table_row(n, table, values):
+        record = TableRow(table=table, columns=list(values), values=values, group="", start_year="", entities=[])
+        record.entities = list(dict.fromkeys(m.entity_id for m in GLOSSARY.find(record.cell_text)))
+        return passage(f"{table} | " + "; ".join(f"{k}: {v}" for k, v in values.items()), kind="table_row", n=n,
+                       record=record)
+
+    rows = [table_row(1, "Seminar", {"Speaker": "Ada Kowalska", "Organisation": "Veldora"}),
+            table_row(2, "Pairs", {"Town": "Veldora", "Partner": "Kasumigaoka"})]
+    got = Facts(rows, GLOSSARY).match(analyze("ヴェルドラ市の登壇者は誰ですか", GLOSSARY))
+    assert got is not None and [r.chunk_id for r in got.rows] == ["p1"]

@@ -549,7 +549,9 @@ def _name_cell(value: str, glossary: Glossary) -> tuple[bool, set[str], list]:
             left.append(value[at:m.start])
             at = m.end
         left = " ".join(left + [value[at:]])
-        is_name = not _carry_patterns()["role"].search(left)
+        # (names found in the documents of no known kind, "Project Manager", are no proof that
+        # a cell saying a role word is a name: "Project Manager for International Relations")
+        is_name = not _carry_patterns()["role"].search(left if kinds != {"name"} else value)
     return is_name, kinds, found
 
 

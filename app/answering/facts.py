@@ -192,7 +192,8 @@ class Facts:
         # The noun the question lists ("speakers", 登壇者) says which table first: "Toyota City"
         # in "Which speakers are from Toyota City?" is a name, not the table's "City" column.
         noun = asked_noun(q)
-        nouns = bridged(set(sudachi_tokens(noun))) if has_cjk(noun) else set(latin_tokens(noun))
+        # (a Japanese noun through the bridge as a whole word too: 登壇者 is "speaker", 登壇 is not)
+        nouns = bridged(set(sudachi_tokens(noun)) | {noun}) if has_cjk(noun) else set(latin_tokens(noun))
         own = {key: set(latin_tokens(" ".join(members[0].record.columns) + " " + key[1].split(SECTION_JOINER)[-1]))
                for key, members in tables.items()}
         overlap = {key: (bool(nouns & words), len(asked & words)) for key, words in own.items()}
