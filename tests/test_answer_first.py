@@ -1150,3 +1150,15 @@ def test_a_japanese_list_noun_picks_its_table_through_the_bridge_as_a_whole_word
             table_row(2, "Pairs", {"Town": "Veldora", "Partner": "Kasumigaoka"})]
     got = Facts(rows, GLOSSARY).match(analyze("ヴェルドラ市の登壇者は誰ですか", GLOSSARY))
     assert got is not None and [r.chunk_id for r in got.rows] == ["p1"]
+
+
+def test_a_number_counting_something_else_is_not_stated_as_the_count_asked():
+    # Asked about visits, the only sentence counts people: its number is no answer to state;
+    # the sentence is quoted as written. Asked about people, the number is stated.
+    q, answer = ask("How many visits did Veldora receive?",
+                    [passage("ヴェルドラ市の人口は約10万人である。", language="ja")], tokenizer="sudachi")
+    assert not first_line(answer).startswith("about"), answer.text
+    assert "10万人" in first_line(answer), answer.text
+    q, answer = ask("How many people live in Veldora?",
+                    [passage("ヴェルドラ市の人口は約10万人である。", language="ja")], tokenizer="sudachi")
+    assert first_line(answer).startswith("about 100,000"), answer.text

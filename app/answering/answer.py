@@ -1662,6 +1662,13 @@ class Composer:
                 return Span(passage, body_start(passage), len(passage.text), lead.score)
         return None
 
+    def _counts_other_noun(self, q: Question, text: str) -> bool:
+        """Every number of the text is followed by a noun or counter (人, boroughs) and none by the
+        noun asked: the text counts something else."""
+        counted = [m for m in _NUMBER.finditer(text) if not m.group(0).isalpha() or m.group(0).casefold() in _number_values()]
+        followed = [m for m in counted if re.match(r"\s*[^\W\d_]", text[m.end():m.end() + 3])]
+        return bool(counted) and len(followed) == len(counted) and not self._counting(q, text)
+
     def _counting(self, q: Question, text: str) -> set[str]:
         """The numbers of a text followed by a word the question asks with ("6 EU regions",
         6地域 for "How many regions"), as stated_values writes them."""
@@ -1760,6 +1767,7 @@ class Composer:
             # "Which cities …?", "What is X?": not a side of the programme (the EU, Japan) unless
             # countries or regions are asked: naming one says nothing asked
             skip = skip | {e for e, x in self.glossary.entities.items() if _KIND_FAMILIES.get(x.kind) == "territory"}
+        withheld = False  # a number counting something else than asked: not stated
         if not row and how.value in ("", "date", "number", "time", "duration", "person") and not q.wants_list:
             # From the clause that says what is asked: the date or number asked ("2029" for "When
             # does X aim to be carbon neutral?"), or for a what-question the names and dates of
@@ -1772,15 +1780,18 @@ class Composer:
             best = best_clause(cell or quoted, keep)
             values = stated_values(" ".join([best, *dated]), q.language, self.glossary,
                                    skip, how.states[:1] if how.value else how.states, countries=countries_asked)
-            if how.value == "number" and len(values) > 1:
+            if how.value == "number" and values:
                 # "How many regions …?" of "6地域の代表団が5府県を訪問": the number counting the
-                # asked noun (what follows it says an asked word, across languages).
+                # asked noun (what follows it says an asked word, across languages). A number
+                # counting something else ("約150万人" for "How many visits …?") is no answer
+                # to state: the clause is quoted as written instead.
                 counting = self._counting(q, best)
-                values = [v for v in values if v in counting] or values
-        if not values and q.wants_list and not row:
+                withheld = not counting and bool(q.focus) and self._counts_other_noun(q, best)
+                values = [] if withheld else [v for v in values if v in counting] or values
+        if not values and q.wants_list and not row and not withheld:
             # "Which cities …?": the places the sentence names (not the programme it names too)
             values = stated_values(said, q.language, self.glossary, skip, ("places",), countries=countries_asked)
-        if not values and (row or how.value or q.wants_list):
+        if not values and (row or how.value or q.wants_list) and not withheld:
             # (a slot question states only its own kind: no names for "when" when no date is said)
             values = stated_values(said, q.language, self.glossary, skip,
                                    how.states[:1] if how.value else how.states, countries=countries_asked)
