@@ -1162,3 +1162,17 @@ def test_a_number_counting_something_else_is_not_stated_as_the_count_asked():
     q, answer = ask("How many people live in Veldora?",
                     [passage("ヴェルドラ市の人口は約10万人である。", language="ja")], tokenizer="sudachi")
     assert first_line(answer).startswith("about 100,000"), answer.text
+
+
+def test_a_count_is_answered_by_a_sentence_of_the_askers_language_only_when_it_counts_the_noun_asked(tmp_path):
+    # 「霞ヶ丘市などノルヴィアの5都市が参加している」 names the town and gives a number, but counts
+    # towns, not the regions it visited: the English table's rows answer, counted.
+    from tests.test_answer import _assistant_over
+
+    text = ("# Harbour fair regions\n\n| Region | Country | Towns visiting in 2023 |\n|---|---|---|\n"
+            "| Alder Coast | Norvia | Veldora, Kasumigaoka |\n| Birch Bay | Norvia | Kasumigaoka |\n"
+            "| Cedar Point | Norvia | Veldora |\n\n"
+            "## 参加都市\n\nこの事業には、霞ヶ丘市などノルヴィアの5都市が参加している。\n")
+    assistant = _assistant_over(tmp_path, GLOSSARY, "fair.md", text)
+    line = assistant.answer("霞ヶ丘市はいくつの地域を訪問しましたか").answer.split("\n")[0]
+    assert "2件" in line and "Alder Coast" in line, line

@@ -1662,6 +1662,10 @@ class Composer:
                 return Span(passage, body_start(passage), len(passage.text), lead.score)
         return None
 
+    def counts_asked(self, q: Question, text: str) -> bool:
+        """A number of the text counts the noun the question asks about."""
+        return bool(self._counting(q, text))
+
     def _counts_other_noun(self, q: Question, text: str) -> bool:
         """Every number of the text is followed by a noun or counter (人, boroughs) and none by the
         noun asked: the text counts something else."""

@@ -235,7 +235,10 @@ class Assistant:
                 # Table rows in another language than the asker's: a passage in the asker's own
                 # language that names every subject and answers well enough is the readable answer.
                 prose = state.composer.compose(q, vector, hits)
+                # (a count is answered by prose only when its number counts the noun asked:
+                # 「5府県が参加」 does not count the regions 大阪府 visited)
                 if prose is not None and prose.citations and prose.citations[0].passage.language == q.language and \
+                        (not q.wants_count or state.composer.counts_asked(q, prose.citations[0].quote)) and \
                         hits and hits[0].coverage == 1.0 and self._names_every_subject(q, prose.citations[0], state) and \
                         all(y in prose.citations[0].quote for y in q.years):  # about the year asked
                     facts, answer = None, prose
