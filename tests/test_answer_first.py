@@ -1176,3 +1176,24 @@ def test_a_count_is_answered_by_a_sentence_of_the_askers_language_only_when_it_c
     assistant = _assistant_over(tmp_path, GLOSSARY, "fair.md", text)
     line = assistant.answer("霞ヶ丘市はいくつの地域を訪問しましたか").answer.split("\n")[0]
     assert "2件" in line and "Alder Coast" in line, line
+
+
+def test_a_value_is_looked_for_in_the_best_passages_document_even_when_another_document_has_one():
+    # The seminar's speakers (document A) match best; a date stands in document B about another
+    # event; the seminar's own date is in document A's other section, handed over as `nearby`.
+    from app.answering.retrieve import Hit
+    from core.models import Passage
+    from tests.fakes import FakeEmbeddings
+    from tests.test_intents import composer
+
+    def doc_passage(doc, n, text):
+        return Passage(f"p{n}", doc, f"lines {n}", "", "en", "text", text, None, frozenset())
+
+    speakers = doc_passage("a.md", 0, "Speakers at the harbour seminar came from two agencies.")
+    other = doc_passage("b.md", 1, "The harbour fair of another league opened on 2 May 2020.")
+    dated = doc_passage("a.md", 2, "The harbour seminar was held on 14 March 2022.")
+    q = analyze("When was the harbour seminar held?", GLOSSARY)
+    vector = FakeEmbeddings().embed_query(q.retrieval_text)
+    hits = [Hit(speakers, 0.5, 1.0, 0.0, 1.0), Hit(other, 0.4, 0.5, 0.0, 0.9)]
+    answer = composer().compose(q, vector, hits, nearby=[Hit(dated, 0.0, 0.0, 0.0, 0.0)])
+    assert "14 March 2022" in first_line(answer), answer.text

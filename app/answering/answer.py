@@ -1014,9 +1014,11 @@ class Composer:
             top = stating + [h for h in top if h not in stating]
         spans = self.score_spans(q, qvec, top)
         values = asked_values(q)
-        if values and nearby and not any(self._carries_values(q, s, values) and self._about(q, s) for s in spans):
+        if values and nearby and not any(self._carries_values(q, s, values) and self._about(q, s)
+                                         for s in spans if s.passage.doc == nearby[0].passage.doc):
             # "Until what time did the seminar run?" and the seminar's table of speakers ranks
-            # first: the sentence stating the hours stands elsewhere in the same document.
+            # first: the sentence stating the hours stands elsewhere in the same document (the
+            # best passage's; another document's date answers about something else).
             spans += [s for s in self.score_spans(q, qvec, list(nearby))
                       if self._carries_values(q, s, values) and self._about(q, s)]
         # A question anchored on a name the documents contain needs less textual evidence: a name
