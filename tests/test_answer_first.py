@@ -1197,3 +1197,14 @@ def test_a_value_is_looked_for_in_the_best_passages_document_even_when_another_d
     hits = [Hit(speakers, 0.5, 1.0, 0.0, 1.0), Hit(other, 0.4, 0.5, 0.0, 0.9)]
     answer = composer().compose(q, vector, hits, nearby=[Hit(dated, 0.0, 0.0, 0.0, 0.0)])
     assert "14 March 2022" in first_line(answer), answer.text
+
+
+def test_a_count_of_the_noun_in_a_sentence_about_another_subject_does_not_silence_the_subjects_number():
+    # Kasumigaoka's sentence counts towns but is about Kasumigaoka; Veldora's counts its members
+    # in other words. The lead is Veldora's number, not a sentence stating none (which would
+    # read "no number is stated").
+    spring = passage("The Veldora league meets every spring.", n=0)
+    members = passage("The Veldora league has 12 members.", n=1)
+    other = passage("Kasumigaoka hosts 30 towns every summer.", n=2)
+    lead = lead_of("How many towns take part in the Veldora league?", [(spring, 0.9), (members, 0.6), (other, 0.5)])
+    assert lead.passage is members

@@ -1163,9 +1163,12 @@ class Composer:
         lists = any(listed(s) for s in candidates)
         # "How many EU cities …?": when a sentence counts the noun asked ("Thirteen European
         # cities", EU13都市), one whose number counts something else ("2年間") carries no answer.
+        # (only a sentence that otherwise carries the answer, about the subject, makes the others
+        # give way: else the lead would be one stating no number at all)
         counts = {id(s): bool(self._counting(q, s.text)) for s in candidates} \
             if "how_many" in q.intents and focus else {}
-        counting = any(counts.values())
+        counting = any(counts[id(s)] and self._carries_values(q, s, values) and self._about(q, s)
+                       for s in candidates if counts.get(id(s)))
         # the days the question names, unless it asks about another one relative to them
         asked_days = set(days_in(q.text)) if not q.shifted_day and "yes_no" not in q.intents else set()
 
