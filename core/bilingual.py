@@ -43,7 +43,7 @@ def _table() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _counters() -> frozenset[str]:
+def counter_words() -> frozenset[str]:
     """Counter words (名, 府県) of the Japanese vocabulary file: one character is enough."""
     from .names import vocabulary
 
@@ -54,7 +54,7 @@ def _counters() -> frozenset[str]:
 def english_words(word: str) -> frozenset[str]:
     """The English words (as the lexical tokenizer stems them) a Japanese word's first senses
     give; empty for a word the table lacks, a Latin word, or one character (but a counter)."""
-    if not has_cjk(word) or (len(word) < 2 and word not in _counters()):
+    if not has_cjk(word) or (len(word) < 2 and word not in counter_words()):
         return frozenset()
     return frozenset(latin_tokens(_table().get(word, "")))
 

@@ -133,6 +133,12 @@ class Glossary:
         return (e.name_ja or e.name_en) if language == "ja" else e.name_en
 
 
+def is_side(entity: Entity | None) -> bool:
+    """A country or a union of countries (Japan, the EU): a side of the programme, which
+    qualifies a subject rather than being one, and is no place a meeting is held in."""
+    return entity is not None and (entity.kind == "country" or (entity.kind == "region" and not entity.country))
+
+
 def _side_variants(entities: list[Entity], taken: set[str]) -> set[tuple[str, str]]:
     """A name holding a country's or union's name, written with another of its forms (駐日欧州連合
     代表部 as 駐日EU代表部, "Delegation of the European Union" as "… of the EU"): documents write
@@ -140,7 +146,7 @@ def _side_variants(entities: list[Entity], taken: set[str]) -> set[tuple[str, st
     adjectives; a Latin name takes Latin forms only. One substitution per name; a form another
     entity already has is left to it."""
     out = set()
-    for side in (e for e in entities if e.kind == "country" or (e.kind == "region" and not e.country)):
+    for side in (e for e in entities if is_side(e)):
         forms = sorted({fold(f) for f in [side.name_en, side.name_ja, *(a for a in side.aliases if a.isupper())]
                         if f and len(f) >= 2}, key=len, reverse=True)
         # longest first: "European Union" is replaced whole, never its "European"

@@ -859,14 +859,12 @@ def test_a_quote_for_a_question_naming_no_subject_says_something_asked():
 def lead_of(question: str, scored: list, glossary=GLOSSARY):
     """The sentence `_lead_span` picks among whole passages (after their section line), each
     given the score the embedder would: (passage, score) pairs."""
-    from app.answering.answer import Composer, Span, asked_values
-    from core.lexical import LexicalIndex
-    from tests.fakes import FakeEmbeddings
+    from app.answering.answer import Span, asked_values
+    from tests.test_intents import composer
 
     q = analyze(question, glossary)
     spans = [Span(p, len(p.section) + 1 if p.section else 0, len(p.text), score) for p, score in scored]
-    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, -1.0, -1.0)
-    return composer._lead_span(q, [p for p, _ in scored], {s.passage.chunk_id: [s] for s in spans},
+    return composer(glossary=glossary)._lead_span(q, [p for p, _ in scored], {s.passage.chunk_id: [s] for s in spans},
                                asked_values(q), spans, -1.0)
 
 
@@ -895,12 +893,10 @@ def test_a_list_question_is_led_by_the_sentence_listing_the_names_after_the_one_
     # 「ノルヴィアからはヴェルドラ市と霞ヶ丘市が参加した」 continues a sentence naming the league: the
     # cities it lists are the answer, and the country qualifying them is no other subject. A
     # sentence listing cities after one that does not name the league is about something else.
-    from app.answering.answer import Composer, Span, asked_values
+    from app.answering.answer import Span, asked_values
     from core.glossary import parse_glossary
-    from core.lexical import LexicalIndex
     from core.models import Passage
-    from tests.fakes import FakeEmbeddings
-    from tests.test_intents import HEADER_ROWS
+    from tests.test_intents import HEADER_ROWS, composer
 
     glossary = parse_glossary(HEADER_ROWS + "veldora,city,norvia,Veldora,ヴェルドラ市,\nkasumi,city,norvia,Kasumigaoka,霞ヶ丘市,\n"
                               "quarn,city,norvia,Quarn,クアルン市,\nnorvia,country,,Norvia,ノルヴィア,\n"
@@ -913,8 +909,7 @@ def test_a_list_question_is_led_by_the_sentence_listing_the_names_after_the_one_
     first, cities, later = (Span(listing, text.index(part), text.index("。", text.index(part)) + 1, score)
                             for part, score in (("ハーバー連盟は2015年", 0.6), ("ノルヴィアからは", 0.5), ("その後", 0.55)))
     spans = [Span(general, 0, len(general.text), 0.9), first, cities, later]
-    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "bigram").tokenize, -1.0, -1.0)
-    lead = composer._lead_span(q, [general, listing], {"p0": [spans[0]], "p1": [first, cities, later]},
+    lead = composer(glossary=glossary)._lead_span(q, [general, listing], {"p0": [spans[0]], "p1": [first, cities, later]},
                                asked_values(q), spans, -1.0)
     assert lead is cities
 
@@ -1100,16 +1095,13 @@ def test_a_common_compound_found_in_the_documents_is_no_subject_a_passage_must_n
 
 
 def test_the_focus_written_outside_the_names_is_asked_even_when_a_name_holds_the_same_word():
-    from app.answering.answer import Composer
     from core.glossary import parse_glossary
-    from core.lexical import LexicalIndex
-    from tests.fakes import FakeEmbeddings
-    from tests.test_intents import HEADER_ROWS
+    from tests.test_intents import HEADER_ROWS, composer
 
     glossary = parse_glossary(HEADER_ROWS + "league,programme,,Harbour City League,港湾都市連盟,\n", "test")
-    composer = Composer(FakeEmbeddings(), glossary, LexicalIndex([""], "sudachi").tokenize, -1.0, -1.0)
-    assert "都市" in composer._focus_words(analyze("港湾都市連盟に参加した都市はいくつですか", glossary))
-    assert "都市" not in composer._focus_words(analyze("港湾都市連盟はいくつですか", glossary))
+    focus_of = lambda question: composer("sudachi", glossary)._focus_words(analyze(question, glossary))
+    assert "都市" in focus_of("港湾都市連盟に参加した都市はいくつですか")
+    assert "都市" not in focus_of("港湾都市連盟はいくつですか")
 
 
 def test_a_counter_counts_the_noun_it_means_and_a_focus_of_two_words_prefers_the_sentence_saying_both():

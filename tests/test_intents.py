@@ -29,12 +29,13 @@ def passage(text: str, section: str = "", language: str = "en", n: int = 0, kind
                    frozenset(m.entity_id for m in GLOSSARY.find(full)))
 
 
-def composer(tokenizer: str = "bigram") -> Composer:
-    """A composer with the fake embedder; `tokenizer` "sudachi" where Japanese words must reach
-    English ones through the word bridge (it needs whole words, not character pairs)."""
+def composer(tokenizer: str = "bigram", glossary=None) -> Composer:
+    """A composer with the fake embedder (and the test glossary unless another is given);
+    `tokenizer` "sudachi" where Japanese words must reach English ones through the word bridge
+    (it needs whole words, not character pairs)."""
     from core.lexical import LexicalIndex
 
-    return Composer(FakeEmbeddings(), GLOSSARY, LexicalIndex([""], tokenizer).tokenize,
+    return Composer(FakeEmbeddings(), glossary or GLOSSARY, LexicalIndex([""], tokenizer).tokenize,
                     min_sentence=-1.0, min_named_sentence=-1.0)
 
 

@@ -12,8 +12,8 @@ from functools import lru_cache
 import numpy as np
 
 from core.profile import load as _load_profile
-from core.bilingual import bridged, common_english
-from core.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, has_cjk, is_cjk
+from core.bilingual import bridged, common_english, counter_words
+from core.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, has_cjk, is_cjk, is_side
 from core.names import english_exonym, is_adjective, place_suffix, vocabulary
 from core.text import SECTION_JOINER
 
@@ -182,7 +182,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
                 found["people"].append(name)
             if glossary.entities[m.entity_id].kind not in _NOT_PLACES:
                 found["places"].append(name)
-                if kind == "country" or (kind == "region" and not glossary.entities[m.entity_id].country):
+                if is_side(glossary.entities[m.entity_id]):
                     sides.add(name)
         elif language == "en" and (exonym := english_exonym(m.surface)):
             found["names"].append(exonym)  # a place the name table lacks in English: CLDR's name
@@ -797,12 +797,6 @@ def _group_start(row: Passage, after: int) -> int:
     """Where a table row's group label starts (from `after` on), or -1 when it has none."""
     group = row.record.group if row.record else ""
     return row.text.find(group, after) if group else -1
-
-
-@lru_cache(maxsize=1)
-def _counter_words() -> frozenset[str]:
-    """The Japanese counters the vocabulary file says the meaning of (名, 組, 府県)."""
-    return frozenset(vocabulary("ja").get("counter_words") or {})
 
 
 def _occurrences(text: str, word: str) -> list[int]:
@@ -1606,8 +1600,7 @@ class Composer:
     def _without_sides(self, text: str) -> str:
         """The text with countries and unions of them (the EU, Japan) blanked out."""
         for m in sorted(self.glossary.find(text), key=lambda m: -m.start):
-            x = self.glossary.entities[m.entity_id]
-            if x.kind == "country" or (x.kind == "region" and not x.country):
+            if is_side(self.glossary.entities[m.entity_id]):
                 text = text[:m.start] + " " + text[m.end:]
         return text
 
@@ -1694,7 +1687,7 @@ class Composer:
             if has_cjk(after[:1]):
                 words |= {after[:k] for k in (2, 3, 4)}  # a counter word the tokenizer splits (府県)
             shared = asked & words
-            counters = {after[:k] for k in (1, 2, 3)} & _counter_words()
+            counters = {after[:k] for k in (1, 2, 3)} & counter_words()
             if counters:
                 # a counter saying what it counts (5組: pairs) counts the asked noun (ペア)
                 shared |= (bridged(asked) | asked) & bridged(counters)

@@ -10,7 +10,7 @@ import numpy as np
 
 from core.bilingual import english_words
 from core.profile import load as _load_profile
-from core.glossary import PLACE_KINDS, Glossary, has_cjk
+from core.glossary import PLACE_KINDS, Glossary, has_cjk, is_side
 from core.index import ReadIndex
 from core.models import Passage
 from core.names import is_adjective
@@ -332,7 +332,7 @@ class Retriever:
         if q.entities or not q.other_names:
             # A side of the programme named beside a subject ("IURCの…欧州の都市") qualifies it;
             # the subject is what a passage must name.
-            subjects = [e for e in q.entities if not self._is_side(e)] or list(q.entities)
+            subjects = [e for e in q.entities if not is_side(self.glossary.entities.get(e))] or list(q.entities)
             cover = lambda i: coverage_of(self.about[i], subjects)
         else:
             # Names the name table lacks, when the question has no other: a passage holding them
@@ -345,11 +345,6 @@ class Retriever:
         ranked = with_other_language(rank_hits(hits, k), hits, q.language, k)
         bridged = next((h for h in hits if across and h.passage is self.passages[across[0]]), None)
         return with_bridged(ranked, bridged, k)
-
-    def _is_side(self, entity_id: str) -> bool:
-        """A country or a union of countries (Japan, the EU): a side of the programme."""
-        e = self.glossary.entities.get(entity_id)
-        return e is not None and (e.kind == "country" or (e.kind == "region" and not e.country))
 
     def by_reading(self, ja_name: str) -> str | None:
         """The entity whose English name sounds like this Japanese name's reading, if exactly one
