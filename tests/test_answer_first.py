@@ -1200,3 +1200,25 @@ def test_a_count_of_the_noun_in_a_sentence_about_another_subject_does_not_silenc
     other = passage("Kasumigaoka hosts 30 towns every summer.", n=2)
     lead = lead_of("How many towns take part in the Veldora league?", [(spring, 0.9), (members, 0.6), (other, 0.5)])
     assert lead.passage is members
+
+
+def test_a_focus_counted_through_the_word_bridge_does_not_outweigh_the_askers_own_sentence():
+    # 「協力テーマは?」: the English row's header says "Topics" (テーマ through the bridge) and its
+    # text "cooperation"; the Japanese sentence says 協力 only. Across languages one focus word
+    # counts as many as any: the asker's own sentence, scored better, leads.
+    from core.models import TableRow
+
+    values = {"Town": "Veldora", "Partner": "Kasumigaoka", "Topics": "Harbour cooperation"}
+    record = TableRow(table="Cities and topics", columns=list(values), values=values, group="", start_year="",
+                      entities=["veldora", "kasumi"])
+    row = passage("Cities and topics | Town: Veldora; Partner: Kasumigaoka; Topics: Harbour cooperation",
+                  kind="table_row", n=1, record=record)
+    prose = passage("ヴェルドラ市と霞ヶ丘市は、港湾の安全で協力しています。", language="ja", n=0)
+    from app.answering.answer import Span, asked_values
+    from tests.test_intents import composer
+
+    q = analyze("ヴェルドラ市と霞ヶ丘市の協力テーマは?", GLOSSARY)
+    spans = [Span(p, len(p.section) + 1 if p.section else 0, len(p.text), score) for p, score in ((prose, 0.7), (row, 0.6))]
+    lead = composer("sudachi")._lead_span(q, [prose, row], {s.passage.chunk_id: [s] for s in spans},
+                                          asked_values(q), spans, -1.0)
+    assert lead.passage is prose

@@ -1195,9 +1195,12 @@ class Composer:
             # The sentence says the word asked for ("Which fields …": "The fields … are …").
             # (a list under a heading saying all that is asked says it more surely than a sentence
             # sharing the word: "紹介される予定です" is not the plan asked for)
-            # (of a focus of several words, "新規ペア", the sentence saying more of them says it)
+            # (of a focus of several words, "新規ペア", the sentence saying more of them says it;
+            # counted in the asker's language only: the word bridge finds "Topics" for テーマ in
+            # any table's header, which says no more than the sentence saying 協力)
             focused = len(focus) + 1 if self._list_under_asked_heading(q, span) else \
-                len(self._shared_words(q, focus, span.text, readable)) if focus else 0
+                min(len(self._shared_words(q, focus, span.text, readable)), len(focus) if readable else 1) \
+                if focus else 0
             if not focused and q.shifted_day and tuple(q.shifted_day) in days_in(span.text):
                 focused = 1
             # The sentence says the question's names in the question's own words ("AのBがCを
