@@ -140,8 +140,8 @@ def is_side(entity: Entity | None) -> bool:
 
 
 def _side_variants(entities: list[Entity], taken: set[str]) -> set[tuple[str, str]]:
-    """A name holding a country's or union's name, written with another of its forms (駐日欧州連合
-    代表部 as 駐日EU代表部, "Delegation of the European Union" as "… of the EU"): documents write
+    """A name holding a country's or union's name, written with another of its forms (駐日ノルヴィア
+    連合代表部 as 駐日NU代表部, "Delegation of the Norvian Union" as "… of the NU"): documents write
     either. The forms used are a side's two names and its upper-case short forms (EU), not its
     adjectives; a Latin name takes Latin forms only. One substitution per name; a form another
     entity already has is left to it."""

@@ -217,7 +217,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
         found["numbers"].append(_stated_number(quote, m, language))
     if not countries and any(p not in sides for p in found["places"]):
         # "Where was it held?": the city or venue answers; the country around it says no more
-        # ("Japan, Kyoto, KICK" reads as a list of three places).
+        # ("Norvia, Veldora, Harbour Hall" reads as a list of three places).
         found["places"] = [p for p in found["places"] if p not in sides]
     values = [v for kind in kinds for v in found.get(kind, [])]
     return list(dict.fromkeys(values))
@@ -1155,8 +1155,8 @@ class Composer:
         # names only the question's own (or a continent) carries no answer. (A table row keeps
         # carrying: its cells are what the table says of its names, and the table answers.)
         lists = any(listed(s) for s in candidates)
-        # "How many EU cities …?": when a sentence counts the noun asked ("Thirteen European
-        # cities", EU13都市), one whose number counts something else ("2年間") carries no answer.
+        # "How many EU cities …?": when a sentence counts the noun asked ("Twelve Norvian
+        # towns", ノルヴィア12都市), one whose number counts something else ("2年間") carries no answer.
         # (only a sentence that otherwise carries the answer, about the subject, makes the others
         # give way: else the lead would be one stating no number at all)
         counts = {id(s): bool(self._counting(q, s.text)) for s in candidates} \
@@ -1537,7 +1537,7 @@ class Composer:
 
     def _focus_words(self, q: Question) -> set[str]:
         """The tokens of the word the question asks for (its focus), names aside (unless the
-        question writes the focus outside its names: 都市 in 「都市間協力…欧州の都市はいくつ」)."""
+        question writes the focus outside its names: 都市 in 「港湾都市連盟…ノルヴィアの都市はいくつ」)."""
         if not q.focus:
             return set()
         mentions = [(m.start, m.end) for m in self.glossary.find(q.text) if m.entity_id in q.entities]
@@ -1806,7 +1806,7 @@ class Composer:
                      if x.kind == "country"}
             values = [v for v in values if v in named] or values
         if how.value == "place" and values and not _asks(q, "territory_asked") and not row:
-            # "Where was it held?" of "… closed the trip at Palau Robert in Barcelona", whose
+            # "Where was it held?" of "… closed the trip at Harbour Hall in Port Alder", whose
             # only names the table has are the sides (the EU, Japan): those are not where; the
             # clause as written says it.
             sides = {self.glossary.display_name(e, q.language) for e, x in self.glossary.entities.items()

@@ -69,7 +69,7 @@ class Facts:
         found = self._match_rows(q, self._counted_rows(q, asked))
         if found is None and len(asked) < len(rows):
             # The table whose title says the noun ("New pairs in …") holds nothing the question
-            # filters by (a French city, hydrogen): the other tables may.
+            # filters by (a country, a topic): the other tables may.
             chosen = {r.chunk_id for r in asked}
             found = self._match_rows(q, self._counted_rows(q, [r for r in rows if r.chunk_id not in chosen]))
         return found
@@ -81,7 +81,7 @@ class Facts:
             return None
         # The tables' own structure words (column names, group labels, titles) say which table
         # and which column a question is about, not which rows it wants: those of the tables
-        # considered ("hydrogen" in another document's table title still filters these rows).
+        # considered (a topic word in another document's table title still filters these rows).
         scaffold = _scaffold() | set(latin_tokens(" ".join(
             " ".join(r.record.columns) + " " + r.record.group + " " + r.record.table for r in rows)))
         started = [r for r in rows if r.record.start_year in q.years] if q.years else []
@@ -125,7 +125,7 @@ class Facts:
         for m in reversed(self.glossary.find(text)):
             text = text[:m.start] + " " + text[m.end:]
         # (a word of one table's structure is no topic of that table's rows, but may be one of
-        # another table's: "hydrogen" titles one document's seminar table and is a topic cell
+        # another table's: a word may title one document's seminar table and be a topic cell
         # of another's pairs)
         structure: dict[tuple, set[str]] = {}
         for r in rows:

@@ -30,7 +30,7 @@ class Linked:
 
 
 def common_compound(entity_id: str, glossary: Glossary) -> bool:
-    """A name found in the documents that is only common words (都市間協力, "inter-city
+    """A name found in the documents that is only common words (港湾協力, "harbour
     cooperation"; ウェビナー), of no known kind and with no English form: a term, not the subject
     a passage must name to be about the question."""
     e = glossary.entities.get(entity_id)

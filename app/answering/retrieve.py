@@ -330,7 +330,7 @@ class Retriever:
             rankings.append(ranking)
         fused = reciprocal_rank_fusion(rankings, candidates)
         if q.entities or not q.other_names:
-            # A side of the programme named beside a subject ("IURCの…欧州の都市") qualifies it;
+            # A side of the programme named beside a subject ("港湾連盟の…ノルヴィアの都市") qualifies it;
             # the subject is what a passage must name.
             subjects = [e for e in q.entities if not is_side(self.glossary.entities.get(e))] or list(q.entities)
             cover = lambda i: coverage_of(self.about[i], subjects)
@@ -423,7 +423,7 @@ class Retriever:
     def document_passages(self, hits: list[Hit], limit: int = NEARBY_PASSAGES) -> list[Hit]:
         """The other passages of the best hit's document (its text, not its table rows), nearest
         first: where the sentence carrying an asked value often stands when the best-matching
-        passage does not hold it (a table of speakers under "Business seminar"; the seminar's
+        passage does not hold it (a table of speakers under the seminar's heading; the seminar's
         hours in the section before)."""
         if not hits:
             return []

@@ -191,7 +191,7 @@ class Assistant:
     @staticmethod
     def _names_every_subject(q: Question, citation, state) -> bool:
         """The quoted sentence (or its section's heading) names every subject of the question
-        ("大分県が訪問した地域": a sentence about "the five prefectures" does not name 大分県);
+        ("霞ヶ丘市が訪問した地域": a sentence about "the five towns" does not name 霞ヶ丘市);
         a follow-up's subjects, inherited from an earlier turn, may stand as a pronoun."""
         if q.inherited:
             return True
@@ -236,7 +236,7 @@ class Assistant:
                 # language that names every subject and answers well enough is the readable answer.
                 prose = state.composer.compose(q, vector, hits)
                 # (a count is answered by prose only when its number counts the noun asked:
-                # 「5府県が参加」 does not count the regions 大阪府 visited)
+                # 「5都市が参加」 does not count the regions a town visited)
                 if prose is not None and prose.citations and prose.citations[0].passage.language == q.language and \
                         (not q.wants_count or state.composer.counts_asked(q, prose.citations[0].quote)) and \
                         hits and hits[0].coverage == 1.0 and self._names_every_subject(q, prose.citations[0], state) and \
