@@ -1602,15 +1602,16 @@ class Composer:
 
     def _without_sides(self, text: str) -> str:
         """The text with countries and unions of them (the EU, Japan) blanked out."""
-        for m in sorted(self.glossary.find(text), key=lambda m: -m.start):
-            if is_side(self.glossary.entities[m.entity_id]):
-                text = text[:m.start] + " " + text[m.end:]
-        return text
+        return self._blanked(text, lambda entity_id: is_side(self.glossary.entities[entity_id]))
 
     def _without_subjects(self, q: Question, text: str) -> str:
         """The text with the question's own names blanked out."""
+        return self._blanked(text, lambda entity_id: entity_id in q.entities)
+
+    def _blanked(self, text: str, blank) -> str:
+        """The text with the names for whose entity `blank` is true replaced by a space."""
         for m in sorted(self.glossary.find(text), key=lambda m: -m.start):
-            if m.entity_id in q.entities:
+            if blank(m.entity_id):
                 text = text[:m.start] + " " + text[m.end:]
         return text
 
@@ -1800,18 +1801,20 @@ class Composer:
             # (a slot question states only its own kind: no names for "when" when no date is said)
             values = stated_values(said, q.language, self.glossary, skip,
                                    how.states[:1] if how.value else how.states, countries=countries_asked)
+        # the names the lead says of a kind, as the asker reads them (its own mentions only: the
+        # values stated come from its text)
+        written = lambda test: {self.glossary.display_name(m.entity_id, q.language)
+                                for m in self.glossary.find(said + " " + quoted)
+                                if test(self.glossary.entities[m.entity_id])}
         if how.value == "place" and values and countries_asked:
             # "Which country is X in?": the countries the sentence names, not its other places
-            named = {self.glossary.display_name(e, q.language) for e, x in self.glossary.entities.items()
-                     if x.kind == "country"}
+            named = written(lambda x: x.kind == "country")
             values = [v for v in values if v in named] or values
         if how.value == "place" and values and not _asks(q, "territory_asked") and not row:
             # "Where was it held?" of "… closed the trip at Harbour Hall in Port Alder", whose
             # only names the table has are the sides (the EU, Japan): those are not where; the
             # clause as written says it.
-            sides = {self.glossary.display_name(e, q.language) for e, x in self.glossary.entities.items()
-                     if _KIND_FAMILIES.get(x.kind) == "territory"}
-            if all(v in sides for v in values):
+            if all(v in written(lambda x: _KIND_FAMILIES.get(x.kind) == "territory") for v in values):
                 values = []
         if how.value == "time" and (zone := asked_zone(q)):
             # "日本時間で何時に": the times written in that zone, when the sentence has them
