@@ -289,6 +289,8 @@ def names(unknown, as_json, suggest, store_dir, chroma_host, chroma_port):
       iurc names --unknown       names nobody has put in corpus/glossary.csv
       iurc names --suggest > suggested.csv
     """
+    from core.glossary import NAME_COLUMN
+    from core.languages import languages
     from core.names import NameReport, suggest_rows
     from core.store import StoreError, open_store
 
@@ -312,12 +314,15 @@ def names(unknown, as_json, suggest, store_dir, chroma_host, chroma_port):
         for r in rows:
             link = r.get("link") or {}
             where = f"curated row {r['merged_into']}" if r.get("merged_into") else r.get("entity_id", "")
-            click.echo(f"{r['name_en'] or '–'} | {r['name_ja'] or '–'} | {r['kind']} | {where} | "
+            names = " | ".join(r.get(NAME_COLUMN.format(code)) or "–" for code in languages())
+            click.echo(f"{names} | {r['kind']} | {where} | "
                        f"{link.get('evidence', 'not linked')}"
                        + (f" ({link['confidence']})" if link.get("confidence") else "")
                        + f" | {', '.join(r['docs'][:3])}")
-        for s in data["suggestions"]:
-            click.echo(f"suggestion: {s['en']} = {s['ja']} ({s['confidence']}: {s['evidence']})")
+        from core.names import Link
+
+        for s in (Link(**d) for d in data["suggestions"]):
+            click.echo(f"suggestion: {s.en} = {s.ja} ({s.confidence}: {s.evidence})")
 
 
 @main.command(name="settings")

@@ -27,27 +27,40 @@ SENSES = 2  # the first senses of a word: later ones are rarer uses
 _PARENTHESES = re.compile(r"\([^)]*\)")
 
 
+def bridge_language() -> str:
+    """The language whose words the bridge gives pivot-language words for (the pack naming a
+    `bridge` file), or ""."""
+    from .languages import packs
+
+    return next((p.code for p in packs().values() if p.bridge), "")
+
+
 @lru_cache(maxsize=1)
 def _table() -> dict[str, str]:
-    if not TABLE.is_file():
+    from .languages import pack
+
+    language = bridge_language()
+    path = TABLE.parent / pack(language).bridge if language else None
+    if path is None or not path.is_file():
         return {}
-    with gzip.open(TABLE, "rt", encoding="utf-8") as f:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
         text = f.read()  # read whole and split: half the time of reading line by line
     table = dict(line.split("\t", 1) for line in text.split("\n") if "\t" in line)
     # Counters (60名, 5府県): the dictionary gives their counting sense late or not at all.
-    from .names import vocabulary
+    from .languages import vocabulary
 
-    for word, english in (vocabulary("ja").get("counter_words") or {}).items():
+    for word, english in (vocabulary(language).get("counter_words") or {}).items():
         table[word] = " ".join(english) + " " + table.get(word, "")
     return table
 
 
 @lru_cache(maxsize=1)
 def counter_words() -> frozenset[str]:
-    """Counter words (名, 府県) of the Japanese vocabulary file: one character is enough."""
-    from .names import vocabulary
+    """Counter words (名, 府県) of the bridged language's vocabulary: one character is enough."""
+    from .languages import vocabulary
 
-    return frozenset(vocabulary("ja").get("counter_words") or {})
+    language = bridge_language()
+    return frozenset(vocabulary(language).get("counter_words") or {}) if language else frozenset()
 
 
 @lru_cache(maxsize=100_000)

@@ -8,11 +8,24 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .languages import languages, pivot
+
 # Entity ids of names discovered in the documents (core/names.py), not typed in by staff.
 DISCOVERED_PREFIX = "found:"
 KINDS = ("city", "region", "country", "programme", "organisation", "person", "name")
 PLACE_KINDS = ("city", "region")  # the kinds that are places a pairing or a table row joins
-COLUMNS = ("entity_id", "kind", "country", "name_en", "name_ja", "aliases")
+NAME_COLUMN = "name_{}"  # one column per language pack: name_<language code>
+
+
+def columns() -> tuple[str, ...]:
+    """The glossary's columns: a name column for every installed language (core/languages.py)."""
+    return ("entity_id", "kind", "country", *(NAME_COLUMN.format(c) for c in languages()), "aliases")
+
+
+def required_columns() -> tuple[str, ...]:
+    """Columns a glossary must have: the name column of the pivot language; the other languages'
+    name columns may be left out (their names then come from discovery)."""
+    return ("entity_id", "kind", "country", NAME_COLUMN.format(pivot()), "aliases")
 
 
 def fold(text: str) -> str:
@@ -48,15 +61,23 @@ class Entity:
     entity_id: str
     kind: str
     country: str
-    name_en: str
-    name_ja: str
+    labels: dict[str, str]  # language code -> the name in that language (may be missing)
     aliases: list[str] = field(default_factory=list)
+
+    def label(self, language: str) -> str:
+        """The entity's name in a language, or ""."""
+        return self.labels.get(language, "")
+
+    @property
+    def canonical(self) -> list[str]:
+        """The entity's names in every language that has one, the pivot's first."""
+        return [n for n in (self.labels.get(c, "") for c in languages()) if n]
 
     @property
     def names(self) -> list[str]:
         """Every written form, canonical names first."""
         seen, out = set(), []
-        for name in [self.name_en, self.name_ja, *self.aliases]:
+        for name in [*self.canonical, *self.aliases]:
             if name and name not in seen:
                 seen.add(name)
                 out.append(name)
@@ -130,7 +151,7 @@ class Glossary:
         if self.written is not None and (form := self.written(entity_id, language)):
             return form
         e = self.entities[entity_id]
-        return (e.name_ja or e.name_en) if language == "ja" else e.name_en
+        return e.label(language) or (e.label(pivot()) if language != pivot() else "")
 
 
 def is_side(entity: Entity | None) -> bool:
@@ -147,7 +168,7 @@ def _side_variants(entities: list[Entity], taken: set[str]) -> set[tuple[str, st
     entity already has is left to it."""
     out = set()
     for side in (e for e in entities if is_side(e)):
-        forms = sorted({fold(f) for f in [side.name_en, side.name_ja, *(a for a in side.aliases if a.isupper())]
+        forms = sorted({fold(f) for f in [*side.canonical, *(a for a in side.aliases if a.isupper())]
                         if f and len(f) >= 2}, key=len, reverse=True)
         # longest first: "European Union" is replaced whole, never its "European"
         pattern = re.compile("|".join(r"(?<![a-z0-9-])" + re.escape(f) + r"(?![a-z0-9-])"
@@ -222,7 +243,7 @@ def curated_glossary(given: str | None, folders: list[str]) -> tuple[Glossary, l
         raise GlossaryError(f"no glossary file at {looked[0]}; give an existing --glossary / IURC_GLOSSARY, "
                             "or leave both unset to use corpus/glossary.csv")
     if found is None:
-        return parse_glossary(",".join(COLUMNS) + "\n", "empty glossary"), [
+        return parse_glossary(",".join(columns()) + "\n", "empty glossary"), [
             "no glossary.csv found (looked in " + ", ".join(map(str, looked))
             + "); names come from discovery in the documents only"]
     glossary = load_glossary(found)
@@ -246,30 +267,30 @@ def parse_glossary(text: str, path: str = "glossary") -> Glossary:
     import hashlib
 
     reader = csv.DictReader(text.splitlines())
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    missing = [c for c in required_columns() if c not in (reader.fieldnames or [])]
     if missing:
-        raise GlossaryError(f"{path}: missing columns {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+        raise GlossaryError(f"{path}: missing columns {', '.join(missing)}; expected {', '.join(columns())}")
+    name_columns = {c: NAME_COLUMN.format(c) for c in languages() if NAME_COLUMN.format(c) in reader.fieldnames}
     entities, problems, rows = [], [], list(reader)
     ids = [(r.get("entity_id") or "").strip() for r in rows]
     for line_no, row in enumerate(rows, start=2):
         entity_id = (row.get("entity_id") or "").strip()
         kind = (row.get("kind") or "").strip()
         country = (row.get("country") or "").strip()
-        name_en = (row.get("name_en") or "").strip()
-        name_ja = (row.get("name_ja") or "").strip()
+        labels = {code: name for code, column in name_columns.items() if (name := (row.get(column) or "").strip())}
         if not entity_id:
             problems.append(f"{path}:{line_no}: empty entity_id")
         elif ids.count(entity_id) > 1 and ids.index(entity_id) != line_no - 2:
             problems.append(f"{path}:{line_no}: duplicate entity_id {entity_id!r}")
         elif kind not in KINDS:
             problems.append(f"{path}:{line_no}: kind {kind!r} is not one of {', '.join(KINDS)}")
-        elif not name_en and not name_ja:
-            problems.append(f"{path}:{line_no}: {entity_id!r} has neither name_en nor name_ja")
+        elif not labels:
+            problems.append(f"{path}:{line_no}: {entity_id!r} has no name ({', '.join(name_columns.values())})")
         elif country and country not in ids:
             problems.append(f"{path}:{line_no}: country {country!r} is not an entity_id of this glossary")
         else:
             aliases = [a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()]
-            entities.append(Entity(entity_id, kind, country, name_en, name_ja, aliases))
+            entities.append(Entity(entity_id, kind, country, labels, aliases))
     glossary = Glossary(entities, problems, hashlib.sha256(text.encode("utf-8")).hexdigest())
     glossary.text = text
     return glossary

@@ -11,15 +11,17 @@ from functools import lru_cache
 import numpy as np
 
 from .glossary import fold, has_cjk
-from .names import vocabulary
+from .languages import LATIN, packs, vocabulary
 
 _LATIN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{2,}")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶー]+")
-# Words that carry no topic, per language (core/lang/<language>.yaml, `stopwords`): English
-# words as written, Japanese words in sudachi's normalised form (いつ, 誰, 何, 為る).
-STOPWORDS = frozenset(vocabulary("en")["stopwords"])
-JA_STOPWORDS = frozenset(vocabulary("ja")["stopwords"])
+# Words that carry no topic, per language (core/lang/<language>.yaml, `stopwords`), read when
+# this module is first imported: the Latin-script languages' words as written, the others' in
+# sudachi's normalised form (いつ, 誰, 何, 為る).
+STOPWORDS = frozenset(str(w) for p in packs().values() if p.script == LATIN for w in vocabulary(p.code).get("stopwords", []))
+JA_STOPWORDS = frozenset(str(w) for p in packs().values() if p.script != LATIN
+                         for w in vocabulary(p.code).get("stopwords", []))
 # Part-of-speech classes that carry no topic: particles, auxiliaries, symbols, blanks.
 _SKIP_POS = ("助詞", "助動詞", "補助記号", "記号", "空白", "接頭辞", "接尾辞")
 

@@ -144,7 +144,7 @@ class ManifestEntry:
     format: str = ""
     encoding: str = ""
     chunk_count: int = 0
-    language: str = ""  # "ja", "en" or "mixed"
+    language: str = ""  # a language code (core/languages.py) or "mixed"
     status: str = "pending"
     ingested_at: str = ""  # ISO 8601, UTC
     names: str = ""  # JSON: the names discovered in it

@@ -27,16 +27,27 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from .glossary import DISCOVERED_PREFIX, NAME_COLUMN, Glossary, columns, fold, is_cjk, parse_glossary
+from .languages import pack, packs, pivot, vocabulary
 
-from .glossary import COLUMNS, DISCOVERED_PREFIX, Glossary, fold, is_cjk, parse_glossary
 
-LANG_DIR = Path(__file__).parent / "lang"
+def reading_language() -> str:
+    """The language whose names are linked to the pivot's by their romanised readings (a pack
+    with `readings`), or ""."""
+    return next((p.code for p in packs().values() if p.readings), "")
+
+
+def _col(language: str) -> str:
+    return NAME_COLUMN.format(language)
 
 
 @lru_cache(maxsize=None)
-def vocabulary(language: str) -> dict:
-    return yaml.safe_load((LANG_DIR / f"{language}.yaml").read_text("utf-8"))
+def place_suffixes() -> dict:
+    """Administrative suffixes (市, 県 …) of every language that writes names with them."""
+    out: dict = {}
+    for code in packs():
+        out.update(vocabulary(code).get("place_suffixes") or {})
+    return out
 
 
 # --- discovery, one document at a time ---------------------------------------------------------
@@ -44,8 +55,9 @@ def vocabulary(language: str) -> dict:
 def discover(text: str) -> dict:
     """The names one document contains, JSON-ready (stored in its manifest record, so an
     unchanged document is never read again to rebuild the table)."""
-    return {"en": discover_en(text), "ja": discover_ja(text), "pairs": side_by_side(text),
-            "countries": countries_in(text), "acronyms": acronyms_in(text)}
+    found = {code: DISCOVERERS[p.name_discovery](text, code) for code, p in packs().items()
+             if p.name_discovery in DISCOVERERS}
+    return {**found, "pairs": side_by_side(text), "countries": countries_in(text), "acronyms": acronyms_in(text)}
 
 
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
@@ -56,7 +68,7 @@ def acronyms_in(text: str) -> list[list[str]]:
     the short function words a name may hold (vocabulary: name_connectors), whose initials
     make an acronym the document also uses ("International Urban and Regional Cooperation" /
     "IURC")."""
-    connectors = "|".join(vocabulary("en").get("name_connectors", []))
+    connectors = "|".join(vocabulary(pivot()).get("name_connectors", []))
     out = []
     for short in sorted(set(_ACRONYM.findall(text))):
         parts = [rf"{c}[\w'’-]*" for c in short]
@@ -74,10 +86,11 @@ _OPENERS = ".!?:;•(「『\"“–—-*#"
 MAX_NAME_WORDS = 5
 
 
-def discover_en(text: str) -> dict[str, dict]:
-    """Runs of capitalised Latin words that name something: {name: {"kind", "count"}}."""
-    words = vocabulary("en")
-    prefixes, not_names = set(words["name_prefixes"]), set(words["not_names"]) | calendar_words()
+def discover_capitalised(text: str, language: str) -> dict[str, dict]:
+    """Runs of capitalised Latin words that name something: {name: {"kind", "count"}} (the
+    language's name_prefixes and not_names say which capitalised words are not names)."""
+    words = vocabulary(language)
+    prefixes, not_names = set(words["name_prefixes"]), set(words["not_names"]) | calendar_words(language)
     lowered = _lowercase_words(text)
     found: dict[str, dict] = {}
     lines = text.splitlines()
@@ -205,32 +218,37 @@ def _country_start(words: list[str]) -> int | None:
 
 @lru_cache(maxsize=1)
 def _country_names_en() -> frozenset[str]:
-    return frozenset(fold(t["en"]) for t in _territories().values())
+    return frozenset(fold(t[pivot()]) for t in _territories().values())
 
 
 def _lowercase_words(text: str) -> set[str]:
     return {w for w in re.findall(r"\b[a-z][a-z'-]+\b", text)}
 
 
-@lru_cache(maxsize=1)
-def calendar_words() -> frozenset[str]:
+def calendar_words(language: str = "") -> frozenset[str]:
+    """Month and weekday names of a language (the pivot's by default), casefolded (CLDR)."""
+    return _calendar_words(pack(language or pivot()).locale)
+
+
+@lru_cache(maxsize=None)
+def _calendar_words(locale: str) -> frozenset[str]:
     from babel import Locale
 
-    en = Locale("en")
+    cldr = Locale.parse(locale)
     words = set()
     for context in ("format", "stand-alone"):
         for width in ("wide", "abbreviated"):
-            words |= {v.casefold() for v in en.months[context][width].values()}
-            words |= {v.casefold() for v in en.days[context][width].values()}
+            words |= {v.casefold() for v in cldr.months[context][width].values()}
+            words |= {v.casefold() for v in cldr.days[context][width].values()}
     return frozenset(words)
 
 
-def discover_ja(text: str) -> dict[str, dict]:
+def discover_japanese(text: str, language: str) -> dict[str, dict]:
     """Proper nouns from sudachi: {surface: {"kind", "reading", "count"}}. A place keeps its
     administrative suffix; a katakana word right before such a suffix is taken as a place."""
     from sudachipy import SplitMode
 
-    words = vocabulary("ja")
+    words = vocabulary(language)
     suffixes, kinds = words["place_suffixes"], words["proper_noun_kinds"]
     honorifics, joiners = set(words["name_suffixes"]), set(words["name_joiners"])
     found: dict[str, dict] = {}
@@ -355,24 +373,31 @@ def _territories() -> dict[str, dict]:
     from babel import Locale
     from babel.languages import get_official_languages
 
-    en, ja = Locale("en"), Locale("ja")
+    base = pivot()
+    locales = {code: Locale.parse(p.locale) for code, p in packs().items()}
+    en = locales[base]
     out = {}
     for code, name in en.territories.items():
-        if not (len(code) == 2 and code.isalpha() or code in CONTINENTS) or code not in ja.territories:
+        if not (len(code) == 2 and code.isalpha() or code in CONTINENTS) \
+                or any(code not in cldr.territories for cldr in locales.values()):
             continue
         languages = list(get_official_languages(code, de_facto=True))[:1]
-        adjectives = vocabulary("en").get("continent_adjectives", {}).get(code) if code in CONTINENTS else \
+        adjectives = vocabulary(base).get("continent_adjectives", {}).get(code) if code in CONTINENTS else \
             [en.languages[lang] for lang in languages if lang in en.languages]
-        out[code] = {"en": name, "ja": ja.territories[code], "adjectives_en": list(adjectives or []),
-                     "languages_ja": [ja.languages[lang] for lang in languages if lang in ja.languages]
-                     + list(vocabulary("ja").get("territory_names", {}).get(code, []))}
+        # In the other languages, the country's language's name stands for its adjective
+        # (ポーランド語), with the pack's own names of regions (territory_names).
+        others = [w for lang_code, cldr in locales.items() if lang_code != base
+                  for w in [*(cldr.languages[lang] for lang in languages if lang in cldr.languages),
+                            *(vocabulary(lang_code).get("territory_names") or {}).get(code, [])]]
+        out[code] = {**{c: cldr.territories[code] for c, cldr in locales.items()},
+                     "adjectives": list(adjectives or []), "other_forms": others}
     return out
 
 
 @lru_cache(maxsize=1)
 def _territory_words() -> frozenset[str]:
     """Country names and adjectives in English, casefolded (Japan, Japanese, Europe, European)."""
-    return frozenset(w.casefold() for t in _territories().values() for w in [t["en"], *t["adjectives_en"]])
+    return frozenset(w.casefold() for t in _territories().values() for w in [t[pivot()], *t["adjectives"]])
 
 
 def is_adjective(word: str) -> bool:
@@ -382,24 +407,26 @@ def is_adjective(word: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _adjectives() -> frozenset[str]:
-    names = {t["en"].casefold() for t in _territories().values()}
-    return frozenset(a.casefold() for t in _territories().values() for a in t["adjectives_en"]) - names
+    names = {t[pivot()].casefold() for t in _territories().values()}
+    return frozenset(a.casefold() for t in _territories().values() for a in t["adjectives"]) - names
 
 
 @lru_cache(maxsize=1)
 def _cldr_cities() -> dict[str, str]:
-    """English -> Japanese names of the cities CLDR names time zones after (Prague -> プラハ)."""
+    """Pivot -> reading-language names of the cities CLDR names time zones after (Prague -> プラハ)."""
     from babel import Locale
 
+    other = reading_language()
     return {zone.rsplit("/", 1)[-1].replace("_", " "): data["city"]
-            for zone, data in Locale("ja").time_zones.items() if data.get("city")}
+            for zone, data in Locale.parse(pack(other).locale).time_zones.items() if data.get("city")} if other else {}
 
 
 @lru_cache(maxsize=1)
 def _cldr_english() -> dict[str, str]:
     """Japanese -> English names of CLDR's cities and territories (プラハ -> Prague)."""
     out = {ja: en for en, ja in _cldr_cities().items()}
-    out.update({t["ja"]: t["en"] for t in _territories().values()})
+    other = reading_language()
+    out.update({t[other]: t[pivot()] for t in _territories().values()} if other else {})
     return out
 
 
@@ -415,17 +442,17 @@ def english_exonym(ja_name: str) -> str:
 def territory_by_short_name(name: str) -> str:
     """The CLDR English name of a country written by a short form CLDR's data (as babel ships
     it) lacks ("UK" -> United Kingdom; `territory_short_names` in core/lang/en.yaml), or ""."""
-    code = (vocabulary("en").get("territory_short_names") or {}).get(name)
-    return _territories().get(code, {}).get("en", "") if code else ""
+    code = (vocabulary(pivot()).get("territory_short_names") or {}).get(name)
+    return _territories().get(code, {}).get(pivot(), "") if code else ""
 
 
 @lru_cache(maxsize=1)
 def _territory_forms() -> tuple[dict[str, str], dict[str, str], int]:
     """Country names by form: Latin forms (casefolded), Japanese forms, most words in a Latin one."""
     latin, cjk = {}, {}
-    extra = vocabulary("ja").get("territory_names", {})
     for code, t in _territories().items():
-        for form in [t["en"], t["ja"], *extra.get(code, [])]:
+        extra = [w for c in packs() for w in (vocabulary(c).get("territory_names") or {}).get(code, [])]
+        for form in [*(t[c] for c in packs()), *extra]:
             (cjk if _CJK.search(form) else latin).setdefault(form.casefold(), code)
     return latin, cjk, max(len(f.split()) for f in latin)
 
@@ -522,7 +549,7 @@ def ja_reading(ja_name: str) -> str:
     # A double hyphen joins the parts of a foreign name as the middle dot does.
     reading = "".join(m.reading_form() for m in _tokenizer().tokenize(re.sub("[=＝]", "・", ja_name)))
     suffix = place_suffix(ja_name)
-    for r in vocabulary("ja")["place_suffixes"][suffix]["readings"] if suffix else ():
+    for r in place_suffixes()[suffix]["readings"] if suffix else ():
         if reading.endswith(r):
             reading = reading[: -len(r)]
             break
@@ -532,7 +559,7 @@ def ja_reading(ja_name: str) -> str:
 def place_suffix(ja_name: str) -> str:
     """The longest administrative suffix (市, 県, 都市圏 …, core/lang/ja.yaml) a Japanese name
     ends with, something before it, or ""."""
-    return next((s for s in sorted(vocabulary("ja")["place_suffixes"], key=len, reverse=True)
+    return next((s for s in sorted(place_suffixes(), key=len, reverse=True)
                  if ja_name.endswith(s) and len(ja_name) > len(s)), "")
 
 
@@ -634,8 +661,9 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
     acronyms: dict[str, str] = {}
     # Short forms the documents define ("European Union (EU)"): names as much as curated ones.
     defined = {fold(short) for result in found.values() for _, short in result.get("acronyms", [])}
+    base_language, other = pivot(), reading_language()
     for doc, result in sorted(found.items()):
-        for name, info in result.get("en", {}).items():
+        for name, info in result.get(base_language, {}).items():
             if info["inside"] == 0 and (" " not in name or info["count"] < 2):
                 continue  # seen only opening a sentence or line: an ordinary word, or a table row
             if " " in name and (_holds_a_name(name, curated) or _holds_a_known_word(name, defined)):
@@ -643,7 +671,7 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
             entry = en_names.setdefault(name, {"docs": [], "count": 0})
             entry["docs"].append(doc)
             entry["count"] += info["count"]
-        for name, info in result.get("ja", {}).items():
+        for name, info in result.get(other, {}).items() if other else ():
             entry = ja_names.setdefault(name, {"docs": [], "count": 0, "kind": info["kind"],
                                                "reading": info["reading"]})
             entry["docs"].append(doc)
@@ -654,7 +682,7 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
         for long, short in result.get("acronyms", []):
             acronyms.setdefault(long, short)
     rows: list[dict] = []
-    suffixes = vocabulary("ja")["place_suffixes"]
+    suffixes = place_suffixes()
     linked_en: dict[str, str] = {}  # English name -> the Japanese group it joined
     groups = _ja_groups(ja_names)
     candidates: list[tuple[float, str, str, str]] = []
@@ -690,9 +718,9 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
         taken_en.add(en)
         taken_ja.add(base)
         linked_en[en] = base
-        groups[base]["en"], groups[base]["link"] = en, link
+        groups[base]["pivot"], groups[base]["link"] = en, link
     for base, group in groups.items():
-        en = group.get("en", "")
+        en = group.get("pivot", "")
         if link and not en and any("\u4e00" <= c <= "\u9fff" for c in base) and group["reading"] \
                 and group["kind"] in ("city", "region", "person"):  # countries take CLDR names
             # A kanji name no English text spells: its romanised reading stands in (北九州 ->
@@ -700,7 +728,8 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
             en = hepburn(group["reading"], person=group["kind"] == "person")
             group["link"] = Link(en, group["name"], 0.8, f"romanised reading of {group['name']}")
         forms = [en] + group["forms"] if en else group["forms"]
-        rows.append(_row(group["kind"], en, group["name"], [f for f in forms if f not in (en, group["name"])],
+        rows.append(_row(group["kind"], {base_language: en, other: group["name"]},
+                         [f for f in forms if f not in (en, group["name"])],
                          group["docs"], group.get("link")))
     for en, info in en_names.items():
         if en not in linked_en:
@@ -708,18 +737,18 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
             # occur: the long form joins its acronym's row.
             short = acronyms.get(en) or acronym(en)
             aliases = [short] if short != en and short in en_names else []
-            rows.append(_row("name", en, "", aliases, info["docs"],
+            rows.append(_row("name", {base_language: en}, aliases, info["docs"],
                              Link(en, "", 0.9, f"acronym {short}") if aliases else None))
     for long, short in sorted(acronyms.items()):
         if long not in en_names:  # spelled out with "and", "of": not a capitalised run
-            rows.append(_row("name", short, "", [long], [], Link(long, "", 0.9, f"acronym {short}")))
+            rows.append(_row("name", {base_language: short}, [long], [], Link(long, "", 0.9, f"acronym {short}")))
     for code in sorted(codes):
         t = _territories()[code]
-        rows.append(_row("region" if code in CONTINENTS else "country", t["en"], t["ja"],
-                         t["adjectives_en"] + t["languages_ja"], ["CLDR"],
-                         Link(t["en"], t["ja"], 1.0, "CLDR territory names")))
+        rows.append(_row("region" if code in CONTINENTS else "country", {c: t[c] for c in packs()},
+                         t["adjectives"] + t["other_forms"], ["CLDR"],
+                         Link(t[base_language], t[other] if other else "", 1.0, "CLDR territory names")))
     for row in rows:
-        row["aliases"] = sorted(set(row["aliases"]) | set(short_forms(row)) - {row["name_en"], row["name_ja"]})
+        row["aliases"] = sorted(set(row["aliases"]) | set(short_forms(row)) - set(_names_of(row)))
     rows = _merge_rows(rows)
     table_rows, aliases_for_curated = [], {}
     used_ids = set(curated.entities)
@@ -728,7 +757,7 @@ def build_table(curated: Glossary, found: dict[str, dict], threshold: float,
         for n in e.names:
             curated_owner.setdefault(fold(n), eid)
     for row in rows:
-        forms = [f for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f]
+        forms = [f for f in [*_names_of(row), *row["aliases"]] if f]
         overlap = next((curated_owner[fold(f)] for f in forms if fold(f) in curated_owner), None)
         if overlap:
             # Curated rows win; forms the curators did not list join their row.
@@ -749,12 +778,12 @@ def short_forms(row: dict) -> list[str]:
     if row["kind"] in ("person", "country"):
         return []
     out = []
-    first = row["name_en"].split()[0] if row["name_en"] else ""
+    first = row[_col(pivot())].split()[0] if row[_col(pivot())] else ""
     if "-" in first and first[:1].isupper():
         head = first.split("-")[0]
         if len(head) >= 4:
             out.append(head)
-    ja = row["name_ja"]
+    ja = row.get(_col(reading_language()), "")
     if "・" in ja and _katakana(ja.split("・")[0]) and len(ja.split("・")[0]) >= 3:
         out.append(ja.split("・")[0])
     return out
@@ -793,7 +822,7 @@ def _merge_rows(rows: list[dict]) -> list[dict]:
 
     owner: dict[str, int] = {}
     for i, row in enumerate(rows):
-        for f in (fold(f) for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f):
+        for f in (fold(f) for f in [*_names_of(row), *row["aliases"]] if f):
             if f in owner:
                 a, b = root(owner[f]), root(i)
                 parent[max(a, b)] = min(a, b)
@@ -807,8 +836,8 @@ def _merge_rows(rows: list[dict]) -> list[dict]:
             continue
         first = merged[r]
         cldr = "CLDR" in row["docs"]
-        for key in ("name_en", "name_ja"):
-            if row[key] and (not first[key] or cldr):
+        for key in map(_col, packs()):
+            if row.get(key) and (not first.get(key) or cldr):
                 if first[key] and first[key] != row[key]:
                     first["aliases"] = sorted(set(first["aliases"]) | {first[key]})
                 first[key] = row[key]  # CLDR's names are the standard ones ("Europe", not "Oshu")
@@ -818,15 +847,15 @@ def _merge_rows(rows: list[dict]) -> list[dict]:
             first["kind"] = row["kind"]  # "country" from CLDR says more than "name"
         if not first.get("link") and row.get("link"):
             first["link"] = row["link"]
-        extra = [f for f in [row["name_en"], row["name_ja"], *row["aliases"]] if f]
-        first["aliases"] = sorted((set(first["aliases"]) | set(extra)) - {first["name_en"], first["name_ja"]})
+        extra = [f for f in [*_names_of(row), *row["aliases"]] if f]
+        first["aliases"] = sorted((set(first["aliases"]) | set(extra)) - set(_names_of(first)))
         first["docs"] = sorted(set(first["docs"]) | set(row["docs"]))[:20]
     return list(merged.values())
 
 
 def _ja_groups(ja_names: dict[str, dict]) -> dict[str, dict]:
     """Japanese forms grouped by the name without its suffix (大阪市, 大阪 -> 大阪)."""
-    suffixes = vocabulary("ja")["place_suffixes"]
+    suffixes = place_suffixes()
     groups: dict[str, dict] = {}
     # 北九州 is the base of 北九州市: it is not itself 北九 + 州.
     bases = {n[:-len(x)] for n in ja_names for x in suffixes if n.endswith(x) and len(n) > len(x) + 1}
@@ -853,13 +882,18 @@ def _ja_groups(ja_names: dict[str, dict]) -> dict[str, dict]:
     return groups
 
 
-def _row(kind, en, ja, aliases, docs, link: Link | None) -> dict:
-    return {"kind": kind, "name_en": en, "name_ja": ja, "aliases": sorted(set(aliases)),
+def _row(kind, names: dict[str, str], aliases, docs, link: Link | None) -> dict:
+    """A row of the name table: its name in each language (name_<code>; "" when unknown)."""
+    return {"kind": kind, **{_col(c): names.get(c, "") for c in packs()}, "aliases": sorted(set(aliases)),
             "docs": sorted(set(docs))[:20], "link": asdict(link) if link else None}
 
 
+def _names_of(row: dict) -> list[str]:
+    return [row.get(_col(c), "") for c in packs()]
+
+
 def _unique_id(row: dict, used: set[str]) -> str:
-    base = DISCOVERED_PREFIX + (re.sub(r"[^a-z0-9]+", "-", fold(row["name_en"])).strip("-")
+    base = DISCOVERED_PREFIX + (re.sub(r"[^a-z0-9]+", "-", fold(row[_col(pivot())])).strip("-")
                                 or phonetic_key(romaji(_reading_of(row))) or str(len(used)))
     eid, n = base, 2
     while eid in used:
@@ -869,19 +903,19 @@ def _unique_id(row: dict, used: set[str]) -> str:
 
 
 def _reading_of(row: dict) -> str:
-    return row.get("name_ja", "")
+    return row.get(_col(reading_language()), "")
 
 
 def _glossary(curated: Glossary, rows: list[dict], extra_aliases: dict[str, list[str]]) -> Glossary:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns())
     for e in curated.entities.values():
         aliases = list(dict.fromkeys(e.aliases + extra_aliases.get(e.entity_id, [])))
-        writer.writerow([e.entity_id, e.kind, e.country, e.name_en, e.name_ja, "|".join(aliases)])
+        writer.writerow([e.entity_id, e.kind, e.country, *(e.label(c) for c in packs()), "|".join(aliases)])
     for row in rows:
         kind = row["kind"] if row["kind"] in ("city", "region", "country", "organisation", "person") else "name"
-        writer.writerow([row["entity_id"], kind, "", row["name_en"], row["name_ja"], "|".join(row["aliases"])])
+        writer.writerow([row["entity_id"], kind, "", *_names_of(row), "|".join(row["aliases"])])
     return parse_glossary(out.getvalue(), "name table")
 
 
@@ -890,13 +924,19 @@ def suggest_rows(report: NameReport) -> str:
     every discovered name with forms in both scripts, then the links below the threshold."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns())
+    base, other = pivot(), reading_language()
     for row in report.names:
-        if row.get("entity_id") and row["name_en"] and row["name_ja"]:
+        if row.get("entity_id") and row.get(_col(base)) and row.get(_col(other)):
             slug = row["entity_id"][len(DISCOVERED_PREFIX):]
-            writer.writerow([slug, row["kind"] if row["kind"] != "name" else "city", "", row["name_en"],
-                             row["name_ja"], "|".join(row["aliases"])])
+            writer.writerow([slug, row["kind"] if row["kind"] != "name" else "city", "", *_names_of(row),
+                             "|".join(row["aliases"])])
     for link in report.suggestions:
         slug = re.sub(r"[^a-z0-9]+", "-", fold(link.en)).strip("-")
-        writer.writerow([slug, "city", "", link.en, link.ja, f"# check: {link.evidence} ({link.confidence})"])
+        names = [{base: link.en, other: link.ja}.get(c, "") for c in packs()]
+        writer.writerow([slug, "city", "", *names, f"# check: {link.evidence} ({link.confidence})"])
     return out.getvalue()
+
+
+# How each language's names are found (a pack's `name_discovery`; "none": glossary names only).
+DISCOVERERS = {"capitalised": discover_capitalised, "japanese": discover_japanese}

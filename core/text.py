@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .glossary import is_cjk
+from .languages import detect
 
 # A section's heading path: "Report › 2. Partners".
 SECTION_JOINER = " › "
@@ -21,17 +21,8 @@ _URL = re.compile(r"\b(?:https?|ftp)://([^\s/?#)<>\"'\]]+)[^\s)<>\"'\]]*", re.I)
 
 
 def detect_language(text: str) -> str:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return "en"
-    # One Japanese character carries about as much as a short Latin word: weigh it 3.
-    n_cjk = sum(is_cjk(c) for c in letters)
-    cjk = 3 * n_cjk / (3 * n_cjk + len(letters) - n_cjk)
-    if cjk >= 0.7:
-        return "ja"
-    if cjk <= 0.1:
-        return "en"
-    return "mixed"
+    """A language code, or "mixed" (core/languages.detect: the packs' scripts and marker words)."""
+    return detect(text)
 
 
 def neutralise_markup(text: str) -> str:

@@ -272,7 +272,7 @@ class Reference:
 
     @classmethod
     def of(cls, assistant) -> "Reference":
-        from core.names import vocabulary
+        from core.languages import vocabulary
 
         templates = []
         for language in ("en", "ja"):

@@ -367,11 +367,11 @@ def test_an_inherited_label_names_a_grouped_place_by_the_name_true_of_each():
     from app.answering.answer import _label_name
     from core.glossary import Entity, Glossary
 
-    glossary = Glossary([Entity("found:kasumi", "city", "", "Kasumi", "霞ヶ丘県", ["霞ヶ丘市", "霞ヶ丘"])])
+    glossary = Glossary([Entity("found:kasumi", "city", "", {"en": "Kasumi", "ja": "霞ヶ丘県"}, ["霞ヶ丘市", "霞ヶ丘"])])
     assert _label_name("found:kasumi", "ja", glossary) == "霞ヶ丘"
     assert _label_name("found:kasumi", "en", glossary) == "Kasumi"
     # one suffix only (no city and prefecture grouped): the name as the table writes it
-    single = Glossary([Entity("found:veldo", "city", "", "Veldo", "ヴェルド県", ["ヴェルド"])])
+    single = Glossary([Entity("found:veldo", "city", "", {"en": "Veldo", "ja": "ヴェルド県"}, ["ヴェルド"])])
     assert _label_name("found:veldo", "ja", single) == "ヴェルド県"
 
 

@@ -131,13 +131,13 @@ def test_chunks_never_cross_documents_or_sections(glossary):
 def test_another_flattened_table_with_another_glossary():
     """A different deck: other names, other columns, continuation lines, group labels."""
     entities = [
-        Entity("osaka", "city", "", "Osaka", "大阪", []),
-        Entity("lyon", "city", "", "Lyon", "リヨン", []),
-        Entity("porto", "city", "", "Porto", "ポルト", []),
-        Entity("sakai", "city", "", "Sakai", "堺", []),
-        Entity("lisbon", "city", "", "Lisbon Metropolitan Area", "リスボン", []),
-        Entity("fr", "country", "", "France", "フランス", []),
-        Entity("pt", "country", "", "Portugal", "ポルトガル", []),
+        Entity("osaka", "city", "", {"en": "Osaka", "ja": "大阪"}, []),
+        Entity("lyon", "city", "", {"en": "Lyon", "ja": "リヨン"}, []),
+        Entity("porto", "city", "", {"en": "Porto", "ja": "ポルト"}, []),
+        Entity("sakai", "city", "", {"en": "Sakai", "ja": "堺"}, []),
+        Entity("lisbon", "city", "", {"en": "Lisbon Metropolitan Area", "ja": "リスボン"}, []),
+        Entity("fr", "country", "", {"en": "France", "ja": "フランス"}, []),
+        Entity("pt", "country", "", {"en": "Portugal", "ja": "ポルトガル"}, []),
     ]
     gloss = Glossary(entities)
     text = ("Regional pairs\n"

@@ -17,19 +17,23 @@ def table(curated: str = HEADER, threshold: float = 0.7):
     return names.build_table(parse_glossary(curated, "test"), found, threshold)
 
 
+def discover_en(text):
+    return names.discover_capitalised(text, "en")
+
+
 def entity_of(glossary, text):
     found = glossary.find(text)
     return found[0].entity_id if found else None
 
 
 def test_japanese_names_keep_their_suffix_as_a_variant_and_their_reading():
-    found = names.discover_ja(JA_DOC)
+    found = names.discover_japanese(JA_DOC, "ja")
     assert found["大阪市"]["kind"] == "city" and found["大阪市"]["reading"].startswith("オオサカ")
     assert "大阪" in found and "井村秀文" in found and found["井村秀文"]["kind"] == "person"
 
 
 def test_english_names_are_runs_of_capitals_not_sentence_openers():
-    found = names.discover_en(EN_DOC)
+    found = names.discover_capitalised(EN_DOC, "en")
     assert {"Osaka", "Greater Manchester", "Zagreb", "Rijeka", "Hidefumi Imura"} <= set(found)
     assert "The" not in found and "Professor" not in found
     # a capital seen only opening a sentence is kept aside (the table drops it): an ordinary word
@@ -99,9 +103,9 @@ def test_cldr_city_names_link_exonyms_phonetics_cannot():
 
 
 def test_rows_sharing_a_form_are_merged_transitively():
-    rows = [names._row("country", "", "日本", [], ["a"], None),
-            names._row("name", "Japan", "", [], ["b"], None),
-            names._row("country", "Japan", "日本", ["Japanese"], ["CLDR"], None)]
+    rows = [names._row("country", {"ja": "日本"}, [], ["a"], None),
+            names._row("name", {"en": "Japan"}, [], ["b"], None),
+            names._row("country", {"en": "Japan", "ja": "日本"}, ["Japanese"], ["CLDR"], None)]
     merged = names._merge_rows(rows)
     assert len(merged) == 1
     assert (merged[0]["name_en"], merged[0]["name_ja"], merged[0]["kind"]) == ("Japan", "日本", "country")
@@ -120,7 +124,7 @@ def test_cldr_gives_the_english_name_of_a_japanese_exonym():
 def test_a_name_opening_a_sentence_is_a_name_when_its_words_are_not_ordinary_words():
     """'Terence Walden of …' opens a sentence and goes on with it; 'The Mayor of …' and a
     flattened table row do not make names. Made-up text."""
-    found = names.discover_en("Terence Walden of Acme gave a talk on ports.\n"
+    found = discover_en("Terence Walden of Acme gave a talk on ports.\n"
                               "The Mayor of Bexford thanked the mayor of the other city.\n"
                               "Marcia Holt, coordinator for the pair, closed the session.\n")
     assert found["Terence Walden"]["inside"] == 1 and found["Marcia Holt"]["inside"] == 1
@@ -157,17 +161,15 @@ def test_discovery_keeps_unknown_katakana_words_and_drops_common_english_nouns()
     """A katakana word sudachi's dictionary lacks is a name (made up: ヴェスタームーア); a
     capitalised English word it knows as a common noun ("Workshop") is not, and neither is a
     number opening a sentence; a country's adjective stays a name."""
-    assert "ヴェスタームーア" in names.discover_ja("代表団はヴェスタームーアの港を訪れた。")
-    assert "セミナー" not in names.discover_ja("代表団はセミナーに参加した。")
-    found = names.discover_en("Workshop on ferries. Thirteen Polish towns met Ostrava Harbour staff there.\n"
+    assert "ヴェスタームーア" in names.discover_japanese("代表団はヴェスタームーアの港を訪れた。", "ja")
+    assert "セミナー" not in names.discover_japanese("代表団はセミナーに参加した。", "ja")
+    found = discover_en("Workshop on ferries. Thirteen Polish towns met Ostrava Harbour staff there.\n"
                               "Day two: Workshop with Ostrava Harbour.\n")
     assert "Workshop" not in found and "Thirteen Polish" not in found
     assert "Polish" in found and "Ostrava Harbour" in found
 
 
 def test_a_hyphenated_title_is_no_name_but_a_hyphenated_place_is():
-    from core.names import discover_en
-
     found = discover_en("Ada Kowalska, Deputy Director-General for Ports, met the Ostrel-Vale Metropole "
                         "delegation under the Region-to-Region scheme.")
     assert "Director-General" not in found and "Region-to-Region" not in found

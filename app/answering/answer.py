@@ -12,9 +12,10 @@ from functools import lru_cache
 import numpy as np
 
 from core.profile import load as _load_profile
-from core.bilingual import bridged, common_english, counter_words
+from core.bilingual import bridge_language, bridged, common_english, counter_words
 from core.glossary import DISCOVERED_PREFIX, PLACE_KINDS, Glossary, has_cjk, is_cjk, is_side
-from core.names import english_exonym, is_adjective, place_suffix, vocabulary
+from core.languages import LATIN, languages, pack, pivot, vocabulary, written_in
+from core.names import english_exonym, is_adjective, place_suffix, reading_language
 from core.text import SECTION_JOINER
 
 from app.answering.facts import FactAnswer
@@ -88,11 +89,7 @@ def sentences(p: Passage) -> list[Span]:
 
 
 def _join_names(names: list[str], language: str) -> str:
-    if language == "ja":
-        return "と".join(names)
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return pack(language).join_names(names)
 
 
 def wording(language: str) -> dict:
@@ -112,7 +109,7 @@ def _month_names() -> dict[str, int]:
     """English month names and abbreviations (CLDR, through babel) and their numbers."""
     from babel import Locale
 
-    en = Locale("en")
+    en = Locale.parse(pack(pivot()).locale)
     return {name: number for ctx in ("format", "stand-alone") for w in ("wide", "abbreviated")
             for number, name in en.months[ctx][w].items()}
 
@@ -133,20 +130,7 @@ def _date_patterns() -> tuple[re.Pattern, re.Pattern]:
 
 def _format_date(year: int, month: int, day: int | None, last: int | None, language: str,
                  last_month: int | None = None) -> str:
-    from babel.dates import format_date
-    import datetime
-
-    if day is None and last_month:  # "May to August 2021", 2021年5月〜8月
-        if language == "en":
-            first = format_date(datetime.date(year, month, 1), "MMMM", locale="en")
-            return f"{first} to " + format_date(datetime.date(year, last_month, 1), "MMMM y", locale="en")
-        return f"{year}年{month}月〜{last_month}月"
-    if day is None:
-        return format_date(datetime.date(year, month, 1), "MMMM y" if language == "en" else "y年M月", locale=language)
-    text = format_date(datetime.date(year, month, day), "d MMMM y" if language == "en" else "y年M月d日", locale=language)
-    if last and language == "en":
-        return f"{day}–{last} " + format_date(datetime.date(year, month, day), "MMMM y", locale="en")
-    return f"{text}〜{last}日" if last else text
+    return pack(language).format_date(year, month, day, last, last_month)
 
 
 # Kinds of name that are never a person (a discovered "name" may be one).
@@ -176,7 +160,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
             and _unlike_words(m.surface)
         if name and person and not has_cjk(name):
             found["people"].append(name)  # a person's name in Latin letters reads in either language
-        if name and (any(is_cjk(c) for c in name) == (language == "ja")):
+        if name and written_in(name, language):
             found["names"].append(name)
             if person and has_cjk(name):
                 found["people"].append(name)
@@ -184,10 +168,10 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
                 found["places"].append(name)
                 if is_side(glossary.entities[m.entity_id]):
                     sides.add(name)
-        elif language == "en" and (exonym := english_exonym(m.surface)):
+        elif language == pivot() and (exonym := english_exonym(m.surface)):
             found["names"].append(exonym)  # a place the name table lacks in English: CLDR's name
             found["places"].append(exonym)
-    if language == "en":
+    if pack(language).script == LATIN:
         # A person the name table lacks, written only in Japanese: stated as written (never
         # romanised), so "Who explained …?" is answered by the name.
         for m in _carry_patterns()["person_ja"].finditer(quote):
@@ -207,7 +191,7 @@ def stated_values(quote: str, language: str, glossary: Glossary, skip: set[str],
                                            int(m.group(5)) if m.group(5) else None))
     if not found["dates"]:
         found["dates"] = YEAR.findall(quote)
-    spans += [m.span() for language in ("en", "ja") for m in cues(language)["ordinal"].finditer(quote)]
+    spans += [m.span() for language in languages() for m in cues(language)["ordinal"].finditer(quote)]
     for m in _NUMBER.finditer(quote):
         if any(a <= m.start() < b for a, b in spans) or YEAR.fullmatch(m.group(0)) or _in_name(quote, m.start()):
             continue
@@ -266,7 +250,7 @@ def _format_duration(m: re.Match, language: str) -> str:
 @lru_cache(maxsize=None)
 def _duration_units() -> dict[str, str]:
     """Each language's words for a unit of time -> the unit (か月 -> month, years -> year)."""
-    return {str(k).casefold(): v for language in ("en", "ja") for k, v in vocabulary(language).get("duration_units", {}).items()}
+    return {str(k).casefold(): v for language in languages() for k, v in vocabulary(language).get("duration_units", {}).items()}
 
 
 def _as_stated(word: str) -> str:
@@ -306,10 +290,11 @@ def _stated_number(text: str, m: re.Match, language: str) -> str:
     number = _as_stated(m.group(0))
     after = text[m.end():m.end() + 6]
     if after[:1] in _MYRIADS and number.replace(",", "").isdigit():  # 150万: 1,500,000
-        number = number + after[0] if language == "ja" else f"{int(number.replace(',', '')) * _MYRIADS[after[0]]:,}"
+        number = number + after[0] if written_in(after[0], language) \
+            else f"{int(number.replace(',', '')) * _MYRIADS[after[0]]:,}"
         after = after[1:]
     before = text[max(0, m.start() - 16):m.start()].casefold().rstrip()
-    for source in ("en", "ja"):
+    for source in languages():
         for kind, marks in (vocabulary(source).get("approximate") or {}).items():
             if any(before.endswith(w) for w in marks.get("before", [])) or any(
                     re.match(r"[^\d\s、。,.]{0,2}?" + re.escape(w), after) for w in marks.get("after", [])):
@@ -320,7 +305,7 @@ def _stated_number(text: str, m: re.Match, language: str) -> str:
 @lru_cache(maxsize=None)
 def _number_values() -> dict[str, int]:
     """Spelled-out numbers of the languages' vocabularies (`number_values`) and their values."""
-    return {str(w).casefold(): int(n) for language in ("en", "ja")
+    return {str(w).casefold(): int(n) for language in languages()
             for w, n in (vocabulary(language).get("number_values") or {}).items()}
 
 
@@ -346,7 +331,9 @@ _TIME = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?![0-9])|[0-9０-９]{1,2}\s*
 @lru_cache(maxsize=None)
 def _carry_patterns() -> dict:
     month = re.compile(r"\b(" + "|".join(sorted(_month_names(), key=len, reverse=True)) + r")\b")
-    v_en, v_ja = vocabulary("en"), vocabulary("ja")
+    # Patterns of the Latin script from the pivot's vocabulary, of the Japanese script from the
+    # reading language's (a person written in katakana, a title after a name).
+    v_en, v_ja = vocabulary(pivot()), vocabulary(reading_language() or pivot())
     # Number words: the multipliers (`number_words`) and every spelled-out number (`number_values`).
     words = list(dict.fromkeys([*v_en.get("number_words", []), *(v_en.get("number_values") or {})]))
     numbers = re.compile(r"\b(" + "|".join(words) + r")\b", re.I)
@@ -360,7 +347,7 @@ def _carry_patterns() -> dict:
     # Day numbers written with a month: "13 to 19 November", "November 13".
     day = r"\d{1,2}(?:st|nd|rd|th)?"
     day_month = re.compile(rf"\b{day}(?:\s*(?:to|and|[-–])\s*{day})?\s+{month.pattern}|{month.pattern}\s+{day}\b")
-    roles = [re.escape(str(w)) for language in ("en", "ja") for w in vocabulary(language).get("role_words", [])]
+    roles = [re.escape(str(w)) for language in languages() for w in vocabulary(language).get("role_words", [])]
     # A number (digits, a number word, "18 to 24") before a unit of time: a duration.
     units = [re.escape(u) for u in _duration_units()]
     amount = rf"(?:[0-9０-９]+|{'|'.join(words)})"
@@ -382,7 +369,7 @@ def _carry_patterns() -> dict:
 
 def _without_ordinals(text: str) -> str:
     """The text with its ordinals blanked out ("2nd batch", 第4回): they rank, they count nothing."""
-    for language in ("en", "ja"):
+    for language in languages():
         text = cues(language)["ordinal"].sub(" ", text)
     return text
 
@@ -443,20 +430,23 @@ def subject_line(q: Question, glossary: Glossary) -> str:
     asked = {m.entity_id: m.surface for m in glossary.find(q.text)}
     for entity_id in q.entities:
         e = glossary.entities[entity_id]
-        if q.language == "ja":
+        base = e.label(pivot())
+        if q.language != pivot():
             # A discovered name as the asker wrote it (大阪市, not the 大阪府 it was grouped with);
             # a curated one as the curators wrote it.
             surface = asked.get(entity_id, "") if entity_id.startswith(DISCOVERED_PREFIX) else ""
-            names.append(surface if any(is_cjk(ch) for ch in surface) else (e.name_ja or q.spelled.get(entity_id) or e.name_en))
-        elif not e.name_en:
-            # A name the documents write only in Japanese, linked by its reading: as the asker spelled it.
-            names.append(q.spelled.get(entity_id) or e.name_ja)
+            names.append(surface if surface and written_in(surface, q.language) and pack(q.language).script != LATIN
+                         else (e.label(q.language) or q.spelled.get(entity_id) or base))
+        elif not base:
+            # A name the documents write only in another language, linked by its reading: as the
+            # asker spelled it.
+            names.append(q.spelled.get(entity_id) or next(iter(e.canonical), ""))
         else:
             country = glossary.entities.get(e.country)
-            names.append(f"{e.name_en} ({country.name_en})" if e.kind == "city" and country else e.name_en)
+            names.append(f"{base} ({country.label(pivot())})" if e.kind == "city" and country else base)
     line = _join_names(names, q.language)
-    if q.language == "ja" and not any(is_cjk(c) for c in line):
-        line += wording("ja")["about"]  # a name in Latin letters only: the line still reads as Japanese
+    if not written_in(line, q.language):
+        line += wording(q.language).get("about", "")  # a name in Latin letters only: the line still reads as Japanese
     return line + ":"
 
 
@@ -469,38 +459,39 @@ def facts_line(q: Question, facts: FactAnswer, glossary: Glossary, count: int | 
     # grouped with); any other name as the name table writes it ("France" for "French").
     asked = {m.entity_id: m.surface for m in glossary.find(q.text)}
     names = [asked[e] if e in asked and e.startswith(DISCOVERED_PREFIX) and place_suffix(asked[e])
-             and has_cjk(asked[e]) == (q.language == "ja") else _label_name(e, q.language, glossary)
+             and written_in(asked[e], q.language) else _label_name(e, q.language, glossary)
              for e in d.get("entities", [])]
     nouns = wording(q.language)["row_noun"]
     noun = d.get("noun") or (nouns["one"] if n == 1 else nouns["many"])
-    if q.language == "ja":
-        f = wording("ja")["facts"]
+    f, marks = wording(q.language)["facts"], pack(q.language).marks
+    if f.get("qualifiers_first"):
+        # A language that writes what qualifies a noun before it: 「2019年に開始したペア: 2件」.
         parts = []
         if d.get("years"):
-            parts.append(f["started"].format(years="・".join(d["years"])))
+            parts.append(f["started"].format(years=marks["names"].join(d["years"])))
         if d.get("group"):
             parts.append(f["in_group"].format(group=d["group"]))
         if names:
-            parts.append(f["with"].format(names=_join_names(names, "ja")))
+            parts.append(f["with"].format(names=_join_names(names, q.language)))
         if d.get("topic"):
-            parts.append(f["on"].format(topics="・".join(d["topic"])))
+            parts.append(f["on"].format(topics=marks["names"].join(d["topic"])))
         return "".join(parts) + f["count"].format(noun=noun, n=n)
+    singular = wording(q.language).get("singular") or {}
     if n == 1 and d.get("noun"):
-        noun = wording("en")["singular"].get(noun, noun)  # "pairs" -> "pair", never "citie"
+        noun = singular.get(noun, noun)  # "pairs" -> "pair", never "citie"
     elif n > 1 and d.get("noun"):
-        plural = {one: many for many, one in wording("en")["singular"].items()}
+        plural = {one: many for many, one in singular.items()}
         noun = plural.get(noun, noun)  # "Which pairing joined …?" of two: "Pairings …"
-    f = wording("en")["facts"]
     parts = []
     if names:
-        parts.append(f["with"].format(names=_join_names(names, "en")))
+        parts.append(f["with"].format(names=_join_names(names, q.language)))
     if d.get("topic"):
-        parts.append(f["on"].format(topics=", ".join(f"“{t}”" for t in d["topic"])))
+        parts.append(f["on"].format(topics=marks["list"].join(f.get("quote", "{}").format(t) for t in d["topic"])))
     if d.get("group"):
         parts.append(f["in_group"].format(group=d["group"]))
     if d.get("years"):
         # "5 pairs started in 2017:" (a count reads without the relative "that")
-        parts.append(f["started_count" if q.wants_count else "started"].format(years=" or ".join(d["years"])))
+        parts.append(f["started_count" if q.wants_count else "started"].format(years=f["or"].join(d["years"])))
     if q.wants_count:
         return f"{n} {noun} " + " ".join(parts) + ":" if parts else f"{n} {noun}:"
     return f"{noun[:1].upper()}{noun[1:]} " + " ".join(parts) + f" ({n}):"
@@ -511,8 +502,8 @@ def _label_name(entity_id: str, language: str, glossary: Glossary) -> str:
     that differ by an administrative suffix (大阪市 and 大阪府): its shortest Japanese name, which
     is true of each, stands for it."""
     e = glossary.entities[entity_id]
-    if language == "ja" and entity_id.startswith(DISCOVERED_PREFIX):
-        ja = sorted((n for n in e.names if has_cjk(n)), key=len)
+    if language != pivot() and entity_id.startswith(DISCOVERED_PREFIX):
+        ja = sorted((n for n in e.names if written_in(n, language)), key=len)
         if len({place_suffix(n) for n in ja if place_suffix(n)}) > 1:  # 京都府 and 京都市 grouped
             return ja[0]
     return glossary.display_name(entity_id, language)
@@ -525,7 +516,7 @@ def context_prefix(q: Question, glossary: Glossary) -> str:
         return ""
     if not q.entities:  # a name the name table lacks, pointed back to ("その…" after a programme)
         names = list(dict.fromkeys(q.other_names))
-        return (_join_names(names, q.language) + ("：" if q.language == "ja" else ": ")) if names else ""
+        return (_join_names(names, q.language) + pack(q.language).mark("colon")) if names else ""
     # Countries, and a side of the programme (a region such as the EU, "European …") beside a
     # place of its own, are context, not the subject the answer is about.
     sides = {"country", *(k for k, family in _KIND_FAMILIES.items() if family == _KIND_FAMILIES["country"])}
@@ -533,7 +524,7 @@ def context_prefix(q: Question, glossary: Glossary) -> str:
         [e for e in q.entities if glossary.entities[e].kind != "country"]
     names = [q.spelled.get(e) or _label_name(e, q.language, glossary) for e in subjects]
     names = [n for n in dict.fromkeys(names) if n]
-    return (_join_names(names, q.language) + ("：" if q.language == "ja" else ": ")) if names else ""
+    return (_join_names(names, q.language) + pack(q.language).mark("colon")) if names else ""
 
 
 def _name_cell(value: str, glossary: Glossary) -> tuple[bool, set[str], list]:
@@ -623,7 +614,7 @@ def row_sentence(row: Passage, glossary: Glossary, language: str = "") -> str:
 @lru_cache(maxsize=None)
 def _empty_cells() -> frozenset[str]:
     """Cell values that say a cell is empty ("none", "-", なし): not content (vocabulary files)."""
-    return frozenset(str(w).casefold() for language in ("en", "ja")
+    return frozenset(str(w).casefold() for language in languages()
                      for w in vocabulary(language).get("empty_cells", []))
 
 
@@ -637,7 +628,7 @@ _ROW_NAME_KINDS = {*PLACE_KINDS, "country", "person", "organisation", "name"}
 def abstain_text(q: Question, glossary: Glossary, unknown: list[str]) -> str:
     w = wording(q.language)
     if unknown:
-        return w["not_found"].format(names=("・" if q.language == "ja" else ", ").join(unknown))
+        return w["not_found"].format(names=pack(q.language).mark("names").join(unknown))
     return w["no_answer"]
 
 
@@ -646,8 +637,8 @@ def _asked_subject(q: Question, glossary: Glossary) -> str:
     name table lacks; "" when it has none."""
     w = wording(q.language)
     subject = subject_line(q, glossary).rstrip(":") if q.entities else \
-        ("・" if q.language == "ja" else ", ").join(q.other_names)
-    if q.language == "ja" and subject.endswith(w.get("about", "\0")):
+        pack(q.language).mark("names").join(q.other_names)
+    if w.get("about") and subject.endswith(w["about"]):
         subject = subject[: -len(w["about"])]
     return subject
 
@@ -877,7 +868,7 @@ class Composer:
         # Words of the question other than its names: what is asked about them.
         q_tokens = set(self.tokenize(q.retrieval_text)) - self.name_tokens(q)
         # Across languages, words are shared through the Japanese -> English word bridge.
-        q_english = bridged(q_tokens) if q.language == "ja" else q_tokens
+        q_english = bridged(q_tokens) if q.language == bridge_language() else q_tokens
         values = asked_values(q)
         others = [n.casefold() for n in q.other_names]
         # What the question's ordinals count ("meeting" in "the fourth meeting").
@@ -893,7 +884,7 @@ class Composer:
             overlap = len(q_tokens & span_tokens)
             other_language = span.passage.language not in (q.language, "mixed")
             if other_language:
-                overlap += len(q_english & (span_tokens if q.language == "ja" else bridged(span_tokens)))
+                overlap += len(q_english & (span_tokens if q.language == bridge_language() else bridged(span_tokens)))
             span.score = float(sim) + COVERAGE_BONUS * coverage + 0.08 * min(overlap, 3)
             if other_language:
                 span.score += CROSS_LANGUAGE_BONUS
@@ -1276,7 +1267,7 @@ class Composer:
         saying a topics cue of its language ("work on", 協力し, テーマ)."""
         if span.passage.kind == "table_row" and span.passage.record:
             return bool(self._row_topics(span.passage))
-        language = span.passage.language if span.passage.language in ("en", "ja") else "en"
+        language = span.passage.language if span.passage.language in languages() else pivot()
         cue = cues(language)["intents"].get("topics")
         return bool(cue and cue.search(span.text))
 
@@ -1325,7 +1316,7 @@ class Composer:
             # cells after an English sentence.
             room = width - columns(first) - columns(label) - 4
             topics = self._row_topics(other.passage)
-            if room >= FIRST_LINE_COLUMNS // 4 and (q.language == "ja" or not has_cjk(topics)):
+            if room >= FIRST_LINE_COLUMNS // 4 and (pack(q.language).script != LATIN or written_in(topics, q.language)):
                 first += f" {label} {clause(topics, lambda part: self._answers(how, q, part), room)} [2]"
                 citations.append(Citation(2, other.passage, other.text, other.score))
                 kept = {**kept, other.passage.chunk_id: []}  # cited on the first line
@@ -1553,7 +1544,7 @@ class Composer:
         # A word of the same family says it too ("start": "launched", 開始: 発足).
         shared |= {a for a in asked - shared if families.get(a, frozenset()) & tokens}
         if not readable:
-            shared |= (bridged(asked) & tokens) if q.language == "ja" else _stem_overlap(asked, bridged(tokens))
+            shared |= (bridged(asked) & tokens) if q.language == bridge_language() else _stem_overlap(asked, bridged(tokens))
         return shared
 
     def word_families(self) -> dict[str, frozenset[str]]:
@@ -1562,7 +1553,7 @@ class Composer:
         tokenizer writes them."""
         if self._families is None:
             out: dict[str, set[str]] = {}
-            for language in ("en", "ja"):
+            for language in languages():
                 for family in vocabulary(language).get("word_families") or []:
                     tokens = {t for word in family for t in self.tokenize(str(word))}
                     for t in tokens:
@@ -1680,7 +1671,7 @@ class Composer:
         6地域 for "How many regions"), as stated_values writes them."""
         # the noun counted ("How many prefectures …"), else every word asked
         asked = self._focus_words(q) or self._asked_words(q)
-        readable = has_cjk(text) == (q.language == "ja")
+        readable = written_in(text, q.language)
         out = set()
         for m in _NUMBER.finditer(text):
             word = m.group(0).casefold()
@@ -1696,7 +1687,7 @@ class Composer:
                 # a counter saying what it counts (5組: pairs) counts the asked noun (ペア)
                 shared |= (bridged(asked) | asked) & bridged(counters)
             if not readable:  # across languages through the word bridge
-                shared |= (bridged(asked) & words) if q.language == "ja" else (asked & bridged(words))
+                shared |= (bridged(asked) & words) if q.language == bridge_language() else (asked & bridged(words))
             if shared:
                 out.add(_stated_number(text, m, q.language))
         return out
@@ -1724,7 +1715,7 @@ class Composer:
 
     def _counting_countries(self, noun: str) -> bool:
         """The list noun asked is countries ("countries", 国): the country question's own noun."""
-        return any(re.search(vocabulary(language).get("country_asked", r"(?!)"), noun, re.I) for language in ("en", "ja"))
+        return any(re.search(vocabulary(language).get("country_asked", r"(?!)"), noun, re.I) for language in languages())
 
     def _row_countries(self, row: Passage, language: str) -> list[str]:
         """The countries a table row's name cells hold, in the asker's script where the name
@@ -1745,7 +1736,7 @@ class Composer:
     def _answers(self, how: Strategy, q: Question, part: str) -> float:
         """How well a clause answers: it carries the asked value, and shares the question's words."""
         # The question's names say whose answer it is, not what answers: their words do not count.
-        readable = any(is_cjk(c) for c in part) == (q.language == "ja")
+        readable = written_in(part, q.language)
         words = self._shared_words(q, self._asked_words(q), part, readable)
         return (2.0 if how.value and carries(how.value, part, self.glossary) else 0.0) + 0.1 * len(words)
 
@@ -1824,16 +1815,17 @@ class Composer:
             # quote after the label writes it in digits either language reads
             values = [v for v in values if v not in q.years and v not in q.text and not v.isdigit()]
         tag = w["lead_other_language"].get(lead.passage.language, "")
-        sep = "、" if q.language == "ja" else ", "
+        marks = pack(q.language).marks
+        sep = marks["list"]
         joined = sep.join(values[:MAX_STATED])
         if q.wants_list:
             # "Which cities …?": every name the sentence lists, as many as the line holds.
             joined = sep.join(values)
             while columns(joined) > FIRST_LINE_COLUMNS - 30 and len(values) > MAX_STATED:
                 values = values[:-1]
-                joined = sep.join(values) + ("…" if q.language == "ja" else " …")
+                joined = sep.join(values) + marks["ellipsis"]
         # A Japanese line takes its full-width tag without a space; an English one with one.
-        stated = (joined + tag if q.language == "ja" else f"{joined} {tag}") if values else ""
+        stated = (joined + marks["gap"] + tag) if values else ""
         if values and (how.value or q.wants_list):
             return stated  # the value asked (for "which X", the names), in the asker's script
         if row:
@@ -1869,7 +1861,7 @@ class Composer:
             cells = [{m.entity_id for m in self.glossary.find(v)} for v in row.record.values.values()]
             in_filter = set().union(*(ids for ids in cells if ids & filtered))
             shown = {e: v for e, v in held.items() if e not in in_filter} or held
-            names = [surface if any(is_cjk(c) for c in surface) == (q.language == "ja")
+            names = [surface if written_in(surface, q.language)
                      else _label_name(e, q.language, self.glossary)
                      for e, surface in shown.items()]
             names = list(dict.fromkeys(names)) or [next(iter(row.record.values.values()), "")]
@@ -1882,7 +1874,7 @@ class Composer:
                 if by_country:
                     names = countries  # ... the country is the entry
                 else:
-                    names[-1] += ("（{}）" if q.language == "ja" else " ({})").format("、".join(countries))
+                    names[-1] += pack(q.language).mark("paren").format(pack(q.language).mark("list").join(countries))
             if names[0]:
                 # Each name in the asker's script where the name table has it; else as written.
                 subjects.append((names, n))
@@ -1895,7 +1887,7 @@ class Composer:
             for names, n in subjects:
                 cited.setdefault(" – ".join(names[:most]), []).append(n)
             keys = [key + " " + "".join(f"[{n}]" for n in ns) for key, ns in cited.items()]
-            return " ".join([facts_line(q, facts, self.glossary, entries)] + ([("、" if q.language == "ja" else "; ").join(keys)] if keys else []))
+            return " ".join([facts_line(q, facts, self.glossary, entries)] + ([pack(q.language).mark("clause").join(keys)] if keys else []))
 
         entries = len({tuple(names) for names, _ in subjects}) or None  # each answer once
         noun = (facts.description.get("noun") or "").casefold()

@@ -11,7 +11,7 @@ from functools import lru_cache
 from core.bilingual import bridged, english_words
 from core.glossary import Glossary, has_cjk
 from core.lexical import latin_tokens, sudachi_tokens
-from core.names import vocabulary
+from core.languages import languages, vocabulary
 from core.text import SECTION_JOINER
 
 from app.answering.question import YEAR, Question, cues, names_attribute, ordinals
@@ -28,7 +28,7 @@ class FactAnswer:
 def _scaffold() -> frozenset[str]:
     """Words that say what kind of question it is, not what it is about (both languages)."""
     words: set[str] = set()
-    for language in ("en", "ja"):
+    for language in languages():
         v = vocabulary(language)
         for key in ("list_nouns", "question_words", "place_words", "number_words"):
             words |= set(latin_tokens(" ".join(str(w) for w in v.get(key, []))))

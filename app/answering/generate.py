@@ -15,6 +15,7 @@ import urllib.request
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from core.languages import pack
 from core.profile import load as _load_profile
 from core.text import neutralise_markup, strip_markup
 
@@ -87,7 +88,7 @@ class Generator:
     def _prompt(self, q: Question, hits: list[Hit]) -> list:
         numbered = "\n\n".join(f"[{i}] " + h.passage.text.replace(_OPEN, "").replace(_CLOSE, "")
                                  for i, h in enumerate(hits, start=1))
-        return PROMPT.format_messages(language="Japanese" if q.language == "ja" else "English",
+        return PROMPT.format_messages(language=pack(q.language).name,
                                       passages=numbered, question=q.text)
 
     def complete(self, messages: list) -> str:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from core import settings
-from core.bilingual import bridged
+from core.bilingual import bridge_language, bridged
 from core.glossary import DISCOVERED_PREFIX, Glossary
 from core.lexical import proper_nouns, sudachi_tokens
+from core.languages import LATIN, pack, pivot
 from core.names import english_exonym, territory_by_short_name
 
 from app.answering.question import Question, capitalised_names, compound_terms, ja_name_runs, name_runs
@@ -34,9 +35,11 @@ def common_compound(entity_id: str, glossary: Glossary) -> bool:
     cooperation"; ウェビナー), of no known kind and with no English form: a term, not the subject
     a passage must name to be about the question."""
     e = glossary.entities.get(entity_id)
-    if e is None or not entity_id.startswith(DISCOVERED_PREFIX) or e.kind != "name" or e.name_en or not e.name_ja:
+    other = bridge_language()
+    if e is None or not entity_id.startswith(DISCOVERED_PREFIX) or e.kind != "name" or e.label(pivot()) \
+            or not other or not e.label(other):
         return False
-    tokens = sudachi_tokens(e.name_ja)
+    tokens = sudachi_tokens(e.label(other))
     return bool(tokens) and all(bridged({t}) for t in tokens)
 
 
@@ -56,7 +59,7 @@ def link(q: Question, glossary: Glossary, retriever: Retriever, tokenizer: str) 
     def current() -> Question:
         return replace(q, entities=tuple(entities))
 
-    if q.language == "en":
+    if pack(q.language).script == LATIN:
         names = capitalised_names(q.text, glossary)
         # A name the documents write only in Japanese (a person in katakana): the entity
         # whose reading sounds like the question's spelling, if one clearly does.

@@ -11,7 +11,8 @@ from functools import lru_cache
 
 from core.text import detect_language, remove_invisible
 from core.glossary import Glossary, is_cjk
-from core.names import calendar_words, vocabulary
+from core.languages import LATIN, by_markers, languages, pack, packs, pivot, script_language, vocabulary
+from core.names import calendar_words
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")  # full-width digits -> ASCII
@@ -58,7 +59,7 @@ def counted(text: str) -> list[tuple[int, str]]:
     """Each ordinal a text names with the text right after it, where the thing it counts is
     said ("fourth exchange meeting", 第4回交流会議 -> (4, "exchange meeting"), (4, "交流会議"))."""
     found = []
-    for language in ("en", "ja"):
+    for language in languages():
         c = cues(language)
         for m in c["ordinal"].finditer(text):
             raw = next(g for g in m.groups() if g and (g[0].isdigit() or g[0] in c["ordinal_digits"]))
@@ -86,7 +87,7 @@ def _kanji_number(text: str, digits: dict) -> int:
 def attribute_words(key: str) -> tuple[str, ...]:
     """An attribute's words in every language (the same key in each vocabulary file)."""
     words = []
-    for language in ("en", "ja"):
+    for language in languages():
         words += cues(language)["attributes"].get(key, ((), ""))[0]
     return tuple(w.casefold() for w in words)
 
@@ -118,7 +119,7 @@ def attribute_spans(key: str, text: str) -> list[tuple[int, int]]:
 def asked_attribute(text: str) -> tuple[str, str, str]:
     """(key, word as asked, kind of value) of an attribute the question asks for, or empties."""
     folded = text.casefold()
-    for language in ("en", "ja"):
+    for language in languages():
         for key, (words, value) in cues(language)["attributes"].items():
             for word in words:
                 if _says(folded, word.casefold()):
@@ -137,7 +138,7 @@ class Question:
     `app/answering/link.py` returns a copy with the names linked against the store's name table;
     search and answer read the same linked question."""
     text: str
-    language: str  # "ja" or "en" (other languages are answered in English)
+    language: str  # a language code (core/languages.py): the answer is written in it
     entities: tuple[str, ...]  # glossary entity ids, in order of mention
     inherited: bool = False  # entities came from an earlier turn
     context: str = ""  # why earlier turns were used: "ellipsis", "pronoun", "bare" (no subject of its own)
@@ -176,10 +177,14 @@ class QuestionError(ValueError):
 
 
 def question_language(text: str) -> str:
-    letters = [c for c in text if c.isalpha()]
-    if any(is_cjk(c) for c in letters) and detect_language(text) != "en":
-        return "ja"
-    return "en"
+    """The language to answer in: a language of another script than Latin when the question is
+    written in it (a Latin name or two inside is still that language's question), else the
+    Latin-script language whose marker words it uses (core/languages.py)."""
+    marked = script_language(text)
+    if pack(marked).script != LATIN and detect_language(text) in (marked, "mixed"):
+        return marked
+    latin = [p for p in packs().values() if p.script == LATIN]
+    return by_markers(text, latin).code if latin else pivot()
 
 
 def check_encodable(text: str) -> None:
@@ -255,7 +260,7 @@ def english_months() -> dict[str, int]:
     """English month names and abbreviations (CLDR, through babel), casefolded, and numbers."""
     from babel import Locale
 
-    en = Locale("en")
+    en = Locale.parse(pack(pivot()).locale)
     return {name.casefold(): number for ctx in ("format", "stand-alone") for width in ("wide", "abbreviated")
             for number, name in en.months[ctx][width].items()}
 
@@ -446,7 +451,7 @@ def compound_terms(text: str, glossary: Glossary) -> list[str]:
     """Long compound words of a Japanese question (a run of kanji and katakana at least the
     language's `term_min_chars` long: a programme's or a body's name the name table lacks,
     日欧地域間イノベーション協力) that are not a name of the table."""
-    limit = int(vocabulary("ja").get("term_min_chars", 0) or 0)
+    limit = max((int(vocabulary(code).get("term_min_chars", 0) or 0) for code in languages()), default=0)
     if not limit:
         return []
     known = [(m.start, m.end) for m in glossary.find(text)]
@@ -458,7 +463,7 @@ def capitalised_names(text: str, glossary: Glossary) -> list[str]:
     """Words that look like proper names in an English question and are not glossary names (in a
     Japanese question: its capitalised Latin words, GMCA, Applica, wherever they stand)."""
     known = {(m.start, m.end) for m in glossary.find(text)}
-    c = cues("en")
+    c = cues(pivot())
     # "Osaka Prefecture": the name is Osaka; "in June", "on Monday": calendar words (CLDR).
     skip = c["question_words"] | c["place_words"] | calendar_words()
     names = []
@@ -466,7 +471,7 @@ def capitalised_names(text: str, glossary: Glossary) -> list[str]:
         if any(s <= m.start() < e for s, e in known):
             continue
         word = re.match(r"[A-Za-z\u00c0-\u024f0-9'-]+", m.group(1)).group(0)  # Latin letters only
-        if word.lower() in skip or (m.start() == 0 and question_language(text) == "en"):
+        if word.lower() in skip or (m.start() == 0 and pack(question_language(text)).script == LATIN):
             continue
         names.append(word)
     return names

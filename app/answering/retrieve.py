@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.bilingual import english_words
+from core.bilingual import bridge_language, english_words
 from core.profile import load as _load_profile
 from core.glossary import PLACE_KINDS, Glossary, has_cjk, is_side
 from core.index import ReadIndex
+from core.languages import pivot, vocabulary, written_in
 from core.models import Passage
 from core.names import is_adjective
 from core.store import PassageStore
@@ -130,7 +131,6 @@ def with_bridged(ranked: list[Hit], bridged: Hit | None, k: int) -> list[Hit]:
 
 
 _KATAKANA = re.compile(r"[ァ-ヴー]{4,}")
-_JA_MONTH = re.compile(r"(?<![0-9])([0-9]{1,2})月")
 
 
 def _best_link(scored: list[tuple[float, str]], threshold: float) -> str | None:
@@ -156,7 +156,8 @@ class Retriever:
         self.passages = index.passages
         self.lexical = index.lexical
         self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
-        self.english = np.array([p.language == "en" for p in self.passages], dtype=bool)
+        # Passages in the pivot language, the one the word bridge carries words into.
+        self.english = np.array([p.language == pivot() for p in self.passages], dtype=bool)
         # What each passage is about: the names it holds, and the places of a single-subject
         # document it belongs to.
         subjects = document_subjects(self.passages, glossary)
@@ -180,12 +181,11 @@ class Retriever:
         (ブラチスラバ where the table says ブラティスラバ)."""
         key = (entity_id, language)
         if key not in self._written:
-            wanted = language == "ja"  # (the one script that tells the languages apart: CJK)
             counts: dict[str, int] = {}
             for i in self.by_entity.get(entity_id, ())[:WRITTEN_SAMPLE]:
                 for m in self.glossary.find(self.passages[i].text):
                     # (a name, not its adjective: "Japanese" is no way to write Japan)
-                    if m.entity_id == entity_id and has_cjk(m.surface) == wanted and not is_adjective(m.surface):
+                    if m.entity_id == entity_id and written_in(m.surface, language) and not is_adjective(m.surface):
                         counts[m.surface] = counts.get(m.surface, 0) + 1
             self._written[key] = max(counts, key=lambda f: (counts[f], f)) if counts else ""
         return self._written[key]
@@ -226,12 +226,14 @@ class Retriever:
         neither the lexical channel (one language) nor the names can match. A passage must hold
         the carried words of at least two of the question's words (one, when it has one): a
         single shared gloss is as often a different sense. 0 for every other passage."""
-        if q.language == "ja":
+        if q.language == bridge_language():
             words = {t: english_words(t) for t in set(tokens) if has_cjk(t)}
             other = self.english
-        else:
+        elif q.language == pivot():
             words = {t: self.japanese_of(t) for t in set(tokens) if t.isascii()}
             other = ~self.english
+        else:  # a language the bridge does not reach
+            words, other = {}, self.english
         words = {t: sorted(across) for t, across in words.items() if across}
         if not words:
             return np.zeros(len(self.passages), dtype=np.float32)
@@ -281,10 +283,10 @@ class Retriever:
     def query_tokens(self, q: Question) -> list[str]:
         tokens = self.lexical.tokenize(q.retrieval_text)
         tokens += [part for t in list(tokens) for part in self.katakana_parts(t)]
-        if q.language == "ja":
-            # 1月18日: the month as English writes it too ("18 January"), which the lexical
-            # channel then matches (the Japanese index keeps 月, not its number).
-            for m in _JA_MONTH.finditer(q.retrieval_text.translate(WIDE_DIGITS)):
+        if month := vocabulary(q.language).get("month_number"):
+            # 1月18日: the month as the pivot language writes it too ("18 January"), which the
+            # lexical channel then matches (the Japanese index keeps 月, not its number).
+            for m in re.finditer(month, q.retrieval_text.translate(WIDE_DIGITS)):
                 if 1 <= int(m.group(1)) <= 12:
                     tokens.extend(self.lexical.tokenize(english_month(int(m.group(1)))))
         for entity_id in q.entities:
@@ -355,7 +357,7 @@ class Retriever:
             index: dict[str, set[str]] = {}
             for eid in self.present_entities:
                 e = self.glossary.entities[eid]
-                for name in [e.name_en, *e.aliases]:
+                for name in [e.label(pivot()), *e.aliases]:
                     if name and name.isascii():
                         index.setdefault(phonetic_key(name), set()).add(eid)
                         index.setdefault("~" + loose_key(phonetic_key(name)), set()).add(eid)
@@ -383,7 +385,7 @@ class Retriever:
             return None
         if self._en_names is None:
             self._en_names = [(eid, name) for eid in sorted(self.present_entities)
-                              for name in dict.fromkeys([self.glossary.entities[eid].name_en,
+                              for name in dict.fromkeys([self.glossary.entities[eid].label(pivot()),
                                                          *self.glossary.entities[eid].aliases])
                               if name and name.isascii()]
         return _best_link([(link_score(name, reading)[0], eid) for eid, name in self._en_names], threshold)
@@ -393,13 +395,14 @@ class Retriever:
         spelling (Andreas Roettger -> アンドレアス・レットガー), scored as ingest links names
         across scripts (`link_score`, at IURC_NAME_LINK_THRESHOLD); None unless exactly one
         entity scores best."""
-        from core.names import ja_reading, link_score
+        from core.names import ja_reading, link_score, reading_language
 
         if self._ja_readings is None:
             readings = []
             for eid in sorted(self.present_entities):
                 e = self.glossary.entities[eid]
-                reading = ja_reading(e.name_ja) if e.name_ja else ""
+                name = e.label(reading_language())
+                reading = ja_reading(name) if name else ""
                 if reading:
                     readings.append((eid, reading))
             self._ja_readings = readings
@@ -457,5 +460,5 @@ class Retriever:
                 unknown.append(name)
         for entity_id in q.entities:
             if entity_id not in self.present_entities:
-                unknown.append(self.glossary.entities[entity_id].name_en)
+                unknown.append(self.glossary.entities[entity_id].label(pivot()))
         return unknown

@@ -10,11 +10,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.formats import BY_NAME, FORMATS, SUPPORTED
-from core.names import vocabulary
+from core.languages import languages, pivot, vocabulary
 
 from app.answering.service import original_key
 
-UI_LANGUAGES = ("en", "ja")
+# Every language a pack is installed for has UI text (a pack's missing words are the pivot's).
+UI_LANGUAGES = languages()
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")
 _MARKER = re.compile(r" ?\[(\d+)\]")
 _HOST = re.compile(r"(?i)\b(?:[a-z0-9-]+\\?\.)+[a-z]{2,}\b")
@@ -23,10 +24,10 @@ _HOST = re.compile(r"(?i)\b(?:[a-z0-9-]+\\?\.)+[a-z]{2,}\b")
 # --- the UI's own words ---------------------------------------------------------------------------
 
 def ui_language(code: str | None) -> str:
-    """A UI language from a saved choice or a browser's language ("ja-JP" -> "ja"); English when
-    the language has no UI text."""
+    """A UI language from a saved choice or a browser's language ("ja-JP" -> "ja"); the pivot
+    language's when no pack is installed for it."""
     code = (code or "").split("-")[0].split("_")[0].lower()
-    return code if code in UI_LANGUAGES else "en"
+    return code if code in languages() else pivot()
 
 
 @lru_cache(maxsize=None)
@@ -34,7 +35,7 @@ def _words(language: str) -> dict:
     return vocabulary(language)["ui_text"]
 
 
-def ui_text(key: str, language: str = "en", **values):
+def ui_text(key: str, language: str = "", **values):
     """One piece of UI text in `language` (a string, or the list / mapping stored under `key`),
     with `{name}` placeholders filled from `values`."""
     text = _words(ui_language(language))[key]
@@ -69,11 +70,11 @@ def answer_markdown(result: dict, message: int = 0) -> str:
         parts.append(inert_markdown(line[pos:]))
         lines.append("".join(parts))
     if result.get("abstained"):
-        lines.insert(0, f"**{ui_text('no_answer', result.get('language', 'en'))}**")
+        lines.insert(0, f"**{ui_text('no_answer', result.get('language', ''))}**")
     return "  \n".join(lines)
 
 
-def conversation_markdown(results: list, language: str = "en") -> str:
+def conversation_markdown(results: list, language: str = "") -> str:
     """The conversation as Markdown, for export and for "copy": each question, its answer as
     plain text and its numbered sources (file, location, the quoted span)."""
     lines = [ui_text("export_title", language), ""]
@@ -105,11 +106,11 @@ def language_name(code: str, in_language: str | None = None) -> str:
 def language_tag(code: str) -> str:
     """' · 日本語' / ' · English': a source's language in its own name; a source in both shows
     both. Scores are left out: they rank, they do not mean anything to a reader."""
-    codes = ["ja", "en"] if code == "mixed" else [code] if code else []
+    codes = sorted(languages(), reverse=True) if code == "mixed" else [code] if code else []
     return (" · " + " / ".join(html.escape(language_name(c)) for c in codes)) if codes else ""
 
 
-def empty_sources(language: str = "en") -> str:
+def empty_sources(language: str = "") -> str:
     return _panel("", ui_text("sources_empty", language))
 
 
@@ -117,7 +118,7 @@ def _panel(items: str, empty: str) -> str:
     return '<div class="sources">' + (items or f"<p>{html.escape(empty)}</p>") + "</div>"
 
 
-def conversation_sources(results: list, active: int, language: str = "en") -> str:
+def conversation_sources(results: list, active: int, language: str = "") -> str:
     """The sources panel for a conversation: one section per answer (`results` is aligned with
     the chat's messages, None where a message is not an answer), the `active` one shown. Each
     section speaks its answer's language."""
@@ -131,13 +132,13 @@ def conversation_sources(results: list, active: int, language: str = "en") -> st
 
 def sources_html(result: dict, message: int = 0) -> str:
     """The sources panel of one answer."""
-    return _panel(_source_items(result, message), ui_text("no_sources", result.get("language", "en")))
+    return _panel(_source_items(result, message), ui_text("no_sources", result.get("language", "")))
 
 
 def _source_items(result: dict, message: int) -> str:
     """Each cited passage with the quoted span marked; for an abstention, the answer and the
     related passages."""
-    language = result.get("language", "en")
+    language = result.get("language", "")
     if result.get("abstained"):
         items = [f'<p class="abstained">{html.escape(result["answer"])}</p>']
         for i, r in enumerate(result.get("related", []), start=1):
@@ -181,7 +182,7 @@ ORIGINAL_ROUTE = "/original"
 _PAGE = re.compile(r"^(?:%s) (\d+)" % "|".join(sorted({re.escape(f.unit) for f in FORMATS})))
 
 
-def original_link(doc: str, location: str, language: str = "en") -> str:
+def original_link(doc: str, location: str, language: str = "") -> str:
     """A link that opens the cited file, at the page when its format's viewer can ("p. 3" ->
     #page=3 for a PDF)."""
     page = _PAGE.match(location)

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.requests import cookie_parser
 
 from core import settings
+from core.languages import languages, pivot
 
 from app.web.guard import CLIENT_ADDRESS, LOGINS, credentials_match, session_token, session_user
 from app.web.render import ui_text
@@ -102,7 +103,7 @@ class StaffSessions:
         return self.is_staff(app, cookie_parser(headers.get("cookie", "")))
 
 
-LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:10vh auto;padding:0 16px}}
@@ -121,14 +122,14 @@ button{{margin-top:16px;padding:8px 16px}}.msg{{color:#a00}}</style></head><body
 
 def _both(key: str, joiner: str = " / ") -> str:
     """The login page is read before anyone chose a language: each text in English and Japanese."""
-    return joiner.join(ui_text(key, language) for language in ("en", "ja"))
+    return joiner.join(ui_text(key, language) for language in languages())
 
 
 def add_staff_routes(app, sessions: StaffSessions) -> None:
     """GET /staff (the login form), POST /staff/login, GET /staff/logout."""
     def page(message: str, status: int = 200) -> HTMLResponse:
         words = {key: html.escape(_both(f"staff_page_{key}")) for key in ("intro", "user", "password", "login", "back")}
-        return HTMLResponse(LOGIN_PAGE.format(message=html.escape(message), route=STAFF_ROUTE,
+        return HTMLResponse(LOGIN_PAGE.format(lang=pivot(), message=html.escape(message), route=STAFF_ROUTE,
                                               title=html.escape(_both("staff_page_title", " · ")), **words),
                             status_code=status, headers={"Cache-Control": "no-store"})
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, field_validator  # noqa: E402
 
 from core import settings  # noqa: E402
 from core.formats import FORMATS, SUPPORTED  # noqa: E402
+from core.languages import pivot  # noqa: E402
 
 from app.web.guard import (ClientLimits, Guard, RateLimit, Throttle, auth_from_setting, basic_credentials,  # noqa: E402
                     basic_login, client_address, credentials_match, session_token, session_user,
@@ -116,7 +117,7 @@ def save_conversation(chat: list, results: list, conversation_id: str, kept: lis
     return kept, conversation_id, gr.update(choices=conversation_choices(kept), value=conversation_id)
 
 
-def reopen_conversation(choice: str, kept: list, language: str = "en"):
+def reopen_conversation(choice: str, kept: list, language: str = ""):
     entry = next((c for c in kept or [] if isinstance(c, dict) and c.get("id") == choice), None)
     if entry is None:
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -421,7 +422,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
             return ui_text("too_much_feedback", language), comment
         return ui_text("comment_saved", language), ""
 
-    def reload_views(table: str | None = None, query: str = "", year: str = "all", language: str = "en"):
+    def reload_views(table: str | None = None, query: str = "", year: str = "all", language: str = ""):
         assistant.reload_if_changed()
         entries = assistant.store.manifest_entries()  # read once for both views
         tables = programme_tables(assistant)
@@ -441,7 +442,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
     with gr.Blocks(title="IURC programme assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         with gr.Row(equal_height=True):
             words(gr.Markdown(ui_text("title")), value="title")
-            language = gr.Radio([(ui_text("language_name", code), code) for code in UI_LANGUAGES], value="en",
+            language = gr.Radio([(ui_text("language_name", code), code) for code in UI_LANGUAGES], value=pivot(),
                                 show_label=False, container=False, elem_id="ui-language", scale=0, min_width=180)
         words(gr.Markdown(ui_text("intro")), value="intro")
         entries = assistant.store.manifest_entries()
@@ -518,7 +519,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                                               label=ui_text("to_remove")), label="to_remove")
                 remove_button = words(gr.Button(ui_text("remove"), variant="stop", elem_id="remove-documents"),
                                       value="remove")
-                outcome = gr.Dataframe(outcome_table([], "en"), interactive=False, wrap=True, elem_id="upload-outcome")
+                outcome = gr.Dataframe(outcome_table([], pivot()), interactive=False, wrap=True, elem_id="upload-outcome")
                 # Sent back with every add / remove (app/web/staff.py: the forged-request check).
                 action_token = gr.Textbox("", visible="hidden", elem_id="staff-action-token")
 

@@ -7,9 +7,9 @@ import html
 import math
 
 from core.glossary import PLACE_KINDS
-from core.names import vocabulary
+from core.languages import languages, vocabulary
 
-from app.web.render import language_name, ui_text
+from app.web.render import language_name, ui_language, ui_text
 from app.answering.service import Assistant
 
 
@@ -22,7 +22,7 @@ def example_questions(assistant: Assistant) -> list[str]:
         for r in rows) if len(names) >= 2), None)
     year = next((r.record.start_year for r in rows if r.record.start_year), "")
     out = []
-    for language in ("en", "ja"):
+    for language in languages():
         templates = vocabulary(language).get("ui_examples", {})
         if pair:
             a, b = (glossary.display_name(e, language) for e in pair[:2])
@@ -34,19 +34,19 @@ def example_questions(assistant: Assistant) -> list[str]:
     return out
 
 
-def what_is_indexed(entries: dict[str, dict], language: str = "en") -> str:
+def what_is_indexed(entries: dict[str, dict], language: str = "") -> str:
     """The landing line from the manifest (`entries`): how many documents in which languages, how
     recent, and what the assistant does not do."""
     entries = [e for e in entries.values() if e.complete]
-    languages = sorted({lang for e in entries for lang in
-                        (("ja", "en") if e.language == "mixed" else (e.language,)) if lang})
-    names = ui_text("language_separator", language).join(language_name(c, language) for c in languages)
+    written = sorted({lang for e in entries for lang in
+                      (languages() if e.language == "mixed" else (e.language,)) if lang})
+    names = ui_text("language_separator", language).join(language_name(c, ui_language(language)) for c in written)
     latest = max((e.ingested_at for e in entries), default="")[:10]
     return ui_text("indexed_one" if len(entries) == 1 else "indexed", language, count=len(entries),
                    languages=names, latest=latest or "–")
 
 
-def document_table(entries: dict[str, dict], language: str = "en"):
+def document_table(entries: dict[str, dict], language: str = ""):
     """The Documents view from the manifest (`entries`)."""
     import pandas as pd
 
@@ -55,12 +55,16 @@ def document_table(entries: dict[str, dict], language: str = "en"):
     return pd.DataFrame(rows, columns=ui_text("document_columns", language))
 
 
-def glossary_table(assistant: Assistant, language: str = "en"):
+def glossary_table(assistant: Assistant, language: str = ""):
     import pandas as pd
 
-    rows = [[e.entity_id, e.kind, e.country, e.name_en, e.name_ja, " | ".join(e.aliases)]
+    codes = languages()
+    rows = [[e.entity_id, e.kind, e.country, *(e.label(c) for c in codes), " | ".join(e.aliases)]
             for e in assistant.glossary.entities.values()]
-    return pd.DataFrame(rows, columns=ui_text("glossary_columns", language))
+    ident, kind, country, variants = ui_text("glossary_columns", language)
+    # one column per language, named in the UI's language (CLDR)
+    names = [language_name(c, ui_language(language)) for c in codes]
+    return pd.DataFrame(rows, columns=[ident, kind, country, *names, variants])
 
 
 def programme_tables(assistant: Assistant) -> list[str]:
@@ -88,7 +92,7 @@ def _chosen_rows(assistant: Assistant, table: str | None, query: str, year: str)
 
 
 def programme_table(assistant: Assistant, table: str | None = None, query: str = "", year: str = "all",
-                    language: str = "en"):
+                    language: str = ""):
     """One table as ingested: its own columns, then group, start year and document; rows
     filtered by any name (either script or spelling) or word, and by start year."""
     import pandas as pd
@@ -101,7 +105,7 @@ def programme_table(assistant: Assistant, table: str | None = None, query: str =
 
 
 def network_svg(assistant: Assistant, table: str | None = None, query: str = "", year: str = "all",
-                language: str = "en") -> str:
+                language: str = "") -> str:
     """Who works with whom, as an SVG drawn here (no map tiles, nothing fetched): every place
     the name table knows that a row of the chosen table names is a dot on a circle, grouped by
     country; the places one row names together are joined by a line whose tooltip is the row.
