@@ -10,7 +10,7 @@ The `pack` section:
 
     pack:
       name: English            # the language's name in English (logs, `iurc` output)
-      script: latin            # how it is written: latin, cjk, cyrillic, greek, hangul, arabic
+      script: latin            # how it is written: latin or cjk
       pivot: true              # the one language names and the word bridge meet in
       locale: en               # CLDR locale (babel): month names, dates, territory names
       markers: [the, and, …]   # common words that tell it from another language of its script
@@ -40,12 +40,10 @@ LANG_DIR = Path(__file__).parent / "lang"
 
 # The characters of each writing system a pack may declare. Latin is the one unmarked script:
 # a text is Latin when it holds no character of a marked one.
+# (Only the scripts tested so far: another is added here with its character ranges, and the
+# glossary matcher and tokenizer are to be checked for it.)
 SCRIPTS = {
     "cjk": "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u31f0-\u31ff々〆ヵヶー",
-    "cyrillic": "\u0400-\u04ff",
-    "greek": "\u0370-\u03ff",
-    "hangul": "\uac00-\ud7af\u1100-\u11ff",
-    "arabic": "\u0600-\u06ff",
 }
 LATIN = "latin"
 # The sections of a pack whose missing entries are the pivot's (the wording, not the cues).
@@ -113,6 +111,8 @@ class LanguagePack:
 
 
 def pack_dirs() -> list[Path]:
+    # (read from the environment on each call: core/settings.py, which lists the setting as
+    # `language_packs`, imports the answering profile, which must not wait for the packs)
     extra = os.environ.get("IURC_LANGUAGE_PACKS", "")
     return [LANG_DIR] + [Path(p) for p in extra.split(os.pathsep) if p]
 

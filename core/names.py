@@ -41,11 +41,15 @@ def _col(language: str) -> str:
     return NAME_COLUMN.format(language)
 
 
-@lru_cache(maxsize=None)
 def place_suffixes() -> dict:
     """Administrative suffixes (市, 県 …) of every language that writes names with them."""
+    return _place_suffixes(tuple(packs()))
+
+
+@lru_cache(maxsize=4)
+def _place_suffixes(codes: tuple[str, ...]) -> dict:
     out: dict = {}
-    for code in packs():
+    for code in codes:
         out.update(vocabulary(code).get("place_suffixes") or {})
     return out
 
@@ -366,8 +370,12 @@ def side_by_side(text: str) -> list[list[str]]:
 CONTINENTS = ("002", "009", "019", "142", "150")
 
 
-@lru_cache(maxsize=1)
 def _territories() -> dict[str, dict]:
+    return _territories_in(tuple(packs()))
+
+
+@lru_cache(maxsize=4)
+def _territories_in(codes: tuple[str, ...]) -> dict[str, dict]:
     """CLDR country names in English and Japanese, with their official languages' names (an
     English language name doubles as the adjective and demonym: Polish, Portuguese)."""
     from babel import Locale
@@ -446,8 +454,12 @@ def territory_by_short_name(name: str) -> str:
     return _territories().get(code, {}).get(pivot(), "") if code else ""
 
 
-@lru_cache(maxsize=1)
 def _territory_forms() -> tuple[dict[str, str], dict[str, str], int]:
+    return _territory_forms_in(tuple(packs()))
+
+
+@lru_cache(maxsize=4)
+def _territory_forms_in(codes: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str], int]:
     """Country names by form: Latin forms (casefolded), Japanese forms, most words in a Latin one."""
     latin, cjk = {}, {}
     for code, t in _territories().items():

@@ -34,6 +34,8 @@ SETTINGS: dict[str, Setting] = {
                 "in front of `chroma run` refuses requests without it."),
         Setting("collection", "iurc", "Chroma collection name for passages."),
         Setting("glossary", "corpus/glossary.csv", "CSV of names and their variants (see README)."),
+        Setting("language_packs", "", "Further folders of language packs (<code>.yaml, see core/languages.py), "
+                "separated by the path separator; the packs in core/lang/ are always installed."),
         Setting("embedder", "use", "Embedding backend.", ("use", "st")),
         Setting("st_model", "", "Folder of a local sentence-transformers model (embedder=st)."),
         Setting("embed_threads", 2, "CPU threads for the USE embedder."),

@@ -97,9 +97,20 @@ def wording(language: str) -> dict:
     return vocabulary(language)["answers"]
 
 
-def source_label(asker: str, source: str) -> str:
-    """Said before a quote in the other language, so the reader knows why it reads differently."""
-    return wording(asker)["other_language_source"].get(source, "")
+def source_label(asker: str, source: str, key: str = "other_language_source") -> str:
+    """Said before a quote in another language, so the reader knows why it reads differently
+    ("From a Japanese source:"): the asker's template (`answers.<key>`) with the source
+    language's name in the asker's language (CLDR); "" for the asker's own language."""
+    if source in (asker, "mixed", "") or source not in languages():
+        return ""
+    return wording(asker)[key].format(language=_language_name(source, asker))
+
+
+@lru_cache(maxsize=None)
+def _language_name(code: str, in_language: str) -> str:
+    from babel import Locale
+
+    return Locale.parse(pack(in_language).locale).languages.get(pack(code).locale, code)
 
 
 # --- what can be said in the asker's language without translating ---------------------------
@@ -1814,7 +1825,7 @@ class Composer:
             # the question's own year or date tells nothing new, nor does a bare number: the
             # quote after the label writes it in digits either language reads
             values = [v for v in values if v not in q.years and v not in q.text and not v.isdigit()]
-        tag = w["lead_other_language"].get(lead.passage.language, "")
+        tag = source_label(q.language, lead.passage.language, "lead_other_language")
         marks = pack(q.language).marks
         sep = marks["list"]
         joined = sep.join(values[:MAX_STATED])
@@ -1831,13 +1842,13 @@ class Composer:
         if row:
             # "What do X and Y work on?" answered by a row in the other language: the row as a
             # line, its names in the asker's script, its topics as written, and where it is from.
-            label = w["only_other_language"].get(lead.passage.language, "").strip()
-            return label + " " + clause(row_sentence(lead.passage, self.glossary, q.language), keep,
+            label = source_label(q.language, lead.passage.language, "only_other_language").strip()
+            return (label + " " if label else "") + clause(row_sentence(lead.passage, self.glossary, q.language), keep,
                                         FIRST_LINE_COLUMNS - 12 - columns(label))
         # A what/why question: the names and dates it states in the asker's script, where it
         # comes from, and the answering clause as written (nothing is translated).
-        label = stated + ":" if stated else w["only_other_language"].get(lead.passage.language, "").strip()
-        return label + " " + clause(quoted, keep, FIRST_LINE_COLUMNS - 12 - columns(label))
+        label = stated + ":" if stated else source_label(q.language, lead.passage.language, "only_other_language").strip()
+        return (label + " " if label else "") + clause(quoted, keep, FIRST_LINE_COLUMNS - 12 - columns(label))
 
     def facts(self, q: Question, facts: FactAnswer) -> Answer:
         subjects = []  # per row: its names and its citation number

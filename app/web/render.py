@@ -24,7 +24,7 @@ _HOST = re.compile(r"(?i)\b(?:[a-z0-9-]+\\?\.)+[a-z]{2,}\b")
 # --- the UI's own words ---------------------------------------------------------------------------
 
 def ui_language(code: str | None) -> str:
-    """A UI language from a saved choice or a browser's language ("ja-JP" -> "ja"); the pivot
+    """A UI language from a saved choice or a browser's language (ja-JP -> ja); the pivot
     language's when no pack is installed for it."""
     code = (code or "").split("-")[0].split("_")[0].lower()
     return code if code in languages() else pivot()
