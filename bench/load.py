@@ -49,6 +49,49 @@ def user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock
         time.sleep(rng.random() * 0.5)  # think time
 
 
+def queue_user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock: threading.Lock) -> None:
+    """The same user through the chat's Gradio queue, with plain HTTP instead of gradio_client
+    (POST /gradio_api/call/ask, then its event stream): the queue and the server are measured,
+    not the client library, whose threads compete with the server for the same two cores."""
+    import urllib.error
+    import urllib.request
+
+    rng = random.Random(seed)
+    sent = 0
+    while time.time() < stop_at and sent < max_requests:
+        question = rng.choice(QUESTIONS)
+        started = time.perf_counter()
+        sent += 1
+        join = urllib.request.Request(url + "gradio_api/call/ask", data=json.dumps({"data": [question]}).encode(),
+                                      headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(join, timeout=60) as response:
+                event_id = json.loads(response.read())["event_id"]
+            outcome = "lost"
+            with urllib.request.urlopen(url + f"gradio_api/call/ask/{event_id}", timeout=60) as stream:
+                event = ""
+                for raw in stream:
+                    line = raw.decode("utf-8").strip()
+                    if line.startswith("event:"):
+                        event = line.split(":", 1)[1].strip()
+                    elif line.startswith("data:") and event in ("complete", "error"):
+                        data = json.loads(line.split(":", 1)[1])
+                        if event == "complete":
+                            result = data[0] if isinstance(data, list) and data else {}
+                            outcome = "answered" if result.get("question") == question and result.get("answer") else "lost"
+                        else:
+                            text = json.dumps(data).lower()
+                            outcome = "refused" if "queue" in text and "full" in text else f"error: {text}"[:200]
+                        break
+        except urllib.error.HTTPError as exc:
+            outcome = "refused" if exc.code == 503 else f"error: HTTP {exc.code}"
+        except Exception as exc:  # noqa: BLE001 - every failure is classified below
+            outcome = f"error: {type(exc).__name__}: {exc}"[:200]
+        with lock:
+            out.append((outcome, (time.perf_counter() - started) * 1000))
+        time.sleep(rng.random() * 0.5)  # think time
+
+
 def api_user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock: threading.Lock) -> None:
     """The same user through the plain JSON API (POST /api/ask) instead of the Gradio queue."""
     import urllib.error
@@ -84,6 +127,8 @@ def main() -> None:
     parser.add_argument("--max-requests-per-user", type=int, default=1000)
     parser.add_argument("--store", default=str(ROOT / ".iurc/store"))
     parser.add_argument("--api", action="store_true", help="ask through POST /api/ask instead of Gradio")
+    parser.add_argument("--client", choices=("http", "gradio_client"), default="http",
+                        help="how a simulated user talks to the Gradio queue (default: plain HTTP)")
     args = parser.parse_args()
     # All simulated users come from one address: the per-client limits (meant for one person or
     # program each) are raised so they measure the server, not the limiter.
@@ -94,7 +139,8 @@ def main() -> None:
     memory = [(0.0, rss_mb(server.process.pid))]
     started = time.time()
     stop_at = started + args.seconds
-    threads = [threading.Thread(target=api_user if args.api else user, args=(server.url, stop_at, i, args.max_requests_per_user, results, lock))
+    target = api_user if args.api else queue_user if args.client == "http" else user
+    threads = [threading.Thread(target=target, args=(server.url, stop_at, i, args.max_requests_per_user, results, lock))
                for i in range(args.users)]
     for t in threads:
         t.start()
@@ -110,7 +156,8 @@ def main() -> None:
         counts[key] = counts.get(key, 0) + 1
     answered = [ms for outcome, ms in results if outcome == "answered"]
     summary = {
-        "date": time.strftime("%Y-%m-%d"), "path": "JSON API" if args.api else "Gradio queue",
+        "date": time.strftime("%Y-%m-%d"),
+        "path": "JSON API" if args.api else f"Gradio queue ({args.client})",
         "users": args.users, "seconds": args.seconds,
         "requests": len(results), **{k: counts.get(k, 0) for k in ("answered", "refused", "lost", "error")},
         "answered_p50_ms": round(statistics.median(answered), 1) if answered else None,

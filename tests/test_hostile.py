@@ -36,10 +36,11 @@ def hostile_assistant(tmp_path_factory):
 
 def only_quotes(result: dict) -> None:
     """After the first line, an extractive answer is nothing but its quotes and markers."""
-    from app.answering.answer import wording
+    from app.answering.answer import source_label
+    from core.languages import languages
 
     quotes = {c["n"]: c["quote"] for c in result["citations"]}
-    labels = {label for lang in ("en", "ja") for label in wording(lang)["other_language_source"].values() if label}
+    labels = {label for asker in languages() for source in languages() if (label := source_label(asker, source))}
     for line in result["answer"].splitlines()[1:]:
         rest = line
         for n, quote in quotes.items():

@@ -9,7 +9,6 @@ import logging
 import os
 import secrets
 import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -344,7 +343,11 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
     # `results` is aligned with the chat's messages: results[i] is the answer shown as message i,
     # None for a question or a note. Footnotes, the sources panel, thumbs and comments find their
     # answer by that position, which never shifts: the chat only grows, and Clear empties both.
-    def respond(message: str, chat: list[dict], results: list, language: str, request: gr.Request = None):
+    def respond(message: str, chat: list[dict], results: list, language: str, conversation_id: str = "",
+                kept: list | None = None, request: gr.Request = None):
+        """One event per question: the answer, its sources, and the conversation kept in the
+        browser, in one update (no second event to save it, no line-by-line re-sending)."""
+        unchanged = (gr.skip(), gr.skip(), gr.skip())
         chat = list(chat or [])
         results = list(results or [])
         results += [None] * (len(chat) - len(results))
@@ -358,36 +361,26 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         if len(message) > max_chars:
             text = ui_text("too_long", language, n=len(message), max=max_chars)
             note(text, message[:200] + "…")
-            yield chat, sources_html({"abstained": True, "answer": text, "related": [], "language": language}), \
-                results, message
-            return
+            return (chat, sources_html({"abstained": True, "answer": text, "related": [], "language": language}),
+                    results, message, *unchanged)
         if not message:
-            yield chat, gr.skip(), results, ""
-            return
+            return (chat, gr.skip(), results, "", *unchanged)
         history = [r["question"] for r in results if r and not r.get("error")
                    and isinstance(r.get("question"), str)][-settings.get("max_history_entries"):]
         address = _client(request)
         if chat_limits.admit(address):
             note(ui_text("too_many_questions", language), message)
-            yield chat, gr.skip(), results, message
-            return
+            return (chat, gr.skip(), results, message, *unchanged)
         try:
             result = ask(message, history)
         finally:
             chat_limits.leave(address)
         chat.append({"role": "user", "content": inert_markdown(message)})
-        chat.append({"role": "assistant", "content": ""})
         results += [None, result]
-        position = len(chat) - 1
-        full = answer_markdown(result, position)
-        # Stream the answer line by line, so long answers appear as they are read.
-        shown = []
-        for line in full.split("  \n"):
-            shown.append(line)
-            chat[-1] = {"role": "assistant", "content": "  \n".join(shown)}
-            yield chat, gr.skip(), results, ""
-            time.sleep(0.02)
-        yield chat, conversation_sources(results, position, language), results, ""
+        position = len(chat)
+        chat.append({"role": "assistant", "content": answer_markdown(result, position)})
+        return (chat, conversation_sources(results, position, language), results, "",
+                *save_conversation(chat, results, conversation_id, kept))
 
     def _answer_at(results: list, index) -> tuple[int, dict | None]:
         position = index if isinstance(index, int) else index[0]
@@ -544,11 +537,11 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         language.input(apply_language, [language, table_picker, name_filter, year_filter], language_outputs,
                        api_visibility="private")
 
-        outputs = [chatbot, sources, results, question]
-        keep = ([chatbot, results, conversation, saved], [saved, conversation, picker])
+        # One event per question; its outputs are what a question changes.
+        outputs = [chatbot, sources, results, question, saved, conversation, picker]
         for trigger in (question.submit, send.click):
-            trigger(respond, [question, chatbot, results, language], outputs, api_visibility="private") \
-                .then(save_conversation, *keep, api_visibility="private")
+            trigger(respond, [question, chatbot, results, language, conversation, saved], outputs,
+                    api_visibility="private")
         picker.input(reopen_conversation, [picker, saved, language],
                      [chatbot, results, sources, conversation], api_visibility="private")
         new_button.click(lambda lang: ([], [], empty_sources(lang), "", gr.update(value=None), ""), [language],
