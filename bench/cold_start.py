@@ -9,6 +9,7 @@ Prints p50/p95 seconds and peak memory per pipeline. A script, not a timed test.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -74,6 +75,15 @@ def main() -> None:
     print(f"{'pipeline':28} {'p50 s':>7} {'p95 s':>7} {'peak MB':>8}")
     for name, seconds, peak in rows:
         print(f"{name:28} {statistics.median(seconds):7.2f} {percentile(seconds, 0.95):7.2f} {peak / 1024:8.0f}")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    row = {"date": time.strftime("%Y-%m-%d"), "commit": commit, "store": args.store or "corpus/ (fresh)",
+           "runs": args.runs, **{name: {"p50_s": round(statistics.median(s), 2), "p95_s": round(percentile(s, 0.95), 2),
+                                        "peak_mb": round(p / 1024)} for name, s, p in rows}}
+    with (ROOT / "bench/cold_results.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row) + "\n")
+    from bench.report import write_results
+
+    write_results()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench/results.jsonl"
 LOAD_RESULTS = ROOT / "bench/load_results.jsonl"
 FORMAT_RESULTS = ROOT / "bench/format_results.jsonl"
+COLD_RESULTS = ROOT / "bench/cold_results.jsonl"
 
 
 def _rows(path: Path) -> list[dict]:
@@ -57,6 +58,20 @@ def write_results() -> None:
                          f"{r['refused']} | {r['lost']} | {r['error']} | {r['answered_p50_ms']} | "
                          f"{r['answered_p95_ms']} | {r['throughput_per_s']} | "
                          f"{' / '.join(map(str, r['server_rss_mb_start_max_end']))} |")
+        lines.append("")
+    colds = _rows(COLD_RESULTS)
+    if colds:
+        lines += ["## Cold start (`.venv/bin/python -m bench.cold_start`)", "",
+                  "From process start (the clock starts before the interpreter: imports, model and index "
+                  "load included) to the printed answer of one question, ours (`iurc ask`) beside the "
+                  "naive LangChain pipeline (a process opening its Chroma store through langchain-chroma "
+                  "and printing the top passage), in the same run. Target: ≤ 2 s on the corpus.", "",
+                  "| date | commit | store | runs | ours p50 / p95 s | naive p50 / p95 s | peak MB ours / naive |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in colds[-6:]:
+            ours, naive = r["ours (iurc ask)"], r["naive (langchain-chroma)"]
+            lines.append(f"| {r['date']} | {r['commit']} | {r['store']} | {r['runs']} | {ours['p50_s']} / "
+                         f"{ours['p95_s']} | {naive['p50_s']} / {naive['p95_s']} | {ours['peak_mb']} / {naive['peak_mb']} |")
         lines.append("")
     formats = _rows(FORMAT_RESULTS)
     if formats:

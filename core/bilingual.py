@@ -63,10 +63,45 @@ def counter_words() -> frozenset[str]:
     return frozenset(vocabulary(language).get("counter_words") or {}) if language else frozenset()
 
 
-@lru_cache(maxsize=100_000)
+# The glosses of a store's own words, computed at ingest and stored with its read index
+# (core/index.py): a serving process looks its documents' words up here without loading the
+# table, which only a question's word that no document uses still needs.
+_STORED: dict[str, frozenset[str]] = {}
+
+
+def table_id() -> str:
+    """Which bridge table glosses were made with (stored glosses from another are not used)."""
+    language = bridge_language()
+    from .languages import pack
+
+    path = TABLE.parent / pack(language).bridge if language else None
+    if path is None or not path.is_file():
+        return ""
+    return _file_id(str(path), path.stat().st_size)
+
+
+@lru_cache(maxsize=4)
+def _file_id(path: str, size: int) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def use_stored(glosses: dict[str, frozenset[str]]) -> None:
+    """Glosses a store holds for its words (each word of its vocabulary in the bridged language,
+    an empty set for one the table lacks): looked up before the table."""
+    _STORED.update(glosses)
+
+
 def english_words(word: str) -> frozenset[str]:
     """The English words (as the lexical tokenizer stems them) a Japanese word's first senses
     give; empty for a word the table lacks, a Latin word, or one character (but a counter)."""
+    found = _STORED.get(word)
+    return found if found is not None else _english_words(word)
+
+
+@lru_cache(maxsize=100_000)
+def _english_words(word: str) -> frozenset[str]:
     if not has_cjk(word) or (len(word) < 2 and word not in counter_words()):
         return frozenset()
     return frozenset(latin_tokens(_table().get(word, "")))
@@ -76,7 +111,7 @@ def english_words(word: str) -> frozenset[str]:
 def common_english() -> frozenset[str]:
     """Every English word the table's glosses use (casefolded): the words of the dictionary,
     against which a capitalised word that is none of them is likely a name."""
-    return frozenset(w for gloss in _table().values() for w in gloss.split())
+    return frozenset(" ".join(_table().values()).split())
 
 
 def bridged(tokens: set[str]) -> set[str]:

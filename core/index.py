@@ -15,12 +15,13 @@ from __future__ import annotations
 import io
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .glossary import Glossary
+from . import bilingual
+from .glossary import Glossary, has_cjk
 from .lexical import LexicalIndex, token_ids, tokenizer_for
 from .models import Passage, TableRow
 from .text import SECTION_JOINER
@@ -28,7 +29,7 @@ from .text import SECTION_JOINER
 if TYPE_CHECKING:
     from .store import PassageStore
 
-INDEX_VERSION = "2"  # bump when the stored layout or what goes into it changes
+INDEX_VERSION = "3"  # bump when the stored layout or what goes into it changes
 
 
 class IndexError_(ValueError):
@@ -43,6 +44,10 @@ class ReadIndex:
     passages: list[Passage]
     tokens: list[np.ndarray]  # per passage: token ids into lexical.vocabulary
     lexical: LexicalIndex
+    # The word bridge's glosses of the vocabulary's words (core/bilingual.py), made with the
+    # bridge table `bridge_id`: a serving process needs the table only for a question's new words.
+    glosses: dict[str, frozenset[str]] = field(default_factory=dict)
+    bridge_id: str = ""
 
 
 def lexical_text(text: str) -> str:
@@ -89,8 +94,11 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
             kept = replace(kept, record=record, entities=frozenset(m.entity_id for m in glossary.find(kept.text)))
         passages.append(kept)
         tokens.append(ids)
+    bridge = bilingual.table_id()
+    known = previous.glosses if previous is not None and previous.bridge_id == bridge else {}
+    glosses = {t: known[t] if t in known else bilingual.english_words(t) for t in vocabulary if has_cjk(t)}
     return ReadIndex(generation, tokenizer, glossary.sha256, passages, tokens,
-                     LexicalIndex.from_token_ids(tokens, vocabulary, tokenizer))
+                     LexicalIndex.from_token_ids(tokens, vocabulary, tokenizer), glosses, bridge)
 
 
 def to_bytes(index: ReadIndex) -> bytes:
@@ -98,7 +106,8 @@ def to_bytes(index: ReadIndex) -> bytes:
     vocabulary = sorted(index.lexical.vocabulary, key=index.lexical.vocabulary.__getitem__)
     head = {
         "version": INDEX_VERSION, "generation": index.generation, "tokenizer": index.tokenizer,
-        "names_sha": index.names_sha, "vocabulary": vocabulary,
+        "names_sha": index.names_sha, "vocabulary": vocabulary, "bridge_id": index.bridge_id,
+        "glosses": {t: sorted(g) for t, g in index.glosses.items() if g},
         "passages": [[p.chunk_id, p.doc, p.location, p.section, p.language, p.kind, p.text,
                       p.record.as_record() if p.record else None, sorted(p.entities)]
                      for p in index.passages],
@@ -133,7 +142,10 @@ def from_bytes(data: bytes) -> ReadIndex:
     tokens = np.split(flat, ends[:-1]) if len(ends) else []
     vocabulary = {t: i for i, t in enumerate(head["vocabulary"])}
     lexical = LexicalIndex.from_arrays(arrays, vocabulary, len(passages), head["tokenizer"])
-    return ReadIndex(head["generation"], head["tokenizer"], head["names_sha"], passages, tokens, lexical)
+    # (every word of the vocabulary in the bridged script has its glosses, stored when not empty)
+    glosses = {t: frozenset(head["glosses"].get(t, ())) for t in head["vocabulary"] if has_cjk(t)}
+    return ReadIndex(head["generation"], head["tokenizer"], head["names_sha"], passages, tokens, lexical,
+                     glosses, head.get("bridge_id", ""))
 
 
 def load(store: "PassageStore") -> ReadIndex | None:

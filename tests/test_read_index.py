@@ -40,6 +40,28 @@ def test_a_serving_process_loads_the_stored_index_without_segmenting_or_matching
     assert not result["abstained"] and "port functions" in result["answer"]
 
 
+def test_a_serving_process_reads_its_documents_glosses_from_the_index_not_the_bridge_table(ingested):
+    """The word bridge's glosses of the documents' words are stored with the read index: a
+    serving process answers without loading the bridge table; only a question's word that no
+    document uses still loads it."""
+    from core import bilingual
+
+    _, store, _ = ingested
+    stored = index.load(store)
+    assert stored.bridge_id == bilingual.table_id() and stored.glosses
+    assert all(bilingual.has_cjk(t) for t in stored.glosses)
+    # a fresh serving process: nothing of the bridge loaded yet
+    bilingual._table.cache_clear()
+    bilingual._english_words.cache_clear()
+    bilingual._STORED.clear()
+    assistant = Assistant(store.config, store.embeddings, min_sentence=0.05)
+    result = assistant.ask("What did Kobe and Marseille discuss in session 1?")
+    assert not result["abstained"]
+    assert bilingual._table.cache_info().currsize == 0, "the bridge table was loaded"
+    assistant.ask("神戸は何を募集しましたか")  # 募集: a word no document uses
+    assert bilingual._table.cache_info().currsize == 1
+
+
 def test_the_stored_index_is_what_a_fresh_build_gives(ingested):
     _, store, _ = ingested
     table = parse_glossary(store.stored_glossary())

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core import index, settings
-from core.bilingual import bridged, common_english
+from core.bilingual import bridged, table_id, use_stored
 from core.embed import make_embedder
 from core.glossary import Glossary, load_glossary, parse_glossary
 from core.store import PassageStore, StoreConfig, StoreGone, open_store
@@ -63,16 +63,20 @@ class Assistant:
         self.reload_seconds = settings.get("reload_check_seconds")
         self._reload_lock = threading.Lock()
         self._checked_at = time.monotonic()
+        # The embedding model loads first, in its own thread: its work is native code, which runs
+        # beside the store client's imports and the read-side index load here (a cold `iurc ask`
+        # waits for the longer of the two, not their sum).
+        model = threading.Thread(target=_load_model, args=(self.embeddings,), daemon=True)
+        model.start()
         store = store or open_store(self.config, self.embeddings, create=False)
-        # The embedding model and the store's vector index load on first use; warmed here beside
-        # loading the read-side index, so the first question does not pay for them.
-        warm = threading.Thread(target=_warm, args=(self.embeddings, store), daemon=True)
+        # The store's vector index loads on first use; warmed here too, so the first question
+        # does not pay for it.
+        warm = threading.Thread(target=_warm, args=(self.embeddings, store, model), daemon=True)
         warm.start()
         self._state = self._build(store)
-        # The word bridge's table and the documents' known words, which most questions read,
-        # are made while the model finishes loading.
+        # The documents' known words, which most questions read (their glosses come with the
+        # read index: the bridge table itself loads only for a question's word no document uses).
         self._state.known_words()
-        common_english()
         warm.join()
 
     # The current generation's parts; each question reads them from one _State.
@@ -93,8 +97,10 @@ class Assistant:
                 else load_glossary(settings.get("glossary"))
         # Passages, their names and the lexical index as ingest stored them for this generation;
         # rebuilt here only when this process uses another tokenizer or name table.
-        retriever = Retriever(store, glossary,
-                              index.current(store, glossary, self.tokenizer, generation))
+        read_index = index.current(store, glossary, self.tokenizer, generation)
+        if read_index.bridge_id and read_index.bridge_id == table_id():
+            use_stored(read_index.glosses)  # the documents' words need no bridge table loaded
+        retriever = Retriever(store, glossary, read_index)
         # An answer writes names as these documents write them (its own copy of the table: the
         # table given may serve other stores, and the UI's views keep the table's names).
         written = copy.copy(glossary)
@@ -293,7 +299,15 @@ def _unknown_words(q: Question, state: _State) -> list[str]:
     return written if len(written) >= 2 else []
 
 
-def _warm(embeddings, store: PassageStore) -> None:
+def _load_model(embeddings) -> None:
+    try:
+        embeddings.embed_query("warm-up")
+    except Exception:  # noqa: BLE001 - a model that cannot load says so at the first real question
+        pass
+
+
+def _warm(embeddings, store: PassageStore, model: threading.Thread) -> None:
+    model.join()
     try:
         store.query(embeddings.embed_query("warm-up"), 1)
     except Exception:  # noqa: BLE001 - an empty store or a failing one shows at the first real question
