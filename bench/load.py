@@ -57,12 +57,15 @@ def queue_user(url: str, stop_at: float, seed: int, max_requests: int, out: list
     import urllib.request
 
     rng = random.Random(seed)
+    # One session per user, as one open chat page is (the server keeps its state between questions).
+    session = f"load-{seed}-{rng.getrandbits(32):08x}"
     sent = 0
     while time.time() < stop_at and sent < max_requests:
         question = rng.choice(QUESTIONS)
         started = time.perf_counter()
         sent += 1
-        join = urllib.request.Request(url + "gradio_api/call/ask", data=json.dumps({"data": [question]}).encode(),
+        join = urllib.request.Request(url + "gradio_api/call/ask",
+                                      data=json.dumps({"data": [question], "session_hash": session}).encode(),
                                       headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(join, timeout=60) as response:

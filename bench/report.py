@@ -46,13 +46,18 @@ def write_results() -> None:
     loads = _rows(LOAD_RESULTS)
     if loads:
         lines += ["## Load (`.venv/bin/python -m bench.load`)", "",
-                  "Simulated users ask on loopback, through `gradio_client` (the chat's queue) or the "
-                  "JSON API (`--api`: POST /api/ask), with a random think time of 0–0.5 s, against "
-                  "`iurc serve` (concurrency 4, queue 32) on the corpus.", "",
+                  "Simulated users ask on loopback, through the chat's Gradio queue (`Gradio queue (http)`: "
+                  "plain HTTP to /gradio_api/call/ask with one session per user, as one open chat page; "
+                  "`gradio_client`: the client library, whose threads took most of the two cores in the "
+                  "earlier rows) or the JSON API (`--api`: POST /api/ask), with a random think time of "
+                  "0–0.5 s, against `iurc serve` at its default settings (concurrency 4; queue 32 until "
+                  "2026-12-03, 64 since) on the seed corpus. Rows from 2026-12-03 with 20 users and the "
+                  "last two with 50 are at the defaults; the others varied IURC_CONCURRENCY / "
+                  "IURC_QUEUE_SIZE or used one session per request.", "",
                   "| date | path | users | seconds | requests | answered | refused (queue full) | lost | errors | "
                   "answered p50 ms | answered p95 ms | answers/s | server RSS MB start / max / end |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in loads[-4:]:
+        for r in loads[-10:]:
             lines.append(f"| {r['date']} | {r.get('path', 'Gradio queue')} | {r['users']} | {r['seconds']} | "
                          f"{r['requests']} | {r['answered']} | "
                          f"{r['refused']} | {r['lost']} | {r['error']} | {r['answered_p50_ms']} | "

@@ -78,7 +78,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("reload_check_seconds", 2.0, "How often a running app checks whether an ingest "
                 "changed the store (then it reloads its indexes)."),
         Setting("concurrency", 4, "Chat requests answered at once."),
-        Setting("queue_size", 32, "Chat requests waiting before new ones are refused."),
+        Setting("queue_size", 64, "Chat requests waiting before new ones are refused (about a second "
+                "of the chat's measured throughput on two cores: bench/RESULTS.md, Load)."),
         Setting("auth", "", "user:password to require a login for the chat UI."),
         Setting("staff_auth", "", "user:password of staff, who log in at /staff to add and remove "
                 "documents in the chat UI (readers keep IURC_AUTH). Unset: no uploads."),
