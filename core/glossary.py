@@ -111,17 +111,12 @@ class Glossary:
         self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0], order[p[1]]))
         # Names that can be split over two lines; the cleaner asks for them at every line break.
         self._multiword = [a for a, _ in self._aliases if " " in a or "-" in a]
-        latin = [re.escape(a) for a, _ in self._aliases if not any(is_cjk(c) for c in a)]
-        cjk = [re.escape(a) for a, _ in self._aliases if any(is_cjk(c) for c in a)]
-        parts = []
-        if latin:
-            # Latin names need word boundaries: "EU" must not match inside "EUDEL" or "Europe".
-            # (Only Latin letters count as word characters: "GAMと" is a mention of GAM.)
-            parts.append(r"(?<![a-z0-9-])(?:" + "|".join(latin) + r")(?![a-z0-9-])")
-        if cjk:
-            parts.append("(?:" + "|".join(cjk) + ")")
-        self._pattern = re.compile("|".join(parts)) if parts else None
+        self._pattern = _alias_pattern([a for a, _ in self._aliases])
         self._by_alias = {a: eid for a, eid in reversed(self._aliases)}
+
+    def alias_pairs(self) -> frozenset[tuple[str, str]]:
+        """Every (folded written form, entity id) the matcher knows."""
+        return frozenset(self._aliases)
 
     def find(self, text: str) -> list[Mention]:
         """Every non-overlapping mention, left to right. Offsets are into `text`."""
@@ -152,6 +147,32 @@ class Glossary:
             return form
         e = self.entities[entity_id]
         return e.label(language) or (e.label(pivot()) if language != pivot() else "")
+
+
+def _alias_pattern(aliases: list[str]) -> re.Pattern | None:
+    """One pattern finding any of these folded forms in folded text, longest first."""
+    latin = [re.escape(a) for a in aliases if not any(is_cjk(c) for c in a)]
+    cjk = [re.escape(a) for a in aliases if any(is_cjk(c) for c in a)]
+    parts = []
+    if latin:
+        # Latin names need word boundaries: "EU" must not match inside "EUDEL" or "Europe".
+        # (Only Latin letters count as word characters: "GAMと" is a mention of GAM.)
+        parts.append(r"(?<![a-z0-9-])(?:" + "|".join(latin) + r")(?![a-z0-9-])")
+    if cjk:
+        parts.append("(?:" + "|".join(cjk) + ")")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def changed_forms(before: Glossary, after: Glossary):
+    """A test of whether a text holds a written form whose entity differs between two name
+    tables (added, removed, or now another entity's): only such a text can be matched
+    differently by the two. None when no form changed."""
+    changed = before.alias_pairs() ^ after.alias_pairs()
+    forms = sorted({a for a, _ in changed}, key=lambda a: (-len(a), a))
+    pattern = _alias_pattern(forms)
+    if pattern is None:
+        return None
+    return lambda text: pattern.search(_fold_with_index(text)[0] if not text.isascii() else text.lower()) is not None
 
 
 def is_side(entity: Entity | None) -> bool:

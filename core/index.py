@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import bilingual
-from .glossary import Glossary, has_cjk
+from .glossary import Glossary, changed_forms, has_cjk
 from .lexical import LexicalIndex, token_ids, tokenizer_for
 from .models import Passage, TableRow
 from .text import SECTION_JOINER
@@ -59,11 +59,12 @@ def lexical_text(text: str) -> str:
 
 
 def build(rows, glossary: Glossary, tokenizer: str, generation: str,
-          previous: ReadIndex | None = None) -> ReadIndex:
+          previous: ReadIndex | None = None, previous_names: Glossary | None = None) -> ReadIndex:
     """The index of the stored passages. `rows`, in store order: {"id", "text", "metadata"} as
     Store.iter_chunks gives them, or {"id", "passage"} for a passage `previous` holds. What
     `previous` holds for a passage (same content-hash id) is reused when it was made the same
-    way: its tokens with the same tokenizer, its names with the same name table."""
+    way: its tokens with the same tokenizer, its names with the same name table, or with the
+    name table `previous_names` when the passage holds none of the forms that changed since."""
     from dataclasses import replace
     from sys import intern
 
@@ -71,6 +72,12 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
     same_tokens = previous is not None and previous.tokenizer == tokenizer
     same_names = previous is not None and previous.names_sha == glossary.sha256
     old = {p.chunk_id: i for i, p in enumerate(previous.passages)} if previous else {}
+    # Which reused passages must have their names matched again: those holding a written form
+    # the name table added, dropped or gave another entity (all of them without the old table).
+    touched = None
+    if previous is not None and not same_names and previous_names is not None \
+            and previous_names.sha256 == previous.names_sha:
+        touched = changed_forms(previous_names, glossary) or (lambda text: False)
     # Reused token ids keep their meaning: the vocabulary grows from the previous one.
     vocabulary: dict[str, int] = dict(previous.lexical.vocabulary) if same_tokens else {}
     passages, tokens = [], []
@@ -85,7 +92,11 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
                            intern(meta["language"]), intern(meta["kind"]), r["text"], record)
         ids = previous.tokens[j] if same_tokens and j is not None else \
             token_ids(tokenize(lexical_text(kept.text)), vocabulary)
-        if not (same_names and j is not None):
+        rematch = not (same_names and j is not None)
+        if rematch and j is not None and touched is not None and not touched(kept.text) \
+                and not (kept.record is not None and touched(kept.record.cell_text)):
+            rematch = False  # no form it holds changed: its names are the same
+        if rematch:
             record = replace(kept.record) if kept.record is not None else None
             if record is not None:
                 # The names its cells hold, in order, with the whole name table (ingest found
@@ -159,9 +170,11 @@ def load(store: "PassageStore") -> ReadIndex | None:
         return None
 
 
-def current(store: "PassageStore", glossary: Glossary, tokenizer: str, generation: str) -> ReadIndex:
+def current(store: "PassageStore", glossary: Glossary, tokenizer: str, generation: str,
+            previous_names: Glossary | None = None) -> ReadIndex:
     """The index for this generation, name table and tokenizer: the stored one when it is that,
-    otherwise built here (reusing what the stored one holds for unchanged passages)."""
+    otherwise built here (reusing what the stored one holds for unchanged passages, and its
+    names where the name table `previous_names` it was built with changed no form they hold)."""
     stored = load(store)
     if stored is not None and stored.generation == generation and stored.tokenizer == tokenizer \
             and stored.names_sha == glossary.sha256:
@@ -174,4 +187,4 @@ def current(store: "PassageStore", glossary: Glossary, tokenizer: str, generatio
     ids = store.chunk_ids()
     fresh = {r["id"]: r for r in store.get_chunks([i for i in ids if i not in held])}
     rows = ({"id": i, "passage": held[i]} if i in held else fresh[i] for i in ids if i in held or i in fresh)
-    return build(rows, glossary, tokenizer, generation, previous=stored)
+    return build(rows, glossary, tokenizer, generation, previous=stored, previous_names=previous_names)

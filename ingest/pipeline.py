@@ -167,10 +167,11 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         for doc, entry in manifest.items():
             if doc not in seen_docs and any(doc.startswith(p) for p in prefixes):
                 report.deleted += _drop(store, doc)
+        table_before = store.stored_glossary()
         report.glossary_changed = _store_name_table(store, glossary)
         changed = report.added or report.updated or report.deleted or rebuild or report.glossary_changed
         if changed or _index_stale(store):
-            _publish(store, glossary)
+            _publish(store, glossary, table_before)
         if rebuild:
             store.commit_rebuild()  # complete: readers switch on their next check
         if not (store.config.is_server or store.config.in_memory):
@@ -201,8 +202,9 @@ def remove(docs: list[str], store: Store, glossary: Glossary) -> IngestReport:
             report.files.append({"path": manifest[doc].path, "doc": doc, "status": "removed",
                                  "passages": dropped, "reason": ""})
         if any(f["status"] == "removed" for f in report.files):
+            table_before = store.stored_glossary()
             report.glossary_changed = _store_name_table(store, glossary)
-            _publish(store, glossary)
+            _publish(store, glossary, table_before)
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
@@ -217,13 +219,15 @@ def _drop(store: Store, doc: str) -> int:
     return len(ids)
 
 
-def _publish(store: Store, glossary: Glossary) -> None:
+def _publish(store: Store, glossary: Glossary, table_before: str | None = None) -> None:
     """The read-side index first, then the generation that points at it: running servers reload
-    on their next question and find the index already there."""
+    on their next question and find the index already there. `table_before`: the name table the
+    stored index was built with, so only passages holding a name that changed are matched again."""
     generation = uuid.uuid4().hex
     stored = store.stored_glossary()
     table = parse_glossary(stored, "name table stored with the collection") if stored else glossary
-    built = index.current(store, table, settings.get("lexical_tokenizer"), generation)
+    before = parse_glossary(table_before, "name table before this ingest") if table_before else None
+    built = index.current(store, table, settings.get("lexical_tokenizer"), generation, before)
     store.put_index(index.to_bytes(built), generation, built.tokenizer)
     store.bump_generation(generation)
 

@@ -76,6 +76,28 @@ def test_the_stored_index_is_what_a_fresh_build_gives(ingested):
         assert stored.lexical.scores(query).max() > 0
 
 
+def test_a_changed_name_table_rematches_only_the_passages_holding_a_changed_form(ingested):
+    """A new name ("Session 1", made up as a place) changes the name table: the index reuses
+    every other passage's names and matches again only the passages that hold a form added,
+    dropped or moved to another entity; the result is what a full build gives."""
+    _, store, _ = ingested
+    before = parse_glossary(store.stored_glossary())
+    after = parse_glossary(store.stored_glossary().rstrip("\n") + "\nfound:session-one,city,,Session 1,,\n")
+    previous = index.build(store.iter_chunks(), before, "sudachi", "a")
+    matched = []
+    find = after.find
+    after.find = lambda text: matched.append(text) or find(text)
+    rows = [{"id": p.chunk_id, "passage": p} for p in previous.passages]
+    built = index.build(rows, after, "sudachi", "b", previous=previous, previous_names=before)
+    after.find = find
+    fresh = index.build(store.iter_chunks(), after, "sudachi", "c")
+    assert [p.entities for p in built.passages] == [p.entities for p in fresh.passages]
+    assert [p.record for p in built.passages] == [p.record for p in fresh.passages]
+    assert any("found:session-one" in p.entities for p in built.passages)
+    holding = [p for p in previous.passages if "session 1" in p.text.casefold()]
+    assert 0 < len(matched) <= 2 * len(holding) < len(previous.passages)
+
+
 def test_round_trip_through_bytes_keeps_scores_and_an_empty_store_works():
     texts = ["Kobe port functions", "神戸の港湾機能", "", "Marseille port and tourism"]
     built = LexicalIndex(texts)
