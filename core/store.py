@@ -184,8 +184,9 @@ class NamedBlobs(Protocol):
     """What travels with the passages for serving processes: the glossary and name table they
     were built with, the read-side index, and the generation id that tells readers to reload."""
 
-    def put_glossary(self, text: str, sha256: str) -> None: ...
+    def put_glossary(self, text: str, sha256: str, made_from: str = "") -> None: ...
     def stored_glossary(self) -> str | None: ...
+    def glossary_made_from(self) -> str: ...
     def put_names(self, report_json: str) -> None: ...
     def stored_names(self) -> str | None: ...
     def put_index(self, blob: bytes, generation: str, tokenizer: str) -> None: ...
@@ -382,8 +383,14 @@ class Store:
         got = self.manifest.get(include=["metadatas"])
         return {m["doc"]: ManifestEntry.from_metadata(m) for m in got["metadatas"] if not m["doc"].startswith("__")}
 
-    def put_glossary(self, text: str, sha256: str) -> None:
-        self._put_record(self.GLOSSARY_ID, text, {"doc": self.GLOSSARY_ID, "sha256": sha256})
+    def put_glossary(self, text: str, sha256: str, made_from: str = "") -> None:
+        """The name table; `made_from`: a hash of what it was built from (curated glossary and
+        every document's names), so an ingest that changes neither need not build it again."""
+        self._put_record(self.GLOSSARY_ID, text, {"doc": self.GLOSSARY_ID, "sha256": sha256, "made_from": made_from})
+
+    def glossary_made_from(self) -> str:
+        got = self.manifest.get(ids=[self.GLOSSARY_ID], include=["metadatas"])
+        return (got["metadatas"][0] or {}).get("made_from", "") if got["ids"] else ""
 
     def stored_glossary(self) -> str | None:
         got = self.manifest.get(ids=[self.GLOSSARY_ID], include=["documents"])

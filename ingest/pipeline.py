@@ -279,12 +279,20 @@ def _store_name_table(store: Store, glossary: Glossary) -> bool:
     """The name table (curated rows, then every document's discovered names linked across
     scripts) stored beside the passages, so every process matches the same names. True when
     it changed."""
-    found = {doc: json.loads(entry.names) for doc, entry in store.manifest_entries().items()
-             if entry.names and entry.complete}
+    entries = {doc: entry for doc, entry in store.manifest_entries().items() if entry.names and entry.complete}
+    # What the table is made from: the curated rows, the link threshold and each document's
+    # discovered names.
+    made_from = hashlib.sha256(json.dumps([glossary.sha256, settings.get("name_link_threshold"),
+                                           sorted((doc, e.names) for doc, e in entries.items())]
+                                          ).encode("utf-8")).hexdigest()
+    if made_from == store.glossary_made_from() and store.stored_glossary() is not None:
+        return False  # built from the same: nothing to do (an unchanged re-ingest)
+    found = {doc: json.loads(entry.names) for doc, entry in entries.items()}
     table, report = names.build_table(glossary, found, settings.get("name_link_threshold"))
     if store.stored_glossary() == table.text:
+        store.put_glossary(table.text, table.sha256, made_from)
         return False
-    store.put_glossary(table.text, table.sha256)
+    store.put_glossary(table.text, table.sha256, made_from)
     store.put_names(report.to_json())
     return True
 

@@ -224,7 +224,11 @@ class InMemoryStore:
     def delete_manifest(self, doc):
         self.records.pop(doc, None)
 
-    def put_glossary(self, text, sha256):
+    def glossary_made_from(self):
+        return getattr(self, "_made_from", "")
+
+    def put_glossary(self, text, sha256, made_from=""):
+        self._made_from = made_from
         self.records["__glossary__"] = {"text": text}
 
     def stored_glossary(self):
