@@ -14,6 +14,7 @@ FORMAT_RESULTS = ROOT / "bench/format_results.jsonl"
 COLD_RESULTS = ROOT / "bench/cold_results.jsonl"
 ADD_RESULTS = ROOT / "bench/add_results.jsonl"
 RATE_RESULTS = ROOT / "bench/ingest_rate_results.jsonl"
+GROWTH_RESULTS = ROOT / "bench/growth_results.jsonl"
 
 
 def _rows(path: Path) -> list[dict]:
@@ -96,6 +97,26 @@ def write_results() -> None:
         ["date", "store", "what", "ingest work s", "ingest wall s", "answered after ingest end s", "summary"],
         [[r["date"], Path(r["store"]).name, r["what"], r["ingest_work_s"], r["ingest_wall_s"],
           r.get("answered_after_ingest_end_s") or "–", r["summary"]] for r in _rows(ADD_RESULTS)[-12:]])
+    growth = _rows(GROWTH_RESULTS)
+    if growth:
+        from bench.growth import MEASURES, PROJECT_TO, plot, projections
+
+        latest = {}
+        for r in growth:
+            latest[r["store"]] = r
+        measured = sorted(latest.values(), key=lambda r: r["passages"])
+        fits = projections(measured)
+        lines += _section(
+            "How cost grows (`.venv/bin/python -m bench.growth STORE …`)",
+            "One serving process per store (`bench.probe`: ready time from its start in process, warm ask "
+            "p50/p95, peak memory) and the add-one-document time `bench.add_one` recorded for the same "
+            "store; the last row is a straight line through the measured points at 1M passages, a "
+            "projection, not a measurement. ![growth](growth.png)",
+            ["passages", *(label for _, label in MEASURES)],
+            [[f"{r['passages']:,}", *(r.get(k) if r.get(k) is not None else "–" for k, _ in MEASURES)]
+             for r in measured]
+            + [[f"{PROJECT_TO:,} (projected)", *(round(fits[k][2], 1) if k in fits else "–" for k, _ in MEASURES)]])
+        plot(measured)
     formats = _rows(FORMAT_RESULTS)
     if formats:
         latest_date = formats[-1]["date"]
