@@ -147,6 +147,33 @@ def test_a_damaged_or_stale_index_is_rebuilt_and_repaired_by_the_next_ingest(ing
     assert repaired is not None and repaired.generation == store.generation()
 
 
+def test_an_embedded_store_keeps_its_index_in_files_a_damaged_one_is_rebuilt(tmp_path, fake_embeddings, glossary):
+    """On disk, the read-side index is a file per generation plus a head (not Chroma records):
+    the previous generation's file goes when a new one is written, a damaged file is not used
+    (the reader builds its own) and the next ingest writes a good one."""
+    from core.store import StoreConfig, open_store
+
+    corpus = make_corpus(tmp_path / "corpus")
+    store = open_store(StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), fake_embeddings)
+    ingest([str(corpus)], store, glossary, progress=False)
+    folder = tmp_path / "store" / "read_index" / store.physical
+    first = store.generation()
+    assert [p.name for p in folder.glob("*.bin")] == [f"{first}.bin"] and (folder / "head.json").is_file()
+    assert store.index.count() == 0  # nothing of it in Chroma
+    (corpus / "note_09.md").write_text("# Meeting 9\n\nKobe and Marseille met again about ferries.\n", "utf-8")
+    ingest([str(corpus)], store, glossary, progress=False)
+    second = store.generation()
+    assert second != first and [p.name for p in folder.glob("*.bin")] == [f"{second}.bin"]
+    (folder / f"{second}.bin").write_bytes(b"damaged")
+    assert index.load(store) is None
+    assistant = Assistant(store.config, store.embeddings, min_sentence=0.05)  # builds its own
+    assert len(assistant.retriever.passages) == store.count()
+    report = ingest([str(corpus)], store, glossary, progress=False)
+    assert report.added == report.updated == 0
+    repaired = index.load(store)
+    assert repaired is not None and repaired.generation == store.generation()
+
+
 def test_a_reader_that_uses_another_name_table_builds_its_entities_itself(ingested, glossary):
     _, store, _ = ingested
     assistant = Assistant(store.config, store.embeddings, glossary, min_sentence=0.05)
