@@ -50,10 +50,44 @@ def timed(command: list[str], runs: int) -> tuple[list[float], int]:
     return seconds, peak
 
 
+def serve_ready(store: str, runs: int) -> list[float]:
+    """Seconds from starting `iurc serve` (before its interpreter) to its first answer through
+    POST /api/ask, asked every 100 ms from the start."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    out = []
+    for _ in range(runs):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        started = time.perf_counter()
+        process = subprocess.Popen([str(Path(sys.executable).parent / "iurc"), "serve", "--port", str(port),
+                                    "--store", store], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/ask",
+                                             data=json.dumps({"question": QUESTION}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            while time.perf_counter() - started < 300:
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        if json.loads(response.read()).get("answer"):
+                            out.append(time.perf_counter() - started)
+                            break
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    time.sleep(0.1)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--store", default=None, help="our store (default: ingest corpus/ into a temp folder)")
+    parser.add_argument("--serve", action="store_true", help="also time `iurc serve` start to its first answer")
     args = parser.parse_args()
 
     from core.embed import USEEmbeddings
@@ -71,12 +105,17 @@ def main() -> None:
         rows = [("ours (iurc ask)", *timed([str(bin_dir / "iurc"), "ask", QUESTION, "--store", store], args.runs)),
                 ("naive (langchain-chroma)", *timed([sys.executable, "-c", NAIVE, f"{tmp}/naive", QUESTION],
                                                     args.runs))]
+        serve = serve_ready(store, args.runs) if args.serve else []
     print(f"cold start, process start to printed answer, {args.runs} runs each")
     print(f"{'pipeline':28} {'p50 s':>7} {'p95 s':>7} {'peak MB':>8}")
     for name, seconds, peak in rows:
         print(f"{name:28} {statistics.median(seconds):7.2f} {percentile(seconds, 0.95):7.2f} {peak / 1024:8.0f}")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    if serve:
+        print(f"{'iurc serve start -> first /api/ask answer':28} {statistics.median(serve):7.2f} {percentile(serve, 0.95):7.2f}")
     row = {"date": time.strftime("%Y-%m-%d"), "commit": commit, "store": args.store or "corpus/ (fresh)",
+           **({"serve_first_answer": {"p50_s": round(statistics.median(serve), 2),
+                                      "p95_s": round(percentile(serve, 0.95), 2)}} if serve else {}),
            "runs": args.runs, **{name: {"p50_s": round(statistics.median(s), 2), "p95_s": round(percentile(s, 0.95), 2),
                                         "peak_mb": round(p / 1024)} for name, s, p in rows}}
     with (ROOT / "bench/cold_results.jsonl").open("a", encoding="utf-8") as handle:

@@ -113,8 +113,12 @@ class LanguagePack:
 def pack_dirs() -> list[Path]:
     # (read from the environment on each call: core/settings.py, which lists the setting as
     # `language_packs`, imports the answering profile, which must not wait for the packs)
-    extra = os.environ.get("IURC_LANGUAGE_PACKS", "")
-    return [LANG_DIR] + [Path(p) for p in extra.split(os.pathsep) if p]
+    return list(_dirs(os.environ.get("IURC_LANGUAGE_PACKS", "")))
+
+
+@lru_cache(maxsize=8)
+def _dirs(extra: str) -> tuple[Path, ...]:
+    return (LANG_DIR, *(Path(p) for p in extra.split(os.pathsep) if p))
 
 
 @lru_cache(maxsize=None)
@@ -146,7 +150,7 @@ def _packs(dirs: tuple[str, ...]) -> dict[str, LanguagePack]:
 
 
 def packs() -> dict[str, LanguagePack]:
-    return _packs(tuple(map(str, pack_dirs())))
+    return _packs(tuple(map(str, _dirs(os.environ.get("IURC_LANGUAGE_PACKS", "")))))
 
 
 def languages() -> tuple[str, ...]:
@@ -160,7 +164,12 @@ def pack(code: str) -> LanguagePack:
 
 
 def pivot() -> str:
-    return next(p.code for p in packs().values() if p.pivot)
+    return _pivot(tuple(map(str, _dirs(os.environ.get("IURC_LANGUAGE_PACKS", "")))))
+
+
+@lru_cache(maxsize=8)
+def _pivot(dirs: tuple[str, ...]) -> str:
+    return next(p.code for p in _packs(dirs).values() if p.pivot)
 
 
 def vocabulary(language: str) -> dict:

@@ -157,7 +157,8 @@ class Retriever:
         self.lexical = index.lexical
         self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
         # Passages in the pivot language, the one the word bridge carries words into.
-        self.english = np.array([p.language == pivot() for p in self.passages], dtype=bool)
+        base = pivot()
+        self.english = np.array([p.language == base for p in self.passages], dtype=bool)
         # What each passage is about: the names it holds, and the places of a single-subject
         # document it belongs to.
         subjects = document_subjects(self.passages, glossary)
