@@ -175,6 +175,7 @@ class Retriever:
         self._ordinals: list[frozenset[int]] | None = None  # likewise
         self._japanese_of: dict[str, frozenset[str]] | None = None  # likewise
         self._written: dict[tuple[str, str], str] = {}  # filled on first use
+        self._by_doc: dict[str, list[int]] | None = None  # likewise
 
     def written_form(self, entity_id: str, language: str) -> str:
         """The form of an entity's name the documents write most in a language's script (among
@@ -436,8 +437,13 @@ class Retriever:
         if at is None:
             return []
         shown = {h.passage.chunk_id for h in hits}
-        same = [i for i, p in enumerate(self.passages) if p.doc == best.doc and p.kind != "table_row"
-                and p.chunk_id not in shown]
+        if self._by_doc is None:  # document -> its passages, built at the first use (not a scan per question)
+            by_doc: dict[str, list[int]] = {}
+            for i, p in enumerate(self.passages):
+                by_doc.setdefault(p.doc, []).append(i)
+            self._by_doc = by_doc
+        same = [i for i in self._by_doc.get(best.doc, ()) if self.passages[i].kind != "table_row"
+                and self.passages[i].chunk_id not in shown]
         same.sort(key=lambda i: abs(i - at))
         return [Hit(self.passages[i], 0.0, 0.0, coverage_of(self.about[i], []), 0.0) for i in same[:limit]]
 
