@@ -100,8 +100,9 @@ def plot(rows: list[dict]) -> None:
             ax.plot([x for x, _ in points], [y for _, y in points], marker="o", label="measured")
         if key in fits:
             a, b, _ = fits[key]
-            xs = [min(x for x, _ in points), PROJECT_TO]
-            ax.plot(xs, [a + b * x for x in xs], linestyle=":", label="line to 1M (projection)")
+            low = min(x for x, _ in points)
+            xs = [low * (PROJECT_TO / low) ** (i / 50) for i in range(51)]  # the line, drawn on a log axis
+            ax.plot(xs, [a + b * x for x in xs], linestyle=":", label="fitted line, to 1M (projection)")
         ax.set_xscale("log")
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("passages")
