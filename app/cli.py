@@ -247,6 +247,7 @@ def serve(host, port, store_dir, chroma_host, chroma_port):
 
     try:
         assistant = Assistant(_config(store_dir, chroma_host, chroma_port))
+        assistant.watch()  # reloads when an ingest from any process changed the store
         from app.web.ui import serve as run_server
 
         run_server(assistant, host, port)

@@ -75,8 +75,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("llm_base_url", "", "OpenAI-compatible endpoint for the optional generator."),
         Setting("llm_model", "", "Model name sent to the generator endpoint."),
         Setting("llm_timeout", 20.0, "Seconds before the generator is abandoned for the extractive answer."),
-        Setting("reload_check_seconds", 2.0, "How often a running app checks whether an ingest "
-                "changed the store (then it reloads its indexes)."),
+        Setting("reload_check_seconds", 0.5, "How often a running app checks whether an ingest "
+                "changed the store (then it reloads its indexes, in the background)."),
         Setting("concurrency", 4, "Chat requests answered at once."),
         Setting("queue_size", 64, "Chat requests waiting before new ones are refused (about a second "
                 "of the chat's measured throughput on two cores: bench/RESULTS.md, Load)."),

@@ -62,6 +62,25 @@ def test_a_serving_process_reads_its_documents_glosses_from_the_index_not_the_br
     assert bilingual._table.cache_info().currsize == 1
 
 
+def test_a_watching_serving_process_reloads_after_an_ingest_without_a_question(ingested, glossary, monkeypatch):
+    """`iurc serve` watches the store: the new index is loaded when an ingest ends, not inside
+    the next question. (The wait below only bounds a hang; what is asserted is the reload.)"""
+    import time
+
+    corpus, store, _ = ingested
+    monkeypatch.setenv("IURC_RELOAD_CHECK_SECONDS", "0.05")
+    assistant = Assistant(store.config, store.embeddings, min_sentence=0.05)
+    before = assistant._state
+    assistant.watch()
+    (corpus / "note_08.md").write_text("# Meeting 8\n\nKobe and Marseille met about cruise ferries.\n", "utf-8")
+    ingest([str(corpus)], store, glossary, progress=False)
+    deadline = time.monotonic() + 60
+    while assistant._state is before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert assistant._state is not before and assistant._state.generation == store.generation()
+    assert any("cruise ferries" in p.text for p in assistant.retriever.passages)
+
+
 def test_the_stored_index_is_what_a_fresh_build_gives(ingested):
     _, store, _ = ingested
     table = parse_glossary(store.stored_glossary())

@@ -138,6 +138,22 @@ class Assistant:
             return None  # changed since it was indexed: what is cited is not in this file any more
         return path, entry.format
 
+    def watch(self) -> threading.Thread:
+        """Check the store's generation every IURC_RELOAD_CHECK_SECONDS in a thread of its own and
+        reload as soon as it changed, so a serving process has the new index ready before the
+        next question rather than building it inside that question (`iurc serve` does this)."""
+        def loop() -> None:
+            while True:
+                time.sleep(self.reload_seconds)
+                try:
+                    self.reload_if_changed(force=True)
+                except Exception as exc:  # noqa: BLE001 - a failed check is retried; questions go on
+                    log.warning("store check failed: %s: %s", type(exc).__name__, exc)
+
+        thread = threading.Thread(target=loop, name="iurc-store-watch", daemon=True)
+        thread.start()
+        return thread
+
     def reload_if_changed(self, force: bool = False) -> bool:
         """Reload when an ingest (from any process) changed the store. Checked at most every
         IURC_RELOAD_CHECK_SECONDS; questions in flight finish on the state they started with."""
