@@ -28,97 +28,99 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock: threading.Lock) -> None:
-    from gradio_client import Client
-
-    rng = random.Random(seed)
-    client = Client(url, verbose=False)
+def _session(stop_at: float, max_requests: int, rng: random.Random, out: list, lock: threading.Lock,
+             ask) -> None:
+    """One simulated user: random questions until the time or the request budget is spent, each
+    answer's outcome (`ask(question)`: answered, lost, refused or an error) and latency recorded,
+    then a random think time of 0-0.5 s."""
     sent = 0
     while time.time() < stop_at and sent < max_requests:
         question = rng.choice(QUESTIONS)
         started = time.perf_counter()
         sent += 1
-        try:
-            result = client.predict(question, api_name="/ask")
-            outcome = "answered" if result.get("question") == question and result.get("answer") else "lost"
-        except Exception as exc:  # noqa: BLE001 - every failure is classified below
-            text = str(exc).lower()
-            outcome = "refused" if "queue" in text and "full" in text else f"error: {type(exc).__name__}: {exc}"[:200]
+        outcome = ask(question)
         with lock:
             out.append((outcome, (time.perf_counter() - started) * 1000))
         time.sleep(rng.random() * 0.5)  # think time
+
+
+def _answered(result: dict, question: str) -> str:
+    return "answered" if result.get("question") == question and result.get("answer") else "lost"
+
+
+def user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock: threading.Lock) -> None:
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+
+    def ask(question: str) -> str:
+        try:
+            return _answered(client.predict(question, api_name="/ask"), question)
+        except Exception as exc:  # noqa: BLE001 - every failure is classified below
+            text = str(exc).lower()
+            return "refused" if "queue" in text and "full" in text else f"error: {type(exc).__name__}: {exc}"[:200]
+
+    _session(stop_at, max_requests, random.Random(seed), out, lock, ask)
+
+
+def _http(ask_once):
+    """An `ask` that classifies HTTP failures: 503 is a refusal, anything else an error."""
+    import urllib.error
+
+    def ask(question: str) -> str:
+        try:
+            return ask_once(question)
+        except urllib.error.HTTPError as exc:
+            return "refused" if exc.code == 503 else f"error: HTTP {exc.code}"
+        except Exception as exc:  # noqa: BLE001 - every failure is classified below
+            return f"error: {type(exc).__name__}: {exc}"[:200]
+    return ask
 
 
 def queue_user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock: threading.Lock) -> None:
     """The same user through the chat's Gradio queue, with plain HTTP instead of gradio_client
     (POST /gradio_api/call/ask, then its event stream): the queue and the server are measured,
     not the client library, whose threads compete with the server for the same two cores."""
-    import urllib.error
     import urllib.request
 
     rng = random.Random(seed)
     # One session per user, as one open chat page is (the server keeps its state between questions).
     session = f"load-{seed}-{rng.getrandbits(32):08x}"
-    sent = 0
-    while time.time() < stop_at and sent < max_requests:
-        question = rng.choice(QUESTIONS)
-        started = time.perf_counter()
-        sent += 1
+
+    def ask_once(question: str) -> str:
         join = urllib.request.Request(url + "gradio_api/call/ask",
                                       data=json.dumps({"data": [question], "session_hash": session}).encode(),
                                       headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(join, timeout=60) as response:
-                event_id = json.loads(response.read())["event_id"]
-            outcome = "lost"
-            with urllib.request.urlopen(url + f"gradio_api/call/ask/{event_id}", timeout=60) as stream:
-                event = ""
-                for raw in stream:
-                    line = raw.decode("utf-8").strip()
-                    if line.startswith("event:"):
-                        event = line.split(":", 1)[1].strip()
-                    elif line.startswith("data:") and event in ("complete", "error"):
-                        data = json.loads(line.split(":", 1)[1])
-                        if event == "complete":
-                            result = data[0] if isinstance(data, list) and data else {}
-                            outcome = "answered" if result.get("question") == question and result.get("answer") else "lost"
-                        else:
-                            text = json.dumps(data).lower()
-                            outcome = "refused" if "queue" in text and "full" in text else f"error: {text}"[:200]
-                        break
-        except urllib.error.HTTPError as exc:
-            outcome = "refused" if exc.code == 503 else f"error: HTTP {exc.code}"
-        except Exception as exc:  # noqa: BLE001 - every failure is classified below
-            outcome = f"error: {type(exc).__name__}: {exc}"[:200]
-        with lock:
-            out.append((outcome, (time.perf_counter() - started) * 1000))
-        time.sleep(rng.random() * 0.5)  # think time
+        with urllib.request.urlopen(join, timeout=60) as response:
+            event_id = json.loads(response.read())["event_id"]
+        with urllib.request.urlopen(url + f"gradio_api/call/ask/{event_id}", timeout=60) as stream:
+            event = ""
+            for raw in stream:
+                line = raw.decode("utf-8").strip()
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    data = json.loads(line.split(":", 1)[1])
+                    if event == "complete":
+                        return _answered(data[0] if isinstance(data, list) and data else {}, question)
+                    text = json.dumps(data).lower()
+                    return "refused" if "queue" in text and "full" in text else f"error: {text}"[:200]
+        return "lost"
+
+    _session(stop_at, max_requests, rng, out, lock, _http(ask_once))
 
 
 def api_user(url: str, stop_at: float, seed: int, max_requests: int, out: list, lock: threading.Lock) -> None:
     """The same user through the plain JSON API (POST /api/ask) instead of the Gradio queue."""
-    import urllib.error
     import urllib.request
 
-    rng = random.Random(seed)
-    sent = 0
-    while time.time() < stop_at and sent < max_requests:
-        question = rng.choice(QUESTIONS)
-        started = time.perf_counter()
-        sent += 1
+    def ask_once(question: str) -> str:
         request = urllib.request.Request(url + "api/ask", data=json.dumps({"question": question}).encode(),
                                          headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                result = json.loads(response.read())
-            outcome = "answered" if result.get("question") == question and result.get("answer") else "lost"
-        except urllib.error.HTTPError as exc:
-            outcome = "refused" if exc.code == 503 else f"error: HTTP {exc.code}"
-        except Exception as exc:  # noqa: BLE001 - every failure is classified below
-            outcome = f"error: {type(exc).__name__}: {exc}"[:200]
-        with lock:
-            out.append((outcome, (time.perf_counter() - started) * 1000))
-        time.sleep(rng.random() * 0.5)  # think time
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return _answered(json.loads(response.read()), question)
+
+    _session(stop_at, max_requests, random.Random(seed), out, lock, _http(ask_once))
 
 
 def main() -> None:
