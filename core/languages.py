@@ -71,7 +71,8 @@ class LanguagePack:
         """Whether a text is written in this language's script: for a marked script, any of its
         characters; for Latin, none of any marked script a pack uses."""
         if self.script == LATIN:
-            return _marked().search(text) is None if _marked() else True
+            marked = _marked()
+            return marked is None or marked.search(text) is None
         return _script(self.script).search(text) is not None
 
     def join_names(self, names: list[str]) -> str:
@@ -196,12 +197,13 @@ def _script(name: str) -> re.Pattern:
 
 
 def _marked() -> re.Pattern | None:
-    scripts = sorted({p.script for p in packs().values() if p.script != LATIN})
-    return _marked_pattern(tuple(scripts))
+    """One pattern for every marked script an installed pack uses (None when all are Latin)."""
+    return _marked_pattern(tuple(map(str, _dirs(os.environ.get("IURC_LANGUAGE_PACKS", "")))))
 
 
-@lru_cache(maxsize=None)
-def _marked_pattern(scripts: tuple[str, ...]) -> re.Pattern | None:
+@lru_cache(maxsize=8)
+def _marked_pattern(dirs: tuple[str, ...]) -> re.Pattern | None:
+    scripts = sorted({p.script for p in _packs(dirs).values() if p.script != LATIN})
     return re.compile("[" + "".join(SCRIPTS[s] for s in scripts) + "]") if scripts else None
 
 
