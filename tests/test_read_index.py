@@ -40,6 +40,23 @@ def test_a_serving_process_loads_the_stored_index_without_segmenting_or_matching
     assert not result["abstained"] and "port functions" in result["answer"]
 
 
+def test_a_serving_process_makes_only_the_passages_it_reads(ingested, monkeypatch):
+    """The stored index loads as columns: starting a serving process makes no passage object
+    but the table rows' (the facts read them), and an answer makes only those it reads."""
+    from core.models import Passage
+
+    _, store, _ = ingested
+    made = []
+    monkeypatch.setattr(index, "Passage", lambda *a, **k: made.append(a[0]) or Passage(*a, **k))
+    assistant = Assistant(store.config, store.embeddings, min_sentence=0.05)
+    passages = assistant.retriever.passages
+    assert len(made) == len(passages.with_records()) < len(passages)
+    assert assistant.retriever.by_entity and len(assistant.retriever.position) == len(passages)
+    result = assistant.ask("What did Kobe and Marseille discuss in session 1?")
+    assert "port functions" in result["answer"] and len(made) < len(passages)
+    assert len(made) == len(set(made))  # each made once, then kept
+
+
 def test_a_serving_process_reads_its_documents_glosses_from_the_index_not_the_bridge_table(ingested):
     """The word bridge's glosses of the documents' words are stored with the read index: a
     serving process answers without loading the bridge table; only a question's word that no
@@ -238,6 +255,9 @@ class InMemoryStore:
         v = np.asarray(vector) / (np.linalg.norm(vector) or 1.0)
         sims = sorted(((float(r["vector"] @ v), i) for i, r in self.rows.items()), reverse=True)[:k]
         return {i: s for s, i in sims}
+
+    def warm(self):
+        return False  # nothing to load: the first query warms nothing either
 
     def iter_chunks(self, page=5000):
         for r in self.rows.values():

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from core.bilingual import bridged, english_words
 from core.glossary import Glossary, has_cjk
+from core.index import Passages
 from core.lexical import latin_tokens, sudachi_tokens
 from core.languages import languages, vocabulary
 from core.text import SECTION_JOINER
@@ -38,8 +39,10 @@ def _scaffold() -> frozenset[str]:
 
 
 class Facts:
-    def __init__(self, passages: list, glossary: Glossary):
-        self.rows = [p for p in passages if p.record and p.record.values]
+    def __init__(self, passages: Passages | list, glossary: Glossary):
+        # (only the table rows' passages are read)
+        passages = passages if isinstance(passages, Passages) else Passages(passages)
+        self.rows = [p for p in (passages[i] for i in passages.with_records()) if p.record and p.record.values]
         self.glossary = glossary
         self._words = {r.chunk_id: set(latin_tokens(r.record.cell_text)) for r in self.rows}
         # The names each row holds, in order, found at ingest with the whole name table

@@ -37,14 +37,15 @@ BRIDGE = PROFILE.bridge_channel
 BRIDGE_LEAD = PROFILE.bridge_lead
 
 
-def document_subjects(passages: list[Passage], glossary: Glossary) -> dict[str, frozenset[str]]:
+def document_subjects(docs: list[str], names: list[frozenset[str]], glossary: Glossary) -> dict[str, frozenset[str]]:
     """doc -> the places a single-subject document is about: every place it names, when it names
-    at most SUBJECT_PLACES. A section of such a page ("Theme of the cooperation") often names one
-    partner or none; it is still about the pairing the page is about."""
+    at most SUBJECT_PLACES (`docs`, `names`: each passage's document and names). A section of
+    such a page ("Theme of the cooperation") often names one partner or none; it is still about
+    the pairing the page is about."""
     places: dict[str, set[str]] = {}
-    for p in passages:
-        places.setdefault(p.doc, set()).update(
-            e for e in p.entities if e in glossary.entities and glossary.entities[e].kind in PLACE_KINDS)
+    is_place = {e for e, entity in glossary.entities.items() if entity.kind in PLACE_KINDS}
+    for doc, found in zip(docs, names):
+        places.setdefault(doc, set()).update(found & is_place)
     return {doc: frozenset(found) for doc, found in places.items() if 0 < len(found) <= SUBJECT_PLACES}
 
 
@@ -155,14 +156,17 @@ class Retriever:
         self.index = index
         self.passages = index.passages
         self.lexical = index.lexical
-        self.position = {p.chunk_id: i for i, p in enumerate(self.passages)}
+        # (whole-collection tables come from the index's columns: no passage object is made here)
+        self.position = {cid: i for i, cid in enumerate(self.passages.chunk_ids())}
         # Passages in the pivot language, the one the word bridge carries words into.
         base = pivot()
-        self.english = np.array([p.language == base for p in self.passages], dtype=bool)
+        self.english = np.array([language == base for language in self.passages.languages()], dtype=bool)
         # What each passage is about: the names it holds, and the places of a single-subject
         # document it belongs to.
-        subjects = document_subjects(self.passages, glossary)
-        self.about: list[frozenset[str]] = [p.entities | subjects.get(p.doc, frozenset()) for p in self.passages]
+        docs, names = self.passages.docs(), self.passages.entities()
+        subjects = document_subjects(docs, names, glossary)
+        self.about: list[frozenset[str]] = [found | subjects[doc] if doc in subjects else found
+                                            for doc, found in zip(docs, names)]
         # entity id -> passages about it: a lookup, not a scan, at question time.
         self.by_entity: dict[str, list[int]] = {}
         for i, names in enumerate(self.about):
@@ -439,8 +443,8 @@ class Retriever:
         shown = {h.passage.chunk_id for h in hits}
         if self._by_doc is None:  # document -> its passages, built at the first use (not a scan per question)
             by_doc: dict[str, list[int]] = {}
-            for i, p in enumerate(self.passages):
-                by_doc.setdefault(p.doc, []).append(i)
+            for i, doc in enumerate(self.passages.docs()):
+                by_doc.setdefault(doc, []).append(i)
             self._by_doc = by_doc
         same = [i for i in self._by_doc.get(best.doc, ()) if self.passages[i].kind != "table_row"
                 and self.passages[i].chunk_id not in shown]

@@ -323,7 +323,14 @@ def _load_model(embeddings) -> None:
 
 
 def _warm(embeddings, store: PassageStore, model: threading.Thread) -> None:
+    try:
+        # (beside the model's load when the store can load its index without a real vector)
+        warmed = store.warm() if hasattr(store, "warm") else False
+    except Exception:  # noqa: BLE001 - a failing store shows at the first real question
+        warmed = False
     model.join()
+    if warmed:
+        return
     try:
         store.query(embeddings.embed_query("warm-up"), 1)
     except Exception:  # noqa: BLE001 - an empty store or a failing one shows at the first real question
