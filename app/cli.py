@@ -245,11 +245,28 @@ def serve(host, port, store_dir, chroma_host, chroma_port):
 
     from app.answering.service import Assistant
 
+    import threading
+
+    # The assistant starts in a thread while this one imports the web UI: Gradio's import is
+    # Python, the model's and the store's loads are mostly native code, so they overlap.
+    made: dict = {}
+
+    def start() -> None:
+        try:
+            made["assistant"] = Assistant(_config(store_dir, chroma_host, chroma_port))
+        except BaseException as exc:  # noqa: BLE001 - raised again below, in this thread
+            made["error"] = exc
+
+    starting = threading.Thread(target=start, name="assistant-start", daemon=True)
+    starting.start()
     try:
-        assistant = Assistant(_config(store_dir, chroma_host, chroma_port))
-        assistant.watch()  # reloads when an ingest from any process changed the store
         from app.web.ui import serve as run_server
 
+        starting.join()
+        if "error" in made:
+            raise made["error"]
+        assistant = made["assistant"]
+        assistant.watch()  # reloads when an ingest from any process changed the store
         run_server(assistant, host, port)
     except (StoreError, settings.SettingError) as exc:
         _fail(str(exc))

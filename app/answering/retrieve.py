@@ -219,7 +219,9 @@ class Retriever:
         index's vocabulary only."""
         if self._japanese_of is None:
             inverse: dict[str, set[str]] = {}
-            for token in self.lexical.vocabulary:
+            # (the index lists its words in the bridged script with their glosses: only those
+            # can have any; a hand-made index without them is searched whole)
+            for token in self.index.glosses or self.lexical.vocabulary:
                 for word in english_words(token):
                     inverse.setdefault(word, set()).add(token)
             self._japanese_of = {w: frozenset(ts) for w, ts in inverse.items()}
