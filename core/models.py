@@ -1,6 +1,8 @@
 """Plain dataclasses passed between the ingest stages."""
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass, field
 
 
@@ -147,7 +149,12 @@ class ManifestEntry:
     language: str = ""  # a language code (core/languages.py) or "mixed"
     status: str = "pending"
     ingested_at: str = ""  # ISO 8601, UTC
-    names: str = ""  # JSON: the names discovered in it
+    names: str = ""  # JSON: the names discovered in it (left empty by a registry listing)
+    names_sha: str = ""  # sha256 of `names` ("" for none): what a listing tells them by
+
+    def __post_init__(self):
+        if self.names and not self.names_sha:
+            object.__setattr__(self, "names_sha", hashlib.sha256(self.names.encode("utf-8")).hexdigest())
 
     @property
     def complete(self) -> bool:

@@ -50,9 +50,11 @@ def load(path: str | None = None) -> Profile:
     there, with a number; anything else is a ProfileError naming the file."""
     import yaml
 
+    from .languages import load_yaml
+
     where = Path(path or os.environ.get("IURC_PROFILE") or DEFAULT)
     try:
-        data = yaml.safe_load(where.read_text("utf-8")) or {}
+        data = load_yaml(where.read_text("utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ProfileError(f"cannot read the answering profile {where}: {exc}") from None
     values = {key: value for section in data.values() if isinstance(section, dict) for key, value in section.items()}

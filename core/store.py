@@ -18,6 +18,8 @@ from . import settings
 from .models import Chunk, ManifestEntry
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# The collections of one set: passages, the manifest, the read-side index, documents' names.
+SET_SUFFIXES = ("", "__manifest", "__index", "__docnames")
 BATCH = 500  # ids per Chroma call: keeps requests well under the server's size limits
 
 
@@ -178,6 +180,7 @@ class DocumentRegistry(Protocol):
     and "complete" after them."""
 
     def manifest_entries(self) -> dict[str, ManifestEntry]: ...
+    def document_names(self, docs: list[str]) -> dict[str, str]: ...
     def put_manifest(self, entry: ManifestEntry) -> None: ...
     def delete_manifest(self, doc: str) -> None: ...
 
@@ -194,6 +197,7 @@ class NamedBlobs(Protocol):
     def put_index(self, blob: bytes, generation: str, tokenizer: str) -> None: ...
     def stored_index(self) -> tuple[str, bytes] | None: ...
     def index_head(self) -> dict: ...
+    def index_intact(self) -> bool: ...
     def bump_generation(self, generation: str = "") -> str: ...
     def generation(self) -> str: ...
 
@@ -263,9 +267,12 @@ class Store:
         # through Chroma's full-text index, metadata does not.
         self.index = self.client.get_or_create_collection(
             self.physical + "__index", embedding_function=None)
+        # Each document's discovered names (metadata-only records, one per document).
+        self.names = self.client.get_or_create_collection(
+            self.physical + "__docnames", embedding_function=None)
 
     def _drop_set(self, physical: str) -> None:
-        for suffix in ("", "__manifest", "__index"):
+        for suffix in SET_SUFFIXES:
             try:
                 self.client.delete_collection(physical + suffix)
             except Exception:  # noqa: BLE001 - already gone: nothing to drop
@@ -292,7 +299,7 @@ class Store:
         prefix = self.config.collection + "--"
         for c in self.client.list_collections():
             name = c.name if hasattr(c, "name") else c
-            if name.startswith(prefix) and not name.endswith(("__manifest", "__index")) and name != current:
+            if name.startswith(prefix) and not name.endswith(SET_SUFFIXES[1:]) and name != current:
                 self._drop_set(name)
         self._replacing = current
         self._open(create=True, physical=f"{prefix}{uuid.uuid4().hex[:12]}")
@@ -404,8 +411,19 @@ class Store:
     GLOSSARY_ID, GENERATION_ID, NAMES_ID = "__glossary__", "__generation__", "__names__"
 
     def manifest_entries(self) -> dict[str, ManifestEntry]:
+        """Every document's entry, without its names (they are kept in records of their own,
+        read only by `document_names`: a listing stays small however many names the documents
+        hold). An entry written before that still lists its names."""
         got = self.manifest.get(include=["metadatas"])
         return {m["doc"]: ManifestEntry.from_metadata(m) for m in got["metadatas"] if not m["doc"].startswith("__")}
+
+    def document_names(self, docs: list[str]) -> dict[str, str]:
+        """The names JSON of these documents' entries."""
+        out: dict[str, str] = {}
+        for i in range(0, len(docs), BATCH):
+            got = self.names.get(ids=docs[i:i + BATCH], include=["metadatas"])
+            out.update((doc, meta.get("names", "")) for doc, meta in zip(got["ids"], got["metadatas"]))
+        return out
 
     def put_glossary(self, text: str, sha256: str, made_from: str = "") -> None:
         """The name table; `made_from`: a hash of what it was built from (curated glossary and
@@ -458,8 +476,9 @@ class Store:
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
             _write_atomically(folder / f"{generation}.bin", blob)
+            stat = (folder / f"{generation}.bin").stat()
             head = {"generation": generation, "tokenizer": tokenizer, "parts": 1,
-                    "sha256": hashlib.sha256(blob).hexdigest()}
+                    "sha256": hashlib.sha256(blob).hexdigest(), "stat": [stat.st_size, stat.st_mtime_ns]}
             _write_atomically(folder / "head.json", json.dumps(head).encode("utf-8"))
             for old in folder.glob("*.bin"):
                 if old.name != f"{generation}.bin":
@@ -477,6 +496,22 @@ class Store:
         old = [i for i in old if i != "__head__"]
         for i in range(0, len(old), BATCH):
             self.index.delete(ids=old[i:i + BATCH])
+
+    def index_intact(self) -> bool:
+        """Whether the stored read-side index is whole. In files: its size and modification time
+        are the ones recorded when it was written (a cheap test for an ingest that changes
+        nothing; every serving process still checks its sha256 when it loads it). In records:
+        its parts hash to what the head says."""
+        folder = self._index_folder()
+        if folder is not None and (folder / "head.json").is_file():
+            head = self.index_head()
+            try:
+                stat = (folder / f"{head.get('generation')}.bin").stat()
+            except OSError:
+                return False
+            if head.get("stat") == [stat.st_size, stat.st_mtime_ns]:
+                return True
+        return self.stored_index() is not None
 
     def index_head(self) -> dict:
         """The stored read-side index's generation and tokenizer ({} when none is stored)."""
@@ -522,10 +557,18 @@ class Store:
                              metadatas=[metadata])
 
     def put_manifest(self, entry: ManifestEntry) -> None:
-        self._put_record(entry.doc, entry.doc, entry.as_metadata())
+        metadata = entry.as_metadata()
+        names = metadata.pop("names")
+        if names:
+            self.names.upsert(ids=[entry.doc], embeddings=[[1.0]], metadatas=[{"names": names}])
+        else:
+            self.names.delete(ids=[entry.doc])
+        # (None drops the key from an entry that held its names: Chroma merges metadata)
+        self._put_record(entry.doc, entry.doc, {**metadata, "names": None})
 
     def delete_manifest(self, doc: str) -> None:
         self.manifest.delete(ids=[doc])
+        self.names.delete(ids=[doc])
 
 
 

@@ -131,6 +131,9 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         max_bytes = settings.get("max_file_bytes")
         current = fingerprint(glossary, chunk_size, store.embedder_name)
         manifest = store.manifest_entries()
+        for entry in manifest.values():
+            if entry.names:  # written before the names moved out of the listing: moved once
+                store.put_manifest(entry)
         files, prefixes = discover(paths, report, warn)
         seen_docs = set()
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
@@ -168,7 +171,9 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
             if doc not in seen_docs and any(doc.startswith(p) for p in prefixes):
                 report.deleted += _drop(store, doc)
         table_before = store.stored_glossary()
-        report.glossary_changed = _store_name_table(store, glossary)
+        # (no document added, changed or dropped: the manifest read at the start is still the store's)
+        same = not (report.added or report.updated or report.deleted or rebuild)
+        report.glossary_changed = _store_name_table(store, glossary, manifest if same else None)
         changed = report.added or report.updated or report.deleted or rebuild or report.glossary_changed
         if changed or _index_stale(store):
             _publish(store, glossary, table_before)
@@ -272,22 +277,23 @@ def _index_stale(store: Store) -> bool:
     stopped between writing passages and writing the index, or an older version wrote the store)."""
     head = store.index_head()
     return head.get("generation") != store.generation() or head.get("tokenizer") != settings.get("lexical_tokenizer") \
-        or store.stored_index() is None  # damaged: its parts do not hash to what the head says
+        or not store.index_intact()
 
 
-def _store_name_table(store: Store, glossary: Glossary) -> bool:
+def _store_name_table(store: Store, glossary: Glossary, manifest: dict | None = None) -> bool:
     """The name table (curated rows, then every document's discovered names linked across
     scripts) stored beside the passages, so every process matches the same names. True when
-    it changed."""
-    entries = {doc: entry for doc, entry in store.manifest_entries().items() if entry.names and entry.complete}
+    it changed. `manifest`: the store's manifest when the caller holds it as it is now."""
+    manifest = store.manifest_entries() if manifest is None else manifest
+    entries = {doc: entry for doc, entry in manifest.items() if entry.names_sha and entry.complete}
     # What the table is made from: the curated rows, the link threshold and each document's
-    # discovered names.
+    # discovered names (told by their hashes: the names themselves are read only to build it).
     made_from = hashlib.sha256(json.dumps([glossary.sha256, settings.get("name_link_threshold"),
-                                           sorted((doc, e.names) for doc, e in entries.items())]
+                                           sorted((doc, e.names_sha) for doc, e in entries.items())]
                                           ).encode("utf-8")).hexdigest()
     if made_from == store.glossary_made_from() and store.stored_glossary() is not None:
         return False  # built from the same: nothing to do (an unchanged re-ingest)
-    found = {doc: json.loads(entry.names) for doc, entry in entries.items()}
+    found = {doc: json.loads(text) for doc, text in store.document_names(sorted(entries)).items() if text}
     table, report = names.build_table(glossary, found, settings.get("name_link_threshold"))
     if store.stored_glossary() == table.text:
         store.put_glossary(table.text, table.sha256, made_from)

@@ -2,6 +2,8 @@
 (core/store.py: PassageStore) and the typed answer result (app/answering/result.py)."""
 from __future__ import annotations
 
+import json
+
 import math
 
 import numpy as np
@@ -210,6 +212,66 @@ def test_an_embedded_store_keeps_its_index_in_files_a_damaged_one_is_rebuilt(tmp
     assert repaired is not None and repaired.generation == store.generation()
 
 
+def test_an_unchanged_reingest_does_not_read_the_index_and_a_reader_still_checks_it(tmp_path, fake_embeddings,
+                                                                                    glossary, monkeypatch):
+    """An ingest that changes nothing tells an intact index file by the size and time recorded
+    when it was written, without reading it, and the name table's sources by the documents'
+    names' hashes, without reading the names; a serving process still checks its sha256, so a
+    file damaged in place (same size, time set back) is not used."""
+    import os
+
+    from core.store import Store, StoreConfig, open_store
+
+    corpus = make_corpus(tmp_path / "corpus")
+    store = open_store(StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), fake_embeddings)
+    ingest([str(corpus)], store, glossary, progress=False)
+    generation = store.generation()
+
+    def refuse(self):
+        raise AssertionError("the unchanged re-ingest read the stored index")
+
+    monkeypatch.setattr(Store, "stored_index", refuse)
+    monkeypatch.setattr(Store, "document_names", refuse)  # nor the documents' names
+    report = ingest([str(corpus)], store, glossary, progress=False)
+    assert report.added == report.updated == report.deleted == 0 and store.generation() == generation
+    monkeypatch.undo()
+    path = tmp_path / "store" / "read_index" / store.physical / f"{generation}.bin"
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert store.index_intact() and index.load(store) is None
+
+
+def test_documents_names_stay_out_of_the_listing_and_an_older_entry_is_moved_once(tmp_path, fake_embeddings,
+                                                                                  glossary):
+    """A document's discovered names are kept apart from its manifest entry (a listing reads
+    their hash only); an entry written by an older version, names in its metadata, is moved by
+    the next ingest and the name table it gives is the same."""
+    from core.store import StoreConfig, open_store
+
+    corpus = make_corpus(tmp_path / "corpus")
+    store = open_store(StoreConfig(str(tmp_path / "store"), "", 8000, "iurc"), fake_embeddings)
+    ingest([str(corpus)], store, glossary, progress=False)
+    entries = store.manifest_entries()
+    named = sorted(d for d, e in entries.items() if e.names_sha)
+    assert named and all(e.names == "" for e in entries.values())
+    names = store.document_names(named)
+    assert all(json.loads(names[d]) is not None and names[d] for d in named)
+    table = store.stored_glossary()
+    for doc in named:  # as an older version wrote them
+        metadata = {**entries[doc].as_metadata(), "names": names[doc]}
+        del metadata["names_sha"]
+        store.manifest.upsert(ids=[doc], embeddings=[[1.0]], documents=[doc], metadatas=[metadata])
+        store.names.delete(ids=[doc])
+    assert all(store.manifest_entries()[d].names == names[d] for d in named)
+    report = ingest([str(corpus)], store, glossary, progress=False)
+    assert report.added == report.updated == 0 and not report.glossary_changed
+    assert all(e.names == "" for e in store.manifest_entries().values())
+    assert store.document_names(named) == names and store.stored_glossary() == table
+
+
 def test_a_reader_that_uses_another_name_table_builds_its_entities_itself(ingested, glossary):
     _, store, _ = ingested
     assistant = Assistant(store.config, store.embeddings, glossary, min_sentence=0.05)
@@ -287,6 +349,9 @@ class InMemoryStore:
     def put_manifest(self, entry):
         self.records[entry.doc] = entry
 
+    def document_names(self, docs):
+        return {d: self.records[d].names for d in docs if d in self.records}
+
     def delete_manifest(self, doc):
         self.records.pop(doc, None)
 
@@ -314,6 +379,9 @@ class InMemoryStore:
 
     def index_head(self):
         return {k: v for k, v in self.blob.items() if k != "blob"}
+
+    def index_intact(self):
+        return self.stored_index() is not None
 
     def bump_generation(self, generation=""):
         self.records["__generation__"] = {"generation": generation or "g"}
