@@ -162,7 +162,7 @@ class VectorIndex(Protocol):
     config: StoreConfig
     embedder_name: str  # the embedder its vectors were made with (a mismatch is refused at open)
 
-    def add(self, chunks: list[Chunk], doc_sha256: str, vectors: list[list[float]]) -> None: ...
+    def add(self, chunks: list[Chunk], doc_sha256: str | list[str], vectors: list[list[float]]) -> None: ...
     def update_metadata(self, chunks: list[Chunk], doc_sha256: str) -> None: ...
     def delete(self, ids: list[str]) -> None: ...
     def doc_chunks(self, doc: str) -> dict[str, dict]: ...
@@ -182,6 +182,7 @@ class DocumentRegistry(Protocol):
     def manifest_entries(self) -> dict[str, ManifestEntry]: ...
     def document_names(self, docs: list[str]) -> dict[str, str]: ...
     def put_manifest(self, entry: ManifestEntry) -> None: ...
+    def put_manifests(self, entries: list[ManifestEntry]) -> None: ...
     def delete_manifest(self, doc: str) -> None: ...
 
 
@@ -315,15 +316,17 @@ class Store:
             self._drop_set(old)
 
     # --- passages -----------------------------------------------------------------------
-    def add(self, chunks: list[Chunk], doc_sha256: str, vectors: list[list[float]]) -> None:
-        """Store passages with the vectors the pipeline made for them (the store never embeds)."""
+    def add(self, chunks: list[Chunk], doc_sha256: str | list[str], vectors: list[list[float]]) -> None:
+        """Store passages with the vectors the pipeline made for them (the store never embeds).
+        `doc_sha256`: their document's hash, or one per passage (passages of several documents)."""
         if len(vectors) != len(chunks):
             raise StoreError(f"{len(chunks)} passages but {len(vectors)} vectors")
+        shas = [doc_sha256] * len(chunks) if isinstance(doc_sha256, str) else doc_sha256
         for i in range(0, len(chunks), BATCH):
             part = chunks[i:i + BATCH]
             self.collection.upsert(ids=[c.chunk_id for c in part], embeddings=[list(v) for v in vectors[i:i + BATCH]],
                                    documents=[c.text for c in part],
-                                   metadatas=[chunk_metadata(c, doc_sha256) for c in part])
+                                   metadatas=[chunk_metadata(c, sha) for c, sha in zip(part, shas[i:i + BATCH])])
 
     def update_metadata(self, chunks: list[Chunk], doc_sha256: str) -> None:
         for i in range(0, len(chunks), BATCH):
@@ -557,14 +560,25 @@ class Store:
                              metadatas=[metadata])
 
     def put_manifest(self, entry: ManifestEntry) -> None:
-        metadata = entry.as_metadata()
-        names = metadata.pop("names")
-        if names:
-            self.names.upsert(ids=[entry.doc], embeddings=[[1.0]], metadatas=[{"names": names}])
-        else:
-            self.names.delete(ids=[entry.doc])
-        # (None drops the key from an entry that held its names: Chroma merges metadata)
-        self._put_record(entry.doc, entry.doc, {**metadata, "names": None})
+        self.put_manifests([entry])
+
+    def put_manifests(self, entries: list[ManifestEntry]) -> None:
+        """Entries in one call per collection. A complete entry's names are written with it (a
+        pending one's are not read by anything: the names table is made from complete ones)."""
+        for i in range(0, len(entries), BATCH):
+            part = entries[i:i + BATCH]
+            complete = [e for e in part if e.complete]
+            named = [e for e in complete if e.names]
+            if named:
+                self.names.upsert(ids=[e.doc for e in named], embeddings=[[1.0]] * len(named),
+                                  metadatas=[{"names": e.names} for e in named])
+            unnamed = [e.doc for e in complete if not e.names]
+            if unnamed:
+                self.names.delete(ids=unnamed)
+            # (None drops the key from an entry that held its names: Chroma merges metadata)
+            self.manifest.upsert(ids=[e.doc for e in part], embeddings=[[1.0]] * len(part),
+                                 documents=[e.doc for e in part],
+                                 metadatas=[{**e.as_metadata(), "names": None} for e in part])
 
     def delete_manifest(self, doc: str) -> None:
         self.manifest.delete(ids=[doc])

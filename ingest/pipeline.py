@@ -138,23 +138,22 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         seen_docs = set()
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
         parser = sandbox.Sandbox() if sandbox.enabled() else None
+        writer = _Writer(store)
         for number, found in enumerate(bar):
             if on_file:
                 on_file(number, len(files), found.doc)
             seen_docs.add(found.doc)
             before = (report.added, report.updated, report.skipped)
             try:
-                _ingest_one(found, store, glossary, manifest.get(found.doc), current, chunk_size,
-                            max_bytes, report, parser.load if parser else load)
+                prepared = _ingest_one(found, store, glossary, manifest.get(found.doc), current, chunk_size,
+                                       max_bytes, report, parser.load if parser else load)
+                if prepared is not None:
+                    writer.put(prepared)
             except (LoadError, OSError) as exc:
                 warn(report.fail(found.path, str(exc), found.doc))
                 continue
             except StoreWriteError as exc:
-                # Disk full, read-only store, server gone: stop here. Documents done so far are
-                # complete; this one stays marked pending and is redone by the next run.
-                raise StoreError(f"could not write {printable(found.doc)} to {store.config.describe()}: {exc.cause}. "
-                                 f"Stopped after {report.summary()}; the index as it was is still "
-                                 "served and a re-run completes it.") from None
+                _stopped(exc, store, report)
             except Exception as exc:  # noqa: BLE001 - any parser's own error (lxml, pdfminer, ...)
                 # One bad file is one failed file: reported on one line, and ingest carries on.
                 reason = " ".join(str(exc).split())[:200]
@@ -166,6 +165,10 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
             report.files.append({"path": str(found.path), "doc": found.doc, "passages": added + updated + skipped,
                                  "status": "new" if found.doc not in manifest else
                                  "changed" if added or updated else "unchanged", "reason": ""})
+        try:
+            writer.flush()
+        except StoreWriteError as exc:
+            _stopped(exc, store, report)
         # Documents that vanished from an ingested folder: their passages go too.
         for doc, entry in manifest.items():
             if doc not in seen_docs and any(doc.startswith(p) for p in prefixes):
@@ -238,14 +241,15 @@ def _publish(store: Store, glossary: Glossary, table_before: str | None = None) 
 
 
 def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: ManifestEntry | None,
-                current: str, chunk_size: int, max_bytes: int, report: IngestReport, parse=load) -> None:
-    """One file into the store. `parse`: `load`, or a Sandbox's `load` (a child process with
-    memory, CPU and wall-clock limits)."""
+                current: str, chunk_size: int, max_bytes: int, report: IngestReport, parse=load) -> "_Prepared | None":
+    """One file, read and made into passages, with what the store must add, update and delete
+    for it (None when it is unchanged). `parse`: `load`, or a Sandbox's `load` (a child process
+    with memory, CPU and wall-clock limits)."""
     data = read_file(found.path, max_bytes)  # read once: hashed here, decoded by load()
     sha = hashlib.sha256(data).hexdigest()
     if entry and entry.complete and entry.sha256 == sha and entry.fingerprint == current:
         report.skipped += entry.chunk_count
-        return
+        return None
     source = parse(found.path, found.doc, max_bytes, data)
     cleaned = clean(source, glossary)
     # The document's own names (discovered, linked across its scripts) join the curated ones for
@@ -256,20 +260,24 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: Manif
     chunks = chunk(structure(cleaned, local), chunk_size)
     if not chunks:
         raise LoadError("no text to index after cleaning")
-    stored = store.doc_chunks(found.doc)
+    # (a document without an entry has no passages: its entry is always written before them)
+    stored = store.doc_chunks(found.doc) if entry is not None else {}
     new_ids = {c.chunk_id for c in chunks}
     to_add = [c for c in chunks if c.chunk_id not in stored]
     to_update = [c for c in chunks if c.chunk_id in stored
                  and stored[c.chunk_id] != chunk_metadata(c, source.sha256)]
     to_delete = [cid for cid in stored if cid not in new_ids]
-    try:
-        _write(found, store, source, chunks, to_add, to_update, to_delete, current, found_names)
-    except Exception as exc:  # chromadb's errors for disk full / read-only / HTTP vary in type
-        raise StoreWriteError(exc) from exc
     report.added += len(to_add)
     report.updated += len(to_update)
     report.skipped += len(chunks) - len(to_add) - len(to_update)
     report.deleted += len(to_delete)
+    entry = ManifestEntry(
+        names=json.dumps(found_names, ensure_ascii=False, sort_keys=True),
+        doc=found.doc, path=str(found.path), sha256=source.sha256, fingerprint=current,
+        format=source.format, encoding=source.encoding, chunk_count=len(chunks),
+        language=_document_language(chunks), status="pending",
+        ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return _Prepared(entry, to_add, to_update, to_delete)
 
 
 def _index_stale(store: Store) -> bool:
@@ -304,28 +312,67 @@ def _store_name_table(store: Store, glossary: Glossary, manifest: dict | None = 
 
 
 class StoreWriteError(Exception):
-    def __init__(self, cause: Exception):
+    def __init__(self, cause: Exception, docs: list[str]):
         super().__init__(str(cause))
         self.cause = f"{type(cause).__name__}: {cause}"
+        self.docs = docs
 
 
-def _write(found: FoundFile, store: Store, source, chunks, to_add, to_update, to_delete, current,
-           found_names: dict) -> None:
-    entry = ManifestEntry(
-        names=json.dumps(found_names, ensure_ascii=False, sort_keys=True),
-        doc=found.doc, path=str(found.path), sha256=source.sha256, fingerprint=current,
-        format=source.format, encoding=source.encoding, chunk_count=len(chunks),
-        language=_document_language(chunks), status="pending",
-        ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    # Pending first, so a crash mid-write still leaves a record of the document's passages.
-    store.put_manifest(entry)
-    # The pipeline embeds (the store only keeps vectors), a batch per store call.
-    for i in range(0, len(to_add), EMBED_BATCH):
-        part = to_add[i:i + EMBED_BATCH]
-        store.add(part, source.sha256, store.embeddings.embed_documents([c.text for c in part]))
-    store.update_metadata(to_update, source.sha256)
-    store.delete(to_delete)
-    store.put_manifest(replace(entry, status="complete"))
+def _stopped(exc: StoreWriteError, store: Store, report: IngestReport) -> None:
+    """Disk full, read-only store, server gone: stop here. Documents written before are
+    complete; those of the batch being written stay marked pending and are redone by the next run."""
+    names = ", ".join(printable(d) for d in exc.docs[:3]) + (f" and {len(exc.docs) - 3} more" if len(exc.docs) > 3 else "")
+    raise StoreError(f"could not write {names} to {store.config.describe()}: {exc.cause}. "
+                     f"Stopped after {report.summary()}; the index as it was is still "
+                     "served and a re-run completes it.") from None
+
+
+@dataclass
+class _Prepared:
+    """One document made into passages, and what the store must do for it."""
+    entry: ManifestEntry  # pending
+    to_add: list[Chunk]
+    to_update: list[Chunk]
+    to_delete: list[str]
+
+
+class _Writer:
+    """Documents' writes, batched across documents (a store call costs about as much for one
+    passage as for a hundred): the batch's entries are written pending in one call, its new
+    passages embedded and stored EMBED_BATCH at a time, its changed and dropped passages
+    updated and deleted, then its entries marked complete in one call. A document is complete
+    only after all its passages are stored; a stop in between leaves it pending for the next run."""
+
+    def __init__(self, store: Store, passages: int | None = None):
+        self.store, self.limit = store, passages or settings.get("write_batch")
+        self.batch: list[_Prepared] = []
+        self.size = 0
+
+    def put(self, prepared: _Prepared) -> None:
+        self.batch.append(prepared)
+        self.size += len(prepared.to_add) + len(prepared.to_update) + 1
+        if self.size >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.batch, self.size = self.batch, [], 0
+        if not batch:
+            return
+        store = self.store
+        try:
+            store.put_manifests([p.entry for p in batch])
+            adds = [(c, p.entry.sha256) for p in batch for c in p.to_add]
+            for i in range(0, len(adds), EMBED_BATCH):
+                part = adds[i:i + EMBED_BATCH]
+                store.add([c for c, _ in part], [sha for _, sha in part],
+                          store.embeddings.embed_documents([c.text for c, _ in part]))
+            for p in batch:
+                if p.to_update:
+                    store.update_metadata(p.to_update, p.entry.sha256)
+            store.delete([cid for p in batch for cid in p.to_delete])
+            store.put_manifests([replace(p.entry, status="complete") for p in batch])
+        except Exception as exc:  # chromadb's errors for disk full / read-only / HTTP vary in type
+            raise StoreWriteError(exc, [p.entry.doc for p in batch]) from exc
 
 
 def _document_language(chunks: list[Chunk]) -> str:

@@ -51,6 +51,37 @@ def test_second_run_adds_nothing_and_does_no_embedding(tmp_path, fake_store, glo
     assert fake_store.embeddings.calls == calls  # work done, not time taken: no bound on seconds
 
 
+def test_writes_are_batched_across_documents_and_a_failed_batch_is_redone(tmp_path, fake_store, glossary,
+                                                                           monkeypatch):
+    """Twelve documents are written in one batch: their entries pending in one call, their
+    passages embedded and stored in one call, then complete in one call. When the store fails
+    inside a batch, its documents stay pending, the error names them, and a re-run completes
+    them with nothing stored twice."""
+    corpus = make_corpus(tmp_path / "corpus", 12)
+    calls: list[tuple[str, int]] = []
+    add, put = Store.add, Store.put_manifests
+    monkeypatch.setattr(Store, "add", lambda self, chunks, sha, vectors:
+                        calls.append(("add", len(chunks))) or add(self, chunks, sha, vectors))
+    monkeypatch.setattr(Store, "put_manifests", lambda self, entries:
+                        calls.append((entries[0].status, len(entries))) or put(self, entries))
+    report = ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert calls == [("pending", 12), ("add", report.added), ("complete", 12)]
+    assert fake_store.embeddings.calls == 1
+    expected = stored_ids(fake_store)
+
+    from core.store import StoreConfig, open_store
+
+    again = open_store(StoreConfig.from_url(f"memory://{tmp_path}-again"), FakeEmbeddings())
+    monkeypatch.setattr(Store, "add", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(StoreError, match=r"could not write .*deck.txt.* and \d+ more .*disk full"):
+        ingest([str(corpus)], again, glossary, progress=False)
+    assert {e.status for e in again.manifest_entries().values()} == {"pending"}
+    monkeypatch.setattr(Store, "add", add)
+    rerun = ingest([str(corpus)], again, glossary, progress=False)
+    assert rerun.added == report.added and stored_ids(again) == expected
+    assert {e.status for e in again.manifest_entries().values()} == {"complete"}
+
+
 def test_changed_document_is_replaced_and_deleted_document_removed(tmp_path, fake_store, glossary):
     corpus = make_corpus(tmp_path / "corpus")
     ingest([str(corpus)], fake_store, glossary, progress=False)

@@ -293,8 +293,9 @@ class InMemoryStore:
     def add(self, chunks, doc_sha256, vectors):
         from core.store import chunk_metadata
 
-        for c, v in zip(chunks, vectors, strict=True):  # the pipeline embeds; a store only keeps
-            self.rows[c.chunk_id] = {"id": c.chunk_id, "text": c.text, "metadata": chunk_metadata(c, doc_sha256),
+        shas = [doc_sha256] * len(chunks) if isinstance(doc_sha256, str) else doc_sha256
+        for c, v, sha in zip(chunks, vectors, shas, strict=True):  # the pipeline embeds; a store only keeps
+            self.rows[c.chunk_id] = {"id": c.chunk_id, "text": c.text, "metadata": chunk_metadata(c, sha),
                                      "vector": np.asarray(v) / (np.linalg.norm(v) or 1.0)}
 
     def update_metadata(self, chunks, doc_sha256):
@@ -348,6 +349,10 @@ class InMemoryStore:
 
     def put_manifest(self, entry):
         self.records[entry.doc] = entry
+
+    def put_manifests(self, entries):
+        for entry in entries:
+            self.put_manifest(entry)
 
     def document_names(self, docs):
         return {d: self.records[d].names for d in docs if d in self.records}

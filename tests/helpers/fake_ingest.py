@@ -2,10 +2,14 @@
 
 usage: python fake_ingest.py STORE_DIR DELAY_SECONDS PATH...
 Prints "embedding" before each embedding batch, markers around every store write
-("add:start", "manifest:complete:end", ...), and the report's summary at the end.
+("add:start", "manifest:complete:end", ...: a batch of documents' entries per manifest write), and the report's summary at the end.
 """
+import os
 import sys
 from pathlib import Path
+
+# One document per write batch, so a kill can land inside every phase of each document's write.
+os.environ.setdefault("IURC_WRITE_BATCH", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -25,7 +29,7 @@ class LoudFakeEmbeddings(FakeEmbeddings):
 def _announce(name: str, method):
     """Print a marker before and after a store write, so a test can kill inside a phase."""
     def wrapper(self, *args, **kwargs):
-        phase = f"{name}:{args[0].status}" if name == "manifest" else name
+        phase = f"{name}:{args[0][0].status}" if name == "manifest" else name
         print(f"{phase}:start", flush=True)
         result = method(self, *args, **kwargs)
         print(f"{phase}:end", flush=True)
@@ -33,7 +37,7 @@ def _announce(name: str, method):
     return wrapper
 
 
-for _name, _attr in (("add", "add"), ("delete", "delete"), ("manifest", "put_manifest")):
+for _name, _attr in (("add", "add"), ("delete", "delete"), ("manifest", "put_manifests")):
     setattr(Store, _attr, _announce(_name, getattr(Store, _attr)))
 
 
