@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -835,6 +836,10 @@ def _complete_lead_ins(keep: list[Span], own: list[Span]) -> list[Span]:
     return sorted(out, key=lambda s: s.start)
 
 
+# The tokens of the texts the answer being composed has segmented (Composer.tokenize).
+_TOKENS: ContextVar[dict[str, tuple[str, ...]] | None] = ContextVar("answer_tokens", default=None)
+
+
 class Composer:
     """Chooses and quotes sentences. Thresholds come from settings calibrated on eval/."""
 
@@ -842,7 +847,8 @@ class Composer:
                  min_named_sentence: float, max_passages: int = 3, per_passage: int = 2):
         self.embeddings = embeddings
         self.glossary = glossary
-        self.tokenize = tokenize
+        self._tokenize = tokenize
+        self._name_tokens: dict[str, frozenset[str]] = {}
         self.min_sentence = min_sentence
         self.min_named_sentence = min_named_sentence
         self.max_passages = max_passages
@@ -993,11 +999,30 @@ class Composer:
             return any(name.casefold() in where.casefold() for name in q.other_names)
         return True
 
+    def tokenize(self, text: str) -> tuple[str, ...]:
+        """The lexical tokens of a text; while an answer is composed, each text is segmented
+        once (one answer reads the same sentences, headings and names several times)."""
+        memo = _TOKENS.get()
+        if memo is None:
+            return tuple(self._tokenize(text))
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = tuple(self._tokenize(text))
+        return found
+
     def compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit] = (),
                 nearby: list[Hit] = ()) -> Answer | None:
         """The extractive answer; an answer saying the asked attribute is not stated; or None when
         no sentence is good enough (abstain). `nearby`: the best passage's document's other
         passages, read when no sentence retrieved carries the value asked (a time, a date)."""
+        memo = _TOKENS.set({})  # this answer's own (a context variable: each thread has its own)
+        try:
+            return self._compose(q, qvec, hits, extra, nearby)
+        finally:
+            _TOKENS.reset(memo)
+
+    def _compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit],
+                 nearby: list[Hit]) -> Answer | None:
         top = [h for h in hits if h.coverage == hits[0].coverage][: self.max_passages + 2] if hits else []
         if q.attribute and hits:
             # "What is the budget of X?": passages about X are not evidence of its budget; only a
@@ -1462,7 +1487,7 @@ class Composer:
             holders: dict[str, set[str]] = {}
             for entity_id, entity in self.glossary.entities.items():
                 for name in entity.names:
-                    for token in self.tokenize(name):
+                    for token in self._tokenize(name):  # (once per composer: not this answer's memo)
                         holders.setdefault(token, set()).add(entity_id)
             self._generic = frozenset(t for t, ids in holders.items() if len(ids) >= NAME_WORD_ENTITIES)
         return self._generic
@@ -1529,8 +1554,16 @@ class Composer:
         return bool(named & set(q.entities)) or (not said - set(q.entities) and bool(set(span.passage.entities) & set(q.entities)))
 
     def name_tokens(self, q: Question) -> set[str]:
-        """The tokens of every name of the question's entities."""
-        return {t for e in q.entities for n in self.glossary.entities[e].names for t in self.tokenize(n)}
+        """The tokens of every name of the question's entities (each entity's segmented once: the
+        name table is this composer's for its life)."""
+        out: set[str] = set()
+        for e in q.entities:
+            found = self._name_tokens.get(e)
+            if found is None:
+                found = self._name_tokens[e] = frozenset(
+                    t for n in self.glossary.entities[e].names for t in self._tokenize(n))
+            out |= found
+        return out
 
     def _asked_words(self, q: Question) -> set[str]:
         """The question's own words other than its names (what is asked about them); a follow-up
