@@ -163,7 +163,7 @@ def main() -> None:
     summary = {
         "date": time.strftime("%Y-%m-%d"),
         "path": "JSON API" if args.api else f"Gradio queue ({args.client})",
-        "users": args.users, "seconds": args.seconds,
+        "users": args.users, "seconds": args.seconds, "store": args.store,
         "requests": len(results), **{k: counts.get(k, 0) for k in ("answered", "refused", "lost", "error")},
         "answered_p50_ms": round(statistics.median(answered), 1) if answered else None,
         "answered_p95_ms": round(percentile(answered, 0.95), 1) if answered else None,

@@ -54,14 +54,17 @@ def write_results() -> None:
                   "`gradio_client`: the client library, whose threads took most of the two cores in the "
                   "earlier rows) or the JSON API (`--api`: POST /api/ask), with a random think time of "
                   "0–0.5 s, against `iurc serve` at its default settings (concurrency 4; queue 32 until "
-                  "2026-12-03, 64 since) on the seed corpus. Rows from 2026-12-03 with 20 users and the "
-                  "last two with 50 are at the defaults; the others varied IURC_CONCURRENCY / "
-                  "IURC_QUEUE_SIZE or used one session per request.", "",
-                  "| date | path | users | seconds | requests | answered | refused (queue full) | lost | errors | "
+                  "2026-12-03, 64 since) on the store named (the seed corpus, `.iurc/store`, when none is). "
+                  "Rows from 2026-12-03 with 20 users and the last ones with 50 are at the defaults; the "
+                  "others varied IURC_CONCURRENCY / IURC_QUEUE_SIZE or used one session per request. One "
+                  "user asking the 110k store through the API is the warm HTTP latency at that size.", "",
+                  "| date | store | path | users | seconds | requests | answered | refused (queue full) | lost | errors | "
                   "answered p50 ms | answered p95 ms | answers/s | server RSS MB start / max / end |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in loads[-10:]:
-            lines.append(f"| {r['date']} | {r.get('path', 'Gradio queue')} | {r['users']} | {r['seconds']} | "
+            store = Path(r.get("store") or ".iurc/store").name
+            lines.append(f"| {r['date']} | {'seed corpus' if store == 'store' else store} | "
+                         f"{r.get('path', 'Gradio queue')} | {r['users']} | {r['seconds']} | "
                          f"{r['requests']} | {r['answered']} | "
                          f"{r['refused']} | {r['lost']} | {r['error']} | {r['answered_p50_ms']} | "
                          f"{r['answered_p95_ms']} | {r['throughput_per_s']} | "
