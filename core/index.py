@@ -13,8 +13,8 @@ in memory (`build` with the stored one as `previous`), as every process had to b
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np

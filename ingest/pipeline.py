@@ -301,7 +301,10 @@ def _store_name_table(store: Store, glossary: Glossary, manifest: dict | None = 
                                           ).encode("utf-8")).hexdigest()
     if made_from == store.glossary_made_from() and store.stored_glossary() is not None:
         return False  # built from the same: nothing to do (an unchanged re-ingest)
-    found = {doc: json.loads(text) for doc, text in store.document_names(sorted(entries)).items() if text}
+    # (an entry an older version wrote still lists its names: the others' are read apart)
+    listed = {doc: entry.names for doc, entry in entries.items() if entry.names}
+    texts = {**store.document_names(sorted(set(entries) - set(listed))), **listed}
+    found = {doc: json.loads(text) for doc, text in texts.items() if text}
     table, report = names.build_table(glossary, found, settings.get("name_link_threshold"))
     if store.stored_glossary() == table.text:
         store.put_glossary(table.text, table.sha256, made_from)

@@ -290,6 +290,11 @@ def test_documents_names_stay_out_of_the_listing_and_an_older_entry_is_moved_onc
         store.manifest.upsert(ids=[doc], embeddings=[[1.0]], documents=[doc], metadatas=[metadata])
         store.names.delete(ids=[doc])
     assert all(store.manifest_entries()[d].names == names[d] for d in named)
+    from ingest.pipeline import _store_name_table
+
+    store.put_glossary(table, parse_glossary(table).sha256, made_from="")  # made again, from every entry
+    assert not _store_name_table(store, glossary)  # (what `iurc remove` runs, without moving them)
+    assert store.stored_glossary() == table
     report = ingest([str(corpus)], store, glossary, progress=False)
     assert report.added == report.updated == 0 and not report.glossary_changed
     assert all(e.names == "" for e in store.manifest_entries().values())

@@ -325,7 +325,7 @@ def _load_model(embeddings) -> None:
 def _warm(embeddings, store: PassageStore, model: threading.Thread) -> None:
     try:
         # (beside the model's load when the store can load its index without a real vector)
-        warmed = store.warm() if hasattr(store, "warm") else False
+        warmed = store.warm()
     except Exception:  # noqa: BLE001 - a failing store shows at the first real question
         warmed = False
     model.join()
