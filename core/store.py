@@ -505,16 +505,25 @@ class Store:
         are the ones recorded when it was written (a cheap test for an ingest that changes
         nothing; every serving process still checks its sha256 when it loads it). In records:
         its parts hash to what the head says."""
-        folder = self._index_folder()
-        if folder is not None and (folder / "head.json").is_file():
-            head = self.index_head()
+        stored = self._index_file()
+        if stored is not None:
+            path, head = stored
             try:
-                stat = (folder / f"{head.get('generation')}.bin").stat()
+                stat = path.stat()
             except OSError:
                 return False
             if head.get("stat") == [stat.st_size, stat.st_mtime_ns]:
                 return True
         return self.stored_index() is not None
+
+    def _index_file(self) -> tuple[Path, dict] | None:
+        """An embedded store's current index file and its head; None for a store that keeps
+        its index in records, or before any index is written."""
+        folder = self._index_folder()
+        if folder is None or not (folder / "head.json").is_file():
+            return None
+        head = self.index_head()
+        return folder / f"{head.get('generation')}.bin", head
 
     def index_head(self) -> dict:
         """The stored read-side index's generation and tokenizer ({} when none is stored)."""
@@ -532,11 +541,11 @@ class Store:
         incomplete (an ingest replaced it while it was read: the caller builds its own)."""
         import base64
 
-        folder = self._index_folder()
-        if folder is not None and (folder / "head.json").is_file():
-            meta = self.index_head()
+        stored = self._index_file()
+        if stored is not None:
+            path, meta = stored
             try:
-                blob = (folder / f"{meta.get('generation')}.bin").read_bytes()
+                blob = path.read_bytes()
             except OSError:
                 return None  # replaced while read: the caller builds its own
             return (meta["generation"], blob) if hashlib.sha256(blob).hexdigest() == meta.get("sha256") else None
