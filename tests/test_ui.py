@@ -3,7 +3,6 @@ end-to-end run in headless Chromium."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -15,6 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import CORPUS, DATA, OUTPUT, check_citations, iurc_env
+from tests.browser import _ask_in_browser, _browser, _open_and_ask, _text
 from tests.ui_server import Server
 
 HOSTILE = {"question": "q", "language": "en", "abstained": False, "answer": (
@@ -214,62 +214,6 @@ def test_login_required_when_auth_is_set(ui_store, venv_bin, tmp_path):
 
 
 # --- end to end in headless Chromium ---------------------------------------------------------
-def _browser(tmp_path, language: str = "en-US"):
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromedriver are required in CI (make test installs them)")
-        pytest.skip("chromium/chromedriver not installed (make test installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
-                f"--user-data-dir={tmp_path / 'chrome'}", f"--lang={language}"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"intl.accept_languages": language})
-    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-
-
-def _text(driver, element_id: str) -> str:
-    """Text of an element that streaming may be re-rendering: re-found until it holds still."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-
-    for _ in range(20):
-        try:
-            return driver.find_element(By.ID, element_id).text
-        except StaleElementReferenceException:
-            continue
-    return ""
-
-
-def _open_and_ask(driver, url: str, question: str):
-    """Open the chat, ask, and wait until the answer's first source is in the panel."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(url)
-    wait = WebDriverWait(driver, 60)
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#question textarea")))
-    _ask_in_browser(driver, question)
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources details#src-1-1 mark")))
-    return wait
-
-
-def _ask_in_browser(driver, question: str):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
-    box.clear()
-    box.send_keys(question)
-    box.send_keys(Keys.ENTER)
-
-
 @pytest.mark.slow
 def test_end_to_end_in_chromium(server, tmp_path):
     from selenium.webdriver.common.by import By

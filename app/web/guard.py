@@ -205,6 +205,14 @@ async def _reply(send, status: int, message: str, extra: list | None = None) -> 
     await send({"type": "http.response.body", "body": body})
 
 
+async def _page(send, text: str) -> None:
+    body = text.encode("utf-8")
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+                            (b"cache-control", b"no-store"), *SECURITY_HEADERS]})
+    await send({"type": "http.response.body", "body": body})
+
+
 _STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -261,9 +269,12 @@ class Guard:
     """ASGI middleware around the whole app (Gradio's routes and ours)."""
 
     def __init__(self, app, credentials: tuple[str, str] | None, address_throttle: Throttle,
-                 routes_ready: threading.Event | None = None, staff=None):
-        """`staff`: the StaffSessions (app/web/staff.py) whose sessions may upload; None: nobody."""
+                 routes_ready: threading.Event | None = None, staff=None, login_page=None):
+        """`staff`: the StaffSessions (app/web/staff.py) whose sessions may upload; None: nobody.
+        `login_page`: the HTML the chat's address shows to a reader not logged in (made by the
+        caller; None: Gradio's own login form)."""
         self.app = app
+        self.login_page = login_page
         self.credentials = credentials
         self.throttle = address_throttle
         self.staff = staff
@@ -356,6 +367,9 @@ class Guard:
             return await _reply(send, 403, refused)
         if path.rstrip("/") == "/logout" and self.credentials is not None:
             return await self._logout(scope, headers, send)
+        if path == "/" and method in ("GET", "HEAD") and self.credentials is not None \
+                and self.login_page is not None and not self.logged_in(scope, headers):
+            return await _page(send, self.login_page())
         is_login = path.rstrip("/") in ("/login", "/staff/login") and method == "POST"
         address = client_address(scope)
         if is_login:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import secrets
 import threading
 import time
@@ -23,10 +22,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.requests import cookie_parser
 
 from core import settings
-from core.languages import languages, pivot
 
 from app.web.guard import CLIENT_ADDRESS, LOGINS, credentials_match, session_token, session_user
-from app.web.render import ui_text
+from app.web.page import login_page
 
 STAFF_COOKIE = "iurc-staff"
 STAFF_ROUTE = "/staff"
@@ -103,48 +101,24 @@ class StaffSessions:
         return self.is_staff(app, cookie_parser(headers.get("cookie", "")))
 
 
-LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:10vh auto;padding:0 16px}}
-label{{display:block;margin:12px 0 4px}}input{{width:100%;padding:8px;box-sizing:border-box}}
-button{{margin-top:16px;padding:8px 16px}}.msg{{color:#a00}}</style></head><body>
-<h1>{title}</h1>
-<p>{intro}</p>
-<p class="msg" id="message">{message}</p>
-<form method="post" action="{route}/login">
-<label for="username">{user}</label><input id="username" name="username" autocomplete="username" required>
-<label for="password">{password}</label><input id="password" name="password" type="password"
- autocomplete="current-password" required>
-<button type="submit" id="staff-login">{login}</button></form>
-<p><a href="/">{back}</a></p></body></html>"""
-
-
-def _both(key: str, joiner: str = " / ") -> str:
-    """The login page is read before anyone chose a language: each text in English and Japanese."""
-    return joiner.join(ui_text(key, language) for language in languages())
-
-
 def add_staff_routes(app, sessions: StaffSessions) -> None:
     """GET /staff (the login form), POST /staff/login, GET /staff/logout."""
-    def page(message: str, status: int = 200) -> HTMLResponse:
-        words = {key: html.escape(_both(f"staff_page_{key}")) for key in ("intro", "user", "password", "login", "back")}
-        return HTMLResponse(LOGIN_PAGE.format(lang=pivot(), message=html.escape(message), route=STAFF_ROUTE,
-                                              title=html.escape(_both("staff_page_title", " · ")), **words),
+    def page(message_key: str = "", status: int = 200) -> HTMLResponse:
+        return HTMLResponse(login_page(staff=True, message_key=message_key, action=STAFF_ROUTE + "/login"),
                             status_code=status, headers={"Cache-Control": "no-store"})
 
     @app.get(STAFF_ROUTE)
     def staff_page():
         if not sessions.enabled:
-            return page(_both("staff_page_off"), 404)
-        return page("")
+            return page("staff_page_off", 404)
+        return page()
 
     @app.post(STAFF_ROUTE + "/login")
     async def staff_login(request: Request):
         form = await request.form()
         token = sessions.login(str(form.get("username", "")), str(form.get("password", "")))
         if token is None:
-            return page(_both("staff_page_failed"), 401)
+            return page("staff_page_failed", 401)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(STAFF_COOKIE, token, max_age=int(sessions.seconds), httponly=True,
                             samesite="strict", path="/")

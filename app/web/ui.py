@@ -33,52 +33,11 @@ from app.web.render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conve
                      ui_text)
 from app.answering.question import check_encodable  # noqa: E402
 from app.answering.service import Assistant  # noqa: E402
+from app.web.page import (COPY_JS, CSS, FIRST_LANGUAGE_JS, FOOTNOTE_JS, LOCALE_JS, brand_block,  # noqa: E402
+                          head, login_page)
 from app.web.staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
 from app.web.views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
                     programme_tables, what_is_indexed)
-
-# Footnote clicks open the matching source in the panel instead of following the link: the
-# panel holds the sources of every answer of the conversation, one section per answer, and
-# shows the section of the answer whose footnote was clicked ("src-<message>-<n>").
-FOOTNOTE_JS = """
-() => {
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest('a[href*="#src-"]');
-    if (!link) return;
-    event.preventDefault();
-    event.stopPropagation();
-    const id = link.getAttribute('href').split('#')[1];
-    const message = id.split('-')[1];
-    document.querySelectorAll('#sources section.answer-sources').forEach(
-      (section) => section.classList.toggle('inactive', section.dataset.msg !== message));
-    const found = document.getElementById(id);
-    const target = found && (found.closest('details') || found);
-    if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
-                  target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1200); }
-  }, true);
-}
-"""
-CSS = """
-.sources details { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
-.sources details.flash { outline: 3px solid #f5b700; }
-.sources summary { cursor: pointer; font-weight: 600; }
-.sources mark { background: #fff3a3; color: #1a1a1a; padding: 0 1px; }
-.dark .sources mark { background: #6b5900; color: #fff8d6; }
-.sources .passage { white-space: pre-wrap; font-size: 0.92em; overflow-wrap: anywhere; }
-.sources summary { overflow-wrap: anywhere; }
-@media (max-width: 640px) {
-  #chat { height: 55vh !important; min-height: 240px; }
-  .sources details { padding: 4px 6px; }
-}
-.sources .abstained { color: #8a4b00; font-weight: 600; }
-.sources a.original { font-size: 0.85em; }
-.sources section.inactive { display: none; }
-.sources .asked { font-size: 0.9em; opacity: 0.8; margin: 4px 0; }
-#network svg { display: block; max-width: 560px; width: 100%; height: auto; margin: 0 auto; }
-#ui-language .wrap { flex-wrap: nowrap; }
-#ui-language label { white-space: nowrap; }
-"""
-
 
 MAX_SAVED_CONVERSATIONS = 20
 
@@ -324,9 +283,6 @@ class Words:
         return [gr.update(**{prop: ui_text(key, language) for prop, key in keys.items()}) for _, keys in self.parts]
 
 
-COPY_JS = "(text) => { if (text && navigator.clipboard) { navigator.clipboard.writeText(text); } return []; }"
-
-
 def build(assistant: Assistant, feedback_path: str | Path | None = None,
           staff: StaffSessions | None = None) -> gr.Blocks:
     """The app. `staff`: who may add and remove documents (default: nobody)."""
@@ -433,11 +389,11 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
 
     # delete_cache: exported conversations are removed from Gradio's cache after an hour.
     with gr.Blocks(title="IURC programme assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        with gr.Row(equal_height=True):
+        with gr.Row(elem_id="header"):
             words(gr.Markdown(ui_text("title")), value="title")
             language = gr.Radio([(ui_text("language_name", code), code) for code in UI_LANGUAGES], value=pivot(),
-                                show_label=False, container=False, elem_id="ui-language", scale=0, min_width=180)
-        words(gr.Markdown(ui_text("intro")), value="intro")
+                                show_label=False, container=False, elem_id="ui-language", scale=0, min_width=0)
+        words(gr.Markdown(ui_text("intro"), elem_id="intro"), value="intro")
         entries = assistant.store.manifest_entries()
         indexed = gr.Markdown(what_is_indexed(entries), elem_id="indexed")
         results = gr.State([])
@@ -448,37 +404,39 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         conversation = gr.State("")  # id of the conversation on screen ("" until it has an answer)
         with words(gr.Tab(ui_text("tab_ask")), label="tab_ask"):
             with gr.Row():
-                picker = words(gr.Dropdown([], value=None, label=ui_text("conversations"), scale=4,
-                                           elem_id="conversations", allow_custom_value=False), label="conversations")
-                new_button = words(gr.Button(ui_text("new_conversation"), scale=1, size="sm",
-                                             elem_id="new-conversation"), value="new_conversation")
-            with gr.Row():
                 with gr.Column(scale=3):
                     # No per-message copy (it gave escaped Markdown without sources) and no share:
                     # "Copy conversation" below gives the conversation as exported, sources numbered.
-                    chatbot = words(gr.Chatbot(label=ui_text("answers"), height=520, sanitize_html=True,
-                                               render_markdown=True, allow_tags=False, buttons=[],
+                    # Empty, the box is small and says what to do, so the input and the examples
+                    # are in view on a laptop's and a phone's first screen; it grows with the answers.
+                    chatbot = words(gr.Chatbot(label=ui_text("answers"), height=None, min_height=120,
+                                               max_height=560, sanitize_html=True, render_markdown=True,
+                                               allow_tags=False, buttons=[], placeholder=ui_text("chat_empty"),
                                                feedback_options=("Like", "Dislike"), elem_id="chat"),
-                                    label="answers")
+                                    label="answers", placeholder="chat_empty")
                     with gr.Row():
                         question = words(gr.Textbox(placeholder=ui_text("question_placeholder"), show_label=False,
                                                     scale=5, elem_id="question", lines=1),
                                          placeholder="question_placeholder")
-                        send = words(gr.Button(ui_text("ask"), variant="primary", scale=1, elem_id="send"),
-                                     value="ask")
+                        send = words(gr.Button(ui_text("ask"), variant="primary", scale=1, elem_id="send",
+                                               min_width=80), value="ask")
                     examples = gr.Examples(example_questions(assistant), inputs=question, label=ui_text("examples"))
                     words(examples.dataset, label="examples")
+                    status = gr.Markdown("", elem_id="status")
                     with gr.Row():
                         copy_button = words(gr.Button(ui_text("copy"), size="sm", elem_id="copy-conversation"),
                                             value="copy")
                         export_button = words(gr.Button(ui_text("export"), size="sm", elem_id="export"), value="export")
-                        export_file = words(gr.File(label=ui_text("export_file"), interactive=False, visible=False,
-                                                    elem_id="export-file"), label="export_file")
+                        new_button = words(gr.Button(ui_text("new_conversation"), size="sm",
+                                                     elem_id="new-conversation"), value="new_conversation")
+                    export_file = words(gr.File(label=ui_text("export_file"), interactive=False, visible=False,
+                                                elem_id="export-file"), label="export_file")
+                    picker = words(gr.Dropdown([], value=None, label=ui_text("conversations"),
+                                               elem_id="conversations", allow_custom_value=False), label="conversations")
                     copied = gr.Textbox(visible=False, elem_id="copied-text")
                     with words(gr.Accordion(ui_text("comment_heading"), open=False), label="comment_heading"):
                         comment = gr.Textbox(show_label=False, lines=2, max_lines=6)
                         comment_button = words(gr.Button(ui_text("send_comment")), value="send_comment")
-                    status = gr.Markdown("", elem_id="status")
                 with gr.Column(scale=2):
                     words(gr.Markdown(ui_text("sources_heading")), value="sources_heading")
                     sources = gr.HTML(empty_sources(), elem_id="sources")
@@ -533,9 +491,11 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
             return apply_language(ui_language(saved_code or browser), table, query, year, request)
 
         demo.load(first_language, [saved_language, table_picker, name_filter, year_filter], language_outputs,
-                  api_visibility="private")
+                  js=FIRST_LANGUAGE_JS, api_visibility="private") \
+            .then(None, [language], None, js=LOCALE_JS, api_visibility="private")
         language.input(apply_language, [language, table_picker, name_filter, year_filter], language_outputs,
-                       api_visibility="private")
+                       api_visibility="private") \
+            .then(None, [language], None, js=LOCALE_JS, api_visibility="private")
 
         # One event per question; its outputs are what a question changes.
         outputs = [chatbot, sources, results, question, saved, conversation, picker]
@@ -627,14 +587,16 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
                            # Uploads are for staff only (the guard refuses everyone else first).
                            max_file_size=settings.get("max_file_bytes") if staff.enabled else "1kb",
                            prevent_thread_lock=True, quiet=False,
-                           footer_links=["api"], js=FOOTNOTE_JS, css=CSS, ssr_mode=False,
+                           footer_links=["api"], js=FOOTNOTE_JS, css=CSS, head=head(), ssr_mode=False,
+                           auth_message=brand_block(),
                            allowed_paths=[], blocked_paths=[str(Path.cwd())],
                            # OpenAPI docs of the JSON API (the schema only: no answers without the login)
                            app_kwargs={"docs_url": API_ROUTE + "/docs", "openapi_url": API_ROUTE + "/openapi.json",
                                        # Before any route: body limit, no uploads, login, headers.
                                        "middleware": [Middleware(Guard, credentials=credentials,
                                                                  address_throttle=Throttle(),
-                                                                 routes_ready=routes_ready, staff=staff)]})
+                                                                 routes_ready=routes_ready, staff=staff,
+                                                                 login_page=login_page)]})
     add_original_route(demo.server_app, assistant)
     add_staff_routes(demo.server_app, staff)
     add_api_routes(demo.server_app, assistant, credentials, settings.get("concurrency"),

@@ -1,0 +1,237 @@
+"""How the web pages look and behave in the browser: the chat's stylesheet, its scripts, the
+language switch every page shares (the chat, Gradio's login page and the staff login), and the
+brand block those login pages open with. The words come from `ui_text` in
+core/lang/<language>.yaml; this module only lays them out.
+
+The language a reader picks is kept in the browser (localStorage `iurc-lang`) and applied in
+three places: our own text (the switch's Python handler, and on login pages a stylesheet rule
+that shows only the chosen language's block), and Gradio's built-in labels (its upload box,
+thumbs, footer), whose language Gradio otherwise takes from the browser once at start.
+`window.iurcLocale(code)` does all three in the browser."""
+from __future__ import annotations
+
+import html
+import json
+
+from core.languages import languages, pivot
+
+from app.web.render import ui_text
+
+# Footnote clicks open the matching source in the panel instead of following the link: the
+# panel holds the sources of every answer of the conversation, one section per answer, and
+# shows the section of the answer whose footnote was clicked ("src-<message>-<n>").
+FOOTNOTE_JS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a[href*="#src-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const id = link.getAttribute('href').split('#')[1];
+    const message = id.split('-')[1];
+    document.querySelectorAll('#sources section.answer-sources').forEach(
+      (section) => section.classList.toggle('inactive', section.dataset.msg !== message));
+    const found = document.getElementById(id);
+    const target = found && (found.closest('details') || found);
+    if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
+                  target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1200); }
+  }, true);
+}
+"""
+
+COPY_JS = "(text) => { if (text && navigator.clipboard) { navigator.clipboard.writeText(text); } return []; }"
+
+# After the language switch (and the first load): Gradio's own labels follow, and the choice is
+# kept for the login pages.
+LOCALE_JS = "(code) => { if (window.iurcLocale) { window.iurcLocale(code); } return []; }"
+
+# The first load reads the language chosen on a login page (or earlier here) before the saved one.
+FIRST_LANGUAGE_JS = ("(saved, ...rest) => { let chosen = ''; try { chosen = localStorage.getItem('iurc-lang') || ''; }"
+                     " catch (e) {} return [chosen || saved, ...rest]; }")
+
+CSS = """
+.sources details { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
+.sources details.flash { outline: 3px solid #f5b700; }
+.sources summary { cursor: pointer; font-weight: 600; }
+.sources mark { background: #fff3a3; color: #1a1a1a; padding: 0 1px; }
+.dark .sources mark { background: #6b5900; color: #fff8d6; }
+.sources .passage { white-space: pre-wrap; font-size: 0.92em; overflow-wrap: anywhere; }
+.sources summary { overflow-wrap: anywhere; }
+.sources .abstained { color: #8a4b00; font-weight: 600; }
+.dark .sources .abstained { color: #ffb86b; }
+.sources a.original { font-size: 0.85em; }
+.sources section.inactive { display: none; }
+.sources .asked { font-size: 0.9em; opacity: 0.8; margin: 4px 0; }
+#network svg { display: block; max-width: 560px; width: 100%; height: auto; margin: 0 auto; }
+/* The header: the title and the language switch on one line, the switch never clipped. */
+#header { align-items: center; flex-wrap: nowrap; gap: 8px; }
+#header h2 { margin: 0; word-break: keep-all; overflow-wrap: anywhere; }
+#send { white-space: nowrap; }
+#ui-language { flex: 0 0 auto !important; min-width: 0 !important; width: auto !important; }
+#ui-language .wrap { flex-wrap: nowrap; overflow: visible; gap: 4px; }
+#ui-language label { white-space: nowrap; padding: 2px 8px; }
+#intro p, #indexed p { margin: 2px 0; }
+/* The chat box is as tall as what it holds: empty, the input and the examples stay in view. */
+#chat .placeholder-content, #chat .placeholder { font-size: 0.95em; padding-top: 1.6em; }
+@media (max-width: 640px) {
+  #header h2 { font-size: 1.1em; }
+  #intro { display: none; }
+  .sources details { padding: 4px 6px; }
+}
+"""
+
+
+def _blocks(render, tag: str = "div") -> str:
+    """One block per installed language, only the chosen one shown (_language_rules)."""
+    return "".join(f'<{tag} class="iurc-l iurc-l-{code}" lang="{code}">{render(code)}</{tag}>' for code in languages())
+
+
+def language_switch() -> str:
+    """Buttons for a login page: one per installed language, named in that language."""
+    label = html.escape(" / ".join(ui_text("language_label", code) for code in languages()), quote=True)
+    return (f'<div class="iurc-switch" role="group" aria-label="{label}">'
+            + "".join(f'<button type="button" data-iurc-switch="{code}" lang="{code}">'
+                      f'{html.escape(ui_text("language_name", code))}</button>' for code in languages())
+            + "</div>")
+
+
+def brand_block(line_key: str = "login_line") -> str:
+    """The top of a login page: the product's name and one line on what it is, in each language
+    (the chosen one shown), and the language switch."""
+    def render(code: str) -> str:
+        return (f'<p class="iurc-product">{html.escape(ui_text("product", code))}</p>'
+                f'<p class="iurc-line">{html.escape(ui_text(line_key, code))}</p>')
+
+    return f'<div class="iurc-brand">{language_switch()}{_blocks(render)}</div>'
+
+
+def _language_rules() -> str:
+    """Show only the chosen language's blocks: the html element carries `data-ui` once a
+    language is chosen; before that, the pivot's."""
+    rules = [f'html:not([data-ui]) .iurc-l:not(.iurc-l-{pivot()}) {{ display: none; }}']
+    rules += [f'html[data-ui="{code}"] .iurc-l:not(.iurc-l-{code}) {{ display: none; }}' for code in languages()]
+    rules += [f'html[data-ui="{code}"] [data-iurc-switch="{code}"], html:not([data-ui]) '
+              f'[data-iurc-switch="{pivot()}"] {{ font-weight: 700; text-decoration: underline; }}'
+              for code in languages()]
+    return "\n".join(rules)
+
+
+BRAND_CSS = """
+.iurc-brand { text-align: center; margin: 0 0 12px; }
+.iurc-brand .iurc-product { font-size: 1.6rem; font-weight: 700; margin: 8px 0 4px; line-height: 1.25;
+                            word-break: keep-all; overflow-wrap: anywhere; }
+.iurc-brand .iurc-line { margin: 0 0 4px; opacity: 0.9; }
+.iurc-switch { display: flex; justify-content: flex-end; gap: 6px; }
+.iurc-switch button { background: none; border: 1px solid currentColor; border-radius: 4px; padding: 2px 10px;
+                      cursor: pointer; color: inherit; font: inherit; font-size: 0.9em; }
+"""
+
+# Runs in the head of every page: the chosen language on the html element, Gradio's locale set to
+# it once Gradio's core module has loaded, and the login pages' switch buttons.
+_HEAD_SCRIPT = """
+(() => {
+  const installed = %(installed)s, fallback = %(pivot)s;
+  const pick = (code) => { code = (code || '').split('-')[0].toLowerCase();
+                           return installed.includes(code) ? code : ''; };
+  let stored = ''; try { stored = pick(localStorage.getItem('iurc-lang')); } catch (e) {}
+  const first = stored || pick(navigator.language) || fallback;
+  const gradioLocale = async (code, tries) => {
+    const core = performance.getEntriesByType('resource').map((e) => e.name)
+      .find((n) => /\\/assets\\/core-[^\\/]*\\.js$/.test(n));
+    if (!core) { if (tries > 0) setTimeout(() => gradioLocale(code, tries - 1), 250); return; }
+    try { (await import(core)).changeLocale(code); } catch (e) {}
+  };
+  window.iurcLocale = (code, keep = true) => {
+    code = pick(code) || fallback;
+    document.documentElement.dataset.ui = code;
+    document.documentElement.lang = code;
+    if (keep) { try { localStorage.setItem('iurc-lang', code); } catch (e) {} }
+    gradioLocale(code, 40);
+  };
+  window.iurcLocale(first, false);
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest('[data-iurc-switch]');
+    if (button) { event.preventDefault(); window.iurcLocale(button.dataset.iurcSwitch); }
+  });
+})();
+"""
+
+
+def head() -> str:
+    """What every page carries in its head: the language switch's script and rules, and the
+    brand block's style."""
+    script = _HEAD_SCRIPT % {"installed": json.dumps(list(languages())), "pivot": json.dumps(pivot())}
+    return f"<script>{script}</script><style>{_language_rules()}{BRAND_CSS}</style>"
+
+
+# --- the login pages: the readers' (before the chat) and the staff's (/staff) ---------------------
+
+LOGIN_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans JP", sans-serif; margin: 0;
+       background: #f4f5f7; color: #1f2328; }
+main { max-width: 440px; margin: 8vh auto; padding: 24px; background: #fff; border-radius: 12px;
+       box-shadow: 0 1px 4px rgba(0, 0, 0, 0.12); }
+.iurc-badge { display: inline-block; background: #0b5394; color: #fff; border-radius: 4px; padding: 2px 8px;
+              font-size: 0.85em; font-weight: 600; }
+label { display: block; margin: 14px 0 4px; font-weight: 600; }
+input { width: 100%; padding: 10px; box-sizing: border-box; border: 1px solid #8c959f; border-radius: 6px;
+        font: inherit; }
+button[type=submit] { margin-top: 18px; width: 100%; padding: 10px; border: 0; border-radius: 6px;
+                      background: #0b5394; color: #fff; font: inherit; font-weight: 700; cursor: pointer; }
+.msg { color: #a40e26; min-height: 1.2em; }
+a { color: #0b5394; }
+@media (prefers-color-scheme: dark) {
+  body { background: #0d1117; color: #e6edf3; }
+  main { background: #161b22; box-shadow: none; border: 1px solid #30363d; }
+  input { background: #0d1117; color: #e6edf3; border-color: #6e7681; }
+  button[type=submit], .iurc-badge { background: #1f6feb; }
+  .msg { color: #ff8182; }
+  a { color: #79c0ff; }
+}
+@media (max-width: 480px) { main { margin: 0; border-radius: 0; min-height: 100vh; } }
+"""
+
+_LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>{head}<style>{css}</style></head><body><main>
+{brand}{badge}
+<p class="msg" id="message" role="alert">{message}</p>
+<form id="login-form" method="post" action="{action}">
+<label for="username">{user}</label><input id="username" name="username" autocomplete="username" required>
+<label for="password">{password}</label><input id="password" name="password" type="password"
+ autocomplete="current-password" required>
+<button type="submit" id="{button_id}">{login}</button></form>
+{after}</main>{script}</body></html>"""
+
+# The readers' form goes to Gradio's own login route, which answers in JSON: sent from here, and
+# the chat loaded on success (the failure shown in the chosen language).
+_READER_SCRIPT = """<script>
+document.getElementById('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const response = await fetch('{action}', {method: 'POST', body: new FormData(event.target),
+                                           credentials: 'same-origin'});
+  if (response.ok) { location.reload(); return; }
+  document.getElementById('failed').hidden = false;
+});
+</script>"""
+
+
+def _each(key: str, **values) -> str:
+    """A text in every installed language, the chosen one shown."""
+    return _blocks(lambda code: html.escape(ui_text(key, code, **values)), "span")
+
+
+def login_page(staff: bool = False, message_key: str = "", action: str = "/login", back: str = "/") -> str:
+    """A login page: the brand block and the language switch, then the form (a staff page says
+    it is the staff's, and links back to the chat)."""
+    return _LOGIN_PAGE.format(
+        lang=pivot(), title=html.escape(" · ".join(ui_text("staff_page_title" if staff else "product", code)
+                                                  for code in languages())),
+        head=head(), css=LOGIN_CSS, brand=brand_block("staff_page_intro" if staff else "login_line"),
+        badge=f'<p><span class="iurc-badge">{_each("staff_badge")}</span></p>' if staff else "",
+        message=_each(message_key) if message_key else f'<span id="failed" hidden>{_each("login_failed")}</span>',
+        action=action,
+        user=_each("staff_page_user"), password=_each("staff_page_password"), login=_each("staff_page_login"),
+        button_id="staff-login" if staff else "reader-login",
+        after=f'<p><a href="{back}">{_each("staff_page_back")}</a></p>' if staff else "",
+        script="" if staff else _READER_SCRIPT.replace("{action}", action))
