@@ -76,6 +76,7 @@ CSS = """
 @media (max-width: 640px) {
   #header h2 { font-size: 1.1em; }
   #intro { display: none; }
+  #chat { max-height: 55vh !important; }
   .sources details { padding: 4px 6px; }
 }
 """
