@@ -25,6 +25,18 @@ def detect_language(text: str) -> str:
     return detect(text)
 
 
+def as_read(text: str) -> str:
+    """A document's extracted text as the pipeline reads it: one kind of line end, a page break
+    always at a line's start, invisible characters gone, NFC, markup made inert. A passage's
+    "line N" is line N of this text (split on "\n"), its page the count of "\f" before it, plus one;
+    the source preview reads the same lines."""
+    import unicodedata
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"(?<!\n)\f", "\n\f", text)  # a page break always ends the line: no glued words
+    return neutralise_markup(remove_invisible(unicodedata.normalize("NFC", text)))
+
+
 def neutralise_markup(text: str) -> str:
     """Documents are data: drop HTML, keep image alt text and link text, turn URLs into hosts."""
     text = _HTML_COMMENT.sub("", text)

@@ -18,7 +18,7 @@ import unicodedata
 
 from core.formats import BY_NAME
 from core.glossary import Glossary, fold, is_cjk
-from core.text import neutralise_markup, remove_invisible, strip_markup  # noqa: F401 (used here; re-exported)
+from core.text import as_read, neutralise_markup, remove_invisible, strip_markup  # noqa: F401 (re-exported)
 from core.models import CleanDoc, CleanLine, SourceDoc
 
 _JA_SENTENCE_END = "。！？!?」』）)"
@@ -131,10 +131,7 @@ def _splits_a_name(a: str, b: str, glossary: Glossary) -> bool:
 
 def clean(source: SourceDoc, glossary: Glossary | None = None) -> CleanDoc:
     """Rejoin broken lines; the result's text is what chunk offsets point into."""
-    text = source.text.replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"(?<!\n)\f", "\n\f", text)  # a page break always ends the line: no glued words
-    text = remove_invisible(unicodedata.normalize("NFC", text))
-    text = neutralise_markup(text)
+    text = as_read(source.text)
     raw_lines: list[CleanLine] = []
     blank, page = 0, 1
     has_pages = "\f" in text

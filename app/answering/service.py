@@ -119,12 +119,16 @@ class Assistant:
         """Rebuild the in-memory indexes from the store now."""
         self._state = self._build(self._state.store)
 
+    def document_of(self, key: str) -> str | None:
+        """The stored document whose `original_key` this is, or None."""
+        return next((doc for doc in self._state.store.manifest_entries() if original_key(doc) == key), None)
+
     def original(self, key: str) -> tuple[Path, str] | None:
         """The file the stored document with this `original_key` was read from, and its format,
         when it is still on this machine and unchanged since ingest; None otherwise. Only
         documents in the manifest have keys, so no other path can be asked for."""
-        entry = next((e for doc, e in self._state.store.manifest_entries().items()
-                      if original_key(doc) == key), None)
+        doc = self.document_of(key)
+        entry = self._state.store.manifest_entries().get(doc) if doc else None
         if not entry or not entry.complete or not entry.path:
             return None
         path = Path(entry.path)

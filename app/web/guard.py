@@ -387,7 +387,7 @@ class Guard:
         token = CLIENT_ADDRESS.set(address)  # for the login checks Gradio calls without the request
 
         if self.routes_ready is not None and not self.routes_ready.is_set() \
-                and path.startswith(("/api/", "/original/", "/staff")):
+                and path.startswith(("/api/", "/original/", "/preview/", "/staff")):
             import asyncio
 
             for _ in range(300):

@@ -36,6 +36,31 @@ FOOTNOTE_JS = """
     if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
                   target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1200); }
   }, true);
+  // A source's preview opens in a dialog over the chat (Esc or the close button shut it, and the
+  // focus goes back to the link that opened it).
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a.preview');
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    let dialog = document.getElementById('preview-dialog');
+    if (!dialog) {
+      dialog = document.createElement('dialog');
+      dialog.id = 'preview-dialog';
+      dialog.innerHTML = '<div class="preview-bar"><span class="preview-title"></span>' +
+                         '<button type="button" class="preview-close"></button></div><iframe></iframe>';
+      document.body.appendChild(dialog);
+      dialog.querySelector('.preview-close').addEventListener('click', () => dialog.close());
+      dialog.addEventListener('close', () => { if (dialog.opener && dialog.opener.isConnected) dialog.opener.focus(); });
+    }
+    dialog.opener = link;
+    dialog.querySelector('.preview-title').textContent = link.textContent;
+    dialog.querySelector('.preview-close').textContent = link.dataset.close || '×';
+    const frame = dialog.querySelector('iframe');
+    frame.title = link.textContent;
+    frame.src = link.href;
+    dialog.showModal();
+    dialog.querySelector('.preview-close').focus();
+  }, true);
 }
 """
 
@@ -62,6 +87,18 @@ CSS = """
 .sources a.original { font-size: 0.85em; }
 .sources section.inactive { display: none; }
 .sources .asked { font-size: 0.9em; opacity: 0.8; margin: 4px 0; }
+.sources .source-links { font-size: 0.85em; margin: 2px 0 6px; }
+#preview-dialog { width: min(1100px, 96vw); height: 90vh; padding: 0; border: 1px solid #8c959f; border-radius: 8px;
+                  display: none; flex-direction: column; }
+#preview-dialog[open] { display: flex; }
+#preview-dialog::backdrop { background: rgba(0, 0, 0, 0.45); }
+#preview-dialog .preview-bar { display: flex; justify-content: space-between; align-items: center; gap: 8px;
+                               padding: 6px 10px; border-bottom: 1px solid #d0d7de; }
+#preview-dialog .preview-title { font-weight: 600; overflow-wrap: anywhere; }
+#preview-dialog .preview-close { padding: 4px 14px; border: 1px solid currentColor; border-radius: 4px;
+                                 background: none; color: inherit; cursor: pointer; }
+#preview-dialog iframe { flex: 1; width: 100%; border: 0; }
+.dark #preview-dialog { background: #0d1117; color: #e6edf3; }
 #network svg { display: block; max-width: 560px; width: 100%; height: auto; margin: 0 auto; }
 /* The header: the title and the language switch on one line, the switch never clipped. */
 #header { align-items: center; flex-wrap: nowrap; gap: 8px; }

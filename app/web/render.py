@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.parse
 from functools import lru_cache
 from pathlib import Path
 
@@ -158,8 +159,9 @@ def _source_items(result: dict, message: int) -> str:
         also = "".join(f'<span id="src-{message}-{c["n"]}" class="also"></span>' for c in cited[1:])
         items.append(
             f'<details id="src-{message}-{cited[0]["n"]}" open><summary>{numbers} {html.escape(doc)} · '
-            f'{html.escape(location)}{language_tag(cited[0].get("language", ""))}</summary>{also}'
-            f'{original_link(doc, location, language)}'
+            f'{html.escape(place_words(location, language))}{language_tag(cited[0].get("language", ""))}</summary>'
+            f'{also}<p class="source-links">{preview_link(doc, location, cited[0]["quote"], language)} · '
+            f'{original_link(doc, location, language)}</p>'
             f'<div class="passage">{_marked(text, [c["quote"] for c in cited])}</div></details>')
     return "".join(items)
 
@@ -178,6 +180,8 @@ def _marked(text: str, quotes: list[str]) -> str:
 
 
 ORIGINAL_ROUTE = "/original"
+PREVIEW_ROUTE = "/preview"
+MAX_QUOTE = 600
 # A location's page part, in any format's unit ("p. 3", "slide 2", "sheet 1").
 _PAGE = re.compile(r"^(?:%s) (\d+)" % "|".join(sorted({re.escape(f.unit) for f in FORMATS})))
 
@@ -186,8 +190,44 @@ def original_link(doc: str, location: str, language: str = "") -> str:
     """A link that opens the cited file, at the page when its format's viewer can ("p. 3" ->
     #page=3 for a PDF)."""
     page = _PAGE.match(location)
-    where = page.group(0) if page else ui_text("the_file", language)
+    where = place_words(page.group(0), language) if page else ui_text("the_file", language)
     fmt = BY_NAME.get(SUPPORTED.get(Path(doc).suffix.lower(), ""))
     anchor = f"#page={page.group(1)}" if page and fmt is not None and fmt.opens_at_page else ""
     return (f'<a class="original" href="{ORIGINAL_ROUTE}/{original_key(doc)}{anchor}" target="_blank" '
             f'rel="noopener noreferrer">{html.escape(ui_text("open_original", language, where=where))}</a>')
+
+
+def preview_link(doc: str, location: str, quote: str, language: str = "") -> str:
+    """A link to the cited place shown inside the app (app/web/preview.py; the chat opens it in a
+    dialog, whose close button is named in the reader's language)."""
+    page = _PAGE.match(location)
+    where = place_words(page.group(0), language) if page else ui_text("the_file", language)
+    href = html.escape(preview_href(original_key(doc), location, quote, language), quote=True)
+    return (f'<a class="preview" href="{href}" target="_blank" rel="noopener" '
+            f'data-close="{html.escape(ui_text("close", language), quote=True)}">'
+            f'{html.escape(ui_text("preview", language, where=where))}</a>')
+
+
+_LINES = re.compile(r"\blines? (\d+)(?:-(\d+))?$")
+
+
+def preview_href(key: str, location: str, quote: str, language: str) -> str:
+    """The preview of a cited place (app/web/preview.py), scrolled to it."""
+    query = urllib.parse.urlencode({"at": location, "q": quote[:MAX_QUOTE], "lang": language})
+    return f"{PREVIEW_ROUTE}/{key}?{query}#cited"
+
+
+def place_words(location: str, language: str = "") -> str:
+    """A location in the reader's words: its page part in its unit ("slide 2" -> スライド2) and its
+    lines ("lines 3-5" -> 3〜5行目); the section between them is the document's own text."""
+    units = ui_text("units", language)
+    page = _PAGE.match(location)
+    if page:
+        unit = location[:page.end()].rsplit(" ", 1)[0]
+        location = units.get(unit, "{unit} {n}").format(unit=unit, n=page.group(1)) + location[page.end():]
+    lines = _LINES.search(location)
+    if lines:
+        said = (ui_text("line_one", language, n=lines.group(1)) if not lines.group(2)
+                else ui_text("lines_span", language, first=lines.group(1), last=lines.group(2)))
+        location = location[:lines.start()] + said
+    return location

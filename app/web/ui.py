@@ -35,6 +35,7 @@ from app.answering.question import check_encodable  # noqa: E402
 from app.answering.service import Assistant  # noqa: E402
 from app.web.page import (COPY_JS, CSS, FIRST_LANGUAGE_JS, FOOTNOTE_JS, LOCALE_JS, brand_block,  # noqa: E402
                           head, login_page)
+from app.web.preview import add_preview_route  # noqa: E402
 from app.web.staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
 from app.web.views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
                     programme_tables, what_is_indexed)
@@ -598,6 +599,7 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
                                                                  routes_ready=routes_ready, staff=staff,
                                                                  login_page=login_page)]})
     add_original_route(demo.server_app, assistant)
+    add_preview_route(demo.server_app, assistant)
     add_staff_routes(demo.server_app, staff)
     add_api_routes(demo.server_app, assistant, credentials, settings.get("concurrency"),
                    settings.get("queue_size"))

@@ -29,6 +29,12 @@ class Format:
     limits: Callable[[bytes], None] | None = None  # pre-parse limits beyond a ZIP's
     hard_wrapped: bool = False             # plain text whose writer may break lines mid-sentence
     opens_at_page: bool = False            # a browser's viewer opens it at "#page=N"
+    # The source preview: a page drawn as an image with the quoted words boxed ((data, page,
+    # quote) -> (PNG bytes, how far down the page the quote is, 0-1, or None when not found)),
+    # else its text lines, laid out as a "document" (every line, the cited ones marked) or a
+    # "slide" (one page's lines on a card).
+    draw_page: Callable[[bytes, int, str], tuple[bytes, float | None]] | None = None
+    layout: str = "document"
 
     @property
     def noun(self) -> str:

@@ -226,5 +226,32 @@ def _naive(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
 
 
+def draw_page(data: bytes, page: int, quote: str) -> tuple[bytes, float | None]:
+    """Page `page` (from 1) as a PNG, the words of `quote` boxed where pdfplumber finds them on it
+    (any spacing and line breaks between its characters, so a quote wrapped over lines or written
+    without spaces is still found); and how far down the page the first box is (0-1), or None
+    when the quote is not found."""
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        if not 1 <= page <= len(pdf.pages):
+            raise LoadError(f"no page {page}")
+        sheet = pdf.pages[page - 1]
+        found = []
+        letters = [c for c in (quote or "") if not c.isspace()][:400]
+        if letters:
+            pattern = r"\s*".join(re.escape(c) for c in letters)
+            found = sheet.search(pattern, regex=True, case=False, return_chars=False)
+        image = sheet.to_image(resolution=_PREVIEW_DPI)
+        for match in found:
+            image.draw_rect((match["x0"] - 1, match["top"] - 1, match["x1"] + 1, match["bottom"] + 1),
+                            fill=(255, 214, 0, 90), stroke=(191, 120, 0), stroke_width=2)
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        return out.getvalue(), (found[0]["top"] / float(sheet.height)) if found else None
+
+
+_PREVIEW_DPI = 110
+
 PDF = Format("pdf", (".pdf",), "application/pdf", "a PDF", lambda data: (pdf_to_text(data), "pdf"), _naive,
-             unit="p.", magic=b"%PDF-", limits=check_limits, opens_at_page=True)
+             unit="p.", magic=b"%PDF-", limits=check_limits, opens_at_page=True, draw_page=draw_page)

@@ -61,4 +61,4 @@ def _naive(data: bytes) -> str:
 
 PPTX = Format("pptx", (".pptx",), "application/vnd.openxmlformats-officedocument.presentationml.presentation",
               "a PowerPoint (.pptx) file", lambda data: (pptx_to_text(data), "pptx"), _naive,
-              unit="slide", zip_part="ppt/presentation.xml")
+              unit="slide", zip_part="ppt/presentation.xml", layout="slide")
