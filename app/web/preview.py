@@ -86,25 +86,43 @@ def quote_pattern(quote: str) -> re.Pattern | None:
 
 
 def marked_lines(lines: list[Line], quote: str) -> dict[int, str]:
-    """Each line's HTML: escaped, with the part of the quote it holds marked."""
+    """Each line's HTML: escaped, with the part of the quote it holds marked. A table row's quote
+    ("column: value; column: value", as the pipeline wrote the row) is not in the file as such:
+    then each of its values is marked where the lines hold it."""
     joined, starts, pos = [], [], 0
     for line in lines:
         starts.append(pos)
         joined.append(line.text)
         pos += len(line.text) + 1
     text = "\n".join(joined)
-    pattern = quote_pattern(quote)
-    found = pattern.search(text) if pattern else None
+    spans = _spans(text, quote)
     out = {}
     for line, start in zip(lines, starts):
         end = start + len(line.text)
-        if found and found.start() < end and found.end() > start:
-            a, b = max(found.start(), start) - start, min(found.end(), end) - start
-            out[line.number] = (html.escape(line.text[:a]) + "<mark>" + html.escape(line.text[a:b]) + "</mark>"
-                                + html.escape(line.text[b:]))
-        else:
-            out[line.number] = html.escape(line.text)
+        parts, at = [], 0
+        for a, b in spans:
+            a, b = max(a, start) - start, min(b, end) - start
+            if a >= b or a < at:
+                continue
+            parts += [html.escape(line.text[at:a]), "<mark>", html.escape(line.text[a:b]), "</mark>"]
+            at = b
+        out[line.number] = "".join(parts) + html.escape(line.text[at:])
     return out
+
+
+def _spans(text: str, quote: str) -> list[tuple[int, int]]:
+    pattern = quote_pattern(quote)
+    found = pattern.search(text) if pattern else None
+    if found:
+        return [found.span()]
+    values = [piece.split(": ", 1)[-1] for piece in re.split(r";\s+", quote or "") if ": " in piece]
+    spans = []
+    for value in values:
+        pattern = quote_pattern(value) if len(value.strip()) > 1 else None
+        hit = pattern.search(text) if pattern else None
+        if hit:
+            spans.append(hit.span())
+    return sorted(spans)
 
 
 _HEADING = re.compile(r"^(#{1,6}) ")
@@ -137,7 +155,7 @@ img.page { max-width: 100%; height: auto; border: 1px solid #d0d7de; display: bl
 .drawn .anchor { position: absolute; left: 0; width: 1px; height: 1px; }
 li.h, p.h { font-weight: 700; color: inherit; }
 .cell-gap { color: #8c959f; padding: 0 0.4em; }
-ol.lines { font-size: 0.95em; line-height: 1.5; padding-left: 4em; margin: 0; }
+ol.lines { font-size: 0.95em; line-height: 1.5; padding-left: 3.2em; margin: 0; }
 ol.lines li { white-space: pre-wrap; overflow-wrap: anywhere; color: #57606a; }
 ol.lines li.cited { color: #1f2328; background: #fff8c5; }
 .slide { aspect-ratio: 16 / 9; max-width: 860px; border: 1px solid #d0d7de; border-radius: 8px; padding: 24px 32px;
