@@ -1,6 +1,8 @@
-"""The source preview (app/web/preview.py): the cited place shown inside the app, for every
-format, the quote highlighted; a removed or changed document said in words; and in Chromium the
-dialog the chat opens it in, walked with the mouse and with the keyboard only."""
+"""A reader's walk after an answer. The source preview (app/web/preview.py): the cited place
+shown inside the app, for every format, the quote highlighted; a removed or changed document said
+in words; in Chromium the dialog the chat opens it in, walked with the mouse and with the
+keyboard only. Then the small things: the thumb's confirmation beside it, the ratings kept with a
+reopened conversation, the export's name, the conversations list closing when left."""
 from __future__ import annotations
 
 import re
@@ -8,6 +10,7 @@ import shutil
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -258,3 +261,63 @@ def test_the_preview_of_a_removed_document_says_so(preview_server, venv_bin):
         assert "索引後にファイルが変更されました" in body and body.startswith("<!doctype html>")  # words, not JSON
     finally:
         moved.write_bytes(saved)
+
+
+def test_an_export_is_named_after_its_first_question_and_date():
+    from datetime import datetime
+
+    from app.web.ui import export_name
+
+    when = datetime(2026, 12, 3, 9, 30)
+    results = [None, {"question": "What did Kobe / Marseille work on?"}, None, {"question": "And later?"}]
+    assert export_name(results, when) == "What did Kobe Marseille work on-2026-12-03.md"
+    assert export_name([None, {"question": "神戸市とマルセイユ市の協力テーマは?"}], when) == \
+        "神戸市とマルセイユ市の協力テーマは-2026-12-03.md"
+    assert export_name([], when) == "conversation-2026-12-03.md"
+    assert len(export_name([{"question": "x" * 500}], when)) == 60 + len("-2026-12-03.md")
+
+
+@pytest.mark.slow
+def test_thumbs_say_noted_beside_them_and_stay_with_a_reopened_conversation(preview_server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _browser(tmp_path, size=(1400, 900))
+    question = "When was the hydrogen cluster kick-off?"
+    try:
+        driver.get(preview_server.url)
+        _ask(driver, question)
+        wait = WebDriverWait(driver, 30)
+        thumb = driver.find_element(By.CSS_SELECTOR, '#chat button[aria-label="Like"]')
+        thumb.click()
+        note = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#chat .thumb-note"))
+        assert note.text == "Thanks, noted." and note.is_displayed()
+        here, there = note.rect, driver.find_element(By.CSS_SELECTOR, '#chat button[aria-label="Liked"]').rect
+        assert abs(here["y"] - there["y"]) < 20 and 0 < here["x"] - there["x"] < 300  # beside the thumb
+        OUTPUT.mkdir(exist_ok=True)
+        driver.save_screenshot(str(OUTPUT / "thumb_noted_laptop_light_en.png"))
+
+        driver.find_element(By.ID, "export").click()
+        link = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#export-file a"))
+        assert urllib.parse.unquote(link.get_attribute("href")).endswith(f"{question.rstrip('?')}-"
+                                                                          f"{time.strftime('%Y-%m-%d')}.md")
+
+        # A new page: the conversation reopened from the list has its thumb as it was given.
+        driver.get(preview_server.url)
+        picker = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#conversations input"))
+        picker.click()
+        option = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#conversations [role='option'], "
+                                                                      "[role='listbox'] [role='option']"))
+        option.click()
+        wait.until(lambda d: question in d.find_element(By.ID, "chat").text)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#chat button[aria-label="Liked"]'))
+
+        # Leaving the conversations list with Tab closes it (it no longer covers the answer).
+        picker = driver.find_element(By.CSS_SELECTOR, "#conversations input")
+        picker.click()
+        wait.until(lambda d: d.execute_script("return document.querySelectorAll('[role=listbox] [role=option]').length"))
+        picker.send_keys(Keys.TAB)
+        wait.until(lambda d: not d.execute_script("return document.querySelectorAll('[role=listbox] [role=option]').length"))
+    finally:
+        driver.quit()

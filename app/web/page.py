@@ -36,6 +36,21 @@ FOOTNOTE_JS = """
     if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
                   target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1200); }
   }, true);
+  // Which thumb was clicked last (the confirmation is put beside it).
+  document.addEventListener('click', (event) => {
+    const thumb = event.target.closest('#chat button[aria-label]');
+    if (thumb) window.iurcLastThumb = thumb;
+  }, true);
+  // The conversations list closes when the focus leaves it (as Esc does).
+  document.addEventListener('focusout', (event) => {
+    const list = event.target.closest && event.target.closest('#conversations');
+    if (!list) return;
+    setTimeout(() => {
+      if (list.contains(document.activeElement)) return;
+      const input = list.querySelector('input');
+      if (input) input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
+    }, 0);
+  }, true);
   // A source's preview opens in a dialog over the chat (Esc or the close button shut it, and the
   // focus goes back to the link that opened it).
   document.addEventListener('click', (event) => {
@@ -66,6 +81,20 @@ FOOTNOTE_JS = """
 
 COPY_JS = "(text) => { if (text && navigator.clipboard) { navigator.clipboard.writeText(text); } return []; }"
 
+# After a thumb: the confirmation (or why nothing was recorded) beside the thumb that was clicked.
+THUMB_NOTE_JS = """(said) => {
+  const thumb = window.iurcLastThumb;
+  document.querySelectorAll('#chat .thumb-note').forEach((n) => n.remove());
+  if (said && thumb && thumb.isConnected) {
+    const note = document.createElement('span');
+    note.className = 'thumb-note';
+    note.setAttribute('role', 'status');
+    note.textContent = said;
+    (thumb.parentElement || thumb).appendChild(note);
+  }
+  return [];
+}"""
+
 # After the language switch (and the first load): Gradio's own labels follow, and the choice is
 # kept for the login pages.
 LOCALE_JS = "(code) => { if (window.iurcLocale) { window.iurcLocale(code); } return []; }"
@@ -87,6 +116,7 @@ CSS = """
 .sources a.original { font-size: 0.85em; }
 .sources section.inactive { display: none; }
 .sources .asked { font-size: 0.9em; opacity: 0.8; margin: 4px 0; }
+#chat .thumb-note { font-size: 0.85em; margin-left: 8px; align-self: center; white-space: nowrap; }
 .sources .source-links { font-size: 0.85em; margin: 2px 0 6px; }
 #preview-dialog { width: min(1100px, 96vw); height: 90vh; padding: 0; border: 1px solid #8c959f; border-radius: 8px;
                   display: none; flex-direction: column; }

@@ -33,8 +33,8 @@ from app.web.render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conve
                      ui_text)
 from app.answering.question import check_encodable  # noqa: E402
 from app.answering.service import Assistant  # noqa: E402
-from app.web.page import (COPY_JS, CSS, FIRST_LANGUAGE_JS, FOOTNOTE_JS, LOCALE_JS, brand_block,  # noqa: E402
-                          head, login_page)
+from app.web.page import (COPY_JS, CSS, FIRST_LANGUAGE_JS, FOOTNOTE_JS, LOCALE_JS, THUMB_NOTE_JS,  # noqa: E402
+                          brand_block, head, login_page)
 from app.web.preview import add_preview_route  # noqa: E402
 from app.web.staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
 from app.web.views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
@@ -82,7 +82,34 @@ def reopen_conversation(choice: str, kept: list, language: str = ""):
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     results = entry.get("results") or []
     last = max((i for i, r in enumerate(results) if r), default=-1)
-    return entry.get("chat") or [], results, conversation_sources(results, last, language), entry["id"]
+    chat = entry.get("chat") or []
+    return (shown_chat(chat, results), results, conversation_sources(results, last, language), entry["id"])
+
+
+# The chat's thumbs, as Gradio names them; a rating is kept with its answer ("up" / "down").
+FEEDBACK_OPTIONS = ("Like", "Dislike")
+_THUMB = {"up": FEEDBACK_OPTIONS[0], "down": FEEDBACK_OPTIONS[1]}
+
+
+def shown_chat(chat: list, results: list):
+    """The chat with each answer's thumb as it was rated, so a reopened conversation (or one that
+    goes on) shows the ratings given."""
+    ratings = [_THUMB.get((results[i] or {}).get("rating", "")) if i < len(results or []) else None
+               for i, message in enumerate(chat or []) if isinstance(message, dict) and message.get("role") == "assistant"]
+    return gr.update(value=chat, feedback_value=ratings)
+
+
+def export_name(results: list, when: datetime | None = None) -> str:
+    """An exported conversation's file name: its first question and the date
+    ("What did Kobe and Marseille work on-2026-12-03.md"), only characters every file system takes."""
+    import re
+    import unicodedata
+
+    first = next((r["question"] for r in results or [] if r and isinstance(r.get("question"), str)), "")
+    words = unicodedata.normalize("NFC", first)
+    words = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', " ", words)
+    words = " ".join(words.split()).strip(" .")[:60].rstrip(" .")
+    return f"{words or 'conversation'}-{(when or datetime.now()).strftime('%Y-%m-%d')}.md"
 
 
 MEDIA_TYPES = {f.name: f.media_type for f in FORMATS}
@@ -318,7 +345,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         if len(message) > max_chars:
             text = ui_text("too_long", language, n=len(message), max=max_chars)
             note(text, message[:200] + "…")
-            return (chat, sources_html({"abstained": True, "answer": text, "related": [], "language": language}),
+            return (shown_chat(chat, results), sources_html({"abstained": True, "answer": text, "related": [], "language": language}),
                     results, message, *unchanged)
         if not message:
             return (chat, gr.skip(), results, "", *unchanged)
@@ -327,7 +354,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         address = _client(request)
         if chat_limits.admit(address):
             note(ui_text("too_many_questions", language), message)
-            return (chat, gr.skip(), results, message, *unchanged)
+            return (shown_chat(chat, results), gr.skip(), results, message, *unchanged)
         try:
             result = ask(message, history)
         finally:
@@ -336,7 +363,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         results += [None, result]
         position = len(chat)
         chat.append({"role": "assistant", "content": answer_markdown(result, position)})
-        return (chat, conversation_sources(results, position, language), results, "",
+        return (shown_chat(chat, results), conversation_sources(results, position, language), results, "",
                 *save_conversation(chat, results, conversation_id, kept))
 
     def _answer_at(results: list, index) -> tuple[int, dict | None]:
@@ -353,14 +380,20 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                 "abstained": result["abstained"],
                 "citations": [{k: c[k] for k in ("doc", "location", "quote")} for c in result["citations"]]}
 
-    def on_like(results: list, language: str, data: gr.LikeData, request: gr.Request):
-        _, result = _answer_at(results, data.index)
+    def on_like(results: list, chat: list, language: str, conversation_id: str, kept: list, data: gr.LikeData,
+                request: gr.Request):
+        """Record the rating; keep it with its answer in the conversation kept in the browser."""
+        unchanged = (gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        position, result = _answer_at(results, data.index)
         if not result:
-            return ui_text("nothing_to_rate", language)
+            return (ui_text("nothing_to_rate", language), *unchanged)
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked).lower() in ("like", "true")
-        if not feedback.append({"rating": "up" if liked else "down", **_feedback_record(result)}, _client(request)):
-            return ui_text("too_much_feedback", language)
-        return ui_text("thanks", language)
+        rating = "up" if liked else "down"
+        if not feedback.append({"rating": rating, **_feedback_record(result)}, _client(request)):
+            return (ui_text("too_much_feedback", language), *unchanged)
+        results = list(results)
+        results[position] = {**result, "rating": rating}
+        return (ui_text("thanks", language), results, *save_conversation(chat, results, conversation_id, kept))
 
     def on_comment(comment: str, results: list, language: str, request: gr.Request):
         comment = (comment or "").strip()[:2000]
@@ -413,7 +446,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                     chatbot = words(gr.Chatbot(label=ui_text("answers"), height=None, min_height=120,
                                                max_height=560, sanitize_html=True, render_markdown=True,
                                                allow_tags=False, buttons=[], placeholder=ui_text("chat_empty"),
-                                               feedback_options=("Like", "Dislike"), elem_id="chat"),
+                                               feedback_options=FEEDBACK_OPTIONS, elem_id="chat"),
                                     label="answers", placeholder="chat_empty")
                     with gr.Row():
                         question = words(gr.Textbox(placeholder=ui_text("question_placeholder"), show_label=False,
@@ -510,7 +543,9 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         demo.load(lambda kept: gr.update(choices=conversation_choices(kept)), [saved], [picker],
                   api_visibility="private")
         chatbot.select(show_sources, [results, language], [sources], api_visibility="private")
-        chatbot.like(on_like, [results, language], [status], api_visibility="private")
+        chatbot.like(on_like, [results, chatbot, language, conversation, saved],
+                     [status, results, saved, conversation, picker], api_visibility="private") \
+            .then(None, [status], None, js=THUMB_NOTE_JS, api_visibility="private")
         # Clear starts a new conversation: the answers, their sources and the follow-up context go.
         chatbot.clear(lambda lang: ([], empty_sources(lang), "", "", gr.update(value=None)), [language],
                       [results, sources, status, conversation, picker], api_visibility="private")
@@ -520,7 +555,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
             import tempfile
 
             folder = Path(tempfile.mkdtemp(prefix="iurc-export-"))
-            path = folder / f"conversation-{datetime.now().strftime('%Y%m%d-%H%M%S')}.md"
+            path = folder / export_name(results)
             path.write_text(conversation_markdown(results, lang), "utf-8")
             return gr.update(value=str(path), visible=True)
 
