@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-test ingest eval browser clean corpus-eval
+.PHONY: run test install install-test ingest eval browser a11y clean corpus-eval
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,13 +39,23 @@ browser:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      chromium chromium-driver fonts-ipafont-gothic >/dev/null; }
 
+# axe-core (MPL-2.0) for the accessibility scan (tests/test_ui_a11y.py), pinned by tests/a11y/package-lock.json.
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    nodejs npm >/dev/null; }
+	cd tests/a11y && npm ci --no-audit --no-fund --silent
+	touch $@
+
+a11y: $(AXE)
+
 # The evaluation corpus (PPTX, PDF, DOCX, HTML, cp932 text) is generated from eval/corpus_src/.
 corpus-eval: install-test browser
 	$(BIN)/python -m eval.build_corpus
 
 # The evaluation gate: every run of eval/runs.yaml (seed, unseen, unseen without the glossary), each
 # in a fresh store, every metric of every split against eval/thresholds.yaml.
-test: install-test browser corpus-eval
+test: install-test browser a11y corpus-eval
 	$(BIN)/python -m pytest -q
 	rm -rf .iurc/eval
 	$(BIN)/iurc eval --gate --report tests/output/eval

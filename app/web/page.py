@@ -51,6 +51,12 @@ FOOTNOTE_JS = """
       if (input) input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
     }, 0);
   }, true);
+  // The upload box's accessible name is its visible text (Gradio names it in other words).
+  const nameUploads = () => document.querySelectorAll('#upload [aria-label]').forEach((el) => {
+    const text = (el.innerText || '').replace(/\s+/g, ' ').trim();
+    if (text && el.getAttribute('aria-label') !== text) el.setAttribute('aria-label', text);
+  });
+  new MutationObserver(nameUploads).observe(document.body, {subtree: true, childList: true, characterData: true});
   // A source's preview opens in a dialog over the chat (Esc or the close button shut it, and the
   // focus goes back to the link that opened it).
   document.addEventListener('click', (event) => {
@@ -104,6 +110,21 @@ FIRST_LANGUAGE_JS = ("(saved, ...rest) => { let chosen = ''; try { chosen = loca
                      " catch (e) {} return [chosen || saved, ...rest]; }")
 
 CSS = """
+/* Contrast (WCAG AA, 4.5:1 for text): the primary button and the footer's link, both themes. */
+:root { --button-primary-background-fill: #0b5394; --button-primary-background-fill-hover: #073763;
+        --button-primary-text-color: #ffffff; --button-primary-border-color: #0b5394;
+        --button-primary-text-color-hover: #ffffff; }
+.dark { --button-primary-background-fill: #1f5fbf; --button-primary-background-fill-hover: #174a94;
+        --button-primary-text-color: #ffffff; --button-primary-border-color: #1f5fbf; }
+:root { --button-cancel-background-fill: #b42318; --button-cancel-background-fill-hover: #8f1c13;
+        --button-cancel-text-color: #ffffff; --button-cancel-border-color: #b42318; }
+.dark { --button-cancel-background-fill: #b42318; --button-cancel-background-fill-hover: #8f1c13;
+        --button-cancel-text-color: #ffffff; --button-cancel-border-color: #b42318; }
+#upload .or { color: #57606a !important; }
+.dark #upload .or { color: #9198a1 !important; }
+footer .show-api, footer a, footer button { color: #57606a !important; }
+.dark footer .show-api, .dark footer a, .dark footer button { color: #9198a1 !important; }
+#header h1 { margin: 0; font-size: 1.6em; }
 .sources details { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
 .sources details.flash { outline: 3px solid #f5b700; }
 .sources summary { cursor: pointer; font-weight: 600; }
@@ -132,16 +153,19 @@ CSS = """
 #network svg { display: block; max-width: 560px; width: 100%; height: auto; margin: 0 auto; }
 /* The header: the title and the language switch on one line, the switch never clipped. */
 #header { align-items: center; flex-wrap: nowrap; gap: 8px; }
-#header h2 { margin: 0; word-break: keep-all; overflow-wrap: anywhere; }
+#header h1, #header h2 { margin: 0; word-break: keep-all; overflow-wrap: anywhere; }
 #send { white-space: nowrap; }
 #ui-language { flex: 0 0 auto !important; min-width: 0 !important; width: auto !important; }
 #ui-language .wrap { flex-wrap: nowrap; overflow: visible; gap: 4px; }
 #ui-language label { white-space: nowrap; padding: 2px 8px; }
 #intro p, #indexed p { margin: 2px 0; }
+/* Short text blocks never scroll (a scrolling region would need a keyboard stop of its own). */
+#title, #sources-heading, #intro, #indexed, #title *, #sources-heading *, #intro *, #indexed * {
+  overflow: visible !important; max-height: none !important; }
 /* The chat box is as tall as what it holds: empty, the input and the examples stay in view. */
 #chat .placeholder-content, #chat .placeholder { font-size: 0.95em; padding-top: 1.6em; }
 @media (max-width: 640px) {
-  #header h2 { font-size: 1.1em; }
+  #header h1 { font-size: 1.15em; }
   #intro { display: none; }
   #chat { max-height: 55vh !important; }
   .sources details { padding: 4px 6px; }
@@ -167,7 +191,7 @@ def brand_block(line_key: str = "login_line") -> str:
     """The top of a login page: the product's name and one line on what it is, in each language
     (the chosen one shown), and the language switch."""
     def render(code: str) -> str:
-        return (f'<p class="iurc-product">{html.escape(ui_text("product", code))}</p>'
+        return (f'<h1 class="iurc-product">{html.escape(ui_text("product", code))}</h1>'
                 f'<p class="iurc-line">{html.escape(ui_text(line_key, code))}</p>')
 
     return f'<div class="iurc-brand">{language_switch()}{_blocks(render)}</div>'

@@ -147,7 +147,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans JP", sans-s
        background: #fff; }
 header { position: sticky; top: 0; background: #f6f8fa; border-bottom: 1px solid #d0d7de; padding: 8px 12px;
          display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: baseline; }
-header .where { font-weight: 600; overflow-wrap: anywhere; }
+header .where { font-weight: 600; overflow-wrap: anywhere; font-size: 1em; margin: 0; }
+h1.gone { font-size: 1.05em; font-weight: 400; }
 a { color: #0b5394; }
 main { padding: 12px; }
 img.page { max-width: 100%; height: auto; border: 1px solid #d0d7de; display: block; }
@@ -165,7 +166,7 @@ ol.lines li.cited { color: #1f2328; background: #fff8c5; }
 .slide p.cited { background: #fff8c5; }
 mark { background: #ffd400; color: #1f2328; padding: 0 1px; }
 .note { color: #57606a; }
-.gone { padding: 24px; font-size: 1.05em; }
+.gone { padding: 24px; }
 :target { scroll-margin-top: 30vh; }
 @media (prefers-color-scheme: dark) {
   body { background: #0d1117; color: #e6edf3; }
@@ -188,7 +189,7 @@ def _page(language: str, title: str, body: str) -> str:
 
 def gone_page(language: str) -> str:
     said = ui_text("preview_gone", language)
-    return _page(language, said, f'<p class="gone" role="alert">{html.escape(said)}</p>')
+    return _page(language, said, f'<main><h1 class="gone" role="alert">{html.escape(said)}</h1></main>')
 
 
 def preview_page(path: Path, fmt_name: str, doc: str, location: str, quote: str, key: str, language: str) -> str:
@@ -196,7 +197,7 @@ def preview_page(path: Path, fmt_name: str, doc: str, location: str, quote: str,
     fmt = BY_NAME[fmt_name]
     cited = cited_place(location, fmt.unit)
     where = f"{doc} · {place_words(location, language)}" if location else doc
-    header = (f'<header><span class="where">{html.escape(where)}</span>'
+    header = (f'<header><h1 class="where">{html.escape(where)}</h1>'
               f'<a class="download" href="{ORIGINAL_ROUTE}/{key}" download>'
               f'{html.escape(ui_text("download_original", language))}</a></header>')
     if fmt.draw_page is not None and cited.page:

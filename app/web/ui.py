@@ -424,7 +424,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
     # delete_cache: exported conversations are removed from Gradio's cache after an hour.
     with gr.Blocks(title="IURC programme assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         with gr.Row(elem_id="header"):
-            words(gr.Markdown(ui_text("title")), value="title")
+            words(gr.Markdown(ui_text("title"), elem_id="title"), value="title")
             language = gr.Radio([(ui_text("language_name", code), code) for code in UI_LANGUAGES], value=pivot(),
                                 show_label=False, container=False, elem_id="ui-language", scale=0, min_width=0)
         words(gr.Markdown(ui_text("intro"), elem_id="intro"), value="intro")
@@ -472,7 +472,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                         comment = gr.Textbox(show_label=False, lines=2, max_lines=6)
                         comment_button = words(gr.Button(ui_text("send_comment")), value="send_comment")
                 with gr.Column(scale=2):
-                    words(gr.Markdown(ui_text("sources_heading")), value="sources_heading")
+                    words(gr.Markdown(ui_text("sources_heading"), elem_id="sources-heading"), value="sources_heading")
                     sources = gr.HTML(empty_sources(), elem_id="sources")
         with words(gr.Tab(ui_text("tab_programme")), label="tab_programme"):
             words(gr.Markdown(ui_text("programme_intro")), value="programme_intro")
