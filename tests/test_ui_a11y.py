@@ -39,8 +39,9 @@ def a11y_server(tmp_path_factory, venv_bin):
     store = tmp_path_factory.mktemp("store")
     subprocess.run([str(venv_bin / "iurc"), "ingest", str(docs / build_corpus.DOCS.name), "--store", str(store)],
                    check=True, capture_output=True, env=iurc_env(), timeout=300)
-    s = Server(venv_bin, store, tmp_path_factory.mktemp("serve") / "serve.log",
-               IURC_AUTH=":".join(READER), IURC_STAFF_AUTH=":".join(STAFF))
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    s = Server(venv_bin, store, log, IURC_AUTH=":".join(READER), IURC_STAFF_AUTH=":".join(STAFF),
+               IURC_UPLOAD_DIR=log.parent / "uploads", IURC_FEEDBACK_FILE=log.parent / "feedback.jsonl")
     yield s
     s.stop()
 

@@ -121,7 +121,8 @@ def preview_server(docs, tmp_path_factory, venv_bin):
     store = tmp_path_factory.mktemp("store")
     subprocess.run([str(venv_bin / "iurc"), "ingest", str(folder), "--store", str(store)],
                    check=True, capture_output=True, env=iurc_env(), timeout=300)
-    s = Server(venv_bin, store, tmp_path_factory.mktemp("serve") / "serve.log")
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    s = Server(venv_bin, store, log, IURC_FEEDBACK_FILE=log.parent / "feedback.jsonl")
     s.folder = folder
     yield s
     s.stop()

@@ -3,8 +3,10 @@ phone's (390×844) size, light and dark, English and Japanese: the login pages, 
 after login. Each walk writes its screenshots to tests/output/ (looked at by a person)."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import time
 import urllib.request
 
 import pytest
@@ -27,7 +29,8 @@ def login_server(tmp_path_factory, venv_bin):
     subprocess.run([str(venv_bin / "iurc"), "ingest", str(docs / "corpus"), "--store", str(store)],
                    check=True, capture_output=True, env=iurc_env(), timeout=300)
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    s = Server(venv_bin, store, log, IURC_AUTH=":".join(READER), IURC_STAFF_AUTH=":".join(STAFF))
+    s = Server(venv_bin, store, log, IURC_AUTH=":".join(READER), IURC_STAFF_AUTH=":".join(STAFF),
+               IURC_UPLOAD_DIR=docs / "corpus" / "uploads", IURC_FEEDBACK_FILE=log.parent / "feedback.jsonl")
     yield s
     s.stop()
 
@@ -137,3 +140,92 @@ def test_the_staff_login_is_styled_and_says_it_is_for_staff(login_server, tmp_pa
         assert "Staff" in _visible_text(driver) and "IURC programme assistant" in _visible_text(driver)
     finally:
         driver.quit()
+
+
+# Every element a walk reads, except what is document content or a name: the conversation's
+# messages (answers quote documents), the sources (passages, file names), the programme table
+# (the document's own rows and column names; its own columns are tested in test_ui.py), the
+# diagram and the glossary's names, the Documents list's file names, the conversations list (the
+# reader's own questions), the language switch (each language named in itself) and commands.
+LATIN_WALK = r"""
+const skip = ['#chat .message-row', '#chat .message', '#sources .passage', '#sources summary', '#pairs',
+              '#network', '#glossary [role=gridcell], #glossary td', '#documents td:first-child',
+              '#conversations', '#ui-language', '.iurc-switch', 'code', '#question textarea', '#upload .file-preview',
+              '#upload-outcome td:first-child'];
+const hidden = (el) => { for (let e = el; e; e = e.parentElement) { const s = getComputedStyle(e);
+  if (s.display === 'none' || s.visibility === 'hidden') return true; } return false; };
+const excluded = (el) => skip.some((sel) => el.closest(sel)) || hidden(el);
+const out = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+  const el = n.parentElement, text = n.textContent.trim();
+  if (text && el && !el.closest('script, style') && !excluded(el)) out.push(text);
+}
+for (const el of document.querySelectorAll('[title], [aria-label], [placeholder], [alt]')) {
+  if (excluded(el)) continue;
+  for (const name of ['title', 'aria-label', 'placeholder', 'alt']) {
+    const value = el.getAttribute(name); if (value) out.push(name + '=' + value);
+  }
+}
+return out;
+"""
+# Latin letters a Japanese UI may show: acronyms (IURC, API, EU) and the name of a file format.
+ALLOWED_LATIN = re.compile(r"(?<![A-Za-z])(?:[A-Z]{2,}|Markdown)(?![A-Za-z])")
+
+
+# A stored document's file name is a name too.
+FILE_NAME = re.compile(r"^[\w./-]+\.[a-z]{2,4}$")
+
+
+def _latin_strings(driver) -> set[str]:
+    """The UI strings (text, or an attribute's value) with Latin words other than the allowed."""
+    strings = (s.split("=", 1)[1] if re.match(r"^(title|aria-label|placeholder|alt)=", s) else s
+               for s in driver.execute_script(LATIN_WALK))
+    return {s for s in strings if not FILE_NAME.match(s) and re.search(r"[A-Za-z]{2,}", ALLOWED_LATIN.sub("", s))}
+
+
+def test_the_japanese_ui_shows_no_english_word(login_server, tmp_path):
+    """A Japanese browser: the login, the chat before and after an answer, both views, and a staff
+    upload; every UI string, Gradio's own labels and tooltips included, is Japanese."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    note = tmp_path / "kickoff_note.md"
+    note.write_text("# Note\n\nThe kick-off of the cluster was held online.\n", "utf-8")
+    driver = _browser(tmp_path, "ja-JP", size=SIZES["laptop"])
+    wait = WebDriverWait(driver, 90)
+    found: dict[str, set[str]] = {}
+    try:
+        driver.get(login_server.url)
+        wait.until(lambda d: d.find_elements(By.ID, "reader-login"))
+        found["login"] = _latin_strings(driver)
+        driver.find_element(By.ID, "username").send_keys(STAFF[0])
+        driver.find_element(By.ID, "password").send_keys(STAFF[1])
+        driver.find_element(By.ID, "reader-login").click()
+        box = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#question textarea"))
+        wait.until(lambda d: "質問の例" in _visible_text(d) and "APIを介して使用" in
+                   d.execute_script("return document.querySelector('footer').textContent"))
+        found["chat"] = _latin_strings(driver)
+        box.send_keys("鎌倉市とウメオ市の協力テーマは何ですか")
+        box.send_keys(Keys.ENTER)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sources a.preview"))
+        time.sleep(1)
+        found["answered"] = _latin_strings(driver)
+        for tab in ("プログラム", "文書"):
+            next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text.startswith(tab)).click()
+            time.sleep(1)
+            found[tab] = _latin_strings(driver)
+        wait.until(lambda d: d.find_element(By.ID, "staff-panel").is_displayed())
+        driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(note))
+        wait.until(lambda d: "kickoff_note" in d.find_element(By.ID, "upload").text)
+        driver.find_element(By.ID, "add-documents").click()
+        wait.until(lambda d: "追加" in d.find_element(By.ID, "upload-outcome").text)
+        time.sleep(1)
+        found["after upload"] = _latin_strings(driver)
+        assert "common." not in _visible_text(driver)  # no raw i18n key once the upload ends
+        _shot(driver, "documents_laptop_light_ja")
+    finally:
+        driver.quit()
+    english = {page: sorted(strings) for page, strings in found.items() if strings}
+    assert len(found) == 6 and not english, "\n".join(f"{page}: {strings}" for page, strings in english.items())

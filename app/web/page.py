@@ -53,7 +53,7 @@ FOOTNOTE_JS = """
   }, true);
   // The upload box's accessible name is its visible text (Gradio names it in other words).
   const nameUploads = () => document.querySelectorAll('#upload [aria-label]').forEach((el) => {
-    const text = (el.innerText || '').replace(/\s+/g, ' ').trim();
+    const text = (el.innerText || '').replace(/\\s+/g, ' ').trim();
     if (text && el.getAttribute('aria-label') !== text) el.setAttribute('aria-label', text);
   });
   new MutationObserver(nameUploads).observe(document.body, {subtree: true, childList: true, characterData: true});
@@ -239,7 +239,24 @@ _HEAD_SCRIPT = """
     document.documentElement.lang = code;
     if (keep) { try { localStorage.setItem('iurc-lang', code); } catch (e) {} }
     gradioLocale(code, 40);
+    if (window.iurcRelabel) window.iurcRelabel();
   };
+  // Gradio's own labels it does not translate (aria-label, title, placeholder), from the packs'
+  // builtin_labels: kept in the chosen language as Gradio renders and re-renders them.
+  const labels = %(labels)s, gradioWord = {};
+  for (const map of Object.values(labels)) for (const [own, said] of Object.entries(map)) gradioWord[said] = own;
+  const word = (value) => { const own = gradioWord[value] || value;
+                            return (labels[document.documentElement.dataset.ui] || {})[own] || own; };
+  const relabelOne = (el) => { for (const name of ['aria-label', 'title', 'placeholder']) {
+    const value = el.getAttribute(name); if (!value) continue;
+    const said = word(value); if (said !== value) el.setAttribute(name, said); } };
+  const relabel = (root) => { if (root.nodeType !== 1) return; relabelOne(root);
+    root.querySelectorAll('[aria-label],[title],[placeholder]').forEach(relabelOne); };
+  window.iurcRelabel = () => relabel(document.documentElement);
+  new MutationObserver((records) => { for (const r of records) {
+    if (r.type === 'attributes') relabelOne(r.target); else r.addedNodes.forEach(relabel); } })
+    .observe(document.documentElement, {subtree: true, childList: true, attributes: true,
+                                        attributeFilter: ['aria-label', 'title', 'placeholder']});
   window.iurcLocale(first, false);
   document.addEventListener('click', (event) => {
     const button = event.target.closest('[data-iurc-switch]');
@@ -252,7 +269,9 @@ _HEAD_SCRIPT = """
 def head() -> str:
     """What every page carries in its head: the language switch's script and rules, and the
     brand block's style."""
-    script = _HEAD_SCRIPT % {"installed": json.dumps(list(languages())), "pivot": json.dumps(pivot())}
+    labels = {code: ui_text("builtin_labels", code) or {} for code in languages()}
+    script = _HEAD_SCRIPT % {"installed": json.dumps(list(languages())), "pivot": json.dumps(pivot()),
+                             "labels": json.dumps(labels, ensure_ascii=False)}
     return f"<script>{script}</script><style>{_language_rules()}{BRAND_CSS}</style>"
 
 
@@ -327,3 +346,11 @@ def login_page(staff: bool = False, message_key: str = "", action: str = "/login
         button_id="staff-login" if staff else "reader-login",
         after=f'<p><a href="{back}">{_each("staff_page_back")}</a></p>' if staff else "",
         script="" if staff else _READER_SCRIPT.replace("{action}", action))
+
+
+def gradio_translations():
+    """Gradio's own i18n keys its locales lack (core/lang/<language>.yaml: gradio_keys), for
+    `launch(i18n=...)`."""
+    import gradio as gr
+
+    return gr.I18n(**{code: dict(ui_text("gradio_keys", code) or {}) for code in languages()})

@@ -34,7 +34,7 @@ from app.web.render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conve
 from app.answering.question import check_encodable  # noqa: E402
 from app.answering.service import Assistant  # noqa: E402
 from app.web.page import (COPY_JS, CSS, FIRST_LANGUAGE_JS, FOOTNOTE_JS, LOCALE_JS, THUMB_NOTE_JS,  # noqa: E402
-                          brand_block, head, login_page)
+                          brand_block, gradio_translations, head, login_page)
 from app.web.preview import add_preview_route  # noqa: E402
 from app.web.staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
 from app.web.views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
@@ -450,12 +450,13 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                                     label="answers", placeholder="chat_empty")
                     with gr.Row():
                         question = words(gr.Textbox(placeholder=ui_text("question_placeholder"), show_label=False,
-                                                    scale=5, elem_id="question", lines=1),
-                                         placeholder="question_placeholder")
+                                                    label=ui_text("question_label"), scale=5, elem_id="question",
+                                                    lines=1),
+                                         placeholder="question_placeholder", label="question_label")
                         send = words(gr.Button(ui_text("ask"), variant="primary", scale=1, elem_id="send",
                                                min_width=80), value="ask")
-                    examples = gr.Examples(example_questions(assistant), inputs=question, label=ui_text("examples"))
-                    words(examples.dataset, label="examples")
+                    examples = gr.Examples(example_questions(assistant, pivot()), inputs=question,
+                                           label=ui_text("examples"))
                     status = gr.Markdown("", elem_id="status")
                     with gr.Row():
                         copy_button = words(gr.Button(ui_text("copy"), size="sm", elem_id="copy-conversation"),
@@ -483,8 +484,8 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                                                  scale=3, elem_id="table-picker"), label="table")
                 name_filter = words(gr.Textbox(label=ui_text("name_filter"), scale=3, elem_id="name-filter"),
                                     label="name_filter")
-                year_filter = words(gr.Dropdown(["all"] + years, value="all", label=ui_text("start_year"), scale=1),
-                                    label="start_year")
+                year_filter = words(gr.Dropdown(year_choices(years, pivot()), value="all", label=ui_text("start_year"),
+                                                scale=1), label="start_year")
             pairs = gr.Dataframe(programme_table(assistant), interactive=False, wrap=True, elem_id="pairs")
             words(gr.Markdown(ui_text("network_heading")), value="network_heading")
             network = gr.HTML(network_svg(assistant), elem_id="network")
@@ -512,22 +513,31 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         views = [pairs, table_picker, network, glossary_view, documents, indexed]
 
         # The language: from the saved choice or the browser on load, then from the switch.
-        def apply_language(chosen: str, table, query, year, request: gr.Request = None):
+        def apply_language(chosen: str, table, query, year, shown: list | None = None, request: gr.Request = None):
+            """Every word of the page in the chosen language: the components' own, the views, the
+            examples (in that language), the year filter, an empty sources panel, the staff panel."""
             panel, note, token = staff_state(request, chosen)
+            samples = [[q] for q in example_questions(assistant, chosen)]
+            empty = not any(r for r in shown or [])
             return [chosen, chosen, *words.updates(chosen), *reload_views(table, query, year, chosen), panel, note,
-                    token]
+                    token, gr.update(samples=samples, label=ui_text("examples", chosen)),
+                    gr.update(choices=year_choices(years, chosen)),
+                    empty_sources(chosen) if empty else gr.skip(), outcome_table([], chosen) if empty else gr.skip()]
 
         language_outputs = [language, saved_language, *words.components, *views, staff_panel, staff_note,
-                            action_token]
-        def first_language(saved_code: str, table, query, year, request: gr.Request = None):
+                            action_token, examples.dataset, year_filter, sources, outcome]
+        language_inputs = [table_picker, name_filter, year_filter, results]
+
+        def first_language(saved_code: str, table, query, year, shown: list | None = None,
+                           request: gr.Request = None):
             # The reader's saved choice, else the browser's first language (its Accept-Language).
             browser = (request.headers.get("accept-language", "") if request is not None else "").split(",")[0]
-            return apply_language(ui_language(saved_code or browser), table, query, year, request)
+            return apply_language(ui_language(saved_code or browser), table, query, year, shown, request)
 
-        demo.load(first_language, [saved_language, table_picker, name_filter, year_filter], language_outputs,
+        demo.load(first_language, [saved_language, *language_inputs], language_outputs,
                   js=FIRST_LANGUAGE_JS, api_visibility="private") \
             .then(None, [language], None, js=LOCALE_JS, api_visibility="private")
-        language.input(apply_language, [language, table_picker, name_filter, year_filter], language_outputs,
+        language.input(apply_language, [language, *language_inputs], language_outputs,
                        api_visibility="private") \
             .then(None, [language], None, js=LOCALE_JS, api_visibility="private")
 
@@ -602,6 +612,11 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
     return demo
 
 
+def year_choices(years: list[str], language: str) -> list:
+    """The start-year filter: every year, or one (its value stays "all" whatever it is called)."""
+    return [(ui_text("all_years", language), "all"), *years]
+
+
 def outcome_table(outcomes, language: str):
     """The staff panel's table: one row per file, its outcome in the reader's words."""
     import pandas as pd
@@ -624,7 +639,7 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
                            max_file_size=settings.get("max_file_bytes") if staff.enabled else "1kb",
                            prevent_thread_lock=True, quiet=False,
                            footer_links=["api"], js=FOOTNOTE_JS, css=CSS, head=head(), ssr_mode=False,
-                           auth_message=brand_block(),
+                           auth_message=brand_block(), i18n=gradio_translations(),
                            allowed_paths=[], blocked_paths=[str(Path.cwd())],
                            # OpenAPI docs of the JSON API (the schema only: no answers without the login)
                            app_kwargs={"docs_url": API_ROUTE + "/docs", "openapi_url": API_ROUTE + "/openapi.json",

@@ -7,22 +7,23 @@ import html
 import math
 
 from core.glossary import PLACE_KINDS
-from core.languages import languages, vocabulary
+from core.languages import languages, pack, vocabulary
 
 from app.web.render import language_name, ui_language, ui_text
 from app.answering.service import Assistant
 
 
-def example_questions(assistant: Assistant) -> list[str]:
-    """Example questions in both languages, filled from what is ingested: the templates are in
-    core/lang/<language>.yaml (ui_examples), the names and years come from the table rows."""
+def example_questions(assistant: Assistant, language: str | None = None) -> list[str]:
+    """Example questions filled from what is ingested, in `language` (every language when None):
+    the templates are in core/lang/<language>.yaml (ui_examples), the names and years come from
+    the table rows."""
     glossary, rows = assistant.glossary, assistant.facts.rows
     pair = next((names for names in (
         [e for e in assistant.facts.names[r.chunk_id] if glossary.entities[e].kind in PLACE_KINDS]
         for r in rows) if len(names) >= 2), None)
     year = next((r.record.start_year for r in rows if r.record.start_year), "")
     out = []
-    for language in languages():
+    for language in [ui_language(language)] if language else languages():
         templates = vocabulary(language).get("ui_examples", {})
         if pair:
             a, b = (glossary.display_name(e, language) for e in pair[:2])
@@ -47,24 +48,51 @@ def what_is_indexed(entries: dict[str, dict], language: str = "") -> str:
 
 
 def document_table(entries: dict[str, dict], language: str = ""):
-    """The Documents view from the manifest (`entries`)."""
+    """The Documents view from the manifest (`entries`), in the reader's words: the language's
+    name, the file type, the state, the date in the reader's locale."""
     import pandas as pd
 
-    rows = [[doc, e.chunk_count, e.language, e.format, e.ingested_at, e.status]
+    states = ui_text("states", language)
+    rows = [[doc, e.chunk_count, language_names(e.language, language), e.format.upper(),
+             local_time(e.ingested_at, language), states.get(e.status, e.status)]
             for doc, e in sorted(entries.items())]
     return pd.DataFrame(rows, columns=ui_text("document_columns", language))
 
 
+def language_names(code: str, language: str = "") -> str:
+    """A document's language(s) named in the reader's language ("mixed": every language)."""
+    codes = languages() if code == "mixed" else [code] if code else []
+    return ui_text("language_separator", language).join(language_name(c, ui_language(language)) for c in codes)
+
+
+def local_time(iso: str, language: str = "") -> str:
+    """An ISO time stamp in the reader's locale, in this machine's time zone ("3 Dec 2026, 09:30")."""
+    from datetime import datetime
+
+    from babel.dates import format_datetime
+
+    try:
+        when = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso or ""
+    return format_datetime(when.astimezone() if when.tzinfo else when, ui_text("date_format", language),
+                           locale=pack(ui_language(language)).locale)
+
+
 def glossary_table(assistant: Assistant, language: str = ""):
+    """The name table as a reader knows it: each entry's kind and country in the reader's words,
+    its name in every language, the other spellings documents use."""
     import pandas as pd
 
-    codes = languages()
-    rows = [[e.entity_id, e.kind, e.country, *(e.label(c) for c in codes), " | ".join(e.aliases)]
-            for e in assistant.glossary.entities.values()]
-    ident, kind, country, variants = ui_text("glossary_columns", language)
+    glossary, codes, kinds = assistant.glossary, languages(), ui_text("kinds", language)
+    rows = [[kinds.get(e.kind, e.kind),
+             glossary.display_name(e.country, language) if e.country in glossary.entities else e.country,
+             *(e.label(c) for c in codes), " | ".join(e.aliases)]
+            for e in glossary.entities.values()]
+    _, kind, country, variants = ui_text("glossary_columns", language)
     # one column per language, named in the UI's language (CLDR)
     names = [language_name(c, ui_language(language)) for c in codes]
-    return pd.DataFrame(rows, columns=[ident, kind, country, *names, variants])
+    return pd.DataFrame(rows, columns=[kind, country, *names, variants])
 
 
 def programme_tables(assistant: Assistant) -> list[str]:
