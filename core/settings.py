@@ -90,6 +90,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("max_upload_files", 20, "Files one staff upload may carry."),
         Setting("staff_session_hours", 8.0, "How long a staff login lasts."),
         Setting("feedback_file", ".iurc/feedback.jsonl", "Where the chat UI appends thumbs up/down and comments."),
+        Setting("staff_history_file", ".iurc/staff_history.jsonl", "Where staff additions and removals are "
+                "recorded (when, who, which file, what came of it); the Documents view shows the latest."),
         Setting("feedback_per_minute", 20, "Feedback records one chat session may send per minute."),
         Setting("feedback_max_bytes", 10_000_000, "Size at which the feedback file is rotated (3 kept)."),
         Setting("max_in_flight_per_client", 8, "JSON API questions one client may have under way at once."),

@@ -30,7 +30,8 @@ def login_server(tmp_path_factory, venv_bin):
                    check=True, capture_output=True, env=iurc_env(), timeout=300)
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     s = Server(venv_bin, store, log, IURC_AUTH=":".join(READER), IURC_STAFF_AUTH=":".join(STAFF),
-               IURC_UPLOAD_DIR=docs / "corpus" / "uploads", IURC_FEEDBACK_FILE=log.parent / "feedback.jsonl")
+               IURC_UPLOAD_DIR=docs / "corpus" / "uploads", IURC_FEEDBACK_FILE=log.parent / "feedback.jsonl",
+               IURC_STAFF_HISTORY_FILE=log.parent / "staff_history.jsonl", IURC_MAX_FILE_BYTES=300_000)
     yield s
     s.stop()
 
@@ -229,3 +230,108 @@ def test_the_japanese_ui_shows_no_english_word(login_server, tmp_path):
         driver.quit()
     english = {page: sorted(strings) for page, strings in found.items() if strings}
     assert len(found) == 6 and not english, "\n".join(f"{page}: {strings}" for page, strings in english.items())
+
+
+def test_the_staff_console_badge_history_confirmations_and_kept_errors(login_server, tmp_path):
+    """Staff see a badge; a file is added with one progress line and a per-file history entry; the
+    removal list names files as staff know them; replacing or removing asks first and declining
+    changes nothing; an upload error stays until dismissed."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    note = tmp_path / "site_visit_note.md"
+    note.write_text("# Site visit\n\nThe delegation visited the harbour.\n", "utf-8")
+    big = tmp_path / "too_big.md"
+    big.write_text("x" * 400_000, "utf-8")  # over the server's IURC_MAX_FILE_BYTES
+    driver = _browser(tmp_path, "en-US", size=SIZES["laptop"])
+    wait = WebDriverWait(driver, 90)
+
+    def outcome() -> str:
+        return driver.find_element(By.ID, "upload-outcome").text
+
+    def history() -> str:
+        return driver.find_element(By.ID, "history").text
+
+    def add(path, answer: bool | None = None) -> None:
+        driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(path))
+        wait.until(lambda d: path.stem in d.find_element(By.ID, "upload").text)
+        driver.find_element(By.ID, "add-documents").click()
+        if answer is not None:
+            _answer_confirm(driver, wait, answer, path.name)
+
+    try:
+        driver.get(login_server.url)
+        wait.until(lambda d: d.find_elements(By.ID, "reader-login"))
+        driver.find_element(By.ID, "username").send_keys(STAFF[0])
+        driver.find_element(By.ID, "password").send_keys(STAFF[1])
+        driver.find_element(By.ID, "reader-login").click()
+        badge = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#staff-badge .staff-badge"))
+        assert badge.text == "Staff" and _in_view(driver, badge)
+        next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text == "Documents").click()
+        wait.until(lambda d: d.find_element(By.ID, "staff-panel").is_displayed())
+
+        # Where progress is drawn while the file is indexed: recorded as it appears.
+        driver.execute_script("""window.progressIn = new Set();
+          new MutationObserver(() => document.querySelectorAll('.progress-text, .eta-bar, .progress-level')
+            .forEach((p) => { if (!p.offsetParent || !p.textContent.trim()) return;
+                               const owner = p.closest('[id]'); window.progressIn.add((owner ? owner.id : '?') + ':' + p.textContent.trim().slice(0, 40)); }))
+          .observe(document.body, {subtree: true, childList: true, characterData: true});""")
+        add(note)
+        wait.until(lambda d: "added" in outcome() and note.name in outcome())
+        assert "uploads/" not in outcome()
+        wait.until(lambda d: note.name in history() and "added" in history() and STAFF[0] in history())
+        drawn = driver.execute_script("return [...window.progressIn]")
+        # One progress line, on the result table, naming the file (not drawn again on the upload
+        # box and the removal list, the event's other outputs).
+        assert any(d.startswith("upload-outcome:") and f"indexing {note.name}" in d for d in drawn), drawn
+        assert not [d for d in drawn if d.split(":")[0] in ("upload", "remove-choice") or "indexing" in d
+                    and not d.startswith("upload-outcome:")], drawn
+
+        # The same name again asks before replacing; declined, nothing changes.
+        note.write_text("# Site visit\n\nThe delegation visited the harbour and the port office.\n", "utf-8")
+        add(note, answer=False)
+        time.sleep(2)
+        assert "updated" not in outcome() and history().count(note.name) == 1
+        driver.find_element(By.CSS_SELECTOR, "#upload button[aria-label*='Clear'], #upload .label-clear-button, "
+                                              "#upload button[aria-label*='clear']").click() \
+            if driver.find_elements(By.CSS_SELECTOR, "#upload button[aria-label*='Clear'], #upload .label-clear-button,"
+                                                     " #upload button[aria-label*='clear']") else None
+        add(note, answer=True)
+        wait.until(lambda d: "updated" in outcome())
+        wait.until(lambda d: history().count(note.name) == 2)
+
+        # Removal: the list shows the file's name; declined, nothing goes; accepted, it goes.
+        picker = driver.find_element(By.CSS_SELECTOR, "#remove-choice input")
+        picker.click()
+        option = wait.until(lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']")
+                                            if o.text.strip() == note.name), None))
+        assert not any("uploads/" in o.text for o in driver.find_elements(By.CSS_SELECTOR, "[role='option']"))
+        option.click()
+        driver.find_element(By.ID, "title").click()  # close the list
+        driver.find_element(By.ID, "remove-documents").click()
+        _answer_confirm(driver, wait, False, "1")
+        time.sleep(2)
+        assert "removed" not in outcome()
+        driver.find_element(By.ID, "remove-documents").click()
+        _answer_confirm(driver, wait, True, "1")
+        wait.until(lambda d: "removed" in outcome())
+        wait.until(lambda d: "removed" in history())
+        _shot(driver, "staff_console_laptop_light_en")
+
+        # An upload refused by size: its error is kept at the top until dismissed.
+        driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(big))
+        kept = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#kept-errors .kept-error"))
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="toast-body"].error'))
+        assert kept.is_displayed() and kept.text  # the toast went; the error stays
+        _shot(driver, "staff_error_kept_laptop_light_en")
+        kept.find_element(By.TAG_NAME, "button").click()
+        assert not driver.find_elements(By.CSS_SELECTOR, "#kept-errors .kept-error")
+    finally:
+        driver.quit()
+
+
+def _answer_confirm(driver, wait, accept: bool, expected: str) -> None:
+    """The browser's confirmation: its text names what is to change; accept or decline it."""
+    alert = wait.until(lambda d: d.switch_to.alert)
+    assert expected in alert.text, alert.text
+    alert.accept() if accept else alert.dismiss()

@@ -57,6 +57,26 @@ FOOTNOTE_JS = """
     if (text && el.getAttribute('aria-label') !== text) el.setAttribute('aria-label', text);
   });
   new MutationObserver(nameUploads).observe(document.body, {subtree: true, childList: true, characterData: true});
+  // An error toast stays until dismissed: Gradio's fade after seconds, so each is kept in a box
+  // at the top of the page, with a button that closes it.
+  new MutationObserver((records) => { for (const r of records) r.addedNodes.forEach((node) => {
+    if (node.nodeType !== 1) return;
+    const toasts = node.matches('[data-testid="toast-body"].error') ? [node]
+      : [...node.querySelectorAll('[data-testid="toast-body"].error')];
+    for (const toast of toasts) {
+      const text = (toast.querySelector('.toast-text') || toast).innerText.trim();
+      if (!text) continue;
+      let box = document.getElementById('kept-errors');
+      if (!box) { box = document.createElement('div'); box.id = 'kept-errors'; box.setAttribute('role', 'alert');
+                  document.body.prepend(box); }
+      const item = document.createElement('div'); item.className = 'kept-error';
+      const said = document.createElement('span'); said.textContent = text;
+      const close = document.createElement('button'); close.type = 'button';
+      close.textContent = document.documentElement.dataset.dismiss || '×';
+      close.addEventListener('click', () => item.remove());
+      item.append(said, close); box.append(item);
+    }
+  }); }).observe(document.body, {subtree: true, childList: true});
   // A source's preview opens in a dialog over the chat (Esc or the close button shut it, and the
   // focus goes back to the link that opened it).
   document.addEventListener('click', (event) => {
@@ -138,6 +158,16 @@ footer .show-api, footer a, footer button { color: #57606a !important; }
 .sources section.inactive { display: none; }
 .sources .asked { font-size: 0.9em; opacity: 0.8; margin: 4px 0; }
 #chat .thumb-note { font-size: 0.85em; margin-left: 8px; align-self: center; white-space: nowrap; }
+#staff-badge { flex: 0 0 auto !important; min-width: 0 !important; width: auto !important; }
+.staff-badge { display: inline-block; background: #0b5394; color: #fff; border-radius: 4px; padding: 2px 10px;
+               font-weight: 600; white-space: nowrap; }
+.dark .staff-badge { background: #1f5fbf; }
+#staff-panel .prose { padding: 4px 10px; }
+#kept-errors { position: sticky; top: 0; z-index: 1000; }
+.kept-error { display: flex; justify-content: space-between; gap: 12px; align-items: center; background: #fdecea;
+              color: #8a1c12; border: 1px solid #b42318; border-radius: 6px; padding: 8px 12px; margin: 4px 8px; }
+.kept-error button { border: 1px solid currentColor; background: none; color: inherit; border-radius: 4px;
+                     padding: 2px 10px; cursor: pointer; }
 .sources .source-links { font-size: 0.85em; margin: 2px 0 6px; }
 #preview-dialog { width: min(1100px, 96vw); height: 90vh; padding: 0; border: 1px solid #8c959f; border-radius: 8px;
                   display: none; flex-direction: column; }
@@ -222,7 +252,7 @@ BRAND_CSS = """
 # it once Gradio's core module has loaded, and the login pages' switch buttons.
 _HEAD_SCRIPT = """
 (() => {
-  const installed = %(installed)s, fallback = %(pivot)s;
+  const installed = %(installed)s, fallback = %(pivot)s, dismiss = %(dismiss)s;
   const pick = (code) => { code = (code || '').split('-')[0].toLowerCase();
                            return installed.includes(code) ? code : ''; };
   let stored = ''; try { stored = pick(localStorage.getItem('iurc-lang')); } catch (e) {}
@@ -237,6 +267,7 @@ _HEAD_SCRIPT = """
     code = pick(code) || fallback;
     document.documentElement.dataset.ui = code;
     document.documentElement.lang = code;
+    document.documentElement.dataset.dismiss = (dismiss[code] || dismiss[fallback] || '×');
     if (keep) { try { localStorage.setItem('iurc-lang', code); } catch (e) {} }
     gradioLocale(code, 40);
     if (window.iurcRelabel) window.iurcRelabel();
@@ -271,7 +302,9 @@ def head() -> str:
     brand block's style."""
     labels = {code: ui_text("builtin_labels", code) or {} for code in languages()}
     script = _HEAD_SCRIPT % {"installed": json.dumps(list(languages())), "pivot": json.dumps(pivot()),
-                             "labels": json.dumps(labels, ensure_ascii=False)}
+                             "labels": json.dumps(labels, ensure_ascii=False),
+                             "dismiss": json.dumps({code: ui_text("dismiss", code) for code in languages()},
+                                                   ensure_ascii=False)}
     return f"<script>{script}</script><style>{_language_rules()}{BRAND_CSS}</style>"
 
 

@@ -25,6 +25,7 @@ from core import settings
 
 from app.web.guard import CLIENT_ADDRESS, LOGINS, credentials_match, session_token, session_user
 from app.web.page import login_page
+from app.web.render import ui_text
 
 STAFF_COOKIE = "iurc-staff"
 STAFF_ROUTE = "/staff"
@@ -96,6 +97,10 @@ class StaffSessions:
         """A staff session and the action token made for it."""
         expected = self.action_token(app, cookies)
         return bool(expected) and hmac.compare_digest(expected, str(token or ""))
+
+    def user(self, app, cookies: dict) -> str:
+        """The staff user these cookies are logged in as ("" for anyone else)."""
+        return self.credentials[0] if self._session(app, cookies) is not None else ""
 
     def from_headers(self, app, headers: dict) -> bool:
         return self.is_staff(app, cookie_parser(headers.get("cookie", "")))
@@ -180,17 +185,59 @@ def _failed(reason: str):
     return [Outcome("", "failed", reason=reason)]
 
 
+class StaffHistory:
+    """Who added, replaced or removed which file, when, and what came of it: JSON lines
+    (IURC_STAFF_HISTORY_FILE), one per file and change."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path or settings.get("staff_history_file"))
+        self._lock = threading.Lock()
+
+    def record(self, user: str, outcomes: list) -> None:
+        import json
+        from datetime import datetime, timezone
+
+        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        lines = "".join(json.dumps({"at": at, "user": user, "file": o.name, "outcome": o.status,
+                                    "passages": o.passages, "reason": o.reason}, ensure_ascii=False) + "\n"
+                        for o in outcomes if o.name)
+        if not lines:
+            return
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(lines)
+
+    def latest(self, n: int = 50) -> list[dict]:
+        """The latest `n` records, newest first (a damaged line is skipped)."""
+        import json
+
+        try:
+            lines = self.path.read_text("utf-8").splitlines()[-n:]
+        except OSError:
+            return []
+        out = []
+        for line in reversed(lines):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
+
 class StaffDesk:
     """The add / remove handlers behind the Documents view's staff panel. One change at a time
     in this process (and the store's writer lock across processes); after a change the
     assistant reloads at once, so the next question, from any reader, sees it."""
 
-    def __init__(self, assistant, sessions: StaffSessions, temp_root: Path | None = None):
+    def __init__(self, assistant, sessions: StaffSessions, temp_root: Path | None = None,
+                 history: StaffHistory | None = None):
         """`temp_root`: where uploads' temporary copies are (default: Gradio's upload folder)."""
         from gradio.utils import get_upload_folder
 
         self.assistant = assistant
         self.sessions = sessions
+        self.history = history or StaffHistory()
         self.temp_root = Path(temp_root or get_upload_folder()).resolve()
         self._busy = threading.Lock()
 
@@ -206,7 +253,7 @@ class StaffDesk:
     def action_token(self, request) -> str:
         return self.sessions.action_token(getattr(request, "app", None), dict(request.cookies)) if request else ""
 
-    def _run(self, change):
+    def _run(self, change, request=None):
         from core.store import StoreError
 
         if not self._busy.acquire(blocking=False):
@@ -218,9 +265,11 @@ class StaffDesk:
         finally:
             self._busy.release()
         self.assistant.reload_if_changed(force=True)
+        self.history.record(self.sessions.user(getattr(request, "app", None), dict(request.cookies))
+                            if request is not None else "", done)
         return done
 
-    def add(self, paths: list[str] | None, request, token: str = "", progress=None) -> list:
+    def add(self, paths: list[str] | None, request, token: str = "", progress=None, language: str = "") -> list:
         """Uploaded files (Gradio's temporary copies) -> one Outcome per file. The temporary
         copies are removed whatever happens (refused, failed, over the file count)."""
         from ingest import upload
@@ -245,14 +294,15 @@ class StaffDesk:
                     _discard([path], self.temp_root)  # the upload's temporary copy is not kept
 
             def on_file(number: int, total: int, doc: str) -> None:
-                if progress is not None:
-                    progress((number, total), desc=f"indexing {doc}", unit="files")
+                if progress is not None:  # one line per file, named as staff know it
+                    progress((number, total), desc=ui_text("indexing", language, name=Path(doc).name),
+                             unit=ui_text("files_unit", language))
 
             outcomes, _ = upload.add(files, upload_folder(), self.assistant.store, curated_glossary_for_uploads(),
                                      max_bytes, on_file)
             return refused + outcomes
 
-        return self._run(change)
+        return self._run(change, request)
 
     def remove(self, docs: list[str] | None, request, token: str = "") -> list:
         from ingest import upload
@@ -262,4 +312,4 @@ class StaffDesk:
         if not docs:
             return _failed("choose the documents to remove first")
         return self._run(lambda: upload.delete(list(docs), upload_folder(), self.assistant.store,
-                                               curated_glossary_for_uploads()))
+                                               curated_glossary_for_uploads()), request)

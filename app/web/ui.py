@@ -36,8 +36,8 @@ from app.answering.service import Assistant  # noqa: E402
 from app.web.page import (COPY_JS, CSS, FIRST_LANGUAGE_JS, FOOTNOTE_JS, LOCALE_JS, THUMB_NOTE_JS,  # noqa: E402
                           brand_block, gradio_translations, head, login_page)
 from app.web.preview import add_preview_route  # noqa: E402
-from app.web.staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes  # noqa: E402
-from app.web.views import (document_table, example_questions, glossary_table, network_svg, programme_table,  # noqa: E402
+from app.web.staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes, upload_folder  # noqa: E402
+from app.web.views import (document_table, example_questions, glossary_table, local_time, network_svg, programme_table,  # noqa: E402
                     programme_tables, what_is_indexed)
 
 MAX_SAVED_CONVERSATIONS = 20
@@ -414,17 +414,19 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                 document_table(entries, language), what_is_indexed(entries, language))
 
     def staff_state(request: gr.Request | None, language: str) -> tuple:
-        """The staff panel shown or hidden, the line above it, and the action token its buttons send."""
+        """The staff panel shown or hidden, the line above it, the action token its buttons send,
+        the staff badge in the header, and the history of staff changes."""
         if desk.allowed(request):
             return (gr.update(visible=True), ui_text("staff_logged_in", language, route=STAFF_ROUTE),
-                    desk.action_token(request))
+                    desk.action_token(request), staff_badge(language), history_table(desk.history.latest(), language))
         hint = "staff_login_hint" if desk.sessions.enabled else "staff_cli_hint"
-        return gr.update(visible=False), ui_text(hint, language, route=STAFF_ROUTE), ""
+        return gr.update(visible=False), ui_text(hint, language, route=STAFF_ROUTE), "", "", gr.skip()
 
     # delete_cache: exported conversations are removed from Gradio's cache after an hour.
     with gr.Blocks(title="IURC programme assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         with gr.Row(elem_id="header"):
             words(gr.Markdown(ui_text("title"), elem_id="title"), value="title")
+            badge = gr.HTML("", elem_id="staff-badge", padding=False)
             language = gr.Radio([(ui_text("language_name", code), code) for code in UI_LANGUAGES], value=pivot(),
                                 show_label=False, container=False, elem_id="ui-language", scale=0, min_width=0)
         words(gr.Markdown(ui_text("intro"), elem_id="intro"), value="intro")
@@ -501,13 +503,17 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                 upload_box = words(gr.File(file_count="multiple", type="filepath", file_types=sorted(SUPPORTED),
                                            label=ui_text("files_to_add"), elem_id="upload"), label="files_to_add")
                 add_button = words(gr.Button(ui_text("add"), variant="primary", elem_id="add-documents"), value="add")
-                to_remove = words(gr.Dropdown(sorted(entries), value=[], multiselect=True, elem_id="remove-choice",
-                                              label=ui_text("to_remove")), label="to_remove")
+                to_remove = words(gr.Dropdown(document_choices(entries), value=[], multiselect=True,
+                                              elem_id="remove-choice", label=ui_text("to_remove")), label="to_remove")
                 remove_button = words(gr.Button(ui_text("remove"), variant="stop", elem_id="remove-documents"),
                                       value="remove")
                 outcome = gr.Dataframe(outcome_table([], pivot()), interactive=False, wrap=True, elem_id="upload-outcome")
                 # Sent back with every add / remove (app/web/staff.py: the forged-request check).
                 action_token = gr.Textbox("", visible="hidden", elem_id="staff-action-token")
+                # The file names an upload would replace (the add button asks first).
+                replaceable = gr.Textbox(uploaded_names(entries), visible="hidden", elem_id="replaceable")
+                words(gr.Markdown(ui_text("history_heading")), value="history_heading")
+                history = gr.Dataframe(history_table([], pivot()), interactive=False, wrap=True, elem_id="history")
 
         filters = [table_picker, name_filter, year_filter, language]
         views = [pairs, table_picker, network, glossary_view, documents, indexed]
@@ -516,16 +522,16 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         def apply_language(chosen: str, table, query, year, shown: list | None = None, request: gr.Request = None):
             """Every word of the page in the chosen language: the components' own, the views, the
             examples (in that language), the year filter, an empty sources panel, the staff panel."""
-            panel, note, token = staff_state(request, chosen)
+            panel, note, token, shown_badge, shown_history = staff_state(request, chosen)
             samples = [[q] for q in example_questions(assistant, chosen)]
             empty = not any(r for r in shown or [])
             return [chosen, chosen, *words.updates(chosen), *reload_views(table, query, year, chosen), panel, note,
-                    token, gr.update(samples=samples, label=ui_text("examples", chosen)),
+                    token, shown_badge, shown_history, gr.update(samples=samples, label=ui_text("examples", chosen)),
                     gr.update(choices=year_choices(years, chosen)),
                     empty_sources(chosen) if empty else gr.skip(), outcome_table([], chosen) if empty else gr.skip()]
 
         language_outputs = [language, saved_language, *words.components, *views, staff_panel, staff_note,
-                            action_token, examples.dataset, year_filter, sources, outcome]
+                            action_token, badge, history, examples.dataset, year_filter, sources, outcome]
         language_inputs = [table_picker, name_filter, year_filter, results]
 
         def first_language(saved_code: str, table, query, year, shown: list | None = None,
@@ -581,22 +587,34 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         refresh.click(reload_views, filters, views, api_visibility="private")
         # Readers see what another process ingested without a refresh: the views follow the
         # store (the assistant reloads on its own when the generation changes).
-        gr.Timer(15).tick(reload_views, filters, views, api_visibility="private")
+        gr.Timer(15).tick(reload_views, filters, views, show_progress="hidden", api_visibility="private")
 
-        def add_documents(files, lang: str, token: str, request: gr.Request, progress=gr.Progress()):
-            done = desk.add(files, request, token, progress)
-            return outcome_table(done, lang), None, gr.update(choices=sorted(assistant.store.manifest_entries()))
+        def after_change(done: list, lang: str) -> tuple:
+            entries = assistant.store.manifest_entries()
+            return (outcome_table(done, lang), gr.update(choices=document_choices(entries), value=[]),
+                    uploaded_names(entries), history_table(desk.history.latest(), lang))
+
+        def add_documents(files, lang: str, token: str, _known: str, request: gr.Request, progress=gr.Progress()):
+            if files is None:  # the replacement was not confirmed: nothing happens
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (None, *after_change(desk.add(files, request, token, progress, lang), lang))
 
         def remove_documents(docs, lang: str, token: str, request: gr.Request):
-            done = desk.remove(docs, request, token)
-            return outcome_table(done, lang), gr.update(choices=sorted(assistant.store.manifest_entries()), value=[])
+            if docs is None:  # the removal was not confirmed
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return after_change(desk.remove(docs, request, token), lang)
 
-        add_button.click(add_documents, [upload_box, language, action_token], [outcome, upload_box, to_remove],
+        changed = [outcome, to_remove, replaceable, history]
+        # One progress line, on the result table; replacing or removing asks first (in the
+        # reader's language).
+        add_button.click(add_documents, [upload_box, language, action_token, replaceable], [upload_box, *changed],
+                         js=confirm_js("confirm_replace", "add"), show_progress_on=[outcome],
                          api_visibility="private", concurrency_limit=1) \
-            .then(reload_views, filters, views, api_visibility="private")
-        remove_button.click(remove_documents, [to_remove, language, action_token], [outcome, to_remove],
+            .then(reload_views, filters, views, show_progress="hidden", api_visibility="private")
+        remove_button.click(remove_documents, [to_remove, language, action_token], changed,
+                            js=confirm_js("confirm_remove", "remove"), show_progress_on=[outcome],
                             api_visibility="private", concurrency_limit=1) \
-            .then(reload_views, filters, views, api_visibility="private")
+            .then(reload_views, filters, views, show_progress="hidden", api_visibility="private")
 
         def ask_api(question: str, request: gr.Request = None) -> dict:
             """Answer one question; returns the same JSON object as `iurc ask --json`."""
@@ -610,6 +628,63 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
 
         gr.api(ask_api, api_name="ask", time_limit=60)
     return demo
+
+
+def staff_badge(language: str) -> str:
+    import html
+
+    return f'<span class="staff-badge" role="status">{html.escape(ui_text("staff_badge", language))}</span>'
+
+
+def history_table(records: list[dict], language: str):
+    """The staff history, newest first: when (the reader's locale), who, which file, what came of it."""
+    import pandas as pd
+
+    said = ui_text("outcome", language)
+    return pd.DataFrame([[local_time(r.get("at", ""), language), r.get("user", ""), r.get("file", ""),
+                          said.get(r.get("outcome", ""), r.get("outcome", "")), r.get("passages", 0)]
+                         for r in records], columns=ui_text("history_columns", language))
+
+
+def document_choices(entries: dict) -> list[tuple[str, str]]:
+    """Documents to remove, named as staff know them: the file name (its folder too when two share a
+    name), the stored name as the value."""
+    from collections import Counter
+
+    names = Counter(Path(doc).name for doc in entries)
+    return [(Path(doc).name if names[Path(doc).name] == 1 else f"{Path(doc).name} ({Path(doc).parent.name})", doc)
+            for doc in sorted(entries)]
+
+
+def uploaded_names(entries: dict) -> str:
+    """File names an upload would replace (the documents kept in the upload folder), as JSON."""
+    import json
+
+    folder = upload_folder()
+    return json.dumps(sorted({Path(e.path).name for e in entries.values()
+                              if e.path and Path(e.path).resolve().parent == folder}), ensure_ascii=False)
+
+
+def confirm_js(key: str, action: str) -> str:
+    """The browser asks before a removal or a replacement, in the reader's language; declined, the
+    handler gets None and changes nothing. `action`: "remove" (inputs: chosen documents, language,
+    token) or "add" (inputs: uploads, language, token; asks only when a file name is already in the
+    upload folder: the JSON list in #replaceable, the fourth input)."""
+    import json
+
+    said = json.dumps({code: ui_text(key, code) for code in UI_LANGUAGES}, ensure_ascii=False)
+    if action == "remove":
+        return (f"(docs, lang, token) => {{ const said = {said}; if (!docs || !docs.length) return [docs, lang, token];"
+                " const text = (said[lang] || Object.values(said)[0]).replace('{n}', docs.length);"
+                " return window.confirm(text) ? [docs, lang, token] : [null, lang, token]; }")
+    return (f"(files, lang, token, known) => {{ const said = {said};"
+            " if (!files || !files.length) return [files, lang, token, known];"
+            " let names = []; try { names = JSON.parse(known || '[]'); } catch (e) {}"
+            " const clash = files.map((f) => f.orig_name || (f.path || '').split('/').pop())"
+            "   .filter((n) => names.includes(n));"
+            " if (!clash.length) return [files, lang, token, known];"
+            " const text = (said[lang] || Object.values(said)[0]).replace('{names}', clash.join(', '));"
+            " return window.confirm(text) ? [files, lang, token, known] : [null, lang, token, known]; }")
 
 
 def year_choices(years: list[str], language: str) -> list:
