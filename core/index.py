@@ -84,6 +84,9 @@ class Passages(Sequence[Passage]):
     def docs(self) -> list[str]:
         return self._column("docs", "doc_of", "doc")
 
+    def locations(self) -> list[str]:
+        return self._columns["locations"] if self._columns is not None else [p.location for p in self._items]
+
     def languages(self) -> list[str]:
         return self._column("languages", "language_of", "language")
 

@@ -322,3 +322,64 @@ def test_thumbs_say_noted_beside_them_and_stay_with_a_reopened_conversation(prev
         wait.until(lambda d: not d.execute_script("return document.querySelectorAll('[role=listbox] [role=option]').length"))
     finally:
         driver.quit()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size, dark, language", [((1400, 900), False, "en"), ((1400, 900), True, "ja"),
+                                                  ((390, 844), False, "ja"), ((390, 844), True, "en")],
+                         ids=["laptop-light-en", "laptop-dark-ja", "phone-light-ja", "phone-dark-en"])
+def test_the_views_read_well_at_both_sizes(preview_server, tmp_path, size, dark, language):
+    """The programme table scrolls inside its own box with its first column kept in view and its
+    headers broken between words only; the diagram has a legend (and is a list on a phone); the
+    glossary shows names, not ids; the Documents view shows page counts and preview links."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _browser(tmp_path, {"en": "en-US", "ja": "ja-JP"}[language], size=size, dark=dark)
+    wait = WebDriverWait(driver, 60)
+    phone = size[0] < 600
+    name = f"{'phone' if phone else 'laptop'}_{'dark' if dark else 'light'}_{language}"
+    try:
+        driver.get(preview_server.url)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+        tab = {"en": "Programme", "ja": "プログラム"}[language]
+        next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text == tab).click()
+        wait.until(lambda d: d.find_element(By.ID, "pairs").is_displayed())
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#network .network-legend li"))
+        # The page never scrolls sideways: a wide table scrolls inside its own box.
+        assert driver.execute_script("return document.documentElement.scrollWidth <= "
+                                     "document.documentElement.clientWidth + 1")
+        header = driver.find_element(By.CSS_SELECTOR, "#pairs th, #pairs [role=columnheader]")
+        assert driver.execute_script("return getComputedStyle(arguments[0]).wordBreak", header) == "keep-all"
+        pinned = driver.execute_script(
+            "return [...document.querySelectorAll('#pairs td, #pairs th')].some("
+            "(c) => getComputedStyle(c).position === 'sticky')")
+        assert pinned  # the first column stays in view
+        legend = driver.find_elements(By.CSS_SELECTOR, "#network .network-legend li")
+        assert legend and all(li.text.strip() for li in legend)
+        drawing = driver.find_element(By.CSS_SELECTOR, "#network .network-drawing")
+        listed = driver.find_element(By.CSS_SELECTOR, "#network .network-list")
+        assert drawing.is_displayed() != phone and listed.is_displayed() == phone
+        if phone:
+            assert all("—" in li.text for li in listed.find_elements(By.TAG_NAME, "li"))
+        glossary = driver.execute_script("return document.querySelector('#glossary').innerText")
+        assert not re.search(r"(^|\n)japan(\n|$)", glossary)  # no raw ids (the id is "japan", the name "Japan")
+        driver.execute_script("document.getElementById('pairs').scrollIntoView({block: 'start'})")
+        OUTPUT.mkdir(exist_ok=True)
+        driver.save_screenshot(str(OUTPUT / f"views_programme_{name}.png"))
+        driver.execute_script("document.getElementById('network').scrollIntoView({block: 'start'})")
+        driver.save_screenshot(str(OUTPUT / f"views_network_{name}.png"))
+
+        tab = {"en": "Documents", "ja": "文書"}[language]
+        next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text == tab).click()
+        wait.until(lambda d: d.find_element(By.ID, "documents").is_displayed())
+        text = driver.find_element(By.ID, "documents").text
+        assert {"en": "slides", "ja": "スライド"}[language] in text and {"en": "pages", "ja": "ページ"}[language] in text
+        links = driver.find_elements(By.CSS_SELECTOR, "#documents a[href*='/preview/']")
+        assert len(links) >= 9
+        assert not re.search(r"\d{4}-\d\d-\d\dT", text)  # dates in the reader's locale, not ISO
+        driver.save_screenshot(str(OUTPUT / f"views_documents_{name}.png"))
+        page = urllib.request.urlopen(links[0].get_attribute("href"), timeout=10).read().decode()
+        assert "<main>" in page
+    finally:
+        driver.quit()

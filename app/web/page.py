@@ -181,6 +181,18 @@ footer .show-api, footer a, footer button { color: #57606a !important; }
 #preview-dialog iframe { flex: 1; width: 100%; border: 0; }
 .dark #preview-dialog { background: #0d1117; color: #e6edf3; }
 #network svg { display: block; max-width: 560px; width: 100%; height: auto; margin: 0 auto; }
+#network .network-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; list-style: none; padding: 0;
+                           justify-content: center; margin: 6px 0; }
+#network .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 50%; margin-right: 6px;
+                   vertical-align: -1px; }
+#network .network-list { display: none; }
+/* Tables: headers wrap between words only; a wide table scrolls inside its own box. */
+#pairs th, #glossary th, #documents th, #pairs [role=columnheader], #glossary [role=columnheader] {
+  word-break: keep-all; overflow-wrap: normal; white-space: normal; }
+#pairs .table-wrap, #glossary .table-wrap, #documents .table-wrap { overflow-x: auto; max-width: 100%; }
+#pairs td, #glossary td { min-width: 6em; }
+#pairs td:first-child, #pairs th:first-child, #glossary td:first-child, #glossary th:first-child {
+  position: sticky !important; left: 0; z-index: 2; background: var(--background-fill-primary); }
 /* The header: the title and the language switch on one line, the switch never clipped. */
 #header { align-items: center; flex-wrap: nowrap; gap: 8px; }
 #header h1, #header h2 { margin: 0; word-break: keep-all; overflow-wrap: anywhere; }
@@ -198,6 +210,8 @@ footer .show-api, footer a, footer button { color: #57606a !important; }
   #header h1 { font-size: 1.15em; }
   #intro { display: none; }
   #chat { max-height: 55vh !important; }
+  #network .network-drawing { display: none; }
+  #network .network-list { display: block; padding-left: 1.2em; }
   .sources details { padding: 4px 6px; }
 }
 """

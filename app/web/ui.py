@@ -37,7 +37,8 @@ from app.web.page import (COPY_JS, CSS, FIRST_LANGUAGE_JS, FOOTNOTE_JS, LOCALE_J
                           brand_block, gradio_translations, head, login_page)
 from app.web.preview import add_preview_route  # noqa: E402
 from app.web.staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes, upload_folder  # noqa: E402
-from app.web.views import (document_table, example_questions, glossary_table, local_time, network_svg, programme_table,  # noqa: E402
+from app.web.views import (DOCUMENT_TYPES, document_table, example_questions, glossary_table, local_time,  # noqa: E402
+                    network_svg, page_counts, programme_table,  # noqa: E402
                     programme_tables, what_is_indexed)
 
 MAX_SAVED_CONVERSATIONS = 20
@@ -411,7 +412,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         tables = programme_tables(assistant)
         return (programme_table(assistant, table, query, year, language), gr.update(choices=tables),
                 network_svg(assistant, table, query, year, language), glossary_table(assistant, language),
-                document_table(entries, language), what_is_indexed(entries, language))
+                document_table(entries, language, page_counts(assistant)), what_is_indexed(entries, language))
 
     def staff_state(request: gr.Request | None, language: str) -> tuple:
         """The staff panel shown or hidden, the line above it, the action token its buttons send,
@@ -488,13 +489,17 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
                                     label="name_filter")
                 year_filter = words(gr.Dropdown(year_choices(years, pivot()), value="all", label=ui_text("start_year"),
                                                 scale=1), label="start_year")
-            pairs = gr.Dataframe(programme_table(assistant), interactive=False, wrap=True, elem_id="pairs")
+            # The first column stays in view while the table scrolls sideways inside its own box.
+            pairs = gr.Dataframe(programme_table(assistant), interactive=False, wrap=True, pinned_columns=1,
+                                 elem_id="pairs")
             words(gr.Markdown(ui_text("network_heading")), value="network_heading")
             network = gr.HTML(network_svg(assistant), elem_id="network")
             words(gr.Markdown(ui_text("glossary_heading")), value="glossary_heading")
-            glossary_view = gr.Dataframe(glossary_table(assistant), interactive=False, wrap=True, elem_id="glossary")
+            glossary_view = gr.Dataframe(glossary_table(assistant), interactive=False, wrap=True, pinned_columns=1,
+                                         elem_id="glossary")
         with words(gr.Tab(ui_text("tab_documents")), label="tab_documents"):
-            documents = gr.Dataframe(document_table(entries), interactive=False, wrap=True, elem_id="documents")
+            documents = gr.Dataframe(document_table(entries, pivot(), page_counts(assistant)), interactive=False,
+                                     wrap=True, datatype=DOCUMENT_TYPES, elem_id="documents")
             refresh = words(gr.Button(ui_text("refresh")), value="refresh")
             staff_note = gr.Markdown("", elem_id="staff-state")
             with gr.Group(visible=False, elem_id="staff-panel") as staff_panel:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import html
 import math
 
+from core.formats import FORMATS
 from core.glossary import PLACE_KINDS
 from core.languages import languages, pack, vocabulary
 
-from app.web.render import language_name, ui_language, ui_text
-from app.answering.service import Assistant
+from app.web.render import language_name, preview_href, ui_language, ui_text
+from app.answering.service import Assistant, original_key
 
 
 def example_questions(assistant: Assistant, language: str | None = None) -> list[str]:
@@ -47,16 +48,37 @@ def what_is_indexed(entries: dict[str, dict], language: str = "") -> str:
                    languages=names, latest=latest or "–")
 
 
-def document_table(entries: dict[str, dict], language: str = ""):
+def document_table(entries: dict[str, dict], language: str = "", pages: dict[str, tuple[int, str]] | None = None):
     """The Documents view from the manifest (`entries`), in the reader's words: the language's
-    name, the file type, the state, the date in the reader's locale."""
+    name, the file type, how many pages (slides, sheets) passages were read from (`pages`, from
+    page_counts), the date in the reader's locale, the state, and a link to preview it."""
     import pandas as pd
 
-    states = ui_text("states", language)
+    states, counts, pages = ui_text("states", language), ui_text("page_counts", language), pages or {}
     rows = [[doc, e.chunk_count, language_names(e.language, language), e.format.upper(),
-             local_time(e.ingested_at, language), states.get(e.status, e.status)]
+             counts.get(pages[doc][1], "{n}").format(n=pages[doc][0]) if doc in pages else "",
+             local_time(e.ingested_at, language), states.get(e.status, e.status),
+             f"[{ui_text('preview_document', language)}]({preview_href(original_key(doc), '', '', ui_language(language))})"
+             if e.complete else ""]
             for doc, e in sorted(entries.items())]
     return pd.DataFrame(rows, columns=ui_text("document_columns", language))
+
+
+DOCUMENT_TYPES = ["str", "number", "str", "str", "str", "str", "str", "markdown"]
+
+
+def page_counts(assistant: Assistant) -> dict[str, tuple[int, str]]:
+    """Each document's highest page (slide, sheet) a passage was read from, with its unit."""
+    import re
+
+    pattern = re.compile(r"^(%s) (\d+)" % "|".join(re.escape(u) for u in sorted({f.unit for f in FORMATS})))
+    counts: dict[str, tuple[int, str]] = {}
+    passages = assistant.retriever.passages
+    for doc, location in zip(passages.docs(), passages.locations()):
+        found = pattern.match(location)
+        if found and int(found.group(2)) > counts.get(doc, (0, ""))[0]:
+            counts[doc] = (int(found.group(2)), found.group(1))
+    return counts
 
 
 def language_names(code: str, language: str = "") -> str:
@@ -154,12 +176,16 @@ def network_svg(assistant: Assistant, table: str | None = None, query: str = "",
     for n in nodes:
         by_country.setdefault(glossary.entities[n].country or "", []).append(n)
     countries = sorted(by_country, key=lambda c: (-len(by_country[c]), c))
-    order = [n for c in countries for n in sorted(by_country[c], key=lambda e: glossary.display_name(e, language))]
+    # Places that work together sit side by side on the circle (each group of linked places in one
+    # arc, the largest first), so lines are short chords and rarely cross.
+    order = [n for group in _linked_groups(nodes, edges)
+             for n in sorted(group, key=lambda e: (countries.index(glossary.entities[e].country or ""),
+                                                   glossary.display_name(e, language)))]
     size, radius = 720, 230
     centre = size / 2
     where = {n: (centre + radius * math.cos(2 * math.pi * i / len(order) - math.pi / 2),
                  centre + radius * math.sin(2 * math.pi * i / len(order) - math.pi / 2)) for i, n in enumerate(order)}
-    colour = {c: f"hsl({(i * 137) % 360}, 60%, 45%)" for i, c in enumerate(countries)}
+    colour = {c: f"hsl({(i * 137) % 360}, 60%, 45%)" if c else "hsl(0, 0%, 55%)" for i, c in enumerate(countries)}
     parts = [f'<svg class="network" viewBox="0 0 {size} {size}" role="img" xmlns="http://www.w3.org/2000/svg" '
              f'aria-label="{html.escape(ui_text("network_heading", language).lstrip("# "))}">']
     for (a, b), said in sorted(edges.items()):
@@ -180,4 +206,35 @@ def network_svg(assistant: Assistant, table: str | None = None, query: str = "",
                      f'</title></circle><text x="{lx:.1f}" y="{y + 4:.1f}" font-size="13" fill="currentColor" '
                      f'text-anchor="{"start" if right else "end"}">{html.escape(name)}</text></g>')
     parts.append("</svg>")
-    return "".join(parts)
+
+    def country_name(code: str) -> str:
+        return glossary.display_name(code, language) if code in glossary.entities else \
+            (code or ui_text("country_unknown", language))
+
+    legend = "".join(f'<li><span class="swatch" style="background: {colour[c]}"></span>{html.escape(country_name(c))}'
+                     f"</li>" for c in countries)
+    # On a phone the drawing's names would be a few pixels high: the pairs are listed instead.
+    listed = "".join(f'<li title="{html.escape(" / ".join(said)[:300], quote=True)}">'
+                     f"{html.escape(glossary.display_name(a, language))} — {html.escape(glossary.display_name(b, language))}"
+                     f"</li>" for (a, b), said in sorted(edges.items(), key=lambda kv: order.index(kv[0][0])))
+    return (f'<div class="network-drawing">{"".join(parts)}</div>'
+            f'<ul class="network-legend" aria-label="{html.escape(ui_text("legend", language), quote=True)}">'
+            f"{legend}</ul><ul class=\"network-list\">{listed}</ul>")
+
+
+def _linked_groups(nodes: list[str], edges: dict[tuple[str, str], list[str]]) -> list[list[str]]:
+    """The places joined by some chain of rows, one group each, largest first."""
+    parent = {n: n for n in nodes}
+
+    def root(n: str) -> str:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for a, b in edges:
+        parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = {}
+    for n in nodes:
+        groups.setdefault(root(n), []).append(n)
+    return sorted(groups.values(), key=lambda g: (-len(g), sorted(g)))
