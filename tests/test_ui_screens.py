@@ -335,3 +335,50 @@ def _answer_confirm(driver, wait, accept: bool, expected: str) -> None:
     alert = wait.until(lambda d: d.switch_to.alert)
     assert expected in alert.text, alert.text
     alert.accept() if accept else alert.dismiss()
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_staff_console_and_thumbs_in_every_layout(login_server, tmp_path, size, dark, language):
+    """The staff console (badge, panel, history) and a thumb's confirmation at both sizes, light
+    and dark, in both languages, in the chosen language's words; screenshots of each."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    words = {"en": {"badge": "Staff", "docs": "Documents", "history": "What staff changed", "thanks": "Thanks, noted.",
+                    "ask": "What did Kamakura and Umeå work on?"},
+             "ja": {"badge": "スタッフ", "docs": "文書", "history": "スタッフの変更履歴", "thanks": "記録しました",
+                    "ask": "鎌倉市とウメオ市の協力テーマは何ですか"}}[language]
+    name = f"{size}_{'dark' if dark else 'light'}_{language}"
+    driver = _browser(tmp_path, {"en": "en-US", "ja": "ja-JP"}[language], size=SIZES[size], dark=dark)
+    wait = WebDriverWait(driver, 90)
+    try:
+        driver.get(login_server.url)
+        wait.until(lambda d: d.find_elements(By.ID, "reader-login"))
+        driver.find_element(By.ID, "username").send_keys(STAFF[0])
+        driver.find_element(By.ID, "password").send_keys(STAFF[1])
+        driver.find_element(By.ID, "reader-login").click()
+        badge = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#staff-badge .staff-badge"))
+        wait.until(lambda d: badge.text == words["badge"])
+        assert _in_view(driver, badge)
+        box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
+        box.send_keys(words["ask"])
+        driver.find_element(By.ID, "send").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sources a.preview"))
+        thumb = next(b for b in driver.find_elements(By.CSS_SELECTOR, "#chat button[aria-label]")
+                     if b.get_attribute("aria-label") in ("Like", "いいね", "高評価"))  # Gradio's own word, or ours
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", thumb)
+        thumb.click()
+        note = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#chat .thumb-note"))
+        assert words["thanks"] in note.text
+        _shot(driver, f"thumb_noted_{name}")
+        next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text == words["docs"]).click()
+        panel = wait.until(lambda d: d.find_element(By.ID, "staff-panel"))
+        wait.until(lambda d: panel.is_displayed() and words["history"] in panel.text)
+        assert driver.execute_script("return document.documentElement.scrollWidth <= "
+                                     "document.documentElement.clientWidth + 1")
+        driver.execute_script("document.getElementById('staff-panel').scrollIntoView({block: 'start'})")
+        _shot(driver, f"staff_console_{name}")
+    finally:
+        driver.quit()
