@@ -65,6 +65,7 @@ def test_abstention_panel_lists_related_passages():
     assert answer_markdown(result).startswith("**No answer in the documents")
     panel = sources_html(result)
     assert "related: d · l · 日本語" in panel and "<b>x</b>" not in panel and "score" not in panel
+    assert 'class="preview" href="/preview/' in panel  # a related passage opens at its place too
 
 
 def test_feedback_export_makes_draft_cases(tmp_path, venv_bin):

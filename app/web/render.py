@@ -145,8 +145,10 @@ def _source_items(result: dict, message: int) -> str:
         for i, r in enumerate(result.get("related", []), start=1):
             items.append(
                 f'<details id="rel-{message}-{i}"><summary>{html.escape(ui_text("related", language))}: '
-                f'{html.escape(r["doc"])} · {html.escape(r["location"])}{language_tag(r.get("language", ""))}'
-                f'</summary><div class="passage">{html.escape(r["text"])}</div></details>')
+                f'{html.escape(r["doc"])} · {html.escape(place_words(r["location"], language))}'
+                f'{language_tag(r.get("language", ""))}</summary>'
+                f'<p class="source-links">{preview_link(r["doc"], r["location"], "", language)}</p>'
+                f'<div class="passage">{html.escape(r["text"])}</div></details>')
         return "".join(items)
     # One card per passage: quotes from the same passage (or the same text in the same place)
     # share it, every footnote number pointing at it and every quote marked.
