@@ -694,3 +694,28 @@ def test_a_topic_shift_in_chromium_is_answered_about_the_new_subject(server, tmp
         driver.save_screenshot(str(OUTPUT / "e2e_topic_shift.png"))
     finally:
         driver.quit()
+
+
+def test_why_a_file_was_refused_is_said_in_the_readers_language():
+    """The loaders' real messages, turned into Japanese by the pack's load_errors; English as is."""
+    import re
+
+    from app.web.render import said_in
+    from core.formats import BY_NAME, LoadError, check_content, check_size, decode_text, for_name
+
+    messages = []
+    for call in (lambda: check_size(400_000, 300_000), lambda: for_name("x.exe"), lambda: decode_text(b"a\x00b"),
+                 lambda: check_content(BY_NAME["pdf"], b"PK\x03\x04 zip"), lambda: check_content(BY_NAME["txt"], b"%PDF-1.7"),
+                 lambda: check_content(BY_NAME["docx"], b"%PDF-1.7 not a zip")):
+        with pytest.raises(LoadError) as refused:
+            call()
+        messages.append(str(refused.value))
+    for message in messages:
+        assert said_in(message, "en") == message
+        japanese = said_in(message, "ja")
+        assert japanese != message, message
+        # What stays in Latin letters: acronyms, setting names, file endings.
+        rest = re.sub(r"(?<![A-Za-z])(?:[A-Z]{2,}|IURC_\w+|\.\w+|Word|Excel|PowerPoint|Markdown)(?![A-Za-z])", "",
+                      japanese)
+        assert not re.search(r"[A-Za-z]{2,}", rest), japanese
+    assert said_in("a message no pack knows", "ja") == "a message no pack knows"

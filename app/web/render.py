@@ -43,6 +43,24 @@ def ui_text(key: str, language: str = "", **values):
     return text.format(**values) if values else text
 
 
+@lru_cache(maxsize=None)
+def _load_errors(language: str) -> tuple[tuple[re.Pattern, str], ...]:
+    return tuple((re.compile(pattern), template) for pattern, template in vocabulary(language).get("load_errors") or [])
+
+
+def said_in(message: str, language: str = "") -> str:
+    """Why a file was refused, in the reader's words: the loaders say it in the pivot language, and
+    a pack's `load_errors` turn each kind of message into its own (its parts through
+    `load_error_words`); a message no entry matches is shown as it is."""
+    language = ui_language(language)
+    words = vocabulary(language).get("load_error_words") or {}
+    for pattern, template in _load_errors(language):
+        found = pattern.fullmatch(message or "")
+        if found:
+            return template.format(**{k: words.get(v, v) if v else "" for k, v in found.groupdict().items()})
+    return message
+
+
 # --- text from documents, made inert ----------------------------------------------------------------
 
 def inert_markdown(text: str) -> str:

@@ -29,7 +29,7 @@ from app.web.guard import (ClientLimits, Guard, RateLimit, Throttle, auth_from_s
                     basic_login, client_address, credentials_match, session_token, session_user,
                     staff_from_setting, throttled_login)
 from app.web.render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conversation_markdown,  # noqa: E402
-                     conversation_sources, empty_sources, inert_markdown, sources_html, ui_language,
+                     conversation_sources, empty_sources, inert_markdown, said_in, sources_html, ui_language,
                      ui_text)
 from app.answering.question import check_encodable  # noqa: E402
 from app.answering.service import Assistant  # noqa: E402
@@ -702,7 +702,8 @@ def outcome_table(outcomes, language: str):
     import pandas as pd
 
     said = ui_text("outcome", language)
-    return pd.DataFrame([[o.name, said.get(o.status, o.status), o.passages, o.reason] for o in outcomes],
+    return pd.DataFrame([[o.name, said.get(o.status, o.status), o.passages, said_in(o.reason, language)]
+                         for o in outcomes],
                         columns=ui_text("outcome_columns", language))
 
 
