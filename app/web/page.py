@@ -17,10 +17,12 @@ from core.languages import languages, pivot
 
 from app.web.render import ui_text
 
+# What the chat page does in the browser, once loaded: footnotes, thumbs' confirmations, the
+# conversations list, the upload box's name, kept errors, the source preview's dialog.
 # Footnote clicks open the matching source in the panel instead of following the link: the
 # panel holds the sources of every answer of the conversation, one section per answer, and
 # shows the section of the answer whose footnote was clicked ("src-<message>-<n>").
-FOOTNOTE_JS = """
+PAGE_JS = """
 () => {
   document.addEventListener('click', (event) => {
     const link = event.target.closest('a[href*="#src-"]');

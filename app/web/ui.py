@@ -33,7 +33,7 @@ from app.web.render import (ORIGINAL_ROUTE, UI_LANGUAGES, answer_markdown, conve
                      ui_text)
 from app.answering.question import check_encodable  # noqa: E402
 from app.answering.service import Assistant  # noqa: E402
-from app.web.page import (COPY_JS, CSS, FIRST_LANGUAGE_JS, FOOTNOTE_JS, LOCALE_JS, THUMB_NOTE_JS,  # noqa: E402
+from app.web.page import (COPY_JS, CSS, FIRST_LANGUAGE_JS, LOCALE_JS, PAGE_JS, THUMB_NOTE_JS,  # noqa: E402
                           gradio_translations, head, login_page)
 from app.web.preview import add_preview_route  # noqa: E402
 from app.web.staff import STAFF_ROUTE, StaffDesk, StaffSessions, add_staff_routes, upload_folder  # noqa: E402
@@ -719,7 +719,7 @@ def serve(assistant: Assistant, host: str, port: int, prevent_thread_lock: bool 
                            # Uploads are for staff only (the guard refuses everyone else first).
                            max_file_size=settings.get("max_file_bytes") if staff.enabled else "1kb",
                            prevent_thread_lock=True, quiet=False,
-                           footer_links=["api"], js=FOOTNOTE_JS, css=CSS, head=head(), ssr_mode=False,
+                           footer_links=["api"], js=PAGE_JS, css=CSS, head=head(), ssr_mode=False,
                            i18n=gradio_translations(),
                            allowed_paths=[], blocked_paths=[str(Path.cwd())],
                            # OpenAPI docs of the JSON API (the schema only: no answers without the login)
