@@ -111,6 +111,7 @@ def test_login_then_first_screen_shows_input_and_examples_without_scrolling(logi
         assert _in_view(driver, switch)
         assert driver.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", switch)
         assert {"en": "Indexed:", "ja": "索引済み"}[language] in _text(driver, "indexed")
+        assert not re.search(r"\d{4}-\d\d-\d\d", _text(driver, "indexed"))  # its date in the reader's locale
         _shot(driver, name)
     finally:
         driver.quit()

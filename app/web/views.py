@@ -43,7 +43,7 @@ def what_is_indexed(entries: dict[str, dict], language: str = "") -> str:
     written = sorted({lang for e in entries for lang in
                       (languages() if e.language == "mixed" else (e.language,)) if lang})
     names = ui_text("language_separator", language).join(language_name(c, ui_language(language)) for c in written)
-    latest = max((e.ingested_at for e in entries), default="")[:10]
+    latest = local_time(max((e.ingested_at for e in entries), default=""), language, "day_format")
     return ui_text("indexed_one" if len(entries) == 1 else "indexed", language, count=len(entries),
                    languages=names, latest=latest or "–")
 
@@ -87,8 +87,9 @@ def language_names(code: str, language: str = "") -> str:
     return ui_text("language_separator", language).join(language_name(c, ui_language(language)) for c in codes)
 
 
-def local_time(iso: str, language: str = "") -> str:
-    """An ISO time stamp in the reader's locale, in this machine's time zone ("3 Dec 2026, 09:30")."""
+def local_time(iso: str, language: str = "", pattern: str = "date_format") -> str:
+    """An ISO time stamp in the reader's locale, in this machine's time zone ("3 Dec 2026, 09:30";
+    `pattern`: which of the pack's date patterns, "day_format" for the day alone)."""
     from datetime import datetime
 
     from babel.dates import format_datetime
@@ -97,7 +98,7 @@ def local_time(iso: str, language: str = "") -> str:
         when = datetime.fromisoformat(iso)
     except (TypeError, ValueError):
         return iso or ""
-    return format_datetime(when.astimezone() if when.tzinfo else when, ui_text("date_format", language),
+    return format_datetime(when.astimezone() if when.tzinfo else when, ui_text(pattern, language),
                            locale=pack(ui_language(language)).locale)
 
 
