@@ -69,3 +69,22 @@ def _ask_in_browser(driver, question: str):
     box.clear()
     box.send_keys(question)
     box.send_keys(Keys.ENTER)
+
+
+def click_until(driver, find, done, tries: int = 3, seconds: float = 20):
+    """Click what `find(driver)` returns until `done(driver)` is true: on a busy machine a click
+    that lands while the chat re-renders can be lost. `find` may return None (already clicked:
+    only wait). Returns what `done` returned."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    for _ in range(tries):
+        try:
+            button = find(driver)
+            if button is not None:
+                driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+                button.click()
+            return WebDriverWait(driver, seconds).until(done)
+        except (TimeoutException, StaleElementReferenceException):
+            continue
+    raise AssertionError("the click never took effect")

@@ -17,7 +17,7 @@ import pytest
 
 from app.web.preview import Cited, as_shown, cited_place, document_lines, gone_page, marked_lines, preview_page
 from core.formats import BY_NAME
-from tests.browser import _browser
+from tests.browser import _browser, click_until
 from tests.conftest import OUTPUT, iurc_env
 from tests.ui_server import Server
 
@@ -290,9 +290,9 @@ def test_thumbs_say_noted_beside_them_and_stay_with_a_reopened_conversation(prev
         driver.get(preview_server.url)
         _ask(driver, question)
         wait = WebDriverWait(driver, 30)
-        thumb = driver.find_element(By.CSS_SELECTOR, '#chat button[aria-label="Like"]')
-        thumb.click()
-        note = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#chat .thumb-note"))
+        note = click_until(driver, lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, '#chat button[aria-label="Like"]')),
+                                                  None),
+                           lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#chat .thumb-note")), False))
         assert note.text == "Thanks, noted." and note.is_displayed()
         here, there = note.rect, driver.find_element(By.CSS_SELECTOR, '#chat button[aria-label="Liked"]').rect
         assert abs(here["y"] - there["y"]) < 20 and 0 < here["x"] - there["x"] < 300  # beside the thumb

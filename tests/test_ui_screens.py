@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser import _browser, _text
+from tests.browser import _browser, _text, click_until
 from tests.conftest import CORPUS, OUTPUT, iurc_env
 from tests.ui_server import Server
 
@@ -372,11 +372,10 @@ def test_staff_console_and_thumbs_in_every_layout(login_server, tmp_path, size, 
         box.send_keys(words["ask"])
         driver.find_element(By.ID, "send").click()
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sources a.preview"))
-        thumb = next(b for b in driver.find_elements(By.CSS_SELECTOR, "#chat button[aria-label]")
-                     if b.get_attribute("aria-label") in ("Like", "いいね", "高評価"))  # Gradio's own word, or ours
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", thumb)
-        thumb.click()
-        note = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#chat .thumb-note"))
+        note = click_until(driver, lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, "#chat button[aria-label]")
+                                                   if b.get_attribute("aria-label") in ("Like", "いいね", "高評価")),
+                                                  None),  # Gradio's own word, or ours
+                           lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#chat .thumb-note")), False))
         assert words["thanks"] in note.text
         _shot(driver, f"thumb_noted_{name}")
         next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text == words["docs"]).click()
