@@ -343,7 +343,9 @@ def test_the_views_read_well_at_both_sizes(preview_server, tmp_path, size, dark,
         driver.get(preview_server.url)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
         tab = {"en": "Programme", "ja": "プログラム"}[language]
-        next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text == tab).click()
+        # (the page takes the browser's language once loaded: wait for the tab to be named in it)
+        wait.until(lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, "button[role='tab']")
+                                   if b.text == tab), None)).click()
         wait.until(lambda d: d.find_element(By.ID, "pairs").is_displayed())
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#network .network-legend li"))
         # The page never scrolls sideways: a wide table scrolls inside its own box.
@@ -371,7 +373,8 @@ def test_the_views_read_well_at_both_sizes(preview_server, tmp_path, size, dark,
         driver.save_screenshot(str(OUTPUT / f"views_network_{name}.png"))
 
         tab = {"en": "Documents", "ja": "文書"}[language]
-        next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text == tab).click()
+        wait.until(lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, "button[role='tab']")
+                                   if b.text == tab), None)).click()
         wait.until(lambda d: d.find_element(By.ID, "documents").is_displayed())
         text = driver.find_element(By.ID, "documents").text
         assert {"en": "slides", "ja": "スライド"}[language] in text and {"en": "pages", "ja": "ページ"}[language] in text

@@ -212,6 +212,15 @@ def test_the_japanese_ui_shows_no_english_word(login_server, tmp_path):
         wait.until(lambda d: "質問の例" in _visible_text(d) and "APIを介して使用" in
                    d.execute_script("return document.querySelector('footer').textContent"))
         found["chat"] = _latin_strings(driver)
+        # Gradio writes its progress line's status words as text ("processing |", "queue: 1/2 |"),
+        # seen only while a request waits: a line of that kind, put in the page, is restated.
+        said = driver.execute_script("""const tracker = document.createElement('div');
+          tracker.dataset.testid = 'status-tracker'; document.body.append(tracker);
+          const line = document.createElement('span'); line.textContent = 'queue: 1/2 | 0.3s'; tracker.append(line);
+          return new Promise((done) => setTimeout(() => { const first = line.textContent;
+            line.textContent = 'processing | 0.4s';
+            setTimeout(() => { const text = [first, line.textContent]; tracker.remove(); done(text); }, 100); }, 100));""")
+        assert said == ["待機中 1/2 | 0.3s", "処理中 | 0.4s"], said
         box.send_keys("鎌倉市とウメオ市の協力テーマは何ですか")
         box.send_keys(Keys.ENTER)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sources a.preview"))

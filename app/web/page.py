@@ -300,9 +300,23 @@ _HEAD_SCRIPT = """
   const relabel = (root) => { if (root.nodeType !== 1) return; relabelOne(root);
     root.querySelectorAll('[aria-label],[title],[placeholder]').forEach(relabelOne); };
   window.iurcRelabel = () => relabel(document.documentElement);
+  // Status words Gradio writes as text (its progress line), from the packs' builtin_patterns.
+  const patterns = %(patterns)s;
+  const restate = (node) => {
+    if (node.nodeType !== 3 || !node.parentElement || !node.parentElement.closest('[data-testid="status-tracker"]')) return;
+    let text = node.textContent;
+    for (const [pattern, said] of patterns[document.documentElement.dataset.ui] || []) {
+      text = text.replace(new RegExp(pattern), said); }
+    if (text !== node.textContent) node.textContent = text;
+  };
   new MutationObserver((records) => { for (const r of records) {
-    if (r.type === 'attributes') relabelOne(r.target); else r.addedNodes.forEach(relabel); } })
-    .observe(document.documentElement, {subtree: true, childList: true, attributes: true,
+    if (r.type === 'attributes') relabelOne(r.target);
+    else if (r.type === 'characterData') restate(r.target);
+    else r.addedNodes.forEach((n) => { relabel(n); restate(n);
+      if (n.nodeType === 1 && n.closest && n.closest('[data-testid="status-tracker"]')) {
+        const walk = document.createTreeWalker(n, NodeFilter.SHOW_TEXT);
+        for (let t = walk.nextNode(); t; t = walk.nextNode()) restate(t); } }); } })
+    .observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true,
                                         attributeFilter: ['aria-label', 'title', 'placeholder']});
   window.iurcLocale(first, false);
   document.addEventListener('click', (event) => {
@@ -319,6 +333,8 @@ def head() -> str:
     labels = {code: ui_text("builtin_labels", code) or {} for code in languages()}
     script = _HEAD_SCRIPT % {"installed": json.dumps(list(languages())), "pivot": json.dumps(pivot()),
                              "labels": json.dumps(labels, ensure_ascii=False),
+                             "patterns": json.dumps({code: ui_text("builtin_patterns", code) or []
+                                                     for code in languages()}, ensure_ascii=False),
                              "dismiss": json.dumps({code: ui_text("dismiss", code) for code in languages()},
                                                    ensure_ascii=False)}
     return f"<script>{script}</script><style>{_language_rules()}{BRAND_CSS}</style>"
