@@ -66,7 +66,8 @@ PAGE_JS = """
     const toasts = node.matches('[data-testid="toast-body"].error') ? [node]
       : [...node.querySelectorAll('[data-testid="toast-body"].error')];
     for (const toast of toasts) {
-      const text = (toast.querySelector('.toast-text') || toast).innerText.trim();
+      const text = [...toast.querySelectorAll('[data-testid="toast-text"]')].map((t) => t.innerText.trim())
+        .filter(Boolean).join(' ') || toast.innerText.trim();
       if (!text) continue;
       let box = document.getElementById('kept-errors');
       if (!box) { box = document.createElement('div'); box.id = 'kept-errors'; box.setAttribute('role', 'alert');
