@@ -171,8 +171,9 @@ for (const el of document.querySelectorAll('[title], [aria-label], [placeholder]
 }
 return out;
 """
-# Latin letters a Japanese UI may show: acronyms (IURC, API, EU) and the name of a file format.
-ALLOWED_LATIN = re.compile(r"(?<![A-Za-z])(?:[A-Z]{2,}|Markdown)(?![A-Za-z])")
+# Latin letters a Japanese UI may show: acronyms (IURC, API, EU), the name of a file format, a
+# size's unit, a file's name.
+ALLOWED_LATIN = re.compile(r"(?<![A-Za-z])(?:[A-Z]{2,}|Markdown|[KMG]b)(?![A-Za-z])|[\w.-]+\.[a-z]{2,4}\b")
 
 
 # A stored document's file name is a name too.
@@ -238,6 +239,12 @@ def test_the_japanese_ui_shows_no_english_word(login_server, tmp_path):
         wait.until(lambda d: "PDFではありません" in d.find_element(By.ID, "upload-outcome").text)
         assert "\n追加\n" in driver.find_element(By.ID, "upload-outcome").text + "\n"
         time.sleep(1)
+        # A file over the size limit is refused in the browser: the error is kept, in Japanese.
+        big = tmp_path / "too_big.md"
+        big.write_text("x" * 400_000, "utf-8")
+        driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(big))
+        kept = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#kept-errors .kept-error"))
+        assert "ファイルが大きすぎます" in kept.text and "閉じる" in kept.text
         found["after upload"] = _latin_strings(driver)
         assert "common." not in _visible_text(driver)  # no raw i18n key once the upload ends
         _shot(driver, "documents_laptop_light_ja")

@@ -69,11 +69,12 @@ PAGE_JS = """
       const text = [...toast.querySelectorAll('[data-testid="toast-text"]')].map((t) => t.innerText.trim())
         .filter(Boolean).join(' ') || toast.innerText.trim();
       if (!text) continue;
+      const message = window.iurcRestated ? window.iurcRestated(text) : text;
       let box = document.getElementById('kept-errors');
       if (!box) { box = document.createElement('div'); box.id = 'kept-errors'; box.setAttribute('role', 'alert');
                   document.body.prepend(box); }
       const item = document.createElement('div'); item.className = 'kept-error';
-      const said = document.createElement('span'); said.textContent = text;
+      const said = document.createElement('span'); said.textContent = message;
       const close = document.createElement('button'); close.type = 'button';
       close.textContent = document.documentElement.dataset.dismiss || '×';
       close.addEventListener('click', () => item.remove());
@@ -301,20 +302,25 @@ _HEAD_SCRIPT = """
   const relabel = (root) => { if (root.nodeType !== 1) return; relabelOne(root);
     root.querySelectorAll('[aria-label],[title],[placeholder]').forEach(relabelOne); };
   window.iurcRelabel = () => relabel(document.documentElement);
-  // Status words Gradio writes as text (its progress line), from the packs' builtin_patterns.
+  // Words Gradio writes as text, not through its i18n (its progress line, its upload errors), from
+  // the packs' builtin_patterns.
   const patterns = %(patterns)s;
-  const restate = (node) => {
-    if (node.nodeType !== 3 || !node.parentElement || !node.parentElement.closest('[data-testid="status-tracker"]')) return;
-    let text = node.textContent;
+  const gradioText = '[data-testid="status-tracker"], [data-testid="toast-body"]';
+  window.iurcRestated = (text) => {
     for (const [pattern, said] of patterns[document.documentElement.dataset.ui] || []) {
       text = text.replace(new RegExp(pattern), said); }
+    return text;
+  };
+  const restate = (node) => {
+    if (node.nodeType !== 3 || !node.parentElement || !node.parentElement.closest(gradioText)) return;
+    const text = window.iurcRestated(node.textContent);
     if (text !== node.textContent) node.textContent = text;
   };
   new MutationObserver((records) => { for (const r of records) {
     if (r.type === 'attributes') relabelOne(r.target);
     else if (r.type === 'characterData') restate(r.target);
     else r.addedNodes.forEach((n) => { relabel(n); restate(n);
-      if (n.nodeType === 1 && n.closest && n.closest('[data-testid="status-tracker"]')) {
+      if (n.nodeType === 1 && n.closest && (n.closest(gradioText) || n.querySelector(gradioText))) {
         const walk = document.createTreeWalker(n, NodeFilter.SHOW_TEXT);
         for (let t = walk.nextNode(); t; t = walk.nextNode()) restate(t); } }); } })
     .observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true,
