@@ -88,3 +88,20 @@ def click_until(driver, find, done, tries: int = 3, seconds: float = 20):
         except (TimeoutException, StaleElementReferenceException):
             continue
     raise AssertionError("the click never took effect")
+
+
+def open_login(driver, url: str, wait) -> None:
+    """Open the app's address and wait for the login page (ours: served to anyone not logged in)."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    wait.until(lambda d: d.find_elements(By.ID, "reader-login"))
+
+
+def log_in(driver, user: tuple[str, str]) -> None:
+    """Log in on the login page that is open (readers, or staff with the staff user)."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "username").send_keys(user[0])
+    driver.find_element(By.ID, "password").send_keys(user[1])
+    driver.find_element(By.ID, "reader-login").click()

@@ -6,13 +6,12 @@ serious or critical violation may be reported (colour contrast, WCAG AA, among t
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.browser import _browser
+from tests.browser import _browser, log_in, open_login
 from tests.conftest import OUTPUT, iurc_env
 from tests.ui_server import Server
 
@@ -82,11 +81,8 @@ def test_no_serious_or_critical_violation_on_any_page(a11y_server, axe, tmp_path
         wait.until(lambda d: d.find_elements(By.ID, "staff-login"))
         scan("staff login")
         # With a readers' login too, staff log in on the chat's form with the staff user.
-        driver.get(a11y_server.url)
-        wait.until(lambda d: d.find_elements(By.ID, "reader-login"))
-        driver.find_element(By.ID, "username").send_keys(STAFF[0])
-        driver.find_element(By.ID, "password").send_keys(STAFF[1])
-        driver.find_element(By.ID, "reader-login").click()
+        open_login(driver, a11y_server.url, wait)
+        log_in(driver, STAFF)
         box = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#question textarea"))
         wait.until(lambda d: {"en": "Examples", "ja": "質問の例"}[language] in d.find_element(By.TAG_NAME, "body").text)
         scan("chat, empty")

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser import _browser, _text, click_until
+from tests.browser import _browser, _text, click_until, log_in, open_login
 from tests.conftest import CORPUS, OUTPUT, iurc_env
 from tests.ui_server import Server
 
@@ -203,12 +203,9 @@ def test_the_japanese_ui_shows_no_english_word(login_server, tmp_path):
     wait = WebDriverWait(driver, 90)
     found: dict[str, set[str]] = {}
     try:
-        driver.get(login_server.url)
-        wait.until(lambda d: d.find_elements(By.ID, "reader-login"))
+        open_login(driver, login_server.url, wait)
         found["login"] = _latin_strings(driver)
-        driver.find_element(By.ID, "username").send_keys(STAFF[0])
-        driver.find_element(By.ID, "password").send_keys(STAFF[1])
-        driver.find_element(By.ID, "reader-login").click()
+        log_in(driver, STAFF)
         box = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#question textarea"))
         wait.until(lambda d: "質問の例" in _visible_text(d) and "APIを介して使用" in
                    d.execute_script("return document.querySelector('footer').textContent"))
@@ -282,11 +279,8 @@ def test_the_staff_console_badge_history_confirmations_and_kept_errors(login_ser
             _answer_confirm(driver, wait, answer, path.name)
 
     try:
-        driver.get(login_server.url)
-        wait.until(lambda d: d.find_elements(By.ID, "reader-login"))
-        driver.find_element(By.ID, "username").send_keys(STAFF[0])
-        driver.find_element(By.ID, "password").send_keys(STAFF[1])
-        driver.find_element(By.ID, "reader-login").click()
+        open_login(driver, login_server.url, wait)
+        log_in(driver, STAFF)
         badge = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#staff-badge .staff-badge"))
         assert badge.text == "Staff" and _in_view(driver, badge)
         next(b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text == "Documents").click()
@@ -377,11 +371,8 @@ def test_staff_console_and_thumbs_in_every_layout(login_server, tmp_path, size, 
     driver = _browser(tmp_path, {"en": "en-US", "ja": "ja-JP"}[language], size=SIZES[size], dark=dark)
     wait = WebDriverWait(driver, 90)
     try:
-        driver.get(login_server.url)
-        wait.until(lambda d: d.find_elements(By.ID, "reader-login"))
-        driver.find_element(By.ID, "username").send_keys(STAFF[0])
-        driver.find_element(By.ID, "password").send_keys(STAFF[1])
-        driver.find_element(By.ID, "reader-login").click()
+        open_login(driver, login_server.url, wait)
+        log_in(driver, STAFF)
         badge = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#staff-badge .staff-badge"))
         wait.until(lambda d: badge.text == words["badge"])
         assert _in_view(driver, badge)
