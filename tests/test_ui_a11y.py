@@ -46,7 +46,13 @@ def a11y_server(tmp_path_factory, venv_bin):
 
 
 def violations(driver, axe: str) -> list[dict]:
-    """axe-core's violations on the page as it is now (the serious and critical ones)."""
+    """axe-core's violations on the page once it is idle (no request's progress drawn: an overlay
+    shown while a request runs is not the page), the serious and critical ones."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 60).until(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('[data-testid=\"status-tracker\"]')]"
+        ".every((t) => t.classList.contains('hide') || !t.offsetParent)"))
     driver.execute_script(axe)
     found = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
@@ -108,4 +114,4 @@ def test_no_serious_or_critical_violation_on_any_page(a11y_server, axe, tmp_path
     finally:
         driver.quit()
     reported = {page: v for page, v in found.items() if v}
-    assert len(found) == 8 and not reported, reported
+    assert len(found) == 8 and not reported, "\n".join(f"{page}: {v}" for page, v in reported.items())

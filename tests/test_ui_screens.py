@@ -349,7 +349,9 @@ def test_the_staff_console_badge_history_confirmations_and_kept_errors(login_ser
 
 def _answer_confirm(driver, wait, accept: bool, expected: str) -> None:
     """The browser's confirmation: its text names what is to change; accept or decline it."""
-    alert = wait.until(lambda d: d.switch_to.alert)
+    from selenium.webdriver.support import expected_conditions as ec
+
+    alert = wait.until(ec.alert_is_present())  # (the confirm may come a moment after the click)
     assert expected in alert.text, alert.text
     alert.accept() if accept else alert.dismiss()
 

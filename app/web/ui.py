@@ -545,11 +545,13 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
             browser = (request.headers.get("accept-language", "") if request is not None else "").split(",")[0]
             return apply_language(ui_language(saved_code or browser), table, query, year, shown, request)
 
+        # (no progress drawn: a language change is quick, and an overlay on every component of
+        # the page would only flash)
         demo.load(first_language, [saved_language, *language_inputs], language_outputs,
-                  js=FIRST_LANGUAGE_JS, api_visibility="private") \
+                  js=FIRST_LANGUAGE_JS, show_progress="hidden", api_visibility="private") \
             .then(None, [language], None, js=LOCALE_JS, api_visibility="private")
         language.input(apply_language, [language, *language_inputs], language_outputs,
-                       api_visibility="private") \
+                       show_progress="hidden", api_visibility="private") \
             .then(None, [language], None, js=LOCALE_JS, api_visibility="private")
 
         # One event per question; its outputs are what a question changes.
@@ -562,7 +564,7 @@ def build(assistant: Assistant, feedback_path: str | Path | None = None,
         new_button.click(lambda lang: ([], [], empty_sources(lang), "", gr.update(value=None), ""), [language],
                          [chatbot, results, sources, conversation, picker, status], api_visibility="private")
         demo.load(lambda kept: gr.update(choices=conversation_choices(kept)), [saved], [picker],
-                  api_visibility="private")
+                  show_progress="hidden", api_visibility="private")
         chatbot.select(show_sources, [results, language], [sources], api_visibility="private")
         chatbot.like(on_like, [results, chatbot, language, conversation, saved],
                      [status, results, saved, conversation, picker], api_visibility="private") \
