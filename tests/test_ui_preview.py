@@ -386,3 +386,28 @@ def test_the_views_read_well_at_both_sizes(preview_server, tmp_path, size, dark,
         assert "<main>" in page
     finally:
         driver.quit()
+
+
+def test_page_counts_are_read_once_per_loaded_index():
+    """The views refresh every few seconds: a document's page count is read from the index's
+    locations once per index, not on every refresh."""
+    from types import SimpleNamespace
+
+    from app.web.views import page_counts
+
+    class Passages:
+        reads = 0
+
+        def docs(self):
+            return ["a.pdf", "a.pdf", "b.pptx", "c.md"]
+
+        def locations(self):
+            Passages.reads += 1
+            return ["p. 2 · Intro · line 3", "p. 7 · End · lines 40-41", "slide 3 · line 9", "Notes · line 2"]
+
+    first = SimpleNamespace(retriever=SimpleNamespace(passages=Passages()))
+    assert page_counts(first) == {"a.pdf": (7, "p."), "b.pptx": (3, "slide")}
+    assert page_counts(first) == {"a.pdf": (7, "p."), "b.pptx": (3, "slide")} and Passages.reads == 1
+    reloaded = SimpleNamespace(retriever=SimpleNamespace(passages=Passages()))
+    page_counts(reloaded)
+    assert Passages.reads == 2  # a new index is read again

@@ -28,9 +28,8 @@ from core.formats import BY_NAME, LoadError
 from core.text import as_read
 
 from app.web.guard import session_user
-from app.web.render import MAX_QUOTE, ORIGINAL_ROUTE, PREVIEW_ROUTE, place_words, ui_language, ui_text
+from app.web.render import LINES, MAX_QUOTE, ORIGINAL_ROUTE, PAGE, PREVIEW_ROUTE, place_words, ui_language, ui_text
 
-_CITED_LINES = re.compile(r"\blines? (\d+)(?:-(\d+))?\s*$")
 HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "SAMEORIGIN",
            "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
                                       "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"}
@@ -53,11 +52,11 @@ class Line:
 
 def cited_place(location: str, unit: str) -> Cited:
     """"slide 5 · Timeline · lines 9-11" -> Cited(5, 9, 11), in the format's own unit."""
-    page = re.match(rf"^{re.escape(unit)} (\d+)", location or "")
-    lines = _CITED_LINES.search(location or "")
+    page = PAGE.match(location or "")
+    lines = LINES.search(location or "")
     first = int(lines.group(1)) if lines else 0
     last = int(lines.group(2) or first) if lines else 0
-    return Cited(int(page.group(1)) if page else 0, first, max(first, last))
+    return Cited(int(page.group(2)) if page and page.group(1) == unit else 0, first, max(first, last))
 
 
 @lru_cache(maxsize=16)

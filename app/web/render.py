@@ -202,17 +202,25 @@ def _marked(text: str, quotes: list[str]) -> str:
 ORIGINAL_ROUTE = "/original"
 PREVIEW_ROUTE = "/preview"
 MAX_QUOTE = 600
-# A location's page part, in any format's unit ("p. 3", "slide 2", "sheet 1").
-_PAGE = re.compile(r"^(?:%s) (\d+)" % "|".join(sorted({re.escape(f.unit) for f in FORMATS})))
+# A location's page part, in any format's unit ("p. 3", "slide 2", "sheet 1"): (unit, number);
+# and its lines ("line 4", "lines 3-5"): (first, last).
+PAGE = re.compile(r"^(%s) (\d+)" % "|".join(sorted({re.escape(f.unit) for f in FORMATS})))
+LINES = re.compile(r"\blines? (\d+)(?:-(\d+))?\s*$")
+
+
+def _where(location: str, language: str) -> str:
+    """What a source link opens, in the reader's words: the cited page, else the file."""
+    page = PAGE.match(location)
+    return place_words(page.group(0), language) if page else ui_text("the_file", language)
 
 
 def original_link(doc: str, location: str, language: str = "") -> str:
     """A link that opens the cited file, at the page when its format's viewer can ("p. 3" ->
     #page=3 for a PDF)."""
-    page = _PAGE.match(location)
-    where = place_words(page.group(0), language) if page else ui_text("the_file", language)
+    page = PAGE.match(location)
+    where = _where(location, language)
     fmt = BY_NAME.get(SUPPORTED.get(Path(doc).suffix.lower(), ""))
-    anchor = f"#page={page.group(1)}" if page and fmt is not None and fmt.opens_at_page else ""
+    anchor = f"#page={page.group(2)}" if page and fmt is not None and fmt.opens_at_page else ""
     return (f'<a class="original" href="{ORIGINAL_ROUTE}/{original_key(doc)}{anchor}" target="_blank" '
             f'rel="noopener noreferrer">{html.escape(ui_text("open_original", language, where=where))}</a>')
 
@@ -220,15 +228,11 @@ def original_link(doc: str, location: str, language: str = "") -> str:
 def preview_link(doc: str, location: str, quote: str, language: str = "") -> str:
     """A link to the cited place shown inside the app (app/web/preview.py; the chat opens it in a
     dialog, whose close button is named in the reader's language)."""
-    page = _PAGE.match(location)
-    where = place_words(page.group(0), language) if page else ui_text("the_file", language)
+    where = _where(location, language)
     href = html.escape(preview_href(original_key(doc), location, quote, language), quote=True)
     return (f'<a class="preview" href="{href}" target="_blank" rel="noopener" '
             f'data-close="{html.escape(ui_text("close", language), quote=True)}">'
             f'{html.escape(ui_text("preview", language, where=where))}</a>')
-
-
-_LINES = re.compile(r"\blines? (\d+)(?:-(\d+))?$")
 
 
 def preview_href(key: str, location: str, quote: str, language: str) -> str:
@@ -241,11 +245,11 @@ def place_words(location: str, language: str = "") -> str:
     """A location in the reader's words: its page part in its unit ("slide 2" -> スライド2) and its
     lines ("lines 3-5" -> 3〜5行目); the section between them is the document's own text."""
     units = ui_text("units", language)
-    page = _PAGE.match(location)
+    page = PAGE.match(location)
     if page:
-        unit = location[:page.end()].rsplit(" ", 1)[0]
-        location = units.get(unit, "{unit} {n}").format(unit=unit, n=page.group(1)) + location[page.end():]
-    lines = _LINES.search(location)
+        unit = page.group(1)
+        location = units.get(unit, "{unit} {n}").format(unit=unit, n=page.group(2)) + location[page.end():]
+    lines = LINES.search(location)
     if lines:
         said = (ui_text("line_one", language, n=lines.group(1)) if not lines.group(2)
                 else ui_text("lines_span", language, first=lines.group(1), last=lines.group(2)))

@@ -6,11 +6,10 @@ from __future__ import annotations
 import html
 import math
 
-from core.formats import FORMATS
 from core.glossary import PLACE_KINDS
 from core.languages import languages, pack, vocabulary
 
-from app.web.render import language_name, preview_href, ui_language, ui_text
+from app.web.render import PAGE, language_name, preview_href, ui_language, ui_text
 from app.answering.service import Assistant, original_key
 
 
@@ -68,17 +67,21 @@ DOCUMENT_TYPES = ["str", "number", "str", "str", "str", "str", "str", "markdown"
 
 
 def page_counts(assistant: Assistant) -> dict[str, tuple[int, str]]:
-    """Each document's highest page (slide, sheet) a passage was read from, with its unit."""
-    import re
-
-    pattern = re.compile(r"^(%s) (\d+)" % "|".join(re.escape(u) for u in sorted({f.unit for f in FORMATS})))
-    counts: dict[str, tuple[int, str]] = {}
+    """Each document's highest page (slide, sheet) a passage was read from, with its unit. Counted
+    once per loaded index (the views are refreshed every few seconds; the index changes rarely)."""
     passages = assistant.retriever.passages
+    if _COUNTED[0] is passages:
+        return _COUNTED[1]
+    counts: dict[str, tuple[int, str]] = {}
     for doc, location in zip(passages.docs(), passages.locations()):
-        found = pattern.match(location)
+        found = PAGE.match(location)
         if found and int(found.group(2)) > counts.get(doc, (0, ""))[0]:
             counts[doc] = (int(found.group(2)), found.group(1))
+    _COUNTED[:] = [passages, counts]
     return counts
+
+
+_COUNTED: list = [None, {}]  # the index last counted, and its counts
 
 
 def language_names(code: str, language: str = "") -> str:
