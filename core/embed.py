@@ -2,7 +2,9 @@
 local sentence-transformers folder. Neither downloads anything at run time."""
 from __future__ import annotations
 
+import multiprocessing
 import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -24,6 +26,16 @@ class USEEmbeddings(Embeddings):
         self._model = None
         self._lock = threading.Lock()  # the model is loaded once even under concurrent first calls
 
+    def __getstate__(self) -> dict:  # sent to an ingest's embedding worker: settings only
+        return {"threads": self.threads}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
+    def for_worker(self) -> "USEEmbeddings":
+        """The copy an embedding worker process holds: one BLAS thread (see EmbeddingWorkers)."""
+        return USEEmbeddings(threads=1)
+
     def _get(self):
         with self._lock:
             if self._model is None:
@@ -35,7 +47,11 @@ class USEEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        return self._get().encode(list(texts)).tolist()
+        return self.embed_array(texts).tolist()
+
+    def embed_array(self, texts: list[str]):
+        """The vectors as one float32 array (what the store takes without a copy per row)."""
+        return self._get().encode(list(texts))
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
@@ -89,3 +105,41 @@ def make_embedder(name: str | None = None, model_path: str | None = None) -> Emb
     if not path:
         raise EmbedderError("embedder 'st' needs IURC_ST_MODEL, the folder of a local model")
     return SentenceTransformerEmbeddings(path)
+
+
+class EmbeddingWorkers:
+    """A large ingest's embedding, in child processes: the ingesting process sends batches of
+    passage texts as it makes them and takes the vectors back in order, while it goes on
+    parsing, matching names and writing to Chroma (work that holds its interpreter lock:
+    Chroma's writes do too, so a thread would not run beside them). Each child holds the
+    embedder's `for_worker()` copy; an embedder without one is embedded in the ingesting process.
+    Measured on 2 cores (bench/RESULTS.md): the bundled model embeds 525 passages/s
+    on one BLAS thread and 721/s on two, so two one-thread children use the machine better
+    than one two-thread embedder beside the ingest's own work."""
+
+    def __init__(self, embedder: Embeddings, processes: int):
+        self.processes = processes
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_worker_start, initargs=(embedder.for_worker(),))
+
+    def submit(self, texts: list[str]) -> "Future":
+        """A future of the texts' vectors (one float32 array)."""
+        return self._pool.submit(_worker_embed, list(texts))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKER_EMBEDDER: Embeddings | None = None
+
+
+def _worker_start(embedder: Embeddings) -> None:
+    global _WORKER_EMBEDDER
+    _WORKER_EMBEDDER = embedder
+
+
+def _worker_embed(texts: list[str]):
+    import numpy as np
+
+    embed = getattr(_WORKER_EMBEDDER, "embed_array", None)
+    return np.asarray(embed(texts) if embed else _WORKER_EMBEDDER.embed_documents(texts), dtype=np.float32)

@@ -39,6 +39,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("embedder", "use", "Embedding backend.", ("use", "st")),
         Setting("st_model", "", "Folder of a local sentence-transformers model (embedder=st)."),
         Setting("embed_threads", 2, "CPU threads for the USE embedder."),
+        Setting("ingest_workers", min(os.cpu_count() or 1, 4), "Child processes that embed during an ingest "
+                "of more passages than IURC_WRITE_BATCH, one thread each, beside the ingest's own work "
+                "(0: embed in the ingesting process). Default: the machine's cores, at most 4."),
         Setting("max_file_bytes", 20_000_000, "Files larger than this are skipped."),
         Setting("max_unpacked_bytes", 200_000_000, "What a DOCX/PPTX unzips to, or a PDF's compressed "
                 "streams inflate to, at most; larger files are refused before parsing."),

@@ -20,6 +20,7 @@ from .models import Chunk, ManifestEntry
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 # The collections of one set: passages, the manifest, the read-side index, documents' names.
 SET_SUFFIXES = ("", "__manifest", "__index", "__docnames")
+TEXT_KEY = "text"  # the metadata key a passage's text is stored under
 BATCH = 500  # ids per Chroma call: keeps requests well under the server's size limits
 
 
@@ -324,9 +325,14 @@ class Store:
         shas = [doc_sha256] * len(chunks) if isinstance(doc_sha256, str) else doc_sha256
         for i in range(0, len(chunks), BATCH):
             part = chunks[i:i + BATCH]
-            self.collection.upsert(ids=[c.chunk_id for c in part], embeddings=[list(v) for v in vectors[i:i + BATCH]],
-                                   documents=[c.text for c in part],
-                                   metadatas=[chunk_metadata(c, sha) for c, sha in zip(part, shas[i:i + BATCH])])
+            rows = vectors[i:i + BATCH]  # an array (from the embedding workers) or lists
+            # The text rides in the metadata, not as Chroma's document: a local Chroma builds a
+            # full-text index of every document, which we never query (lexical search is ours,
+            # core/lexical.py) and which cost 40% of each write (bench/RESULTS.md, ingest).
+            self.collection.upsert(ids=[c.chunk_id for c in part],
+                                   embeddings=rows if hasattr(rows, "shape") else [list(v) for v in rows],
+                                   metadatas=[{**chunk_metadata(c, sha), TEXT_KEY: c.text}
+                                              for c, sha in zip(part, shas[i:i + BATCH])])
 
     def update_metadata(self, chunks: list[Chunk], doc_sha256: str) -> None:
         for i in range(0, len(chunks), BATCH):
@@ -341,7 +347,7 @@ class Store:
     def doc_chunks(self, doc: str) -> dict[str, dict]:
         """Stored chunk id -> metadata for one document."""
         got = self.collection.get(where={"doc": doc}, include=["metadatas"])
-        return dict(zip(got["ids"], got["metadatas"]))
+        return {cid: {k: v for k, v in meta.items() if k != TEXT_KEY} for cid, meta in zip(got["ids"], got["metadatas"])}
 
     def count(self) -> int:
         return self.collection.count()
@@ -384,7 +390,9 @@ class Store:
 
     @staticmethod
     def _rows(got) -> list[dict]:
-        return [{"id": cid, "text": text, "metadata": meta}
+        """{id, text, metadata}: the text from the metadata, or from the document where a store
+        written before the text moved there keeps it."""
+        return [{"id": cid, "text": meta.pop(TEXT_KEY, None) or text, "metadata": meta}
                 for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def iter_chunks(self, page: int = 5000):

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -123,6 +124,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
     lock = writer_lock(store.config)
     acquire(lock, store.config)
     parser = None  # the parsing child (ingest/sandbox.py), started with the first file
+    closing = []  # the writer, whose embedding workers end with the ingest
     try:
         if rebuild:
             # A new set of collections; readers keep answering from the old one until the end.
@@ -139,6 +141,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
         parser = sandbox.Sandbox() if sandbox.enabled() else None
         writer = _Writer(store)
+        closing.append(writer)
         for number, found in enumerate(bar):
             if on_file:
                 on_file(number, len(files), found.doc)
@@ -187,6 +190,8 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
     finally:
         if parser is not None:
             parser.close()
+        for writer in closing:
+            writer.close()
         lock.release()
     report.seconds = time.perf_counter() - started
     return report
@@ -344,36 +349,90 @@ class _Writer:
     passage as for a hundred): the batch's entries are written pending in one call, its new
     passages embedded and stored EMBED_BATCH at a time, its changed and dropped passages
     updated and deleted, then its entries marked complete in one call. A document is complete
-    only after all its passages are stored; a stop in between leaves it pending for the next run."""
+    only after all its passages are stored; a stop in between leaves it pending for the next run.
 
-    def __init__(self, store: Store, passages: int | None = None):
+    An ingest of more than one batch embeds in worker processes (core.embed.EmbeddingWorkers,
+    IURC_INGEST_WORKERS): each full batch's texts are sent to them when it is made, and batches
+    are written, in order, as their vectors come back, so the ingest goes on with the next
+    documents meanwhile. A smaller ingest (a staff upload) embeds in its own process, where
+    the model is already loaded."""
+
+    AHEAD = 4  # batches sent to the workers and not yet written, at most
+    JOB = 128  # passages per worker job: small enough to keep every worker busy
+
+    def __init__(self, store: Store, passages: int | None = None, workers: int | None = None):
         self.store, self.limit = store, passages or settings.get("write_batch")
         self.batch: list[_Prepared] = []
         self.size = 0
+        self.wanted = settings.get("ingest_workers") if workers is None else workers
+        self.workers = None  # started with the first full batch
+        self.sent: deque[tuple[list[_Prepared], list]] = deque()  # (batch, its vector futures)
 
     def put(self, prepared: _Prepared) -> None:
         self.batch.append(prepared)
         self.size += len(prepared.to_add) + len(prepared.to_update) + 1
         if self.size >= self.limit:
-            self.flush()
+            self._send(last=False)
 
     def flush(self) -> None:
+        """Everything put so far written (the workers' vectors waited for)."""
+        self._send(last=True)
+        while self.sent:
+            self._write(*self.sent.popleft())
+
+    def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
+            self.workers = None
+
+    def _send(self, last: bool) -> None:
         batch, self.batch, self.size = self.batch, [], 0
         if not batch:
             return
+        self._try(lambda: self.store.put_manifests([p.entry for p in batch]), batch)
+        if self.workers is None and not last and self.wanted > 0 and hasattr(self.store.embeddings, "for_worker"):
+            from core.embed import EmbeddingWorkers
+
+            self.workers = EmbeddingWorkers(self.store.embeddings, self.wanted)
+        texts = [c.text for p in batch for c in p.to_add]
+        futures = [self.workers.submit(texts[i:i + self.JOB]) for i in range(0, len(texts), self.JOB)] \
+            if self.workers is not None else []
+        self.sent.append((batch, futures))
+        # Write what is ready; wait for the oldest only when too far ahead.
+        while self.sent and (len(self.sent) > self.AHEAD or all(f.done() for f in self.sent[0][1])):
+            self._write(*self.sent.popleft())
+
+    def _write(self, batch: list[_Prepared], futures: list) -> None:
         store = self.store
-        try:
-            store.put_manifests([p.entry for p in batch])
-            adds = [(c, p.entry.sha256) for p in batch for c in p.to_add]
+        adds = [(c, p.entry.sha256) for p in batch for c in p.to_add]
+        vectors = None
+        if futures:
+            try:
+                import numpy as np
+
+                vectors = np.concatenate([f.result() for f in futures])
+            except Exception:  # noqa: BLE001 - a worker gone: this batch is embedded here
+                self.close()
+                vectors = None
+
+        def write() -> None:
             for i in range(0, len(adds), EMBED_BATCH):
                 part = adds[i:i + EMBED_BATCH]
                 store.add([c for c, _ in part], [sha for _, sha in part],
-                          store.embeddings.embed_documents([c.text for c, _ in part]))
+                          vectors[i:i + EMBED_BATCH] if vectors is not None
+                          else store.embeddings.embed_documents([c.text for c, _ in part]))
             for p in batch:
                 if p.to_update:
                     store.update_metadata(p.to_update, p.entry.sha256)
             store.delete([cid for p in batch for cid in p.to_delete])
             store.put_manifests([replace(p.entry, status="complete") for p in batch])
+
+        self._try(write, batch)
+
+    @staticmethod
+    def _try(step: Callable[[], None], batch: list[_Prepared]) -> None:
+        try:
+            step()
         except Exception as exc:  # chromadb's errors for disk full / read-only / HTTP vary in type
             raise StoreWriteError(exc, [p.entry.doc for p in batch]) from exc
 

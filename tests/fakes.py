@@ -55,3 +55,25 @@ class RandomEmbeddings(FakeEmbeddings):
     def _vector(self, text: str) -> list[float]:
         vec = self._rng.standard_normal(self.dim)
         return (vec / np.linalg.norm(vec)).tolist()
+
+
+class WorkerFakeEmbeddings(FakeEmbeddings):
+    """The fake embedder that an ingest may send to its embedding worker processes (each child
+    gets a copy, so the parent's `calls` counts only what the ingesting process embedded)."""
+
+    def for_worker(self) -> "WorkerFakeEmbeddings":
+        return WorkerFakeEmbeddings(self.dim)
+
+
+class _DiesInWorker(FakeEmbeddings):
+    def embed_documents(self, texts):
+        import os
+
+        os._exit(3)  # the worker process ends mid-job, as a crash or a kill would
+
+
+class DyingWorkerEmbeddings(FakeEmbeddings):
+    """Its workers die at their first job: the ingest must embed those batches itself."""
+
+    def for_worker(self) -> _DiesInWorker:
+        return _DiesInWorker(self.dim)

@@ -16,7 +16,7 @@ import pytest
 from ingest.pipeline import ingest
 from core.store import Store, StoreError, acquire, writer_lock
 from tests.conftest import CORPUS, DATA, ROOT, iurc_env
-from tests.fakes import FakeEmbeddings
+from tests.fakes import DyingWorkerEmbeddings, FakeEmbeddings, WorkerFakeEmbeddings
 
 HELPER = Path(__file__).parent / "helpers" / "fake_ingest.py"
 
@@ -49,6 +49,57 @@ def test_second_run_adds_nothing_and_does_no_embedding(tmp_path, fake_store, glo
     second = ingest([str(corpus)], fake_store, glossary, progress=False)
     assert second.summary() == f"added 0, updated 0, skipped {first.added}, deleted 0, failed 0"
     assert fake_store.embeddings.calls == calls  # work done, not time taken: no bound on seconds
+
+
+def vectors_by_id(store: Store) -> dict[str, list[float]]:
+    got = store.collection.get(include=["embeddings"])
+    return {cid: [round(float(x), 5) for x in vector] for cid, vector in zip(got["ids"], got["embeddings"])}
+
+
+def ingested_with(tmp_path, name: str, embeddings, glossary, corpus: Path):
+    from core.store import StoreConfig, open_store
+
+    store = open_store(StoreConfig.from_url(f"memory://{tmp_path}-{name}"), embeddings)
+    return ingest([str(corpus)], store, glossary, progress=False), store
+
+
+def test_a_large_ingest_embeds_in_worker_processes_and_stores_the_same(tmp_path, glossary, monkeypatch):
+    """More passages than one write batch: the vectors are made in the worker processes (the
+    ingesting process embeds nothing) and the store ends as an ingest without workers leaves it."""
+    corpus = make_corpus(tmp_path / "corpus", 8)
+    monkeypatch.setenv("IURC_WRITE_BATCH", "12")
+    monkeypatch.setenv("IURC_INGEST_WORKERS", "0")
+    alone, plain = ingested_with(tmp_path, "alone", WorkerFakeEmbeddings(), glossary, corpus)
+    assert plain.embeddings.calls > 2  # several batches, embedded here
+    monkeypatch.setenv("IURC_INGEST_WORKERS", "2")
+    sent, pooled = ingested_with(tmp_path, "pooled", WorkerFakeEmbeddings(), glossary, corpus)
+    assert pooled.embeddings.calls == 0  # every batch went to the workers
+    assert sent.summary() == alone.summary() and sent.added > 24
+    assert vectors_by_id(pooled) == vectors_by_id(plain)
+    assert all(e.complete for e in pooled.manifest_entries().values())
+
+
+def test_a_worker_that_dies_costs_no_passage(tmp_path, glossary, monkeypatch):
+    """The workers end at their first job: the ingest embeds those batches itself and stores all."""
+    corpus = make_corpus(tmp_path / "corpus", 8)
+    monkeypatch.setenv("IURC_WRITE_BATCH", "12")
+    monkeypatch.setenv("IURC_INGEST_WORKERS", "2")
+    report, store = ingested_with(tmp_path, "dying", DyingWorkerEmbeddings(), glossary, corpus)
+    _, plain = ingested_with(tmp_path, "plain", FakeEmbeddings(), glossary, corpus)
+    assert report.failed == 0 and store.embeddings.calls > 0
+    assert vectors_by_id(store) == vectors_by_id(plain)
+    assert all(e.complete for e in store.manifest_entries().values())
+
+
+def test_a_small_ingest_starts_no_worker(tmp_path, glossary, monkeypatch):
+    """One batch (a staff upload): embedded where the model is already loaded, no process started."""
+    import core.embed
+
+    monkeypatch.setenv("IURC_INGEST_WORKERS", "2")
+    monkeypatch.setattr(core.embed, "EmbeddingWorkers", lambda *a: pytest.fail("a worker was started"))
+    report, store = ingested_with(tmp_path, "small", WorkerFakeEmbeddings(), glossary,
+                                  make_corpus(tmp_path / "corpus", 3))
+    assert report.added > 0 and store.embeddings.calls == 1
 
 
 def test_writes_are_batched_across_documents_and_a_failed_batch_is_redone(tmp_path, fake_store, glossary,
@@ -321,3 +372,20 @@ def test_the_in_memory_store_is_reached_through_the_factory_and_answers(tmp_path
     result = Assistant(config, emb, glossary, min_sentence=0.05).ask("What did Kamakura and Umeå work on?")
     assert not result["abstained"] and result["citations"]
     assert all(c["doc"].startswith("corpus/") for c in result["citations"])
+
+
+def test_passage_text_is_kept_beside_its_metadata_and_older_stores_still_read(tmp_path, fake_store, glossary):
+    """New passages keep their text in their metadata (no Chroma document: its full-text index is
+    never queried); a passage a store wrote before, with its text as the document, reads the same."""
+    ingest([str(make_corpus(tmp_path / "corpus", 2))], fake_store, glossary, progress=False)
+    got = fake_store.collection.get(include=["documents", "metadatas"])
+    assert got["ids"] and all(d is None for d in got["documents"])
+    row = fake_store.get_chunks([got["ids"][0]])[0]
+    assert row["text"] == got["metadatas"][0]["text"] and "text" not in row["metadata"]
+    assert "text" not in next(iter(fake_store.doc_chunks(row["metadata"]["doc"]).values()))
+    # As an older version wrote it: the text as the document, none in the metadata.
+    old = dict(row["metadata"], doc="older.md")
+    fake_store.collection.upsert(ids=["older"], embeddings=[fake_store.embeddings.embed_query("older text")],
+                                 documents=["older text"], metadatas=[old])
+    assert fake_store.get_chunks(["older"])[0]["text"] == "older text"
+    assert {r["id"]: r["text"] for r in fake_store.iter_chunks()}["older"] == "older text"
