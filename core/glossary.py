@@ -35,6 +35,10 @@ def fold(text: str) -> str:
     return text.casefold()
 
 
+# A name folded once: every document's table (ingest.pipeline) folds the same curated names.
+fold_name = lru_cache(maxsize=1 << 16)(fold)
+
+
 def is_cjk(ch: str) -> bool:
     code = ord(ch)
     return (
@@ -48,12 +52,12 @@ def is_cjk(ch: str) -> bool:
     )
 
 
-_CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u31f0-\u31ff々〆ヵヶー]")
+CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u31f0-\u31ff々〆ヵヶー]")
 
 
 def has_cjk(text: str) -> bool:
     """Whether any character of the text is Japanese (the same characters as is_cjk)."""
-    return _CJK_CHAR.search(text) is not None
+    return CJK_CHAR.search(text) is not None
 
 
 @dataclass
@@ -106,7 +110,7 @@ class Glossary:
         # An alias two entities share goes to the one listed first (curated rows come first),
         # whatever the process's hash seed.
         order = {e.entity_id: i for i, e in enumerate(entities)}
-        pairs = {(fold(name), e.entity_id) for e in entities for name in e.names}
+        pairs = {(fold_name(name), e.entity_id) for e in entities for name in e.names}
         pairs |= _side_variants(entities, {a for a, _ in pairs})
         self._aliases = sorted(pairs, key=lambda p: (-len(p[0]), p[0], order[p[1]]))
         # Names that can be split over two lines; the cleaner asks for them at every line break.
@@ -151,8 +155,8 @@ class Glossary:
 
 def _alias_pattern(aliases: list[str]) -> re.Pattern | None:
     """One pattern finding any of these folded forms in folded text, longest first."""
-    latin = [re.escape(a) for a in aliases if not any(is_cjk(c) for c in a)]
-    cjk = [re.escape(a) for a in aliases if any(is_cjk(c) for c in a)]
+    latin = [re.escape(a) for a in aliases if not has_cjk(a)]
+    cjk = [re.escape(a) for a in aliases if has_cjk(a)]
     parts = []
     if latin:
         # Latin names need word boundaries: "EU" must not match inside "EUDEL" or "Europe".
@@ -191,22 +195,22 @@ def _side_variants(entities: list[Entity], taken: set[str]) -> set[tuple[str, st
     entity already has is left to it."""
     out = set()
     for side in (e for e in entities if is_side(e)):
-        forms = sorted({fold(f) for f in [*side.canonical, *(a for a in side.aliases if a.isupper())]
+        forms = sorted({fold_name(f) for f in [*side.canonical, *(a for a in side.aliases if a.isupper())]
                         if f and len(f) >= 2}, key=len, reverse=True)
         # longest first: "European Union" is replaced whole, never its "European"
         pattern = re.compile("|".join(r"(?<![a-z0-9-])" + re.escape(f) + r"(?![a-z0-9-])"
-                                      if not any(is_cjk(c) for c in f) else re.escape(f) for f in forms))
+                                      if not has_cjk(f) else re.escape(f) for f in forms))
         for e in entities:
             if e.entity_id == side.entity_id:
                 continue
             for name in e.names:
-                folded = fold(name)
-                latin_name = not any(is_cjk(c) for c in folded)
+                folded = fold_name(name)
+                latin_name = not has_cjk(folded)
                 for m in pattern.finditer(folded):
                     if m.group(0) == folded:
                         continue
                     for other in forms:
-                        if other == m.group(0) or (latin_name and any(is_cjk(c) for c in other)):
+                        if other == m.group(0) or (latin_name and has_cjk(other)):
                             continue
                         variant = folded[:m.start()] + other + folded[m.end():]
                         if variant not in taken:

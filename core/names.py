@@ -27,7 +27,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
-from .glossary import DISCOVERED_PREFIX, NAME_COLUMN, Glossary, columns, fold, is_cjk, parse_glossary
+from .glossary import DISCOVERED_PREFIX, NAME_COLUMN, Glossary, columns, fold, has_cjk, is_cjk, parse_glossary
 from .languages import pack, packs, pivot, vocabulary
 
 
@@ -160,7 +160,7 @@ def _keep_run(line, run, prefixes, not_names, lowered, found) -> None:
     if not run or len(run) > MAX_NAME_WORDS:
         return  # nothing left, or a run of capitals too long to be one name (a flattened table)
     name = re.sub(r"['’]s$", "", line[run[0].start():run[-1].end()]).strip(".'’-")  # Osaka's -> Osaka
-    if not name or any(is_cjk(c) for c in name) or len(name) < 2:
+    if not name or has_cjk(name) or len(name) < 2:
         return
     single = len(run) == 1
     key = name.casefold()

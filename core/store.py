@@ -20,7 +20,7 @@ from .models import Chunk, ManifestEntry
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 # The collections of one set: passages, the manifest, the read-side index, documents' names.
 SET_SUFFIXES = ("", "__manifest", "__index", "__docnames")
-TEXT_KEY = "text"  # the metadata key a passage's text is stored under
+PASSAGE_KEY = "passage"  # a passage's metadata and text, as one JSON string (see Store.add)
 BATCH = 500  # ids per Chroma call: keeps requests well under the server's size limits
 
 
@@ -154,6 +154,26 @@ def chunk_metadata(chunk: Chunk, doc_sha256: str) -> dict:
         "page": chunk.page, "doc_sha256": doc_sha256,
         "record": json.dumps(chunk.record, ensure_ascii=False) if chunk.record else "",
     }
+
+
+def _stored(chunk: Chunk, doc_sha256: str) -> dict:
+    """What Chroma keeps of a passage beside its vector: the document name (the one key a query
+    filters on) and everything else, text included, as one JSON string. Not Chroma's document: a
+    local Chroma builds a full-text index of every document, which we never query (lexical
+    search is ours, core/lexical.py); nor a key per field: each is a row of its metadata table.
+    Measured on 11k passages: 8.2 s of writes as document and keys, 5.3 s with the text as a
+    key, 3.5 s packed (bench/RESULTS.md, ingest against the embedder)."""
+    return {"doc": chunk.doc, PASSAGE_KEY: json.dumps({**chunk_metadata(chunk, doc_sha256), "text": chunk.text},
+                                                     ensure_ascii=False)}
+
+
+def _unpacked(meta: dict) -> tuple[str | None, dict]:
+    """(text, metadata) of a stored passage; the text is None where a store written before
+    packing keeps it as the document."""
+    if PASSAGE_KEY not in meta:
+        return None, meta
+    metadata = json.loads(meta[PASSAGE_KEY])
+    return metadata.pop("text"), metadata
 
 
 class VectorIndex(Protocol):
@@ -326,19 +346,15 @@ class Store:
         for i in range(0, len(chunks), BATCH):
             part = chunks[i:i + BATCH]
             rows = vectors[i:i + BATCH]  # an array (from the embedding workers) or lists
-            # The text rides in the metadata, not as Chroma's document: a local Chroma builds a
-            # full-text index of every document, which we never query (lexical search is ours,
-            # core/lexical.py) and which cost 40% of each write (bench/RESULTS.md, ingest).
             self.collection.upsert(ids=[c.chunk_id for c in part],
                                    embeddings=rows if hasattr(rows, "shape") else [list(v) for v in rows],
-                                   metadatas=[{**chunk_metadata(c, sha), TEXT_KEY: c.text}
-                                              for c, sha in zip(part, shas[i:i + BATCH])])
+                                   metadatas=[_stored(c, sha) for c, sha in zip(part, shas[i:i + BATCH])])
 
     def update_metadata(self, chunks: list[Chunk], doc_sha256: str) -> None:
         for i in range(0, len(chunks), BATCH):
             part = chunks[i:i + BATCH]
             self.collection.update(ids=[c.chunk_id for c in part],
-                                   metadatas=[chunk_metadata(c, doc_sha256) for c in part])
+                                   metadatas=[_stored(c, doc_sha256) for c in part])
 
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), BATCH):
@@ -347,7 +363,7 @@ class Store:
     def doc_chunks(self, doc: str) -> dict[str, dict]:
         """Stored chunk id -> metadata for one document."""
         got = self.collection.get(where={"doc": doc}, include=["metadatas"])
-        return {cid: {k: v for k, v in meta.items() if k != TEXT_KEY} for cid, meta in zip(got["ids"], got["metadatas"])}
+        return {cid: _unpacked(meta)[1] for cid, meta in zip(got["ids"], got["metadatas"])}
 
     def count(self) -> int:
         return self.collection.count()
@@ -390,10 +406,13 @@ class Store:
 
     @staticmethod
     def _rows(got) -> list[dict]:
-        """{id, text, metadata}: the text from the metadata, or from the document where a store
-        written before the text moved there keeps it."""
-        return [{"id": cid, "text": meta.pop(TEXT_KEY, None) or text, "metadata": meta}
-                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])]
+        """{id, text, metadata}, from the packed metadata, or as a store written before kept them
+        (the text as the document, the metadata's keys one by one)."""
+        rows = []
+        for cid, document, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+            text, metadata = _unpacked(meta)
+            rows.append({"id": cid, "text": document if text is None else text, "metadata": metadata})
+        return rows
 
     def iter_chunks(self, page: int = 5000):
         """Every stored passage as {id, text, metadata}, a page at a time (store order)."""

@@ -17,7 +17,7 @@ import re
 import unicodedata
 
 from core.formats import BY_NAME
-from core.glossary import Glossary, fold, is_cjk
+from core.glossary import CJK_CHAR, Glossary, fold, is_cjk
 from core.text import as_read, neutralise_markup, remove_invisible, strip_markup  # noqa: F401 (re-exported)
 from core.models import CleanDoc, CleanLine, SourceDoc
 
@@ -100,8 +100,8 @@ _LONE_CAPITALISED = re.compile(r"^[A-Z][^\W\d_]{1,24}$")
 
 
 def _cjk_share(text: str) -> float:
-    letters = [c for c in text if c.isalpha()]
-    return sum(is_cjk(c) for c in letters) / len(letters) if letters else 0.0
+    letters = sum(map(str.isalpha, text))
+    return len(CJK_CHAR.findall(text)) / letters if letters else 0.0
 
 
 def is_standalone_title(line: CleanLine, following: CleanLine | None) -> bool:

@@ -374,18 +374,22 @@ def test_the_in_memory_store_is_reached_through_the_factory_and_answers(tmp_path
     assert all(c["doc"].startswith("corpus/") for c in result["citations"])
 
 
-def test_passage_text_is_kept_beside_its_metadata_and_older_stores_still_read(tmp_path, fake_store, glossary):
-    """New passages keep their text in their metadata (no Chroma document: its full-text index is
-    never queried); a passage a store wrote before, with its text as the document, reads the same."""
+def test_a_passage_is_stored_as_its_document_name_and_one_packed_record_and_older_stores_still_read(
+        tmp_path, fake_store, glossary):
+    """New passages keep their metadata and text in one JSON value beside the document name (no
+    Chroma document: its full-text index is never queried); a passage a store wrote before, its
+    text as the document and its metadata key by key, reads the same."""
     ingest([str(make_corpus(tmp_path / "corpus", 2))], fake_store, glossary, progress=False)
     got = fake_store.collection.get(include=["documents", "metadatas"])
     assert got["ids"] and all(d is None for d in got["documents"])
+    assert all(set(m) == {"doc", "passage"} for m in got["metadatas"])
     row = fake_store.get_chunks([got["ids"][0]])[0]
-    assert row["text"] == got["metadatas"][0]["text"] and "text" not in row["metadata"]
-    assert "text" not in next(iter(fake_store.doc_chunks(row["metadata"]["doc"]).values()))
-    # As an older version wrote it: the text as the document, none in the metadata.
+    assert row["text"] and row["metadata"]["doc"] == got["metadatas"][0]["doc"] and "text" not in row["metadata"]
+    assert next(iter(fake_store.doc_chunks(row["metadata"]["doc"]).values())).keys() == row["metadata"].keys()
+    # As an older version wrote it: the text as the document, the metadata key by key.
     old = dict(row["metadata"], doc="older.md")
     fake_store.collection.upsert(ids=["older"], embeddings=[fake_store.embeddings.embed_query("older text")],
                                  documents=["older text"], metadatas=[old])
-    assert fake_store.get_chunks(["older"])[0]["text"] == "older text"
+    assert fake_store.get_chunks(["older"])[0] == {"id": "older", "text": "older text", "metadata": old}
     assert {r["id"]: r["text"] for r in fake_store.iter_chunks()}["older"] == "older text"
+    assert fake_store.doc_chunks("older.md") == {"older": old}
