@@ -54,10 +54,26 @@ def main() -> None:
         for i in range(0, len(texts), BATCH):
             embedder.embed_documents(texts[i:i + BATCH])
         embed_s = time.perf_counter() - started
+        # The same texts through the ingest's embedding workers alone (one thread per process):
+        # what embedding can reach on this machine when nothing else runs.
+        from core.embed import EmbeddingWorkers
+        from core import settings
+
+        workers = EmbeddingWorkers(embedder, settings.get("ingest_workers"))
+        for f in [workers.submit(texts[:8]) for _ in range(workers.processes)]:
+            f.result()
+        time.sleep(3)  # every worker's model loaded outside the clock
+        started = time.perf_counter()
+        for f in [workers.submit(texts[i:i + 128]) for i in range(0, len(texts), 128)]:
+            f.result()
+        workers_s = time.perf_counter() - started
+        workers.close()
         row = {"date": time.strftime("%Y-%m-%d"), "size": size, "passages": added, "ingest_s": round(ingest_s, 1),
                "ingest_per_s": round(added / ingest_s, 1), "embed_only_s": round(embed_s, 1),
                "embed_only_per_s": round(len(texts) / embed_s, 1),
-               "share_of_embedder": round((added / ingest_s) / (len(texts) / embed_s), 3)}
+               "share_of_embedder": round((added / ingest_s) / (len(texts) / embed_s), 3),
+               "workers": settings.get("ingest_workers"), "workers_alone_per_s": round(len(texts) / workers_s, 1),
+               "share_of_workers": round((added / ingest_s) / (len(texts) / workers_s), 3)}
         print(json.dumps(row), flush=True)
         with RESULTS.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(row) + "\n")

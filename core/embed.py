@@ -122,9 +122,11 @@ class EmbeddingWorkers:
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_worker_start, initargs=(embedder.for_worker(),))
 
-    def submit(self, texts: list[str]) -> "Future":
-        """A future of the texts' vectors (one float32 array)."""
-        return self._pool.submit(_worker_embed, list(texts))
+    def submit(self, texts: list[str], tokenizer: str = "") -> "Future":
+        """A future of (the texts' vectors as one float32 array, their lexical tokens or None).
+        `tokenizer`: also segment each text for the read-side index (`core.index.passage_tokens`),
+        which the ingesting process would otherwise do alone after the last write."""
+        return self._pool.submit(_worker_embed, list(texts), tokenizer)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -136,10 +138,16 @@ _WORKER_EMBEDDER: Embeddings | None = None
 def _worker_start(embedder: Embeddings) -> None:
     global _WORKER_EMBEDDER
     _WORKER_EMBEDDER = embedder
+    embedder.embed_documents(["."])  # the model loads now, while the ingest makes its first batches
 
 
-def _worker_embed(texts: list[str]):
+def _worker_embed(texts: list[str], tokenizer: str = ""):
     import numpy as np
 
     embed = getattr(_WORKER_EMBEDDER, "embed_array", None)
-    return np.asarray(embed(texts) if embed else _WORKER_EMBEDDER.embed_documents(texts), dtype=np.float32)
+    vectors = np.asarray(embed(texts) if embed else _WORKER_EMBEDDER.embed_documents(texts), dtype=np.float32)
+    if not tokenizer:
+        return vectors, None
+    from .index import passage_tokens
+
+    return vectors, [passage_tokens(text, tokenizer) for text in texts]

@@ -170,13 +170,20 @@ def lexical_text(text: str) -> str:
     return (first.rsplit(SECTION_JOINER, 1)[-1] + "\n" + rest) if SECTION_JOINER in first else text
 
 
+def passage_tokens(text: str, tokenizer: str) -> list[str]:
+    """What BM25 counts for a passage: its lexical text's tokens."""
+    return tokenizer_for(tokenizer)(lexical_text(text))
+
+
 def build(rows, glossary: Glossary, tokenizer: str, generation: str,
-          previous: ReadIndex | None = None, previous_names: Glossary | None = None) -> ReadIndex:
+          previous: ReadIndex | None = None, previous_names: Glossary | None = None,
+          made: dict[str, list[str]] | None = None) -> ReadIndex:
     """The index of the stored passages. `rows`, in store order: {"id", "text", "metadata"} as
     Store.iter_chunks gives them, or {"id", "passage"} for a passage `previous` holds. What
     `previous` holds for a passage (same content-hash id) is reused when it was made the same
     way: its tokens with the same tokenizer, its names with the same name table, or with the
-    name table `previous_names` when the passage holds none of the forms that changed since."""
+    name table `previous_names` when the passage holds none of the forms that changed since.
+    `made`: tokens already made for passages (by `tokenizer`, in the ingest's worker processes)."""
     from dataclasses import replace
     from sys import intern
 
@@ -202,8 +209,11 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
             record = TableRow.from_record(json.loads(meta["record"])) if meta.get("record") else None
             kept = Passage(r["id"], intern(meta["doc"]), meta["location"], intern(meta["section"]),
                            intern(meta["language"]), intern(meta["kind"]), r["text"], record)
-        ids = previous.tokens[j] if same_tokens and j is not None else \
-            token_ids(tokenize(lexical_text(kept.text)), vocabulary)
+        if same_tokens and j is not None:
+            ids = previous.tokens[j]
+        else:
+            ready = made.get(r["id"]) if made else None
+            ids = token_ids(tokenize(lexical_text(kept.text)) if ready is None else ready, vocabulary)
         rematch = not (same_names and j is not None)
         if rematch and j is not None and touched is not None and not touched(kept.text) \
                 and not (kept.record is not None and touched(kept.record.cell_text)):
@@ -327,7 +337,7 @@ def load(store: "PassageStore") -> ReadIndex | None:
 
 
 def current(store: "PassageStore", glossary: Glossary, tokenizer: str, generation: str,
-            previous_names: Glossary | None = None) -> ReadIndex:
+            previous_names: Glossary | None = None, made: dict[str, list[str]] | None = None) -> ReadIndex:
     """The index for this generation, name table and tokenizer: the stored one when it is that,
     otherwise built here (reusing what the stored one holds for unchanged passages, and its
     names where the name table `previous_names` it was built with changed no form they hold)."""
@@ -336,7 +346,7 @@ def current(store: "PassageStore", glossary: Glossary, tokenizer: str, generatio
             and stored.names_sha == glossary.sha256:
         return stored
     if stored is None:
-        return build(store.iter_chunks(), glossary, tokenizer, generation)
+        return build(store.iter_chunks(), glossary, tokenizer, generation, made=made)
     # Only the passages the stored index lacks are read from the store (ids are content hashes:
     # the same id is the same text).
     held = {cid: j for j, cid in enumerate(stored.passages.chunk_ids())}
@@ -344,4 +354,4 @@ def current(store: "PassageStore", glossary: Glossary, tokenizer: str, generatio
     fresh = {r["id"]: r for r in store.get_chunks([i for i in ids if i not in held])}
     rows = ({"id": i, "passage": stored.passages[held[i]]} if i in held else fresh[i]
             for i in ids if i in held or i in fresh)
-    return build(rows, glossary, tokenizer, generation, previous=stored, previous_names=previous_names)
+    return build(rows, glossary, tokenizer, generation, previous=stored, previous_names=previous_names, made=made)

@@ -182,7 +182,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         report.glossary_changed = _store_name_table(store, glossary, manifest if same else None)
         changed = report.added or report.updated or report.deleted or rebuild or report.glossary_changed
         if changed or _index_stale(store):
-            _publish(store, glossary, table_before)
+            _publish(store, glossary, table_before, writer.tokens)
         if rebuild:
             store.commit_rebuild()  # complete: readers switch on their next check
         if not (store.config.is_server or store.config.in_memory):
@@ -232,15 +232,17 @@ def _drop(store: Store, doc: str) -> int:
     return len(ids)
 
 
-def _publish(store: Store, glossary: Glossary, table_before: str | None = None) -> None:
+def _publish(store: Store, glossary: Glossary, table_before: str | None = None,
+             tokens: dict[str, list[str]] | None = None) -> None:
     """The read-side index first, then the generation that points at it: running servers reload
     on their next question and find the index already there. `table_before`: the name table the
-    stored index was built with, so only passages holding a name that changed are matched again."""
+    stored index was built with, so only passages holding a name that changed are matched again.
+    `tokens`: passages' lexical tokens the embedding workers made."""
     generation = uuid.uuid4().hex
     stored = store.stored_glossary()
     table = parse_glossary(stored, "name table stored with the collection") if stored else glossary
     before = parse_glossary(table_before, "name table before this ingest") if table_before else None
-    built = index.current(store, table, settings.get("lexical_tokenizer"), generation, before)
+    built = index.current(store, table, settings.get("lexical_tokenizer"), generation, before, tokens)
     store.put_index(index.to_bytes(built), generation, built.tokenizer)
     store.bump_generation(generation)
 
@@ -367,6 +369,8 @@ class _Writer:
         self.wanted = settings.get("ingest_workers") if workers is None else workers
         self.workers = None  # started with the first full batch
         self.sent: deque[tuple[list[_Prepared], list]] = deque()  # (batch, its vector futures)
+        # Passages' lexical tokens, made by the workers beside their vectors, for the read index.
+        self.tokens: dict[str, list[str]] = {}
 
     def put(self, prepared: _Prepared) -> None:
         self.batch.append(prepared)
@@ -395,7 +399,8 @@ class _Writer:
 
             self.workers = EmbeddingWorkers(self.store.embeddings, self.wanted)
         texts = [c.text for p in batch for c in p.to_add]
-        futures = [self.workers.submit(texts[i:i + self.JOB]) for i in range(0, len(texts), self.JOB)] \
+        tokenizer = settings.get("lexical_tokenizer")
+        futures = [self.workers.submit(texts[i:i + self.JOB], tokenizer) for i in range(0, len(texts), self.JOB)] \
             if self.workers is not None else []
         self.sent.append((batch, futures))
         # Write what is ready; wait for the oldest only when too far ahead.
@@ -410,7 +415,9 @@ class _Writer:
             try:
                 import numpy as np
 
-                vectors = np.concatenate([f.result() for f in futures])
+                done = [f.result() for f in futures]
+                vectors = np.concatenate([v for v, _ in done])
+                self.tokens.update(zip((c.chunk_id for c, _ in adds), (t for _, made in done for t in made)))
             except Exception:  # noqa: BLE001 - a worker gone: this batch is embedded here
                 self.close()
                 vectors = None

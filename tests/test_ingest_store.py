@@ -64,19 +64,31 @@ def ingested_with(tmp_path, name: str, embeddings, glossary, corpus: Path):
 
 
 def test_a_large_ingest_embeds_in_worker_processes_and_stores_the_same(tmp_path, glossary, monkeypatch):
-    """More passages than one write batch: the vectors are made in the worker processes (the
-    ingesting process embeds nothing) and the store ends as an ingest without workers leaves it."""
+    """More passages than one write batch: the vectors and the passages' lexical tokens are made
+    in the worker processes (the ingesting process embeds and segments nothing) and the store and
+    its read index end as an ingest without workers leaves them."""
+    from core import index
+
+    segmented = []
+    tokenizer_for = index.tokenizer_for
+    monkeypatch.setattr(index, "tokenizer_for", lambda name: (
+        lambda text: segmented.append(text) or tokenizer_for(name)(text)))
     corpus = make_corpus(tmp_path / "corpus", 8)
     monkeypatch.setenv("IURC_WRITE_BATCH", "12")
     monkeypatch.setenv("IURC_INGEST_WORKERS", "0")
     alone, plain = ingested_with(tmp_path, "alone", WorkerFakeEmbeddings(), glossary, corpus)
-    assert plain.embeddings.calls > 2  # several batches, embedded here
+    assert plain.embeddings.calls > 2 and len(segmented) == alone.added  # several batches, all done here
+    segmented.clear()
     monkeypatch.setenv("IURC_INGEST_WORKERS", "2")
     sent, pooled = ingested_with(tmp_path, "pooled", WorkerFakeEmbeddings(), glossary, corpus)
-    assert pooled.embeddings.calls == 0  # every batch went to the workers
+    assert pooled.embeddings.calls == 0 and segmented == []  # every batch went to the workers
     assert sent.summary() == alone.summary() and sent.added > 24
     assert vectors_by_id(pooled) == vectors_by_id(plain)
     assert all(e.complete for e in pooled.manifest_entries().values())
+    ours, theirs = index.load(pooled), index.load(plain)
+    assert ours.lexical.vocabulary == theirs.lexical.vocabulary
+    assert [list(t) for t in ours.tokens] == [list(t) for t in theirs.tokens]
+    assert list(ours.passages) == list(theirs.passages)
 
 
 def test_a_worker_that_dies_costs_no_passage(tmp_path, glossary, monkeypatch):
