@@ -134,12 +134,16 @@ class Glossary:
         return mentions
 
     def match_at(self, text: str, pos: int) -> Mention | None:
-        """The longest mention that starts exactly at `pos`."""
-        for mention in self.find(text[pos:pos + 120]):
-            if mention.start == 0:
-                return Mention(mention.entity_id, pos, pos + mention.end, mention.surface)
-            break
-        return None
+        """The longest mention that starts exactly at `pos` (what `find` would give first there)."""
+        if self._pattern is None:
+            return None
+        window = text[pos:pos + 120]
+        folded, index = _fold_with_index(window)
+        m = self._pattern.match(folded)
+        if m is None:
+            return None
+        end = index[m.end() - 1] + 1
+        return Mention(self._by_alias[m.group(0)], pos, pos + end, window[:end])
 
     def multiword_aliases(self) -> list[str]:
         return self._multiword
