@@ -88,7 +88,7 @@ class Entity:
         return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Mention:
     entity_id: str
     start: int
@@ -98,6 +98,8 @@ class Mention:
 
 class Glossary:
     """Entities and a matcher that finds their names in English or Japanese text."""
+
+    REMEMBERED = 20_000  # texts whose mentions `find` keeps (a few MB), then it starts afresh
 
     def __init__(self, entities: list[Entity], problems: list[str] | None = None, sha256: str = ""):
         self.entities = {e.entity_id: e for e in entities}
@@ -117,21 +119,29 @@ class Glossary:
         self._multiword = [a for a, _ in self._aliases if " " in a or "-" in a]
         self._pattern = _alias_pattern([a for a, _ in self._aliases])
         self._by_alias = {a: eid for a, eid in reversed(self._aliases)}
+        self._found: dict[str, tuple[Mention, ...]] = {}  # text -> its mentions (see find)
 
     def alias_pairs(self) -> frozenset[tuple[str, str]]:
         """Every (folded written form, entity id) the matcher knows."""
         return frozenset(self._aliases)
 
     def find(self, text: str) -> list[Mention]:
-        """Every non-overlapping mention, left to right. Offsets are into `text`."""
+        """Every non-overlapping mention, left to right. Offsets are into `text`. The texts met
+        last are remembered (an answer reads the same sentences several times over, and a
+        serving process the same passages for many questions)."""
         if self._pattern is None:
             return []
-        folded, index = _fold_with_index(text)
-        mentions = []
-        for m in self._pattern.finditer(folded):
-            start, end = index[m.start()], index[m.end() - 1] + 1
-            mentions.append(Mention(self._by_alias[m.group(0)], start, end, text[start:end]))
-        return mentions
+        found = self._found.get(text)
+        if found is None:
+            folded, index = _fold_with_index(text)
+            found = []
+            for m in self._pattern.finditer(folded):
+                start, end = index[m.start()], index[m.end() - 1] + 1
+                found.append(Mention(self._by_alias[m.group(0)], start, end, text[start:end]))
+            if len(self._found) >= self.REMEMBERED:
+                self._found.clear()
+            self._found[text] = found = tuple(found)
+        return list(found)
 
     def match_at(self, text: str, pos: int) -> Mention | None:
         """The longest mention that starts exactly at `pos` (what `find` would give first there)."""

@@ -207,3 +207,17 @@ def test_a_name_holding_a_unions_name_is_found_written_with_the_unions_other_for
         found = [(m.entity_id, m.surface) for m in g.find(text)]
         assert ("nudel", surface) in found, found
     assert all(m.entity_id != "nudel" for m in g.find("the Delegation of the Norvian today"))
+
+
+def test_name_matches_are_remembered_as_copies_within_a_bound(glossary, monkeypatch):
+    """`find` remembers the texts it met last (an answer reads the same sentences several times):
+    the same mentions again, in a list of the caller's own, and never more than REMEMBERED texts."""
+    text = "Kobe and Marseille met in Kobe."
+    first = glossary.find(text)
+    again = glossary.find(text)
+    assert again == first and again is not first and [m.entity_id for m in first].count(first[0].entity_id) == 2
+    monkeypatch.setattr(glossary, "REMEMBERED", 2)
+    glossary._found.clear()
+    for n in range(5):
+        assert glossary.find(f"{n} {text}")[0].start == len(f"{n} ")
+        assert len(glossary._found) <= 2

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -836,10 +835,6 @@ def _complete_lead_ins(keep: list[Span], own: list[Span]) -> list[Span]:
     return sorted(out, key=lambda s: s.start)
 
 
-# The tokens of the texts the answer being composed has segmented (Composer.tokenize).
-_TOKENS: ContextVar[dict[str, tuple[str, ...]] | None] = ContextVar("answer_tokens", default=None)
-
-
 class Composer:
     """Chooses and quotes sentences. Thresholds come from settings calibrated on eval/."""
 
@@ -848,6 +843,7 @@ class Composer:
         self.embeddings = embeddings
         self.glossary = glossary
         self._tokenize = tokenize
+        self._tokens: dict[str, tuple[str, ...]] = {}  # text -> its tokens (see tokenize)
         self._name_tokens: dict[str, frozenset[str]] = {}
         self.min_sentence = min_sentence
         self.min_named_sentence = min_named_sentence
@@ -999,15 +995,17 @@ class Composer:
             return any(name.casefold() in where.casefold() for name in q.other_names)
         return True
 
+    REMEMBERED = 20_000  # texts whose tokens `tokenize` keeps (a few MB), then it starts afresh
+
     def tokenize(self, text: str) -> tuple[str, ...]:
-        """The lexical tokens of a text; while an answer is composed, each text is segmented
-        once (one answer reads the same sentences, headings and names several times)."""
-        memo = _TOKENS.get()
-        if memo is None:
-            return tuple(self._tokenize(text))
-        found = memo.get(text)
+        """The lexical tokens of a text, each text segmented once for the texts met last (one
+        answer reads the same sentences, headings and names several times, and the answers of
+        one loaded index read the same passages)."""
+        found = self._tokens.get(text)
         if found is None:
-            found = memo[text] = tuple(self._tokenize(text))
+            if len(self._tokens) >= self.REMEMBERED:
+                self._tokens.clear()
+            found = self._tokens[text] = tuple(self._tokenize(text))
         return found
 
     def compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit] = (),
@@ -1015,11 +1013,7 @@ class Composer:
         """The extractive answer; an answer saying the asked attribute is not stated; or None when
         no sentence is good enough (abstain). `nearby`: the best passage's document's other
         passages, read when no sentence retrieved carries the value asked (a time, a date)."""
-        memo = _TOKENS.set({})  # this answer's own (a context variable: each thread has its own)
-        try:
-            return self._compose(q, qvec, hits, extra, nearby)
-        finally:
-            _TOKENS.reset(memo)
+        return self._compose(q, qvec, hits, extra, nearby)
 
     def _compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit],
                  nearby: list[Hit]) -> Answer | None:

@@ -168,10 +168,11 @@ class Retriever:
         self.about: list[frozenset[str]] = [found | subjects[doc] if doc in subjects else found
                                             for doc, found in zip(docs, names)]
         # entity id -> passages about it: a lookup, not a scan, at question time.
-        self.by_entity: dict[str, list[int]] = {}
+        by_entity: dict[str, list[int]] = {}
         for i, names in enumerate(self.about):
             for entity_id in names:
-                self.by_entity.setdefault(entity_id, []).append(i)
+                by_entity.setdefault(entity_id, []).append(i)
+        self.by_entity: dict[str, np.ndarray] = {e: np.array(ids, dtype=np.int64) for e, ids in by_entity.items()}
         self.present_entities = set(self.by_entity)
         self._reading_index: dict[str, set[str]] | None = None  # built on first use
         self._ja_readings: list[tuple[str, str]] | None = None  # likewise
@@ -188,7 +189,7 @@ class Retriever:
         key = (entity_id, language)
         if key not in self._written:
             counts: dict[str, int] = {}
-            for i in self.by_entity.get(entity_id, ())[:WRITTEN_SAMPLE]:
+            for i in self.named([entity_id])[:WRITTEN_SAMPLE].tolist():
                 for m in self.glossary.find(self.passages[i].text):
                     # (a name, not its adjective: "Japanese" is no way to write Japan)
                     if m.entity_id == entity_id and written_in(m.surface, language) and not is_adjective(m.surface):
@@ -253,6 +254,16 @@ class Retriever:
         """Passages by `bridged_scores`, best first (those scoring above 0, at most
         `candidates`)."""
         return self._best_first(self.bridged_scores(q, tokens))
+
+    def named(self, entities) -> np.ndarray:
+        """The passages about any of these entities, in store order."""
+        lists = [self.by_entity[e] for e in entities if e in self.by_entity]
+        if len(lists) < 2:
+            return lists[0] if lists else np.zeros(0, dtype=np.int64)
+        held = np.zeros(len(self.passages), dtype=bool)
+        for ids in lists:
+            held[ids] = True
+        return np.flatnonzero(held)
 
     def _best_first(self, scores: np.ndarray) -> list[int]:
         return [int(i) for i in np.argsort(-scores)[: self.candidates] if scores[i] > 0]
@@ -325,7 +336,7 @@ class Retriever:
         if q.entities:
             # Passages naming the subject are candidates whatever their wording; on a large
             # corpus, the ones with the best lexical score, so the cost stays bounded.
-            named = np.fromiter({i for e in q.entities for i in self.by_entity.get(e, ())}, dtype=np.int64)
+            named = self.named(q.entities)
             if len(named) > ENTITY_CANDIDATES:
                 named = named[np.argpartition(-lexical[named], ENTITY_CANDIDATES)[:ENTITY_CANDIDATES]]
             candidates.update(int(i) for i in named)
@@ -421,7 +432,7 @@ class Retriever:
         市長), wherever they rank: whether the documents state it is decided on all of them."""
         if not q.attribute or not q.entities:
             return []
-        named = sorted({i for e in q.entities for i in self.by_entity.get(e, ())})
+        named = self.named(q.entities).tolist()
         out = []
         for i in named:
             p = self.passages[i]
