@@ -168,13 +168,15 @@ class LexicalIndex:
                          "indptr": arrays["bm25_indptr"], "num_docs": size} if size else {}
         return index
 
-    def matched_share(self, tokens: list[str]) -> np.ndarray:
+    def matched_share(self, tokens: list[str], at: np.ndarray | None = None) -> np.ndarray:
         """Per passage, the share of the query's weight that it contains: each distinct query
         token weighs its BM25 idf, and a token in no passage weighs the most (a question word
-        the documents write in the other language is still part of what is asked)."""
-        share = np.zeros(self.size, dtype=np.float32)
+        the documents write in the other language is still part of what is asked). `at`: only
+        these passages' shares, in their order (the same values, without a pass over them all:
+        a token's passages are stored in order, so each is looked up)."""
+        share = np.zeros(self.size if at is None else len(at), dtype=np.float32)
         distinct = sorted(set(tokens))
-        if not distinct or not self.size:
+        if not distinct or not self.size or not len(share):
             return share
         scores = self._scores
         indptr, indices = scores["indptr"], scores["indices"]
@@ -182,7 +184,12 @@ class LexicalIndex:
                  for t in distinct]
         idf = np.array([np.log(1 + (self.size - (b - a) + 0.5) / ((b - a) + 0.5)) for a, b in spans])
         for (a, b), weight in zip(spans, idf / idf.sum()):
-            share[indices[a:b]] += weight
+            if at is None:
+                share[indices[a:b]] += weight
+            elif b > a:
+                holding = indices[a:b]
+                found = np.minimum(np.searchsorted(holding, at), b - a - 1)
+                share[holding[found] == at] += weight
         return share
 
     def scores(self, tokens: list[str]) -> np.ndarray:

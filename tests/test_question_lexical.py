@@ -332,3 +332,24 @@ def test_the_bridged_pick_needs_a_clear_lead():
     copies = {"en": ("en", "The harbour forum met in Westmoor."),
               "ja1": ("ja", "港の都市を募集した。"), "ja2": ("ja", "港の都市を募集した。")}
     assert _retriever(copies, ["en"]).bridged_best(q) == 1
+
+
+def test_the_matched_share_of_some_passages_is_theirs_in_the_share_of_all():
+    """Searching reads the matched share of its lexical candidates only: the same values, bit for
+    bit, as the share over every passage, in either language's measure."""
+    import numpy as np
+
+    from app.answering.question import analyze
+    from core.glossary import parse_glossary
+
+    texts = {"en": ("en", "Row: Westmoor; started 2016 with a port festival"),
+             "ja1": ("ja", "港の祭りは2016年に始まった。"), "ja2": ("ja", "参加者は港で写真を送った。"),
+             "en2": ("en", "Participants sent photos of the port in 2016."), "ja3": ("ja", "毎年の祭り。")}
+    r = _retriever(texts, list(texts))
+    q = analyze("2016年に始まった港の祭りは", parse_glossary("entity_id,kind,country,name_en,name_ja,aliases\n", "t"), [], 500)
+    tokens = r.query_tokens(q)
+    every = r.matched_share(tokens)
+    assert len(set(every.tolist())) > 1 and 0 < every.min() < 1  # shares that differ: a real check
+    for at in ([0, 1, 2, 3, 4], [4, 1], [3], []):
+        some = r.matched_share(tokens, np.array(at, dtype=np.int64))
+        assert some.dtype == every.dtype and some.tolist() == every[at].tolist()

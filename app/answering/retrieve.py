@@ -204,14 +204,16 @@ class Retriever:
             self._ordinals = [frozenset(ordinals(p.text + "\n" + p.section)) for p in self.passages]
         return self._ordinals[i]
 
-    def matched_share(self, tokens: list[str]) -> np.ndarray:
-        """Per passage, the share of the question's token weight it contains. An English passage
-        cannot contain the Japanese words of a Japanese question, so it is measured against the
-        question's Latin tokens (names, acronyms, years) alone, when that is more."""
-        share = self.lexical.matched_share(tokens)
+    def matched_share(self, tokens: list[str], at: np.ndarray | None = None) -> np.ndarray:
+        """Per passage (or per passage of `at`), the share of the question's token weight it
+        contains. An English passage cannot contain the Japanese words of a Japanese question, so
+        it is measured against the question's Latin tokens (names, acronyms, years) alone, when
+        that is more."""
+        share = self.lexical.matched_share(tokens, at)
         latin = [t for t in tokens if not has_cjk(t)]
         if latin and len(latin) < len(tokens):
-            share = np.where(self.english, np.maximum(share, self.lexical.matched_share(latin)), share)
+            english = self.english if at is None else self.english[at]
+            share = np.where(english, np.maximum(share, self.lexical.matched_share(latin, at)), share)
         return share
 
     def japanese_of(self, english: str) -> frozenset[str]:
@@ -324,9 +326,8 @@ class Retriever:
         dense = self.dense(vector, ENTITY_CANDIDATES if q.ordinals else self.candidates)
         tokens = self.query_tokens(q)
         lexical = self.lexical.scores(tokens)
-        share = self.matched_share(tokens)
-        top_lexical = [int(i) for i in np.argsort(-lexical)[: self.candidates]
-                       if lexical[i] > 0 and share[i] >= MIN_MATCHED_SHARE]
+        top = np.array([i for i in np.argsort(-lexical)[: self.candidates] if lexical[i] > 0], dtype=np.int64)
+        top_lexical = [int(i) for i, share in zip(top, self.matched_share(tokens, top)) if share >= MIN_MATCHED_SHARE]
         dense_ranking = [self.position[c] for c in list(dense)[: self.candidates] if c in self.position]
         rankings = [dense_ranking, top_lexical]
         candidates = set(dense_ranking) | set(top_lexical)
