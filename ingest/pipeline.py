@@ -124,7 +124,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
     lock = writer_lock(store.config)
     acquire(lock, store.config)
     parser = None  # the parsing child (ingest/sandbox.py), started with the first file
-    closing = []  # the writer, whose embedding workers end with the ingest
+    writer = None  # its embedding workers (if it started any) end with the ingest
     try:
         if rebuild:
             # A new set of collections; readers keep answering from the old one until the end.
@@ -141,7 +141,6 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
         parser = sandbox.Sandbox() if sandbox.enabled() else None
         writer = _Writer(store)
-        closing.append(writer)
         for number, found in enumerate(bar):
             if on_file:
                 on_file(number, len(files), found.doc)
@@ -190,7 +189,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
     finally:
         if parser is not None:
             parser.close()
-        for writer in closing:
+        if writer is not None:
             writer.close()
         lock.release()
     report.seconds = time.perf_counter() - started
@@ -418,9 +417,9 @@ class _Writer:
                 done = [f.result() for f in futures]
                 vectors = np.concatenate([v for v, _ in done])
                 self.tokens.update(zip((c.chunk_id for c, _ in adds), (t for _, made in done for t in made)))
-            except Exception:  # noqa: BLE001 - a worker gone: this batch is embedded here
+            except Exception:  # noqa: BLE001 - a worker gone: this batch, and the rest, embedded here
                 self.close()
-                vectors = None
+                self.wanted, vectors = 0, None
 
         def write() -> None:
             for i in range(0, len(adds), EMBED_BATCH):

@@ -92,11 +92,18 @@ def test_a_large_ingest_embeds_in_worker_processes_and_stores_the_same(tmp_path,
 
 
 def test_a_worker_that_dies_costs_no_passage(tmp_path, glossary, monkeypatch):
-    """The workers end at their first job: the ingest embeds those batches itself and stores all."""
-    corpus = make_corpus(tmp_path / "corpus", 8)
-    monkeypatch.setenv("IURC_WRITE_BATCH", "12")
+    """The workers end at their first job: the ingest embeds those batches, and the next ones,
+    itself (no new workers) and stores all."""
+    corpus = make_corpus(tmp_path / "corpus", 24)
+    monkeypatch.setenv("IURC_WRITE_BATCH", "4")  # many more batches than are sent ahead
     monkeypatch.setenv("IURC_INGEST_WORKERS", "2")
+    import core.embed
+
+    started = []
+    workers = core.embed.EmbeddingWorkers
+    monkeypatch.setattr(core.embed, "EmbeddingWorkers", lambda *a: started.append(1) or workers(*a))
     report, store = ingested_with(tmp_path, "dying", DyingWorkerEmbeddings(), glossary, corpus)
+    assert started == [1]  # not started again for the next batches
     _, plain = ingested_with(tmp_path, "plain", FakeEmbeddings(), glossary, corpus)
     assert report.failed == 0 and store.embeddings.calls > 0
     assert vectors_by_id(store) == vectors_by_id(plain)
