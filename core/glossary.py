@@ -125,19 +125,22 @@ class Glossary:
         """Every (folded written form, entity id) the matcher knows."""
         return frozenset(self._aliases)
 
-    def find(self, text: str) -> list[Mention]:
+    def find(self, text: str, remember: bool = True) -> list[Mention]:
         """Every non-overlapping mention, left to right. Offsets are into `text`. The texts met
         last are remembered (an answer reads the same sentences several times over, and a
-        serving process the same passages for many questions)."""
+        serving process the same passages for many questions); `remember=False` for a text
+        read once (an ingest matching every passage)."""
         if self._pattern is None:
             return []
-        found = self._found.get(text)
+        found = self._found.get(text) if remember else None
         if found is None:
             folded, index = _fold_with_index(text)
             found = []
             for m in self._pattern.finditer(folded):
                 start, end = index[m.start()], index[m.end() - 1] + 1
                 found.append(Mention(self._by_alias[m.group(0)], start, end, text[start:end]))
+            if not remember:
+                return found
             if len(self._found) >= self.REMEMBERED:
                 self._found.clear()
             self._found[text] = found = tuple(found)

@@ -223,8 +223,8 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
             if record is not None:
                 # The names its cells hold, in order, with the whole name table (ingest found
                 # them with the document's own names only).
-                record.entities = list(dict.fromkeys(m.entity_id for m in glossary.find(record.cell_text)))
-            kept = replace(kept, record=record, entities=frozenset(m.entity_id for m in glossary.find(kept.text)))
+                record.entities = list(dict.fromkeys(m.entity_id for m in glossary.find(record.cell_text, False)))
+            kept = replace(kept, record=record, entities=frozenset(m.entity_id for m in glossary.find(kept.text, False)))
         passages.append(kept)
         tokens.append(ids)
     bridge = bilingual.table_id()

@@ -150,7 +150,7 @@ def test_a_changed_name_table_rematches_only_the_passages_holding_a_changed_form
     previous = index.build(store.iter_chunks(), before, "sudachi", "a")
     matched = []
     find = after.find
-    after.find = lambda text: matched.append(text) or find(text)
+    after.find = lambda text, *rest: matched.append(text) or find(text, *rest)
     rows = [{"id": p.chunk_id, "passage": p} for p in previous.passages]
     built = index.build(rows, after, "sudachi", "b", previous=previous, previous_names=before)
     after.find = find
