@@ -187,7 +187,6 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
     from dataclasses import replace
     from sys import intern
 
-    tokenize = tokenizer_for(tokenizer)
     same_tokens = previous is not None and previous.tokenizer == tokenizer
     same_names = previous is not None and previous.names_sha == glossary.sha256
     old = {cid: i for i, cid in enumerate(previous.passages.chunk_ids())} if previous else {}
@@ -213,7 +212,7 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
             ids = previous.tokens[j]
         else:
             ready = made.get(r["id"]) if made else None
-            ids = token_ids(tokenize(lexical_text(kept.text)) if ready is None else ready, vocabulary)
+            ids = token_ids(passage_tokens(kept.text, tokenizer) if ready is None else ready, vocabulary)
         rematch = not (same_names and j is not None)
         if rematch and j is not None and touched is not None and not touched(kept.text) \
                 and not (kept.record is not None and touched(kept.record.cell_text)):

@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from core import index, names, settings
 
 from . import sandbox
@@ -412,8 +414,6 @@ class _Writer:
         vectors = None
         if futures:
             try:
-                import numpy as np
-
                 done = [f.result() for f in futures]
                 vectors = np.concatenate([v for v, _ in done])
                 self.tokens.update(zip((c.chunk_id for c, _ in adds), (t for _, made in done for t in made)))

@@ -1013,10 +1013,6 @@ class Composer:
         """The extractive answer; an answer saying the asked attribute is not stated; or None when
         no sentence is good enough (abstain). `nearby`: the best passage's document's other
         passages, read when no sentence retrieved carries the value asked (a time, a date)."""
-        return self._compose(q, qvec, hits, extra, nearby)
-
-    def _compose(self, q: Question, qvec: list[float], hits: list[Hit], extra: list[Hit],
-                 nearby: list[Hit]) -> Answer | None:
         top = [h for h in hits if h.coverage == hits[0].coverage][: self.max_passages + 2] if hits else []
         if q.attribute and hits:
             # "What is the budget of X?": passages about X are not evidence of its budget; only a
