@@ -221,3 +221,39 @@ def test_name_matches_are_remembered_as_copies_within_a_bound(glossary, monkeypa
     for n in range(5):
         assert glossary.find(f"{n} {text}")[0].start == len(f"{n} ")
         assert len(glossary._found) <= 2
+
+
+def test_the_matcher_finds_what_a_longest_first_alternation_finds_with_offsets_into_the_source():
+    """`find` scans with the name table's forms as a prefix tree and folds by a character table:
+    it must find what the plain longest-first alternation of the forms finds in the text folded
+    character by character (nested forms, word boundaries, both scripts), and point at the
+    source's own characters where folding changes a character's length (ligatures, combining
+    accents, full-width letters)."""
+    import random
+    import re
+
+    from core.glossary import fold
+
+    rows = ["grenoble,city,FR,Grenoble,グルノーブル,Grenoble-Alpes|Grenoble-Alpes Metropole",
+            "gre,city,FR,Gre,,", "umea,city,SE,Umeå,ウメオ,Umea", "eu,region,,European Union,欧州連合,EU|欧州",
+            "fin,organisation,,Finance Office,,ﬁnance bureau"]
+    g = parse_glossary(HEADER + "\n".join(rows) + "\n", "test")
+    forms = sorted({a for a, _ in g.alias_pairs()}, key=lambda a: (-len(a), a))
+    latin = [re.escape(a) for a in forms if not re.search("[\u3040-\u9fff]", a)]
+    cjk = [re.escape(a) for a in forms if re.search("[\u3040-\u9fff]", a)]
+    plain = re.compile(r"(?<![a-z0-9-])(?:" + "|".join(latin) + r")(?![a-z0-9-])|(?:" + "|".join(cjk) + ")")
+    pieces = ["Grenoble", "Grenoble-Alpes", "Grenoble-Alpes Metropole", "Gre", "Grenobles", "Umeå", "Ume\u0301a",
+              "ＥＵ", "EU", "欧州連合", "欧州", "グルノーブル", "ﬁnance bureau", "finance bureau", "e\u0301", "㍻",
+              " ", " ", "-", "の", "x", "\n"]
+    rng = random.Random(7)
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        # the reference: fold each character alone, keep each folded character's source index
+        folded, index = "", []
+        for i, ch in enumerate(text):
+            folded += fold(ch)
+            index += [i] * len(fold(ch))
+        expected = [(index[m.start()], index[m.end() - 1] + 1, m.group(0)) for m in plain.finditer(folded)]
+        found = g.find(text, remember=False)
+        assert [(m.start, m.end) for m in found] == [(a, b) for a, b, _ in expected], text
+        assert [fold(m.surface) for m in found] == [form for _, _, form in expected], text
