@@ -175,15 +175,24 @@ def passage_tokens(text: str, tokenizer: str) -> list[str]:
     return tokenizer_for(tokenizer)(lexical_text(text))
 
 
+@dataclass
+class Written:
+    """A passage an ingest has just stored, kept for the read index so that it is not read back
+    from the store: its row as `Store.get_chunks` gives it, and its lexical tokens when an
+    embedding worker made them."""
+    row: dict
+    tokens: list[str] | None = None
+
+
 def build(rows, glossary: Glossary, tokenizer: str, generation: str,
           previous: ReadIndex | None = None, previous_names: Glossary | None = None,
-          made: dict[str, list[str]] | None = None) -> ReadIndex:
+          made: dict[str, Written] | None = None) -> ReadIndex:
     """The index of the stored passages. `rows`, in store order: {"id", "text", "metadata"} as
     Store.iter_chunks gives them, or {"id", "passage"} for a passage `previous` holds. What
     `previous` holds for a passage (same content-hash id) is reused when it was made the same
     way: its tokens with the same tokenizer, its names with the same name table, or with the
     name table `previous_names` when the passage holds none of the forms that changed since.
-    `made`: tokens already made for passages (by `tokenizer`, in the ingest's worker processes)."""
+    `made`: passages the ingest wrote, with the tokens its worker processes made (by `tokenizer`)."""
     from dataclasses import replace
     from sys import intern
 
@@ -211,7 +220,7 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
         if same_tokens and j is not None:
             ids = previous.tokens[j]
         else:
-            ready = made.get(r["id"]) if made else None
+            ready = made[r["id"]].tokens if made and r["id"] in made else None
             ids = token_ids(passage_tokens(kept.text, tokenizer) if ready is None else ready, vocabulary)
         rematch = not (same_names and j is not None)
         if rematch and j is not None and touched is not None and not touched(kept.text) \
@@ -336,21 +345,23 @@ def load(store: "PassageStore") -> ReadIndex | None:
 
 
 def current(store: "PassageStore", glossary: Glossary, tokenizer: str, generation: str,
-            previous_names: Glossary | None = None, made: dict[str, list[str]] | None = None) -> ReadIndex:
+            previous_names: Glossary | None = None, made: dict[str, Written] | None = None) -> ReadIndex:
     """The index for this generation, name table and tokenizer: the stored one when it is that,
     otherwise built here (reusing what the stored one holds for unchanged passages, and its
-    names where the name table `previous_names` it was built with changed no form they hold)."""
+    names where the name table `previous_names` it was built with changed no form they hold).
+    `made`: the passages this ingest wrote (they are not read back from the store)."""
     stored = load(store)
     if stored is not None and stored.generation == generation and stored.tokenizer == tokenizer \
             and stored.names_sha == glossary.sha256:
         return stored
-    if stored is None:
-        return build(store.iter_chunks(), glossary, tokenizer, generation, made=made)
-    # Only the passages the stored index lacks are read from the store (ids are content hashes:
-    # the same id is the same text).
-    held = {cid: j for j, cid in enumerate(stored.passages.chunk_ids())}
+    if stored is None and not made:
+        return build(store.iter_chunks(), glossary, tokenizer, generation)
+    # Only the passages neither the stored index nor this ingest holds are read from the store
+    # (ids are content hashes: the same id is the same text), in store order.
+    held = {cid: j for j, cid in enumerate(stored.passages.chunk_ids())} if stored is not None else {}
+    made = made or {}
     ids = store.chunk_ids()
-    fresh = {r["id"]: r for r in store.get_chunks([i for i in ids if i not in held])}
-    rows = ({"id": i, "passage": stored.passages[held[i]]} if i in held else fresh[i]
-            for i in ids if i in held or i in fresh)
+    fresh = {r["id"]: r for r in store.get_chunks([i for i in ids if i not in held and i not in made])}
+    rows = ({"id": i, "passage": stored.passages[held[i]]} if i in held else made[i].row if i in made else fresh[i]
+            for i in ids if i in held or i in made or i in fresh)
     return build(rows, glossary, tokenizer, generation, previous=stored, previous_names=previous_names, made=made)

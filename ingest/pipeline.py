@@ -183,7 +183,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         report.glossary_changed = _store_name_table(store, glossary, manifest if same else None)
         changed = report.added or report.updated or report.deleted or rebuild or report.glossary_changed
         if changed or _index_stale(store):
-            _publish(store, glossary, table_before, writer.tokens)
+            _publish(store, glossary, table_before, writer.written)
         if rebuild:
             store.commit_rebuild()  # complete: readers switch on their next check
         if not (store.config.is_server or store.config.in_memory):
@@ -234,16 +234,16 @@ def _drop(store: Store, doc: str) -> int:
 
 
 def _publish(store: Store, glossary: Glossary, table_before: str | None = None,
-             tokens: dict[str, list[str]] | None = None) -> None:
+             written: dict[str, index.Written] | None = None) -> None:
     """The read-side index first, then the generation that points at it: running servers reload
     on their next question and find the index already there. `table_before`: the name table the
     stored index was built with, so only passages holding a name that changed are matched again.
-    `tokens`: passages' lexical tokens the embedding workers made."""
+    `written`: the passages this ingest wrote, with the tokens its embedding workers made."""
     generation = uuid.uuid4().hex
     stored = store.stored_glossary()
     table = parse_glossary(stored, "name table stored with the collection") if stored else glossary
     before = parse_glossary(table_before, "name table before this ingest") if table_before else None
-    built = index.current(store, table, settings.get("lexical_tokenizer"), generation, before, tokens)
+    built = index.current(store, table, settings.get("lexical_tokenizer"), generation, before, written)
     store.put_index(index.to_bytes(built), generation, built.tokenizer)
     store.bump_generation(generation)
 
@@ -370,8 +370,9 @@ class _Writer:
         self.wanted = settings.get("ingest_workers") if workers is None else workers
         self.workers = None  # started with the first full batch
         self.sent: deque[tuple[list[_Prepared], list]] = deque()  # (batch, its vector futures)
-        # Passages' lexical tokens, made by the workers beside their vectors, for the read index.
-        self.tokens: dict[str, list[str]] = {}
+        # The passages written, for the read index (with the lexical tokens the workers made
+        # beside their vectors): it is built without reading them back from the store.
+        self.written: dict[str, index.Written] = {}
 
     def put(self, prepared: _Prepared) -> None:
         self.batch.append(prepared)
@@ -411,12 +412,12 @@ class _Writer:
     def _write(self, batch: list[_Prepared], futures: list) -> None:
         store = self.store
         adds = [(c, p.entry.sha256) for p in batch for c in p.to_add]
-        vectors = None
+        vectors, tokens = None, [None] * len(adds)
         if futures:
             try:
                 done = [f.result() for f in futures]
                 vectors = np.concatenate([v for v, _ in done])
-                self.tokens.update(zip((c.chunk_id for c, _ in adds), (t for _, made in done for t in made)))
+                tokens = [t for _, made in done for t in made]
             except Exception:  # noqa: BLE001 - a worker gone: this batch, and the rest, embedded here
                 self.close()
                 self.wanted, vectors = 0, None
@@ -434,6 +435,9 @@ class _Writer:
             store.put_manifests([replace(p.entry, status="complete") for p in batch])
 
         self._try(write, batch)
+        self.written.update((c.chunk_id, index.Written({"id": c.chunk_id, "text": c.text,
+                                                        "metadata": chunk_metadata(c, sha)}, made))
+                            for (c, sha), made in zip(adds, tokens))
 
     @staticmethod
     def _try(step: Callable[[], None], batch: list[_Prepared]) -> None:

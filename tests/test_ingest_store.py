@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import ingest
+from core import settings
+from core.glossary import parse_glossary
 from core.store import Store, StoreError, acquire, writer_lock
 from tests.conftest import CORPUS, DATA, ROOT, iurc_env
 from tests.fakes import DyingWorkerEmbeddings, FakeEmbeddings, WorkerFakeEmbeddings
@@ -89,6 +91,35 @@ def test_a_large_ingest_embeds_in_worker_processes_and_stores_the_same(tmp_path,
     assert ours.lexical.vocabulary == theirs.lexical.vocabulary
     assert [list(t) for t in ours.tokens] == [list(t) for t in theirs.tokens]
     assert list(ours.passages) == list(theirs.passages)
+
+
+def test_the_read_index_is_built_from_the_passages_written_not_read_back(tmp_path, glossary, monkeypatch):
+    """An ingest keeps the passages it wrote for the read index: neither a first ingest (with
+    workers or without) nor one adding a document reads a passage back from the store, and the
+    index is the one built from what the store holds."""
+    from core import index
+    read = []
+    for name in ("iter_chunks", "get_chunks"):
+        method = getattr(Store, name)
+        monkeypatch.setattr(Store, name, lambda self, *a, _m=method, **k: [
+            read.append(r["id"]) or r for r in _m(self, *a, **k)])
+    corpus = make_corpus(tmp_path / "corpus", 8)
+    monkeypatch.setenv("IURC_WRITE_BATCH", "12")
+    for workers in ("0", "2"):
+        monkeypatch.setenv("IURC_INGEST_WORKERS", workers)
+        report, store = ingested_with(tmp_path, f"w{workers}", WorkerFakeEmbeddings(), glossary, corpus)
+        assert report.added > 24 and read == []
+        (corpus / "added.md").write_text("# Added\n\nA new passage about harbours.\n", encoding="utf-8")
+        more = ingest([str(corpus)], store, glossary, progress=False)
+        (corpus / "added.md").unlink()
+        assert more.added == 1 and read == []
+        built = index.build(list(store.iter_chunks()), parse_glossary(store.stored_glossary(), "stored"),
+                            settings.get("lexical_tokenizer"), "")
+        read.clear()
+        stored = index.load(store)
+        assert list(stored.passages) == list(built.passages)
+        words = [{i: w for w, i in x.lexical.vocabulary.items()} for x in (stored, built)]
+        assert [[words[0][i] for i in t] for t in stored.tokens] == [[words[1][i] for i in t] for t in built.tokens]
 
 
 def test_a_worker_that_dies_costs_no_passage(tmp_path, glossary, monkeypatch):
