@@ -22,6 +22,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 SET_SUFFIXES = ("", "__manifest", "__index", "__docnames")
 PASSAGE_KEY = "passage"  # a passage's metadata and text, as one JSON string (see Store.add)
 BATCH = 500  # ids per Chroma call: keeps requests well under the server's size limits
+# Passages per write to an embedded store (no request to size): each call costs ~25 ms besides
+# its rows (measured: 5000 passages written in 1.35 s 500 a call, 1.21 s 2500 a call).
+LOCAL_WRITE = 2500
 
 
 class StoreError(RuntimeError):
@@ -343,12 +346,13 @@ class Store:
         if len(vectors) != len(chunks):
             raise StoreError(f"{len(chunks)} passages but {len(vectors)} vectors")
         shas = [doc_sha256] * len(chunks) if isinstance(doc_sha256, str) else doc_sha256
-        for i in range(0, len(chunks), BATCH):
-            part = chunks[i:i + BATCH]
-            rows = vectors[i:i + BATCH]  # an array (from the embedding workers) or lists
+        size = BATCH if self.config.is_server else LOCAL_WRITE
+        for i in range(0, len(chunks), size):
+            part = chunks[i:i + size]
+            rows = vectors[i:i + size]  # an array (from the embedding workers) or lists
             self.collection.upsert(ids=[c.chunk_id for c in part],
                                    embeddings=rows if hasattr(rows, "shape") else [list(v) for v in rows],
-                                   metadatas=[_stored(c, sha) for c, sha in zip(part, shas[i:i + BATCH])])
+                                   metadatas=[_stored(c, sha) for c, sha in zip(part, shas[i:i + size])])
 
     def update_metadata(self, chunks: list[Chunk], doc_sha256: str) -> None:
         for i in range(0, len(chunks), BATCH):
