@@ -216,9 +216,8 @@ def changed_forms(before: Glossary, after: Glossary):
     pattern = _alias_pattern(forms)
     if pattern is None:
         return None
-    # (the whole text folded at once: a containment test needs no offsets, and folding character
-    # by character, as find does to keep them, costs ten times more)
-    return lambda text: pattern.search(fold(text) if not text.isascii() else text.lower()) is not None
+    # (the text folded as `find` folds it, without the offsets a containment test does not need)
+    return lambda text: pattern.search(_fold_with_index(text)[0]) is not None
 
 
 def is_side(entity: Entity | None) -> bool:

@@ -151,6 +151,7 @@ class ManifestEntry:
     ingested_at: str = ""  # ISO 8601, UTC
     names: str = ""  # JSON: the names discovered in it (left empty by a registry listing)
     names_sha: str = ""  # sha256 of `names` ("" for none): what a listing tells them by
+    stat: str = ""  # "size:mtime_ns" of the file as read ("" when it was being written then)
 
     def __post_init__(self):
         if self.names and not self.names_sha:

@@ -207,6 +207,7 @@ class DocumentRegistry(Protocol):
     def document_names(self, docs: list[str]) -> dict[str, str]: ...
     def put_manifest(self, entry: ManifestEntry) -> None: ...
     def put_manifests(self, entries: list[ManifestEntry]) -> None: ...
+    def put_stats(self, stats: dict[str, str]) -> None: ...
     def delete_manifest(self, doc: str) -> None: ...
 
 
@@ -619,6 +620,14 @@ class Store:
             self.manifest.upsert(ids=[e.doc for e in part], embeddings=[[1.0]] * len(part),
                                  documents=[e.doc for e in part],
                                  metadatas=[{**e.as_metadata(), "names": None} for e in part])
+
+    def put_stats(self, stats: dict[str, str]) -> None:
+        """Record documents' file size and time (`ManifestEntry.stat`), nothing else of them:
+        files found unchanged by their hash after their time changed (a copy, a checkout)."""
+        docs = list(stats)
+        for i in range(0, len(docs), BATCH):
+            part = docs[i:i + BATCH]
+            self.manifest.update(ids=part, metadatas=[{"stat": stats[d]} for d in part])
 
     def delete_manifest(self, doc: str) -> None:
         self.manifest.delete(ids=[doc])

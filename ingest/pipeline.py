@@ -143,6 +143,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
         bar = tqdm(files, desc="ingest", unit="file", file=sys.stderr, disable=not progress or None)
         parser = sandbox.Sandbox() if sandbox.enabled() else None
         writer = _Writer(store)
+        stats: dict[str, str] = {}  # unchanged documents' files as found now, when their time changed
         for number, found in enumerate(bar):
             if on_file:
                 on_file(number, len(files), found.doc)
@@ -150,7 +151,7 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
             before = (report.added, report.updated, report.skipped)
             try:
                 prepared = _ingest_one(found, store, glossary, manifest.get(found.doc), current, chunk_size,
-                                       max_bytes, report, parser.load if parser else load)
+                                       max_bytes, report, stats, parser.load if parser else load)
                 if prepared is not None:
                     writer.put(prepared)
             except (LoadError, OSError) as exc:
@@ -173,6 +174,8 @@ def ingest(paths: list, store: Store, glossary: Glossary, rebuild: bool = False,
             writer.flush()
         except StoreWriteError as exc:
             _stopped(exc, store, report)
+        if stats:
+            store.put_stats(stats)
         # Documents that vanished from an ingested folder: their passages go too.
         for doc, entry in manifest.items():
             if doc not in seen_docs and any(doc.startswith(p) for p in prefixes):
@@ -249,14 +252,24 @@ def _publish(store: Store, glossary: Glossary, table_before: str | None = None,
 
 
 def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: ManifestEntry | None,
-                current: str, chunk_size: int, max_bytes: int, report: IngestReport, parse=load) -> "_Prepared | None":
+                current: str, chunk_size: int, max_bytes: int, report: IngestReport, stats: dict[str, str],
+                parse=load) -> "_Prepared | None":
     """One file, read and made into passages, with what the store must add, update and delete
-    for it (None when it is unchanged). `parse`: `load`, or a Sandbox's `load` (a child process
-    with memory, CPU and wall-clock limits)."""
+    for it (None when it is unchanged). `stats`: gets the file's size and time when it is
+    unchanged but they are not the recorded ones. `parse`: `load`, or a Sandbox's `load` (a
+    child process with memory, CPU and wall-clock limits)."""
+    stat = _stat(found.path)
+    if entry and entry.complete and entry.fingerprint == current and stat and entry.stat == stat:
+        # The size and modification time recorded when it was read (as git and rsync decide):
+        # unchanged, and not read again. `--rebuild` reads every file.
+        report.skipped += entry.chunk_count
+        return None
     data = read_file(found.path, max_bytes)  # read once: hashed here, decoded by load()
     sha = hashlib.sha256(data).hexdigest()
     if entry and entry.complete and entry.sha256 == sha and entry.fingerprint == current:
         report.skipped += entry.chunk_count
+        if stat != entry.stat:
+            stats[found.doc] = stat  # the same bytes at another time: known next time
         return None
     source = parse(found.path, found.doc, max_bytes, data)
     cleaned = clean(source, glossary)
@@ -283,9 +296,20 @@ def _ingest_one(found: FoundFile, store: Store, glossary: Glossary, entry: Manif
         names=json.dumps(found_names, ensure_ascii=False, sort_keys=True),
         doc=found.doc, path=str(found.path), sha256=source.sha256, fingerprint=current,
         format=source.format, encoding=source.encoding, chunk_count=len(chunks),
-        language=_document_language(chunks), status="pending",
+        language=_document_language(chunks), status="pending", stat=stat,
         ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     return _Prepared(entry, to_add, to_update, to_delete)
+
+
+def _stat(path: Path) -> str:
+    """A file's size and modification time, "size:mtime_ns"; "" for a file modified in the last
+    two seconds (it may change again within the file system's timestamp resolution without its
+    time changing: it is read and hashed next time), or one that cannot be stat'ed."""
+    try:
+        st = path.stat()
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}" if time.time_ns() - st.st_mtime_ns > 2_000_000_000 else ""
 
 
 def _index_stale(store: Store) -> bool:

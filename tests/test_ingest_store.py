@@ -53,6 +53,47 @@ def test_second_run_adds_nothing_and_does_no_embedding(tmp_path, fake_store, glo
     assert fake_store.embeddings.calls == calls  # work done, not time taken: no bound on seconds
 
 
+def test_a_file_as_it_was_read_is_not_read_again(tmp_path, fake_store, glossary, monkeypatch):
+    """A file with the size and modification time recorded when it was read is unchanged without
+    being read (what an unchanged re-ingest of a large folder costs); one rewritten since, even
+    at the same size, is read and updated; one written in the last two seconds (its time may not
+    change with its next write) is read again next time."""
+    from dataclasses import replace
+
+    import ingest.pipeline as pipeline
+
+    corpus = make_corpus(tmp_path / "corpus", 4)
+    hour_ago = time.time() - 3600
+    for f in corpus.iterdir():
+        os.utime(f, (hour_ago, hour_ago))
+    read = []
+    read_file = pipeline.read_file
+    monkeypatch.setattr(pipeline, "read_file", lambda path, limit: read.append(path.name) or read_file(path, limit))
+    first = ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert len(read) == 4
+    read.clear()
+    second = ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert read == [] and second.summary() == f"added 0, updated 0, skipped {first.added}, deleted 0, failed 0"
+    target = sorted(corpus.iterdir())[0]
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("a", "o"), encoding="utf-8")  # the same size, other words
+    third = ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert read == [target.name] and third.added > 0
+    read.clear()
+    ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert read == [target.name]  # written just before it was read: read again
+    os.utime(target, (hour_ago, hour_ago))
+    read.clear()
+    entries, names = fake_store.manifest_entries(), fake_store.stored_glossary()
+    ingest([str(corpus)], fake_store, glossary, progress=False)
+    ingest([str(corpus)], fake_store, glossary, progress=False)
+    assert read == [target.name]  # hashed once more (the same bytes: only its time is recorded), then known
+    doc = next(d for d in entries if d.endswith(target.name))
+    assert fake_store.manifest_entries()[doc] == replace(entries[doc], stat=f"{target.stat().st_size}:"
+                                                                            f"{target.stat().st_mtime_ns}")
+    assert fake_store.stored_glossary() == names
+
+
 def vectors_by_id(store: Store) -> dict[str, list[float]]:
     got = store.collection.get(include=["embeddings"])
     return {cid: [round(float(x), 5) for x in vector] for cid, vector in zip(got["ids"], got["embeddings"])}
