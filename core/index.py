@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -236,8 +237,15 @@ def build(rows, glossary: Glossary, tokenizer: str, generation: str,
         passages.append(kept)
         tokens.append(ids)
     bridge = bilingual.table_id()
-    known = previous.glosses if previous is not None and previous.bridge_id == bridge else {}
-    glosses = {t: known[t] if t in known else bilingual.english_words(t) for t in vocabulary if has_cjk(t)}
+    same_bridge = previous is not None and previous.bridge_id == bridge
+    known = previous.glosses if same_bridge else {}
+    # (the vocabulary grown from the previous one: its words' glosses are taken whole, and only
+    # the words this build added are looked at)
+    grown = same_tokens and same_bridge
+    glosses = dict(known) if grown else {}
+    glosses.update((t, known[t] if t in known else bilingual.english_words(t))
+                   for t in (islice(vocabulary, len(previous.lexical.vocabulary), None) if grown else vocabulary)
+                   if has_cjk(t))
     return ReadIndex(generation, tokenizer, glossary.sha256, passages, tokens,
                      LexicalIndex.from_token_ids(tokens, vocabulary, tokenizer), glosses, bridge)
 

@@ -107,6 +107,32 @@ def test_a_serving_process_reads_its_documents_glosses_from_the_index_not_the_br
     assert bilingual._table.cache_info().currsize == 1
 
 
+def test_an_index_grown_from_the_stored_one_glosses_only_its_new_words(ingested, glossary, monkeypatch):
+    """Adding passages to a stored index keeps its words' glosses as they are and looks at only
+    the words the new passages bring (not the whole vocabulary): the same glosses as an index
+    built afresh."""
+    from core import bilingual, settings
+
+    _, store, _ = ingested
+    kept = list(store.iter_chunks())
+    japanese = next(r for r in kept if bilingual.has_cjk(r["text"]))
+    # a passage with Japanese words no document holds
+    new = {**japanese, "id": "new", "text": japanese["text"] + "。蒸気機関車の博物館を見学した。"}
+    tokenizer = settings.get("lexical_tokenizer")
+    earlier = index.build(kept, glossary, tokenizer, "a")
+    looked, seen = [], []
+    english_words, has_cjk = bilingual.english_words, index.has_cjk
+    monkeypatch.setattr(bilingual, "english_words", lambda t: looked.append(t) or english_words(t))
+    monkeypatch.setattr(index, "has_cjk", lambda t: seen.append(t) or has_cjk(t))
+    grown = index.build([*kept, new], glossary, tokenizer, "b", previous=earlier)
+    added = set(grown.lexical.vocabulary) - set(earlier.lexical.vocabulary)
+    assert set(looked) == {t for t in grown.glosses if t not in earlier.glosses} and looked
+    assert set(seen) <= added | {new["text"]}
+    monkeypatch.setattr(bilingual, "english_words", english_words)
+    monkeypatch.setattr(index, "has_cjk", has_cjk)
+    assert grown.glosses == index.build([*kept, new], glossary, tokenizer, "c").glosses
+
+
 def test_a_watching_serving_process_reloads_after_an_ingest_without_a_question(ingested, glossary, monkeypatch):
     """`iurc serve` watches the store: the new index is loaded when an ingest ends, not inside
     the next question. (The wait below only bounds a hang; what is asserted is the reload.)"""
@@ -384,6 +410,13 @@ class InMemoryStore:
     def put_manifests(self, entries):
         for entry in entries:
             self.put_manifest(entry)
+
+    def put_stats(self, stats):
+        from dataclasses import replace
+
+        for doc, stat in stats.items():
+            if doc in self.records:
+                self.records[doc] = replace(self.records[doc], stat=stat)
 
     def document_names(self, docs):
         return {d: self.records[d].names for d in docs if d in self.records}
