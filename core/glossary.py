@@ -174,13 +174,20 @@ def _alias_pattern(aliases: list[str]) -> re.Pattern | None:
     """One pattern finding any of these folded forms in folded text, longest first."""
     latin = [a for a in aliases if a and not has_cjk(a)]
     cjk = [a for a in aliases if a and has_cjk(a)]
+    try:
+        return _compiled(latin, cjk, _longest_first)
+    except RecursionError:  # forms nested hundreds deep (each the start of the next): listed plainly
+        return _compiled(latin, cjk, lambda words: "|".join(map(re.escape, words)))
+
+
+def _compiled(latin: list[str], cjk: list[str], alternation) -> re.Pattern | None:
     parts = []
     if latin:
         # Latin names need word boundaries: "EU" must not match inside "EUDEL" or "Europe".
         # (Only Latin letters count as word characters: "GAMと" is a mention of GAM.)
-        parts.append(r"(?<![a-z0-9-])(?:" + _longest_first(latin) + r")(?![a-z0-9-])")
+        parts.append(r"(?<![a-z0-9-])(?:" + alternation(latin) + r")(?![a-z0-9-])")
     if cjk:
-        parts.append("(?:" + _longest_first(cjk) + ")")
+        parts.append("(?:" + alternation(cjk) + ")")
     return re.compile("|".join(parts)) if parts else None
 
 

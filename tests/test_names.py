@@ -257,3 +257,13 @@ def test_the_matcher_finds_what_a_longest_first_alternation_finds_with_offsets_i
         found = g.find(text, remember=False)
         assert [(m.start, m.end) for m in found] == [(a, b) for a, b, _ in expected], text
         assert [fold(m.surface) for m in found] == [form for _, _, form in expected], text
+
+
+def test_forms_nested_a_thousand_deep_are_still_matched():
+    """Each form the start of the next, a thousand deep (no name table holds that, a hostile
+    document might): too deep for a prefix-tree pattern, so the forms are listed plainly."""
+    from core.glossary import Entity, Glossary
+
+    g = Glossary([Entity("deep", "organisation", "", {"en": "A"}, ["a" * n for n in range(2, 1001)])])
+    found = g.find("x " + "A" * 700 + " y", remember=False)
+    assert [(m.entity_id, m.start, m.end) for m in found] == [("deep", 2, 702)]
