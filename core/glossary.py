@@ -224,7 +224,7 @@ def changed_forms(before: Glossary, after: Glossary):
     if pattern is None:
         return None
     # (the text folded as `find` folds it, without the offsets a containment test does not need)
-    return lambda text: pattern.search(_fold_with_index(text)[0]) is not None
+    return lambda text: pattern.search(_folded(text)) is not None
 
 
 def is_side(entity: Entity | None) -> bool:
@@ -264,20 +264,18 @@ def _side_variants(entities: list[Entity], taken: set[str]) -> set[tuple[str, st
     return out
 
 
+def _folded(text: str) -> str:
+    """The text folded as `find` folds it: each character alone (`fold`)."""
+    return text.lower() if text.isascii() else text.translate(_FOLDED)  # (ASCII: lower-casing)
+
+
 def _fold_with_index(text: str) -> tuple[str, list[int] | None]:
     """The folded text and, for each folded character, its index in `text`; None for the
     index when folding kept one character for one (then offsets are the same in both)."""
-    if text.isascii():  # the common case: folding is lower-casing, one char for one
-        return text.lower(), None
-    folded = text.translate(_FOLDED)  # each character folded alone, at C speed
-    if len(folded) == len(text) and not (_FOLDED.uneven and _FOLDED.uneven_pattern().search(text)):
+    folded = _folded(text)
+    if text.isascii() or len(folded) == len(text) and not (_FOLDED.uneven and _FOLDED.uneven_pattern().search(text)):
         return folded, None
-    out, index = [], []
-    for i, ch in enumerate(text):
-        for f in _FOLDED[ord(ch)]:
-            out.append(f)
-            index.append(i)
-    return "".join(out), index
+    return folded, [i for i, ch in enumerate(text) for _ in _FOLDED[ord(ch)]]
 
 
 class _FoldTable(dict):

@@ -449,10 +449,11 @@ class _Writer:
         def write() -> None:
             if vectors is not None:  # the workers' vectors: the whole batch in one call
                 store.add([c for c, _ in adds], [sha for _, sha in adds], vectors)
-            for i in range(0, len(adds) if vectors is None else 0, EMBED_BATCH):
-                part = adds[i:i + EMBED_BATCH]
-                store.add([c for c, _ in part], [sha for _, sha in part],
-                          store.embeddings.embed_documents([c.text for c, _ in part]))
+            else:
+                for i in range(0, len(adds), EMBED_BATCH):
+                    part = adds[i:i + EMBED_BATCH]
+                    store.add([c for c, _ in part], [sha for _, sha in part],
+                              store.embeddings.embed_documents([c.text for c, _ in part]))
             for p in batch:
                 if p.to_update:
                     store.update_metadata(p.to_update, p.entry.sha256)
