@@ -59,6 +59,7 @@ def test_a_file_as_it_was_read_is_not_read_again(tmp_path, fake_store, glossary,
     at the same size, is read and updated; one written in the last two seconds (its time may not
     change with its next write) is read again next time."""
     from dataclasses import replace
+    from types import SimpleNamespace
 
     import ingest.pipeline as pipeline
 
@@ -77,7 +78,12 @@ def test_a_file_as_it_was_read_is_not_read_again(tmp_path, fake_store, glossary,
     target = sorted(corpus.iterdir())[0]
     text = target.read_text(encoding="utf-8")
     target.write_text(text.replace("a", "o"), encoding="utf-8")  # the same size, other words
+    # read one second after that write, however busy the machine (the clock the ingest reads)
+    written = target.stat().st_mtime_ns
+    monkeypatch.setattr(pipeline, "time", SimpleNamespace(perf_counter=time.perf_counter,
+                                                          time_ns=lambda: written + 1_000_000_000))
     third = ingest([str(corpus)], fake_store, glossary, progress=False)
+    monkeypatch.setattr(pipeline, "time", time)
     assert read == [target.name] and third.added > 0
     read.clear()
     ingest([str(corpus)], fake_store, glossary, progress=False)
